@@ -1,0 +1,74 @@
+/**
+ * `--catalog embedded|aws|PATH`: which price source a command asks.
+ *
+ * - `embedded` (default): the snapshot shipped in `@frugal/pricing`, no network, no account.
+ * - `aws`: the live AWS APIs with a disk cache (filled in by the live-pricing work).
+ * - anything else is a path to a catalog file (filled in by the live-pricing work).
+ *
+ * Each source is loaded with a dynamic `import()` so that `frugal plan` with the embedded catalog
+ * never loads the AWS SDK. To implement a source, replace its entry in `catalogLoaders`: it receives
+ * the parsed choice and resolves to a `PriceCatalog` layer whose failures are the shared errors
+ * (a bad file is `InvalidInput` → exit 2, AWS failing after retries is `RemoteServiceFailure` → exit 4).
+ */
+import * as Effect from "effect/Effect"
+import * as Flag from "effect/cli/Flag"
+import * as Layer from "effect/Layer"
+import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
+import { EmbeddedCatalog, PriceCatalog } from "@frugal/pricing"
+
+export type CatalogChoice =
+  | { readonly _tag: "embedded" }
+  | { readonly _tag: "aws" }
+  | { readonly _tag: "file"; readonly path: string }
+
+export const parseCatalogChoice = (value: string): CatalogChoice =>
+  value === "embedded" ? { _tag: "embedded" } : value === "aws" ? { _tag: "aws" } : { _tag: "file", path: value }
+
+/** The layer a catalog source provides: a `PriceCatalog`, failing only with errors the CLI maps to exit codes. */
+export type CatalogLayer = Layer.Layer<PriceCatalog, InvalidInput | RemoteServiceFailure>
+
+/** One loader per kind of `--catalog` value; each module is imported only when chosen. */
+export type CatalogLoaders = {
+  readonly [K in CatalogChoice["_tag"]]: (choice: Extract<CatalogChoice, { readonly _tag: K }>) => Promise<CatalogLayer>
+}
+
+const notYetAvailable = (flagValue: string, what: string): CatalogLayer =>
+  Layer.effect(
+    PriceCatalog,
+    Effect.fail(
+      new InvalidInput({
+        source: "--catalog",
+        issues: [{ path: "--catalog", expected: `embedded (${what} is not available in this build)`, actual: flagValue }]
+      })
+    )
+  )
+
+export const catalogLoaders: CatalogLoaders = {
+  embedded: () => Promise.resolve(EmbeddedCatalog.layer),
+  // Live-pricing extension point: resolve to `AwsCatalog.layer` (with its cache and embedded fallback).
+  aws: () => Promise.resolve(notYetAvailable("aws", "live AWS pricing")),
+  // Live-pricing extension point: resolve to a layer reading the user's catalog file at `choice.path`.
+  file: (choice) => Promise.resolve(notYetAvailable(choice.path, "a catalog file"))
+}
+
+const load = (choice: CatalogChoice): Promise<CatalogLayer> => {
+  switch (choice._tag) {
+    case "embedded":
+      return catalogLoaders.embedded(choice)
+    case "aws":
+      return catalogLoaders.aws(choice)
+    case "file":
+      return catalogLoaders.file(choice)
+  }
+}
+
+/** The `PriceCatalog` layer for a `--catalog` value. */
+export const catalogLayer = (value: string): CatalogLayer =>
+  Layer.unwrap(Effect.promise(() => load(parseCatalogChoice(value))))
+
+/** The `--catalog` flag every pricing command shares. */
+export const catalogFlag = Flag.String("catalog").pipe(
+  Flag.withDescription("Price source: embedded (offline snapshot, default), aws (live AWS prices), or a catalog file path"),
+  Flag.withMetavar("embedded|aws|PATH"),
+  Flag.withDefault("embedded")
+)
