@@ -1,2 +1,6 @@
+export * from "./AcceleratorName.ts"
 export * from "./Errors.ts"
 export * from "./Offer.ts"
+export * from "./SchemaIssues.ts"
+export * from "./Workload.ts"
+export * from "./WorkloadFile.ts"

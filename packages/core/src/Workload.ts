@@ -1,0 +1,372 @@
+/**
+ * The workload spec v1: what a user asks Frugal to place, as an Effect Schema. `kind` decides which section is
+ * required (`training` needs `model` + `training`, `inference` needs `model` + `inference`, `batch` needs `batch`).
+ * Every field carries an `expected` annotation in plain words, used in error messages and in the JSON Schema.
+ * Decoding a file (YAML/JSON text → workloads) lives in `WorkloadFile.ts`.
+ */
+import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { ACCELERATOR_NAMES, type AcceleratorName, resolveAcceleratorNames } from "./AcceleratorName.ts"
+
+const expecting = <S extends Schema.Top>(schema: S, expected: string, description?: string): S["Rebuild"] =>
+  schema.annotate({ expected, description: description ?? expected })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building blocks
+
+const SUFFIX: Readonly<Record<string, number>> = { k: 1e3, m: 1e6, b: 1e9, g: 1e9, t: 1e12 }
+const QUANTITY = /^([0-9][0-9_]*(?:\.[0-9]+)?|\.[0-9]+)(?:e([+-]?[0-9]+))?\s*([kmbgt])?$/i
+
+/** Parses `7B`, `1.5T`, `300m`, `7e9`, `7_000_000_000`; undefined when it is none of these. */
+export const parseQuantity = (text: string): number | undefined => {
+  const match = QUANTITY.exec(text.trim())
+  if (match === null) return undefined
+  const [, mantissa = "", exponent, suffix] = match
+  const value = Number(mantissa.replaceAll("_", "")) * 10 ** Number(exponent ?? 0) *
+    (suffix === undefined ? 1 : SUFFIX[suffix.toLowerCase()] ?? Number.NaN)
+  return Number.isFinite(value) ? value : undefined
+}
+
+/**
+ * A count such as parameters or tokens: a number, or a string with a K/M/B/T suffix. Bounded on both sides so that
+ * a typo (`7T` parameters meant as `7B`) cannot slip through as a plausible-looking plan.
+ */
+const Quantity = (what: string, max: number, maxWords: string) => {
+  const expected = `a number of ${what} like 7B, 1.5T or 7e9 (greater than 0, at most ${maxWords})`
+  const decoded = Schema.Finite.check(
+    Schema.makeFilter((n: number) => n > 0 && n <= max, { expected })
+  )
+  return expecting(
+    Schema.Union([Schema.Finite, Schema.String]).pipe(
+      Schema.decodeTo(
+        decoded,
+        SchemaTransformation.transformEffect({
+          decode: (input: number | string, options) => {
+            if (typeof input === "number") return Effect.succeed(input)
+            const parsed = parseQuantity(input)
+            return parsed === undefined
+              ? Effect.fail(new SchemaIssue.InvalidValue({ expected }, input, options))
+              : Effect.succeed(parsed)
+          },
+          encode: (n: number) => Effect.succeed(n)
+        })
+      )
+    ),
+    expected
+  )
+}
+
+/** A finite number in (min, max] or [min, max]; the bounds are named in the message. */
+const Bounded = (options: {
+  readonly min: number
+  readonly max: number
+  readonly minExclusive?: boolean
+  readonly integer?: boolean
+  readonly unit?: string
+}) => {
+  const { min, max, minExclusive = false, integer = false } = options
+  const unit = options.unit === undefined ? "" : ` ${options.unit}`
+  const kind = integer ? "a whole number" : "a number"
+  const lower = minExclusive ? `greater than ${min}` : `at least ${min}`
+  const expected = `${kind}${unit === "" ? "" : ` of${unit}`} ${lower} and at most ${max.toLocaleString("en-US")}`
+  return expecting(
+    Schema.Finite.check(
+      Schema.makeFilter(
+        (n: number) => (minExclusive ? n > min : n >= min) && n <= max && (!integer || Number.isInteger(n)),
+        { expected }
+      )
+    ),
+    expected
+  )
+}
+
+const oneOf = <const L extends ReadonlyArray<string>>(literals: L, what: string) =>
+  expecting(Schema.Literals(literals), `${what}: one of ${literals.join(", ")}`)
+
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}$/
+const Region = expecting(
+  Schema.String.check(Schema.makeFilter((s: string) => REGION.test(s), { expected: "an AWS region code like us-east-1" })),
+  "an AWS region code like us-east-1"
+)
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+const nameExpected = "a name of lowercase letters, digits and '-' (at most 63 characters, not starting or ending with '-')"
+export const WorkloadName = expecting(
+  Schema.String.check(Schema.makeFilter((s: string) => NAME.test(s), { expected: nameExpected })),
+  nameExpected
+)
+
+const acceleratorExpected = `an accelerator name (any case): ${ACCELERATOR_NAMES.join(", ")}`
+
+/** One accelerator name, case-insensitive, decoded to its canonical spelling. */
+export const Accelerator = expecting(
+  Schema.String.pipe(
+    Schema.decodeTo(
+      expecting(Schema.Literals(ACCELERATOR_NAMES), acceleratorExpected),
+      SchemaTransformation.transformEffect({
+        decode: (input: string, options) => {
+          const names = resolveAcceleratorNames(input)
+          const [only] = names
+          return names.length === 1 && only !== undefined
+            ? Effect.succeed(only)
+            : Effect.fail(new SchemaIssue.InvalidValue({ expected: acceleratorExpected }, input, options))
+        },
+        encode: (name: AcceleratorName) => Effect.succeed(name)
+      })
+    )
+  ),
+  acceleratorExpected
+)
+
+/** An entry of `resources.accelerators`: a name, optionally pinned to a GPU count (`A100-80GB:8`). */
+export interface AcceleratorRequest {
+  readonly accelerator: AcceleratorName
+  /** Total accelerators the user pins; null lets the planner choose. */
+  readonly count: number | null
+}
+const requestExpected = `accelerator names, each optionally with a GPU count like H100:8 (${ACCELERATOR_NAMES.join(", ")}; A100 means both A100 sizes)`
+const AcceleratorRequestSchema: Schema.Codec<AcceleratorRequest> = Schema.Struct({
+  accelerator: Schema.Literals(ACCELERATOR_NAMES),
+  count: Schema.NullOr(Schema.Int)
+})
+const parseRequests = (entry: string): ReadonlyArray<AcceleratorRequest> | undefined => {
+  const [name = "", count, ...rest] = entry.split(":")
+  if (rest.length > 0) return undefined
+  const names = resolveAcceleratorNames(name)
+  if (names.length === 0) return undefined
+  if (count === undefined) return names.map((accelerator) => ({ accelerator, count: null }))
+  const n = Number(count.trim())
+  return Number.isInteger(n) && n >= 1 && n <= 1024 && /^\s*[0-9]+\s*$/.test(count)
+    ? names.map((accelerator) => ({ accelerator, count: n }))
+    : undefined
+}
+const AcceleratorRequests = expecting(
+  Schema.Union([Schema.String, Schema.Array(Schema.String)]).pipe(
+    Schema.decodeTo(
+      Schema.Array(AcceleratorRequestSchema),
+      SchemaTransformation.transformEffect({
+        decode: (input: string | ReadonlyArray<string>, options) => {
+          const entries = typeof input === "string" ? [input] : input
+          const out: Array<AcceleratorRequest> = []
+          const bad: Array<SchemaIssue.Issue> = []
+          entries.forEach((entry, index) => {
+            const parsed = parseRequests(entry)
+            if (parsed === undefined) {
+              const issue = new SchemaIssue.InvalidValue({ expected: requestExpected }, entry, options)
+              bad.push(typeof input === "string" ? issue : new SchemaIssue.Pointer([index], issue))
+            } else {
+              for (const request of parsed) {
+                if (!out.some((o) => o.accelerator === request.accelerator)) out.push(request)
+              }
+            }
+          })
+          const [first, ...others] = bad
+          if (first === undefined) return Effect.succeed(out)
+          return Effect.fail(
+            others.length === 0 ? first : new SchemaIssue.Composite(Schema.String.ast, [first, ...others], input, options)
+          )
+        },
+        encode: (requests: ReadonlyArray<AcceleratorRequest>) =>
+          Effect.succeed(requests.map((r) => r.count === null ? r.accelerator : `${r.accelerator}:${r.count}`))
+      })
+    )
+  ),
+  requestExpected
+)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Enumerations
+
+export const PRECISIONS = ["fp32", "tf32", "bf16", "fp16", "fp8"] as const
+export const Precision = oneOf(PRECISIONS, "a numeric precision")
+export type Precision = typeof Precision.Type
+
+export const OPTIMIZERS = ["adamw", "sgd", "adafactor"] as const
+export const Optimizer = oneOf(OPTIMIZERS, "an optimizer")
+export type Optimizer = typeof Optimizer.Type
+
+export const SHARDINGS = ["none", "zero1", "zero2", "fsdp"] as const
+export const Sharding = oneOf(SHARDINGS, "a sharding strategy")
+export type Sharding = typeof Sharding.Type
+
+export const WORKLOAD_KINDS = ["training", "inference", "batch"] as const
+
+const PURCHASE_OPTIONS = ["spot", "on-demand", "reserved", "savings-plan"] as const
+const PurchaseOptionName = oneOf(PURCHASE_OPTIONS, "a purchase option")
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sections
+
+const Architecture = {
+  layers: Schema.optionalKey(Bounded({ min: 1, max: 1000, integer: true, unit: "layers" })),
+  hiddenSize: Schema.optionalKey(Bounded({ min: 1, max: 262_144, integer: true })),
+  heads: Schema.optionalKey(Bounded({ min: 1, max: 4096, integer: true, unit: "attention heads" })),
+  vocabSize: Schema.optionalKey(Bounded({ min: 1, max: 10_000_000, integer: true, unit: "tokens" }))
+}
+
+const headsDivideHidden = Schema.makeFilter(
+  (model: { readonly hiddenSize?: number; readonly heads?: number }) =>
+    model.hiddenSize === undefined || model.heads === undefined || model.hiddenSize % model.heads === 0
+      ? undefined
+      : { path: ["heads"], issue: `a divisor of hiddenSize ${model.hiddenSize} (got ${model.heads})` },
+  { expected: "heads dividing hiddenSize" }
+)
+
+const Parameters = Quantity("parameters", 1e14, "100T")
+
+export const TrainingModel = Schema.Struct({
+  parameters: Parameters,
+  precision: withDefault(Precision, "bf16"),
+  optimizer: withDefault(Optimizer, "adamw"),
+  /** Absent: the planner picks none on one GPU and fsdp when one GPU is not enough. */
+  sharding: Schema.optionalKey(Sharding),
+  ...Architecture
+}).check(headsDivideHidden)
+export type TrainingModel = typeof TrainingModel.Type
+
+export const InferenceModel = Schema.Struct({
+  parameters: Parameters,
+  precision: withDefault(Precision, "bf16"),
+  ...Architecture
+}).check(headsDivideHidden)
+export type InferenceModel = typeof InferenceModel.Type
+
+export const TrainingSection = Schema.Struct({
+  tokens: Quantity("tokens", 1e15, "1000T"),
+  sequenceLength: withDefault(Bounded({ min: 1, max: 10_000_000, integer: true, unit: "tokens" }), 4096),
+  microBatchSize: withDefault(Bounded({ min: 1, max: 65_536, integer: true, unit: "sequences" }), 1),
+  activationCheckpointing: withDefault(expecting(Schema.Boolean, "true or false"), false),
+  /** Whether attention is fused (FlashAttention / SDPA); it drops the s² attention-score activations. */
+  fusedAttention: withDefault(expecting(Schema.Boolean, "true or false"), true)
+})
+export type TrainingSection = typeof TrainingSection.Type
+
+export const InferenceSection = Schema.Struct({
+  /** Sustained generated tokens per second across all replicas. */
+  tokensPerSecond: Bounded({ min: 0, minExclusive: true, max: 1e9, unit: "tokens per second" }),
+  hoursPerMonth: withDefault(Bounded({ min: 0, minExclusive: true, max: 744, unit: "hours" }), 730),
+  /** Context length (prompt + generated) each request may hold in the KV cache. */
+  sequenceLength: withDefault(Bounded({ min: 1, max: 10_000_000, integer: true, unit: "tokens" }), 4096),
+  /** Requests served at once; absent: as many as the throughput target needs (see Memory.ts). */
+  concurrentRequests: Schema.optionalKey(Bounded({ min: 1, max: 1_000_000, integer: true, unit: "requests" }))
+})
+export type InferenceSection = typeof InferenceSection.Type
+
+export const BatchSection = Schema.Struct({
+  gpuHours: Bounded({ min: 0, minExclusive: true, max: 10_000_000, unit: "GPU-hours" }),
+  referenceGpu: Accelerator,
+  minGpuMemoryGiB: Schema.optionalKey(Bounded({ min: 0, minExclusive: true, max: 4096, unit: "GiB" }))
+})
+export type BatchSection = typeof BatchSection.Type
+
+export const Resources = Schema.Struct({
+  accelerators: Schema.optionalKey(AcceleratorRequests),
+  purchaseOptions: Schema.optionalKey(
+    expecting(
+      Schema.NonEmptyArray(PurchaseOptionName),
+      `a list of purchase options (${PURCHASE_OPTIONS.join(", ")})`
+    )
+  )
+})
+export type Resources = typeof Resources.Type
+
+const Constraints = (interruptibleByDefault: boolean) =>
+  Schema.Struct({
+    deadlineHours: Schema.optionalKey(
+      Bounded({ min: 0, minExclusive: true, max: 87_600, unit: "hours (10 years at most)" })
+    ),
+    budgetUsd: Schema.optionalKey(Bounded({ min: 0, minExclusive: true, max: 1e9, unit: "US dollars" })),
+    regions: Schema.optionalKey(expecting(Schema.NonEmptyArray(Region), "a list of AWS region codes like us-east-1")),
+    interruptible: withDefault(expecting(Schema.Boolean, "true or false"), interruptibleByDefault)
+  })
+const BatchConstraints = Constraints(true)
+export type Constraints = typeof BatchConstraints.Type
+
+export const DataLocation = Schema.Struct({
+  region: Region,
+  sizeGB: Bounded({ min: 0, max: 10_000_000, unit: "GB (decimal)" })
+})
+export type DataLocation = typeof DataLocation.Type
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const NonEmptyString = expecting(Schema.NonEmptyString, "a non-empty string")
+export const RunSection = Schema.Struct({
+  command: Schema.optionalKey(
+    expecting(Schema.NonEmptyArray(NonEmptyString), "an argv list of strings like [python3, train.py] (never a shell string)")
+  ),
+  env: Schema.optionalKey(
+    expecting(
+      Schema.Record(
+        expecting(
+          Schema.String.check(Schema.makeFilter((k: string) => ENV_NAME.test(k), { expected: "an environment variable name" })),
+          "an environment variable name"
+        ),
+        expecting(Schema.String, "a string value (quote numbers)")
+      ),
+      "a mapping of environment variable names to string values"
+    )
+  ),
+  workdir: Schema.optionalKey(NonEmptyString),
+  checkpointDir: Schema.optionalKey(NonEmptyString)
+})
+export type RunSection = typeof RunSection.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workloads
+
+const common = {
+  name: WorkloadName,
+  resources: Schema.optionalKey(Resources),
+  data: Schema.optionalKey(DataLocation),
+  run: Schema.optionalKey(RunSection)
+}
+
+export const TrainingWorkload = Schema.Struct({
+  ...common,
+  kind: Schema.Literal("training"),
+  model: TrainingModel,
+  training: TrainingSection,
+  constraints: withDefault(Constraints(true), {})
+}).annotate({ identifier: "TrainingWorkload", description: "A training job: model + training sections." })
+export type TrainingWorkload = typeof TrainingWorkload.Type
+
+export const InferenceWorkload = Schema.Struct({
+  ...common,
+  kind: Schema.Literal("inference"),
+  model: InferenceModel,
+  inference: InferenceSection,
+  constraints: withDefault(Constraints(false), {})
+}).annotate({ identifier: "InferenceWorkload", description: "A serving workload: model + inference sections." })
+export type InferenceWorkload = typeof InferenceWorkload.Type
+
+export const BatchWorkload = Schema.Struct({
+  ...common,
+  kind: Schema.Literal("batch"),
+  batch: BatchSection,
+  constraints: withDefault(Constraints(true), {})
+}).annotate({ identifier: "BatchWorkload", description: "A batch job measured in GPU-hours on a reference GPU." })
+export type BatchWorkload = typeof BatchWorkload.Type
+
+export const Workload = Schema.Union([TrainingWorkload, InferenceWorkload, BatchWorkload]).annotate({
+  expected: `a workload with kind ${WORKLOAD_KINDS.join(", ")}`
+})
+export type Workload = typeof Workload.Type
+export type WorkloadKind = Workload["kind"]
+
+/** A fleet: several workloads planned together. Names must be unique. */
+export const Fleet = Schema.Struct({
+  workloads: expecting(Schema.NonEmptyArray(Workload), "a non-empty list of workloads")
+}).check(
+  Schema.makeFilter((fleet: { readonly workloads: ReadonlyArray<{ readonly name: string }> }) => {
+    const seen = new Set<string>()
+    const issues: Array<Schema.FilterIssue> = []
+    fleet.workloads.forEach((w, i) => {
+      if (seen.has(w.name)) issues.push({ path: ["workloads", i, "name"], issue: `a name unused by the other workloads (${w.name} repeats)` })
+      seen.add(w.name)
+    })
+    return issues
+  }, { expected: "unique workload names" })
+)
+export type Fleet = typeof Fleet.Type
