@@ -1,0 +1,495 @@
+/**
+ * The ledger: a durable record of every job, attempt, event and dollar, in one SQLite file
+ * (`$FRUGAL_HOME/ledger.sqlite`) through Node's built-in `node:sqlite`. WAL mode lets `frugal status`
+ * read while a supervisor writes; every multi-row write is one transaction, so a supervisor killed
+ * at any instant leaves either the whole write or none of it.
+ */
+import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import { DatabaseSync } from "node:sqlite"
+import { type AttemptExit, describeExit, exitReason } from "./AttemptExit.ts"
+import { type CalibrationSample, type MeasuredThroughput, summarizeCalibration } from "./Calibration.ts"
+import { defaultLedgerPath } from "./FrugalHome.ts"
+import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
+import { costUsd, type Placement } from "./Placement.ts"
+
+export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
+  path: Schema.String,
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
+  }
+}
+
+export type JobStatus = "running" | "completed" | "failed" | "cancelled"
+
+export interface JobRecord {
+  readonly id: string
+  readonly name: string
+  readonly status: JobStatus
+  readonly runner: string
+  /** What the job runs (launch spec, placement, settings) as JSON, so a restarted supervisor needs only the id. */
+  readonly specJson: string
+  readonly createdAtMillis: number
+  readonly updatedAtMillis: number
+  readonly finalStep: number | null
+  readonly weightsSha256: string | null
+  readonly detail: string | null
+}
+
+export interface AttemptRecord {
+  readonly id: string
+  readonly jobId: string
+  /** 1, 2, 3… within the job. */
+  readonly sequence: number
+  readonly runner: string
+  readonly placement: Placement
+  readonly checkpointEverySeconds: number | null
+  readonly pid: number | null
+  readonly logPath: string | null
+  readonly startedAtMillis: number
+  readonly lastSeenAtMillis: number
+  readonly endedAtMillis: number | null
+  readonly exitReason: "completed" | "interrupted" | "crashed" | "lost" | null
+  readonly exitCode: number | null
+  readonly exitDetail: string | null
+  readonly resumedFromStep: number | null
+  readonly lastStep: number | null
+  readonly lastCheckpointStep: number | null
+  /** Final for ended attempts; accrued to the last time seen for running ones. */
+  readonly costUsd: number
+}
+
+export interface EventRecord {
+  readonly id: number
+  readonly jobId: string
+  readonly attemptId: string
+  readonly timeMillis: number
+  readonly kind: string
+  readonly step: number | null
+  readonly payloadJson: string
+}
+
+export interface NewJob {
+  readonly id: string
+  readonly name: string
+  readonly runner: string
+  readonly specJson: string
+}
+
+export interface NewAttempt {
+  readonly id: string
+  readonly jobId: string
+  readonly runner: string
+  readonly placement: Placement
+  readonly checkpointEverySeconds: number | null
+}
+
+/** What the ledger keeps of a protocol event: its kind, step and the decoded event itself. */
+export interface LedgerEvent {
+  readonly kind: string
+  readonly step: number | null
+  readonly payload: unknown
+}
+
+export class Ledger extends Context.Service<Ledger, {
+  readonly path: string
+  /** Applies another component's migrations to the same file (e.g. `waste` for its own tables). */
+  readonly migrate: (component: string, migrations: ReadonlyArray<Migration>) => Effect.Effect<ReadonlyArray<number>, LedgerError>
+  readonly createJob: (job: NewJob) => Effect.Effect<JobRecord, LedgerError>
+  readonly job: (id: string) => Effect.Effect<JobRecord | undefined, LedgerError>
+  readonly jobs: Effect.Effect<ReadonlyArray<JobRecord>, LedgerError>
+  readonly setJobStatus: (
+    id: string,
+    status: JobStatus,
+    outcome?: { readonly finalStep?: number | null; readonly weightsSha256?: string | null; readonly detail?: string | null }
+  ) => Effect.Effect<void, LedgerError>
+  /** Opens the job's next attempt (sequence = previous + 1), started now. */
+  readonly startAttempt: (attempt: NewAttempt) => Effect.Effect<AttemptRecord, LedgerError>
+  readonly attachProcess: (attemptId: string, pid: number | null, logPath: string | null) => Effect.Effect<void, LedgerError>
+  /** Stores one event and marks the attempt seen now (its cost accrues to this instant). */
+  readonly recordEvent: (attemptId: string, event: LedgerEvent) => Effect.Effect<void, LedgerError>
+  /** Marks the attempt seen now without an event (a heartbeat while the command is quiet). */
+  readonly touchAttempt: (attemptId: string) => Effect.Effect<void, LedgerError>
+  /** Closes the attempt now with its exit and final cost. */
+  readonly finishAttempt: (attemptId: string, exit: AttemptExit) => Effect.Effect<AttemptRecord, LedgerError>
+  /** Closes every attempt of the job still open as `lost`, charging it up to the time it was last seen. */
+  readonly closeOpenAttempts: (jobId: string, detail: string) => Effect.Effect<ReadonlyArray<AttemptRecord>, LedgerError>
+  readonly attempts: (jobId: string) => Effect.Effect<ReadonlyArray<AttemptRecord>, LedgerError>
+  readonly events: (jobId: string, kinds?: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<EventRecord>, LedgerError>
+  readonly recordCalibration: (sample: CalibrationSample) => Effect.Effect<void, LedgerError>
+  /** Measured throughput per accelerator and precision, for the planner's `measuredThroughput`. */
+  readonly measuredThroughput: Effect.Effect<ReadonlyArray<MeasuredThroughput>, LedgerError>
+}>()("@frugal/runner/Ledger") {
+  /** A ledger in the given file (created with its parent directory if missing). */
+  static readonly layerFile = (path: string): Layer.Layer<Ledger, LedgerError> => Layer.effect(Ledger, makeLedger(path))
+
+  /** The ledger at `$FRUGAL_HOME/ledger.sqlite` (FRUGAL_HOME defaults to `$XDG_DATA_HOME/frugal` or `~/.local/share/frugal`). */
+  static readonly layer: Layer.Layer<Ledger, LedgerError> = Layer.unwrap(
+    Effect.sync(() => Ledger.layerFile(defaultLedgerPath(process.env)))
+  )
+}
+
+const JobRow = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  status: Schema.Literals(["running", "completed", "failed", "cancelled"]),
+  runner: Schema.String,
+  spec_json: Schema.String,
+  created_ms: Schema.Number,
+  updated_ms: Schema.Number,
+  final_step: Schema.NullOr(Schema.Number),
+  weights_sha256: Schema.NullOr(Schema.String),
+  detail: Schema.NullOr(Schema.String)
+})
+
+const AttemptRow = Schema.Struct({
+  id: Schema.String,
+  job_id: Schema.String,
+  sequence: Schema.Number,
+  runner: Schema.String,
+  instance_type: Schema.String,
+  region: Schema.String,
+  availability_zone: Schema.NullOr(Schema.String),
+  purchase_option: Schema.Literals(["spot", "on-demand", "reserved", "savings-plan", "local"]),
+  hourly_price_usd: Schema.Number,
+  instance_count: Schema.Number,
+  accelerator: Schema.NullOr(Schema.String),
+  accelerators_per_instance: Schema.Number,
+  interruptions_per_hour: Schema.Number,
+  checkpoint_every_seconds: Schema.NullOr(Schema.Number),
+  pid: Schema.NullOr(Schema.Number),
+  log_path: Schema.NullOr(Schema.String),
+  started_ms: Schema.Number,
+  last_seen_ms: Schema.Number,
+  ended_ms: Schema.NullOr(Schema.Number),
+  exit_reason: Schema.NullOr(Schema.Literals(["completed", "interrupted", "crashed", "lost"])),
+  exit_code: Schema.NullOr(Schema.Number),
+  exit_detail: Schema.NullOr(Schema.String),
+  resumed_from_step: Schema.NullOr(Schema.Number),
+  last_step: Schema.NullOr(Schema.Number),
+  last_checkpoint_step: Schema.NullOr(Schema.Number),
+  cost_usd: Schema.NullOr(Schema.Number)
+})
+
+const EventRow = Schema.Struct({
+  id: Schema.Number,
+  job_id: Schema.String,
+  attempt_id: Schema.String,
+  time_ms: Schema.Number,
+  kind: Schema.String,
+  step: Schema.NullOr(Schema.Number),
+  payload_json: Schema.String
+})
+
+const CalibrationRow = Schema.Struct({
+  job_id: Schema.String,
+  accelerator: Schema.String,
+  precision: Schema.String,
+  tokens_per_second_per_gpu: Schema.Number,
+  mfu: Schema.NullOr(Schema.Number),
+  steps: Schema.Number,
+  measured_ms: Schema.Number
+})
+
+const decodeJob = Schema.decodeUnknownSync(JobRow)
+const decodeAttempt = Schema.decodeUnknownSync(AttemptRow)
+const decodeEvent = Schema.decodeUnknownSync(EventRow)
+const decodeCalibration = Schema.decodeUnknownSync(CalibrationRow)
+
+const toJob = (row: typeof JobRow.Type): JobRecord => ({
+  id: row.id,
+  name: row.name,
+  status: row.status,
+  runner: row.runner,
+  specJson: row.spec_json,
+  createdAtMillis: row.created_ms,
+  updatedAtMillis: row.updated_ms,
+  finalStep: row.final_step,
+  weightsSha256: row.weights_sha256,
+  detail: row.detail
+})
+
+const toAttempt = (row: typeof AttemptRow.Type): AttemptRecord => {
+  const placement: Placement = {
+    instanceType: row.instance_type,
+    region: row.region,
+    availabilityZone: row.availability_zone,
+    purchaseOption: row.purchase_option,
+    hourlyPriceUsd: row.hourly_price_usd,
+    instanceCount: row.instance_count,
+    accelerator: row.accelerator,
+    acceleratorsPerInstance: row.accelerators_per_instance,
+    interruptionsPerHour: row.interruptions_per_hour
+  }
+  return {
+    id: row.id,
+    jobId: row.job_id,
+    sequence: row.sequence,
+    runner: row.runner,
+    placement,
+    checkpointEverySeconds: row.checkpoint_every_seconds,
+    pid: row.pid,
+    logPath: row.log_path,
+    startedAtMillis: row.started_ms,
+    lastSeenAtMillis: row.last_seen_ms,
+    endedAtMillis: row.ended_ms,
+    exitReason: row.exit_reason,
+    exitCode: row.exit_code,
+    exitDetail: row.exit_detail,
+    resumedFromStep: row.resumed_from_step,
+    lastStep: row.last_step,
+    lastCheckpointStep: row.last_checkpoint_step,
+    costUsd: row.cost_usd ?? costUsd(placement, row.started_ms, row.last_seen_ms)
+  }
+}
+
+const makeLedger = (path: string) =>
+  Effect.gen(function*() {
+    const fail = (operation: string) => (cause: unknown) =>
+      new LedgerError({ path, operation, detail: cause instanceof Error ? cause.message : String(cause) })
+
+    const now = yield* Clock.currentTimeMillis
+    const db = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => {
+          if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
+          const db = new DatabaseSync(path, { timeout: 10_000, enableForeignKeyConstraints: true })
+          db.exec("PRAGMA journal_mode = WAL")
+          // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commit).
+          db.exec("PRAGMA synchronous = NORMAL")
+          applyMigrations(db, "runner", RUNNER_MIGRATIONS, now)
+          return db
+        },
+        catch: fail("open")
+      }),
+      (db) => Effect.sync(() => db.close())
+    )
+
+    /** Runs a synchronous database operation, mapping a throw to LedgerError. */
+    const use = <A>(operation: string, body: () => A): Effect.Effect<A, LedgerError> =>
+      Effect.try({ try: body, catch: fail(operation) })
+
+    const transaction = <A>(body: () => A): A => {
+      db.exec("BEGIN IMMEDIATE")
+      try {
+        const result = body()
+        db.exec("COMMIT")
+        return result
+      } catch (error) {
+        db.exec("ROLLBACK")
+        throw error
+      }
+    }
+
+    const attemptById = (id: string): AttemptRecord => {
+      const row = db.prepare("SELECT * FROM attempts WHERE id = ?").get(id)
+      if (row === undefined) throw new Error(`no attempt ${id}`)
+      return toAttempt(decodeAttempt(row))
+    }
+
+    const jobById = (id: string): JobRecord | undefined => {
+      const row = db.prepare("SELECT * FROM jobs WHERE id = ?").get(id)
+      return row === undefined ? undefined : toJob(decodeJob(row))
+    }
+
+    const closeAttempt = (attempt: AttemptRecord, exit: AttemptExit, endedAtMillis: number): void => {
+      const ended = Math.max(attempt.startedAtMillis, endedAtMillis)
+      db.prepare(
+        `UPDATE attempts SET ended_ms = ?, last_seen_ms = MAX(last_seen_ms, ?), exit_reason = ?, exit_code = ?,
+           exit_detail = ?, cost_usd = ? WHERE id = ? AND ended_ms IS NULL`
+      ).run(
+        ended,
+        ended,
+        exitReason(exit),
+        exit._tag === "Crashed" ? exit.code : exit._tag === "Completed" ? 0 : exit._tag === "Interrupted" ? 75 : null,
+        describeExit(exit),
+        costUsd(attempt.placement, attempt.startedAtMillis, ended),
+        attempt.id
+      )
+    }
+
+    return Ledger.of({
+      path,
+      migrate: (component, migrations) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("migrate", () => applyMigrations(db, component, migrations, at))),
+      createJob: (job) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("createJob", () =>
+            transaction(() => {
+              db.prepare(
+                `INSERT INTO jobs (id, name, status, runner, spec_json, created_ms, updated_ms)
+                 VALUES (?, ?, 'running', ?, ?, ?, ?)`
+              ).run(job.id, job.name, job.runner, job.specJson, at, at)
+              const created = jobById(job.id)
+              if (created === undefined) throw new Error(`job ${job.id} vanished after insert`)
+              return created
+            }))),
+      job: (id) => use("job", () => jobById(id)),
+      jobs: use("jobs", () =>
+        db.prepare("SELECT * FROM jobs ORDER BY created_ms DESC, id").all().map((row) => toJob(decodeJob(row)))),
+      setJobStatus: (id, status, outcome) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("setJobStatus", () => {
+            db.prepare(
+              `UPDATE jobs SET status = ?, updated_ms = ?,
+                 final_step = COALESCE(?, final_step), weights_sha256 = COALESCE(?, weights_sha256), detail = ?
+               WHERE id = ?`
+            ).run(
+              status,
+              at,
+              outcome?.finalStep ?? null,
+              outcome?.weightsSha256 ?? null,
+              outcome?.detail ?? null,
+              id
+            )
+          })),
+      startAttempt: (attempt) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("startAttempt", () =>
+            transaction(() => {
+              const previous = db.prepare("SELECT COALESCE(MAX(sequence), 0) AS n FROM attempts WHERE job_id = ?")
+                .get(attempt.jobId)
+              const sequence = Schema.decodeUnknownSync(Schema.Struct({ n: Schema.Number }))(previous).n + 1
+              const p = attempt.placement
+              db.prepare(
+                `INSERT INTO attempts (id, job_id, sequence, runner, instance_type, region, availability_zone,
+                   purchase_option, hourly_price_usd, instance_count, accelerator, accelerators_per_instance,
+                   interruptions_per_hour, checkpoint_every_seconds, started_ms, last_seen_ms)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+              ).run(
+                attempt.id,
+                attempt.jobId,
+                sequence,
+                attempt.runner,
+                p.instanceType,
+                p.region,
+                p.availabilityZone,
+                p.purchaseOption,
+                p.hourlyPriceUsd,
+                p.instanceCount,
+                p.accelerator,
+                p.acceleratorsPerInstance,
+                p.interruptionsPerHour,
+                attempt.checkpointEverySeconds,
+                at,
+                at
+              )
+              db.prepare("UPDATE jobs SET status = 'running', updated_ms = ? WHERE id = ?").run(at, attempt.jobId)
+              return attemptById(attempt.id)
+            }))),
+      attachProcess: (attemptId, pid, logPath) =>
+        use("attachProcess", () => {
+          db.prepare("UPDATE attempts SET pid = ?, log_path = ? WHERE id = ?").run(pid, logPath, attemptId)
+        }),
+      recordEvent: (attemptId, event) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("recordEvent", () =>
+            transaction(() => {
+              const attempt = attemptById(attemptId)
+              db.prepare(
+                "INSERT INTO events (job_id, attempt_id, time_ms, kind, step, payload_json) VALUES (?, ?, ?, ?, ?, ?)"
+              ).run(attempt.jobId, attemptId, at, event.kind, event.step, JSON.stringify(event.payload))
+              db.prepare(
+                `UPDATE attempts SET last_seen_ms = MAX(last_seen_ms, ?),
+                   last_step = CASE WHEN ? IS NULL THEN last_step ELSE MAX(COALESCE(last_step, 0), ?) END,
+                   last_checkpoint_step = CASE WHEN ? = 'checkpoint' THEN ? ELSE last_checkpoint_step END,
+                   resumed_from_step = CASE WHEN ? = 'started' THEN ? ELSE resumed_from_step END
+                 WHERE id = ?`
+              ).run(
+                at,
+                event.step,
+                event.step,
+                event.kind,
+                event.step,
+                event.kind,
+                resumedFrom(event),
+                attemptId
+              )
+            }))),
+      touchAttempt: (attemptId) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("touchAttempt", () => {
+            db.prepare("UPDATE attempts SET last_seen_ms = MAX(last_seen_ms, ?) WHERE id = ? AND ended_ms IS NULL")
+              .run(at, attemptId)
+          })),
+      finishAttempt: (attemptId, exit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("finishAttempt", () =>
+            transaction(() => {
+              const attempt = attemptById(attemptId)
+              closeAttempt(attempt, exit, exit._tag === "Lost" ? attempt.lastSeenAtMillis : at)
+              return attemptById(attemptId)
+            }))),
+      closeOpenAttempts: (jobId, detail) =>
+        use("closeOpenAttempts", () =>
+          transaction(() => {
+            const open = db.prepare("SELECT * FROM attempts WHERE job_id = ? AND ended_ms IS NULL").all(jobId)
+              .map((row) => toAttempt(decodeAttempt(row)))
+            for (const attempt of open) closeAttempt(attempt, { _tag: "Lost", detail }, attempt.lastSeenAtMillis)
+            return open.map((attempt) => attemptById(attempt.id))
+          })),
+      attempts: (jobId) =>
+        use("attempts", () =>
+          db.prepare("SELECT * FROM attempts WHERE job_id = ? ORDER BY sequence").all(jobId)
+            .map((row) => toAttempt(decodeAttempt(row)))),
+      events: (jobId, kinds) =>
+        use("events", () =>
+          db.prepare("SELECT * FROM events WHERE job_id = ? ORDER BY id").all(jobId)
+            .map((row) => {
+              const event = decodeEvent(row)
+              return {
+                id: event.id,
+                jobId: event.job_id,
+                attemptId: event.attempt_id,
+                timeMillis: event.time_ms,
+                kind: event.kind,
+                step: event.step,
+                payloadJson: event.payload_json
+              }
+            })
+            .filter((event) => kinds === undefined || kinds.includes(event.kind))),
+      recordCalibration: (sample) =>
+        use("recordCalibration", () => {
+          db.prepare(
+            `INSERT INTO calibration (job_id, accelerator, precision, tokens_per_second_per_gpu, mfu, steps, measured_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`
+          ).run(
+            sample.jobId,
+            sample.accelerator,
+            sample.precision,
+            sample.tokensPerSecondPerGpu,
+            sample.mfu,
+            sample.steps,
+            sample.measuredAtMillis
+          )
+        }),
+      measuredThroughput: use("measuredThroughput", () =>
+        summarizeCalibration(
+          db.prepare("SELECT * FROM calibration ORDER BY measured_ms").all().map((row) => {
+            const c = decodeCalibration(row)
+            return {
+              jobId: c.job_id,
+              accelerator: c.accelerator,
+              precision: c.precision,
+              tokensPerSecondPerGpu: c.tokens_per_second_per_gpu,
+              mfu: c.mfu,
+              steps: c.steps,
+              measuredAtMillis: c.measured_ms
+            }
+          })
+        ))
+    })
+  })
+
+/** The `resumedFromStep` of a `started` event, when it carries one. */
+const resumedFrom = (event: LedgerEvent): number | null => {
+  const payload = event.payload
+  if (event.kind !== "started" || typeof payload !== "object" || payload === null) return null
+  const value: unknown = Reflect.get(payload, "resumedFromStep")
+  return typeof value === "number" ? value : null
+}

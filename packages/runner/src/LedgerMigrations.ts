@@ -1,0 +1,122 @@
+/**
+ * Versioned schema migrations for the ledger file. Each component (the runner here; `waste` and others
+ * with their own lists) owns a numbered list; applied versions are recorded per component in
+ * `frugal_migrations`, so components evolve their tables independently in the same SQLite file.
+ * A migration is never edited once released: add the next version instead.
+ */
+import type { DatabaseSync } from "node:sqlite"
+
+export interface Migration {
+  readonly version: number
+  readonly description: string
+  readonly sql: string
+}
+
+export const RUNNER_MIGRATIONS: ReadonlyArray<Migration> = [
+  {
+    version: 1,
+    description: "jobs, attempts, events, calibration",
+    sql: `
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
+        runner TEXT NOT NULL,
+        spec_json TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        final_step INTEGER,
+        weights_sha256 TEXT,
+        detail TEXT
+      );
+      CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        sequence INTEGER NOT NULL,
+        runner TEXT NOT NULL,
+        instance_type TEXT NOT NULL,
+        region TEXT NOT NULL,
+        availability_zone TEXT,
+        purchase_option TEXT NOT NULL,
+        hourly_price_usd REAL NOT NULL,
+        instance_count INTEGER NOT NULL,
+        accelerator TEXT,
+        accelerators_per_instance REAL NOT NULL,
+        interruptions_per_hour REAL NOT NULL,
+        checkpoint_every_seconds REAL,
+        pid INTEGER,
+        log_path TEXT,
+        started_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        ended_ms INTEGER,
+        exit_reason TEXT CHECK (exit_reason IN ('completed', 'interrupted', 'crashed', 'lost')),
+        exit_code INTEGER,
+        exit_detail TEXT,
+        resumed_from_step INTEGER,
+        last_step INTEGER,
+        last_checkpoint_step INTEGER,
+        cost_usd REAL,
+        UNIQUE (job_id, sequence)
+      );
+      CREATE INDEX attempts_open ON attempts(job_id) WHERE ended_ms IS NULL;
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        attempt_id TEXT NOT NULL REFERENCES attempts(id),
+        time_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        step INTEGER,
+        payload_json TEXT NOT NULL
+      );
+      CREATE INDEX events_by_job ON events(job_id, id);
+      CREATE TABLE calibration (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL REFERENCES jobs(id),
+        accelerator TEXT NOT NULL,
+        precision TEXT NOT NULL,
+        tokens_per_second_per_gpu REAL NOT NULL,
+        mfu REAL,
+        steps INTEGER NOT NULL,
+        measured_ms INTEGER NOT NULL
+      );
+      CREATE INDEX calibration_by_key ON calibration(accelerator, precision, measured_ms);
+    `
+  }
+]
+
+/** Applies the component's pending migrations, each in its own transaction; returns the versions applied. */
+export const applyMigrations = (
+  db: DatabaseSync,
+  component: string,
+  migrations: ReadonlyArray<Migration>,
+  nowMillis: number
+): ReadonlyArray<number> => {
+  db.exec(`CREATE TABLE IF NOT EXISTS frugal_migrations (
+    component TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    applied_ms INTEGER NOT NULL,
+    PRIMARY KEY (component, version)
+  )`)
+  const applied: Array<number> = []
+  const sorted = [...migrations].sort((a, b) => a.version - b.version)
+  for (const migration of sorted) {
+    // BEGIN IMMEDIATE takes the write lock first, so two processes opening a fresh file do not both migrate.
+    db.exec("BEGIN IMMEDIATE")
+    try {
+      const done = db.prepare("SELECT 1 FROM frugal_migrations WHERE component = ? AND version = ?")
+        .get(component, migration.version)
+      if (done === undefined) {
+        db.exec(migration.sql)
+        db.prepare("INSERT INTO frugal_migrations (component, version, description, applied_ms) VALUES (?, ?, ?, ?)")
+          .run(component, migration.version, migration.description, nowMillis)
+        applied.push(migration.version)
+      }
+      db.exec("COMMIT")
+    } catch (error) {
+      db.exec("ROLLBACK")
+      throw error
+    }
+  }
+  return applied
+}

@@ -1,0 +1,199 @@
+/**
+ * The local engine: each attempt is a child process on this machine, started from an argv (never through a
+ * shell, so `;`, `$(...)`, `|` and quotes in arguments reach the program as plain characters) in its own
+ * process group, so that stopping it reaches every process it started (data-loader workers, torchrun
+ * ranks). stdout is read line by line for protocol events; stderr goes straight to the attempt's log file
+ * (by file descriptor, so the log keeps filling even if this process dies).
+ */
+import { Cause, Deferred, Effect, Layer, Queue, Stream } from "effect"
+import { spawn } from "node:child_process"
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
+import { dirname } from "node:path"
+import { createInterface } from "node:readline"
+import { classifyEventLine, type TrainerEvent } from "@frugal/trainer"
+import { type AttemptExit, exitFromStatus } from "./AttemptExit.ts"
+import { protocolEnvironment } from "./LaunchSpec.ts"
+import {
+  type AttemptHandle,
+  type AttemptRequest,
+  type CancelOptions,
+  type OrphanAttempt,
+  Runner,
+  RunnerError
+} from "./Runner.ts"
+
+export interface LocalRunnerOptions {
+  /** Seconds a stopped command gets to write its final checkpoint before SIGKILL (default 30). */
+  readonly graceSeconds?: number
+}
+
+const RUNNER = "local"
+const POLL_MILLIS = 100
+
+const errorText = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/** Sends a signal to a whole process group; false when the group no longer exists. */
+const signalGroup = (pgid: number, signal: NodeJS.Signals | 0): boolean => {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Whether `pid` is still the process this runner started for `attemptId`: the pid may have been reused since
+ * the ledger recorded it, so on Linux the process's environment must carry the attempt id.
+ */
+const isOurProcess = (pid: number, attemptId: string): boolean => {
+  const environ = `/proc/${pid}/environ`
+  if (!existsSync("/proc/self/environ")) return signalGroup(pid, 0)
+  try {
+    return readFileSync(environ, "latin1").split("\u0000").includes(`FRUGAL_ATTEMPT_ID=${attemptId}`)
+  } catch {
+    return false
+  }
+}
+
+/** Polls until the process group is gone or the time is up; true when it is gone. */
+const awaitGroupGone = (pgid: number, millis: number): Effect.Effect<boolean> =>
+  Effect.gen(function*() {
+    for (let waited = 0; waited < millis; waited += POLL_MILLIS) {
+      if (!signalGroup(pgid, 0)) return true
+      yield* Effect.sleep(POLL_MILLIS)
+    }
+    return !signalGroup(pgid, 0)
+  })
+
+const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
+  Effect.gen(function*() {
+    const { launch } = request
+    const fail = (operation: string) => (cause: unknown) =>
+      new RunnerError({ runner: RUNNER, operation, attemptId: request.attemptId, detail: errorText(cause) })
+
+    const logFd = yield* Effect.try({
+      try: () => {
+        mkdirSync(dirname(request.logPath), { recursive: true })
+        mkdirSync(launch.checkpointDir, { recursive: true })
+        return openSync(request.logPath, "a")
+      },
+      catch: fail("prepare")
+    })
+    const [program, ...args] = launch.argv
+    const child = yield* Effect.try({
+      try: () =>
+        spawn(program, args, {
+          cwd: launch.workdir,
+          env: {
+            ...process.env,
+            // Protocol lines must reach us as they are written, not when a 4 KiB buffer fills.
+            PYTHONUNBUFFERED: "1",
+            FRUGAL_JOB_ID: request.jobId,
+            FRUGAL_ATTEMPT_ID: request.attemptId,
+            ...protocolEnvironment(launch, request.checkpointEverySeconds)
+          },
+          detached: true,
+          shell: false,
+          stdio: ["ignore", "pipe", logFd]
+        }),
+      catch: fail("spawn")
+    }).pipe(Effect.ensuring(Effect.sync(() => closeSync(logFd))))
+
+    // `spawn` reports a missing program or workdir asynchronously, as an `error` event.
+    yield* Effect.callback<void, RunnerError>((resume) => {
+      child.once("spawn", () => resume(Effect.void))
+      child.once("error", (error) => resume(Effect.fail(fail("spawn")(`${program}: ${error.message}`))))
+    })
+    const pid = child.pid
+    const stdout = child.stdout
+    if (pid === undefined || stdout === null) return yield* Effect.fail(fail("spawn")("no process id or stdout pipe"))
+
+    const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
+    const log = createWriteStream(request.logPath, { flags: "a" })
+    const lines = createInterface({ input: stdout, crlfDelay: Infinity })
+    lines.on("line", (line) => {
+      const sorted = classifyEventLine(line)
+      if (sorted._tag === "Event") Queue.offerUnsafe(events, sorted.event)
+      else if (sorted._tag === "Malformed") log.write(`[frugal] malformed protocol line ignored: ${sorted.message}: ${line}\n`)
+      else log.write(`${line}\n`)
+    })
+    lines.on("close", () => {
+      Queue.endUnsafe(events)
+      log.end()
+    })
+
+    let cancelRequested = false
+    const exited = yield* Deferred.make<AttemptExit>()
+    child.once("close", (code, signal) => {
+      const exit = exitFromStatus(code, signal)
+      // A signal death we asked for is an interruption without a final checkpoint, not a crash.
+      Deferred.doneUnsafe(
+        exited,
+        Effect.succeed(cancelRequested && exit._tag === "Crashed" ? { _tag: "Interrupted", resumable: false } : exit)
+      )
+    })
+
+    const cancel = (options?: CancelOptions): Effect.Effect<void, RunnerError> =>
+      Effect.gen(function*() {
+        if (yield* Deferred.isDone(exited)) return
+        cancelRequested = true
+        const graceSeconds = options?.graceSeconds ?? defaultGraceSeconds
+        signalGroup(pid, graceSeconds <= 0 ? "SIGKILL" : "SIGTERM")
+        if (graceSeconds > 0) {
+          const stopped = yield* Deferred.await(exited).pipe(Effect.timeoutOption(graceSeconds * 1000))
+          if (stopped._tag === "None") signalGroup(pid, "SIGKILL")
+        }
+        yield* Deferred.await(exited)
+        // Helpers the command started may outlive it; they belong to the same group.
+        signalGroup(pid, "SIGKILL")
+      })
+
+    const handle: AttemptHandle = {
+      attemptId: request.attemptId,
+      externalId: String(pid),
+      pid,
+      logPath: request.logPath,
+      events: Stream.fromQueue(events),
+      exit: Deferred.await(exited),
+      cancel
+    }
+    return handle
+  })
+
+export const make = (options: LocalRunnerOptions = {}): Runner["Service"] => {
+  const graceSeconds = options.graceSeconds ?? 30
+  return Runner.of({
+    name: RUNNER,
+    submit: (request) =>
+      Effect.acquireRelease(
+        spawnAttempt(request, graceSeconds),
+        (handle) => Effect.ignore(handle.cancel())
+      ),
+    stopOrphan: (orphan: OrphanAttempt, cancelOptions?: CancelOptions) =>
+      Effect.gen(function*() {
+        const pid = orphan.pid
+        if (pid === null || !isOurProcess(pid, orphan.attemptId)) return false
+        const grace = cancelOptions?.graceSeconds ?? graceSeconds
+        signalGroup(pid, grace <= 0 ? "SIGKILL" : "SIGTERM")
+        if (!(yield* awaitGroupGone(pid, grace * 1000))) {
+          signalGroup(pid, "SIGKILL")
+          yield* awaitGroupGone(pid, 5_000)
+        }
+        return true
+      }),
+    logs: (attempt) =>
+      attempt.logPath === null || !existsSync(attempt.logPath)
+        ? Stream.empty
+        : Stream.fromAsyncIterable(
+          createInterface({ input: createReadStream(attempt.logPath), crlfDelay: Infinity }),
+          (cause) =>
+            new RunnerError({ runner: RUNNER, operation: "logs", attemptId: attempt.attemptId, detail: errorText(cause) })
+        )
+  })
+}
+
+/** The local engine with a 30 s grace period. */
+export const layer: Layer.Layer<Runner> = Layer.succeed(Runner, make())
+
+export const layerWith = (options: LocalRunnerOptions): Layer.Layer<Runner> => Layer.succeed(Runner, make(options))

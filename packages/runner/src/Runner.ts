@@ -1,0 +1,88 @@
+/**
+ * The engine interface every runner implements (local child process here; Slurm, Kubernetes and EC2 in
+ * their own packages). An attempt is one launch of a command at one placement: the engine starts it,
+ * streams the trainer protocol events it prints, reports how it ended, stops it on request, and serves
+ * its logs. Everything above the engine (the Supervisor, the drill, the ledger) is engine-agnostic.
+ */
+import { Context, type Effect, Schema, type Scope, type Stream } from "effect"
+import type { TrainerEvent } from "@frugal/trainer"
+import type { AttemptExit } from "./AttemptExit.ts"
+import type { LaunchSpec } from "./LaunchSpec.ts"
+import type { Placement } from "./Placement.ts"
+
+export class RunnerError extends Schema.TaggedError<RunnerError>()("RunnerError", {
+  runner: Schema.String,
+  operation: Schema.String,
+  /** The attempt concerned, when there is one. */
+  attemptId: Schema.optionalKey(Schema.String),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.runner} runner: ${this.operation}${this.attemptId === undefined ? "" : ` (${this.attemptId})`}: ${this.detail}`
+  }
+}
+
+/** What the engine is asked to start. */
+export interface AttemptRequest {
+  readonly jobId: string
+  /** Unique across the ledger; the engine exports it to the command as `FRUGAL_ATTEMPT_ID`. */
+  readonly attemptId: string
+  readonly placement: Placement
+  readonly launch: LaunchSpec
+  /** Checkpoint interval chosen by the supervisor (Young/Daly); null leaves the command's own default. */
+  readonly checkpointEverySeconds: number | null
+  /** Where the engine keeps this attempt's log (a file for local; engines with their own log store may ignore it). */
+  readonly logPath: string
+}
+
+export interface CancelOptions {
+  /**
+   * Seconds between the polite stop (SIGTERM to the process group; the engine's equivalent elsewhere) and
+   * the forced one (SIGKILL). 0 kills at once: what a hard pre-emption looks like. Default: the engine's.
+   */
+  readonly graceSeconds?: number
+}
+
+/** A started attempt. */
+export interface AttemptHandle {
+  readonly attemptId: string
+  /** The engine's own name for the attempt: a pid, a Slurm job id, a pod name, an instance id. */
+  readonly externalId: string
+  /** Local process id, when there is one on this machine. */
+  readonly pid: number | null
+  readonly logPath: string | null
+  /**
+   * The protocol events the command printed, in order, ending when its stdout closes. Lines that are not
+   * protocol go to the log. Buffered from launch, so a late subscriber misses nothing; consume it once.
+   */
+  readonly events: Stream.Stream<TrainerEvent>
+  /** Completes when the command has ended. */
+  readonly exit: Effect.Effect<AttemptExit>
+  /** Stops the command (see {@link CancelOptions}) and waits until it has ended. */
+  readonly cancel: (options?: CancelOptions) => Effect.Effect<void, RunnerError>
+}
+
+/** An attempt the ledger says was running when its supervisor vanished. */
+export interface OrphanAttempt {
+  readonly attemptId: string
+  readonly externalId: string | null
+  readonly pid: number | null
+}
+
+export class Runner extends Context.Service<Runner, {
+  /** Short engine name recorded in the ledger: `local`, `slurm`, `kubernetes`, `ec2`. */
+  readonly name: string
+  /**
+   * Starts an attempt. Closing the scope stops it (polite stop with the engine's grace) if it still runs,
+   * so an interrupted supervisor never leaves a command behind — except when the supervisor process is
+   * killed outright, which {@link stopOrphan} handles on restart.
+   */
+  readonly submit: (request: AttemptRequest) => Effect.Effect<AttemptHandle, RunnerError, Scope.Scope>
+  /**
+   * Makes sure an attempt left running by a supervisor that died is no longer running (politely first, so it
+   * can write a final checkpoint). Returns whether it was still running.
+   */
+  readonly stopOrphan: (orphan: OrphanAttempt, options?: CancelOptions) => Effect.Effect<boolean, RunnerError>
+  /** The attempt's log lines (stderr and non-protocol stdout), oldest first. */
+  readonly logs: (attempt: { readonly attemptId: string; readonly logPath: string | null }) => Stream.Stream<string, RunnerError>
+}>()("@frugal/runner/Runner") {}
