@@ -17,9 +17,11 @@ import * as CliOutput from "effect/cli/CliOutput"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import packageJson from "../package.json" with { type: "json" }
+import { gpus } from "./commands/gpus.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
 
 const subcommands = [
+  gpus
 ] as const
 
 export const frugal = Command.make("frugal").pipe(
