@@ -1,0 +1,145 @@
+/** Findings from GPU utilisation: idle GPUs and GPUs larger than the work needs. */
+import type { ComputeSpend, GpuSeries } from "../CostData.ts"
+import type { Evidence, Finding } from "../Finding.ts"
+import { type FindingContext, gpusPerInstance, monthly, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import { type GpuUsage, gpuUsage } from "./GpuUsage.ts"
+
+/** Average price paid per instance-hour of a type over the period, across purchase options. */
+export const effectiveRate = (compute: ReadonlyArray<ComputeSpend>, instanceType: string): number => {
+  let cost = 0
+  let hours = 0
+  for (const row of compute) {
+    if (row.instanceType !== instanceType) continue
+    cost += row.costUsd
+    hours += row.usageHours
+  }
+  return hours > 0 ? cost / hours : 0
+}
+
+interface Instance {
+  readonly instanceId: string
+  readonly instanceType: string
+  readonly gpus: ReadonlyArray<GpuUsage>
+}
+
+export const instancesOf = (context: FindingContext): ReadonlyArray<Instance> => {
+  const byId = new Map<string, Array<GpuSeries>>()
+  for (const series of context.gpus) byId.set(series.instanceId, [...(byId.get(series.instanceId) ?? []), series])
+  return [...byId.entries()].map(([instanceId, series]) => ({
+    instanceId,
+    instanceType: series[0]?.instanceType ?? "",
+    gpus: series.map((one) =>
+      gpuUsage(one, context.thresholds.idleUtilizationPct, context.thresholds.idleMinHours)
+    )
+  }))
+}
+
+const hourLabel = (iso: string): string => `${iso.slice(0, 13)}:00Z`
+
+export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): Finding | undefined => {
+  const evidence: Array<Evidence> = []
+  for (const instance of instances) {
+    const stretches = instance.gpus.flatMap((gpu) => gpu.idle.map((stretch) => ({ gpu: gpu.series.gpuIndex, ...stretch })))
+    if (stretches.length === 0) continue
+    const gpuHours = stretches.reduce((total, stretch) => total + stretch.hours, 0)
+    const perGpuRate = effectiveRate(context.costs.compute, instance.instanceType) /
+      gpusPerInstance(context, instance.instanceType)
+    const granted = context.pools.claimDollarsAnyOption(instance.instanceType, gpuHours * perGpuRate)
+    if (granted.costUsd <= 0) continue
+    const from = stretches.map((stretch) => stretch.from).sort()[0] ?? null
+    const to = stretches.map((stretch) => stretch.to).sort().at(-1) ?? null
+    const gpusIdle = [...new Set(stretches.map((stretch) => stretch.gpu))].sort((a, b) => a - b)
+    const windows = [...stretches].sort((a, b) => b.hours - a.hours).slice(0, 3)
+      .map((stretch) => `GPU ${stretch.gpu} ${hourLabel(stretch.from)}..${hourLabel(stretch.to)} (${stretch.hours} h)`)
+    evidence.push({
+      subject: instance.instanceId,
+      instanceType: instance.instanceType,
+      from,
+      to,
+      hours: gpuHours,
+      costUsd: granted.costUsd,
+      detail: `GPU ${gpusIdle.join(", ")} below ${context.thresholds.idleUtilizationPct}% for ${gpuHours} GPU-hours ` +
+        `at ${rate(perGpuRate)} per GPU; longest: ${windows.join("; ")}`
+    })
+  }
+  if (evidence.length === 0) return undefined
+  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const worst = [...evidence].sort((a, b) => b.costUsd - a.costUsd)[0]
+  return {
+    kind: "idle-gpu",
+    title: `Idle GPUs: ${evidence.length} instance(s) below ${context.thresholds.idleUtilizationPct}% utilisation`,
+    costUsd,
+    monthlySavingsUsd: monthly(context, costUsd),
+    evidence,
+    action: `Stop or scale in idle GPU instances when their queue is empty (start with ${worst?.subject ?? ""}, ` +
+      `${usd(worst?.costUsd ?? 0)} idle): an auto-stop after ${context.thresholds.idleMinHours} h below ` +
+      `${context.thresholds.idleUtilizationPct}% would have saved it.`
+  }
+}
+
+export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): Finding | undefined => {
+  const evidence: Array<Evidence> = []
+  const targets: Array<string> = []
+  const thresholds = context.thresholds
+  for (const instance of instances) {
+    const current = context.catalog.instanceTypes.find((type) => type.name === instance.instanceType)
+    if (current === undefined) continue
+    const busy = instance.gpus.flatMap((gpu) => gpu.busy.map((sample) => ({ sample, hours: gpu.sampleHours })))
+    const busyInstanceHours = busy.reduce((total, item) => total + item.hours, 0) / gpusPerInstance(context, instance.instanceType)
+    const utilizations = busy.map((item) => item.sample.utilizationPct).filter((value) => value !== null)
+    const memories = instance.gpus.flatMap((gpu) => gpu.series.samples.map((sample) => sample.memoryUsedMiB))
+      .filter((value) => value !== null)
+    if (busyInstanceHours < thresholds.oversizedMinHours || utilizations.length === 0 || memories.length === 0) continue
+    const meanUtilization = utilizations.reduce((a, b) => a + b, 0) / utilizations.length
+    if (meanUtilization >= thresholds.oversizedMaxUtilizationPct) continue
+    // nvidia-smi reports memory in MiB.
+    const peakGiB = Math.max(...memories) / 1024
+    const neededGiB = peakGiB * thresholds.oversizedMemoryHeadroom
+    const region = regionOf(context, instance.instanceType)
+    const currentPrice = onDemandPrice(context, instance.instanceType, region)
+    if (currentPrice === undefined) continue
+    const alternative = context.catalog.instanceTypes
+      .filter((type) =>
+        type.name !== current.name && type.acceleratorCount === current.acceleratorCount &&
+        type.acceleratorMemoryGiB >= neededGiB && type.arch === current.arch
+      )
+      .map((type) => ({ type, price: onDemandPrice(context, type.name, region) }))
+      .filter((candidate): candidate is { type: typeof candidate.type; price: number } =>
+        candidate.price !== undefined && candidate.price < currentPrice
+      )
+      .sort((a, b) => a.price - b.price)[0]
+    if (alternative === undefined) continue
+    const wanted = busyInstanceHours * effectiveRate(context.costs.compute, instance.instanceType)
+    const granted = context.pools.claimDollarsAnyOption(instance.instanceType, wanted)
+    // The smaller type is priced in proportion, so a spot or committed price keeps its discount.
+    const costUsd = granted.costUsd * (1 - alternative.price / currentPrice)
+    if (costUsd <= 0) continue
+    targets.push(alternative.type.name)
+    evidence.push({
+      subject: instance.instanceId,
+      instanceType: instance.instanceType,
+      from: busy.map((item) => item.sample.time).sort()[0] ?? null,
+      to: busy.map((item) => item.sample.time).sort().at(-1) ?? null,
+      hours: granted.hours,
+      costUsd,
+      detail: `busy ${busyInstanceHours.toFixed(1)} h at ${meanUtilization.toFixed(0)}% mean utilisation, peak memory ` +
+        `${peakGiB.toFixed(1)} GiB of ${current.acceleratorMemoryGiB} GiB per ${current.accelerator}; ` +
+        `${alternative.type.name} (${alternative.type.acceleratorCount}× ${alternative.type.accelerator} ` +
+        `${alternative.type.acceleratorMemoryGiB} GiB) costs ${rate(alternative.price)} vs ${rate(currentPrice)} on demand in ${region}`
+    })
+  }
+  if (evidence.length === 0) return undefined
+  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const largest = evidence.reduce((best, item, index) => (item.costUsd > (evidence[best]?.costUsd ?? 0) ? index : best), 0)
+  const first = evidence[largest]
+  const target = targets[largest] ?? ""
+  return {
+    kind: "oversized-gpu",
+    title: `Oversized GPUs: ${evidence.length} instance(s) use little of their GPU`,
+    costUsd,
+    monthlySavingsUsd: monthly(context, costUsd),
+    evidence,
+    action: `Move ${first?.subject ?? ""} (${first?.instanceType ?? ""}) to ${target}: its work fits with ` +
+      `${Math.round((thresholds.oversizedMemoryHeadroom - 1) * 100)}% memory headroom.`
+  }
+}

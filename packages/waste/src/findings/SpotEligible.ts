@@ -1,0 +1,51 @@
+/** On-demand hours that spot would have served for less, in zones with an acceptable interruption rate. */
+import type { Evidence, Finding } from "../Finding.ts"
+import { bucketLabel, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf } from "./FindingContext.ts"
+
+export const spotEligible = (context: FindingContext): Finding | undefined => {
+  const evidence: Array<Evidence> = []
+  const maxBucket = context.thresholds.spotMaxInterruptionBucket
+  const onDemandRows = context.costs.compute.filter((row) => row.purchaseOption === "on-demand" && row.usageHours > 0)
+  for (const instanceType of [...new Set(onDemandRows.map((row) => row.instanceType))].sort()) {
+    const region = regionOf(context, instanceType)
+    const catalogOnDemand = onDemandPrice(context, instanceType, region)
+    const zones = offersFor(context, instanceType, region, "spot")
+      .filter((offer) => offer.interruptionBucket !== null && offer.interruptionBucket <= maxBucket)
+      .sort((a, b) => a.hourlyPriceUsd - b.hourlyPriceUsd)
+    const best = zones[0]
+    const paidRate = context.pools.rate(instanceType, "on-demand")
+    if (best === undefined || catalogOnDemand === undefined || paidRate <= 0) continue
+    const savingPerHour = paidRate * (1 - best.hourlyPriceUsd / catalogOnDemand)
+    if (savingPerHour <= 0) continue
+    const remaining = context.pools.remaining(instanceType, "on-demand")
+    const granted = context.pools.claimHours(instanceType, "on-demand", remaining.hours)
+    const costUsd = granted.hours * savingPerHour
+    if (costUsd <= 0) continue
+    const dates = onDemandRows.filter((row) => row.instanceType === instanceType).map((row) => row.date).sort()
+    const zoneText = zones.slice(0, 3)
+      .map((offer) => `${offer.availabilityZone ?? region} ${rate(offer.hourlyPriceUsd)} (interruptions ${bucketLabel(offer.interruptionBucket)})`)
+      .join(", ")
+    evidence.push({
+      subject: instanceType,
+      instanceType,
+      from: dates[0] ?? null,
+      to: dates.at(-1) ?? null,
+      hours: granted.hours,
+      costUsd,
+      detail: `${granted.hours.toFixed(0)} on-demand instance-hours at ${rate(paidRate)}; spot: ${zoneText} ` +
+        `vs ${rate(catalogOnDemand)} on demand (${((1 - best.hourlyPriceUsd / catalogOnDemand) * 100).toFixed(0)}% less)`
+    })
+  }
+  if (evidence.length === 0) return undefined
+  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const top = [...evidence].sort((a, b) => b.costUsd - a.costUsd)[0]
+  return {
+    kind: "spot-eligible",
+    title: "On-demand hours that could have run on spot",
+    costUsd,
+    monthlySavingsUsd: monthly(context, costUsd),
+    evidence,
+    action: `Run the interruptible part of the ${top?.subject ?? ""} work (checkpointed training, batch) on spot ` +
+      "with `frugal run`, which checkpoints and falls back to on-demand when the deadline needs it."
+  }
+}
