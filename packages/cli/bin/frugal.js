@@ -4,6 +4,11 @@
 // stripping. "Current" means no source file the bundle was built from changed after it, so an edit
 // to the source is never hidden by a stale bundle.
 import { readFileSync, statSync } from "node:fs"
+import * as nodeModule from "node:module"
+
+// V8 keeps the compiled bundle on disk (in the OS temp dir) between runs: compiling ~800 KB of
+// JavaScript is otherwise a third of the start-up time. Absent before Node 22.1; harmless to skip.
+nodeModule.enableCompileCache?.()
 
 const dist = new URL("../dist/frugal.js", import.meta.url)
 const inputs = new URL("../dist/frugal.inputs.json", import.meta.url)
