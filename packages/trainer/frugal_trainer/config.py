@@ -1,0 +1,189 @@
+"""``TrainConfig``: every setting of the reference trainer, from a JSON file (camelCase keys, as in the
+workload spec), flags (kebab-case) and environment variables, in that order of increasing precedence
+(flags win over the environment, which wins over the file)."""
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
+
+
+class InvalidConfig(ValueError):
+    """A bad setting; the message names the field, the value and what was expected (exit code 2)."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    # model
+    layers: int = 2
+    hidden_size: int = 64
+    heads: int = 4
+    vocab_size: int = 256
+    sequence_length: int = 32
+    dropout: float = 0.0
+    fused_attention: bool = True
+    activation_checkpointing: bool = False
+    # training
+    micro_batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    max_steps: int = 100
+    learning_rate: float = 3e-4
+    min_learning_rate: float = 3e-5
+    warmup_steps: int = 10
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    seed: int = 1234
+    precision: str = "bf16"
+    device: str = "auto"
+    compile: bool = False
+    deterministic: bool = False
+    # checkpoints
+    checkpoint_dir: str = ""
+    checkpoint_every_steps: int = 0
+    checkpoint_every_seconds: float = 0.0
+    keep_checkpoints: int = 3
+    async_checkpoints: bool = True
+    # progress and drills
+    log_every: int = 1
+    step_delay_seconds: float = 0.0
+    spot_notice_file: str = ""
+    watch_ec2_spot_notice: bool = False
+
+    @property
+    def tokens_per_step(self):
+        return self.micro_batch_size * self.gradient_accumulation_steps * self.sequence_length
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _camel(name):
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+_BY_CAMEL = {_camel(n): n for n in _FIELDS}
+_ENV = {
+    "FRUGAL_CHECKPOINT_DIR": "checkpoint_dir",
+    "FRUGAL_CHECKPOINT_EVERY_SECONDS": "checkpoint_every_seconds",
+    "FRUGAL_CHECKPOINT_EVERY_STEPS": "checkpoint_every_steps",
+    "FRUGAL_SPOT_NOTICE_FILE": "spot_notice_file",
+}
+
+
+def _coerce(name, value, where):
+    kind = _FIELDS[name].type
+    kind = kind if isinstance(kind, str) else kind.__name__
+
+    def bad(expected):
+        return InvalidConfig("%s: expected %s, got %r" % (where, expected, value))
+
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
+            return value.lower() in ("1", "true", "yes")
+        raise bad("true or false")
+    if kind == "int":
+        if isinstance(value, bool):
+            raise bad("an integer")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        raise bad("an integer")
+    if kind == "float":
+        if isinstance(value, bool):
+            raise bad("a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad("a number")
+    if not isinstance(value, str):
+        raise bad("a string")
+    return value
+
+
+def validate(cfg):
+    problems = []
+
+    def need(ok, field, expected):
+        if not ok:
+            problems.append("%s: expected %s, got %r" % (_camel(field), expected, getattr(cfg, field)))
+
+    for f in ("layers", "hidden_size", "heads", "vocab_size", "sequence_length", "micro_batch_size",
+              "gradient_accumulation_steps", "keep_checkpoints", "log_every"):
+        need(getattr(cfg, f) >= 1, f, "an integer >= 1")
+    for f in ("max_steps", "warmup_steps", "checkpoint_every_steps"):
+        need(getattr(cfg, f) >= 0, f, "an integer >= 0")
+    for f in ("learning_rate", "min_learning_rate", "weight_decay", "grad_clip", "checkpoint_every_seconds",
+              "step_delay_seconds"):
+        need(getattr(cfg, f) >= 0, f, "a number >= 0")
+    need(0.0 <= cfg.dropout < 1.0, "dropout", "a number in [0, 1)")
+    need(cfg.precision in PRECISIONS, "precision", "one of " + ", ".join(PRECISIONS))
+    need(cfg.device == "auto" or cfg.device == "cpu" or re.fullmatch(r"cuda(:\d+)?", cfg.device) is not None,
+         "device", "auto, cpu, cuda or cuda:N")
+    if cfg.layers >= 1 and cfg.heads >= 1 and cfg.hidden_size % cfg.heads != 0:
+        problems.append("hiddenSize: expected a multiple of heads (%d), got %d" % (cfg.heads, cfg.hidden_size))
+    if problems:
+        raise InvalidConfig("; ".join(problems))
+    return cfg
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python3 -m frugal_trainer",
+        description="Reference GPT trainer: mixed precision, exact resume, asynchronous atomic checkpoints, "
+                    "JSON-lines progress on stdout (exit 0 completed, 75 interrupted and resumable, 2 bad input).")
+    p.add_argument("--config", metavar="FILE.json", help="JSON object with any of the settings below (camelCase)")
+    for name, f in _FIELDS.items():
+        flag = "--" + name.replace("_", "-")
+        kind = f.type if isinstance(f.type, str) else f.type.__name__
+        if kind == "bool":
+            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction)
+        else:
+            p.add_argument(flag, dest=name, default=None, metavar=kind.upper())
+    return p
+
+
+def parse(argv, environ=None):
+    """A validated ``TrainConfig`` from command-line arguments (and ``--config``, and the environment)."""
+    environ = os.environ if environ is None else environ
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        raise InvalidConfig("invalid arguments (see --help)") if e.code else e
+    values = {}
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                loaded = json.load(fh)
+        except OSError as e:
+            raise InvalidConfig("--config: cannot read %s: %s" % (args.config, e.strerror))
+        except ValueError as e:
+            raise InvalidConfig("--config: %s is not valid JSON: %s" % (args.config, e))
+        if not isinstance(loaded, dict):
+            raise InvalidConfig("--config: expected a JSON object")
+        for key, value in loaded.items():
+            name = _BY_CAMEL.get(key)
+            if name is None:
+                raise InvalidConfig("%s: unknown setting; expected one of %s" % (key, ", ".join(sorted(_BY_CAMEL))))
+            values[name] = _coerce(name, value, key)
+    for env, name in _ENV.items():
+        if environ.get(env):
+            values[name] = _coerce(name, environ[env], env)
+    for name in _FIELDS:
+        v = getattr(args, name)
+        if v is not None:
+            values[name] = _coerce(name, v, "--" + name.replace("_", "-"))
+    return validate(TrainConfig(**values))
+
+
+def to_json(cfg):
+    return {_camel(k): v for k, v in dataclasses.asdict(cfg).items()}
