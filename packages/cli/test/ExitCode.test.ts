@@ -1,0 +1,85 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Exit from "effect/Exit"
+import { InvalidInput, NoFeasiblePlacement, RemoteServiceFailure } from "@frugal/core"
+import { debugEnabled, ExitCode, FleetInfeasible, outcomeOfExit } from "../src/ExitCode.ts"
+
+const infeasible = (workload: string) =>
+  new NoFeasiblePlacement({ workload, constraint: "constraints.deadlineHours", detail: "the fastest option takes 310 h against a 24 h deadline" })
+
+describe("outcomeOfExit", () => {
+  it("exits 0 and prints nothing on success", () => {
+    expect(outcomeOfExit(Exit.succeed(undefined), false)).toEqual({ code: 0, stderr: [] })
+  })
+
+  it("exits 2 for invalid input, one line per issue naming its field", () => {
+    const error = new InvalidInput({
+      source: "spec.yaml",
+      issues: [
+        { path: "model.parameters", expected: "a number of parameters like 7B", actual: "\"lots\"" },
+        { path: "name", expected: "a name of lowercase letters" }
+      ]
+    })
+    const outcome = outcomeOfExit(Exit.fail(error), false)
+    expect(outcome.code).toBe(ExitCode.invalidInput)
+    expect(outcome.stderr).toEqual([
+      "error: invalid input in spec.yaml:",
+      "  model.parameters: expected a number of parameters like 7B, got \"lots\"",
+      "  name: expected a name of lowercase letters, but it is missing"
+    ])
+  })
+
+  it("exits 3 naming the binding constraint when nothing is feasible", () => {
+    const outcome = outcomeOfExit(Exit.fail(infeasible("big-job")), false)
+    expect(outcome.code).toBe(ExitCode.noFeasiblePlacement)
+    expect(outcome.stderr.join("\n")).toContain("big-job: no feasible placement: constraints.deadlineHours")
+  })
+
+  it("exits 3 with one line per infeasible workload of a fleet", () => {
+    const outcome = outcomeOfExit(Exit.fail(new FleetInfeasible({ failures: [infeasible("a"), infeasible("b")] })), false)
+    expect(outcome.code).toBe(3)
+    expect(outcome.stderr).toHaveLength(2)
+    expect(outcome.stderr[1]).toContain("b: no feasible placement")
+  })
+
+  it("exits 4 when a remote service failed after retries", () => {
+    const error = new RemoteServiceFailure({ service: "AWS Pricing", operation: "GetProducts", region: "us-east-1", detail: "throttled 5 times" })
+    expect(outcomeOfExit(Exit.fail(error), false)).toEqual({
+      code: 4,
+      stderr: ["error: AWS Pricing GetProducts in us-east-1 failed: throttled 5 times"]
+    })
+  })
+
+  it("exits 1 for a defect, with a message but no stack trace", () => {
+    const outcome = outcomeOfExit(Exit.die(new TypeError("cannot read x of undefined")), false)
+    expect(outcome.code).toBe(ExitCode.bug)
+    expect(outcome.stderr.join("\n")).toContain("cannot read x of undefined")
+    expect(outcome.stderr.join("\n")).not.toMatch(/^\s+at\s/m)
+  })
+
+  it("adds the full cause, stack included, only when debugging", () => {
+    const exit = Exit.die(new TypeError("boom"))
+    const outcome = outcomeOfExit(exit, true)
+    expect(outcome.code).toBe(1)
+    expect(outcome.stderr.join("\n")).toMatch(/^\s+at\s/m)
+  })
+
+  it("prefers the user's mistake over a defect raised alongside it", () => {
+    const error = new InvalidInput({ source: "x.yaml", issues: [{ path: "kind", expected: "training, inference or batch" }] })
+    const exit = Exit.failCause(Cause.combine(Cause.die(new Error("cleanup failed")), Cause.fail(error)))
+    expect(outcomeOfExit(exit, false).code).toBe(2)
+  })
+
+  it("exits 130 when interrupted (Ctrl-C)", () => {
+    expect(outcomeOfExit(Exit.failCause(Cause.interrupt(1)), false).code).toBe(130)
+  })
+})
+
+describe("debugEnabled", () => {
+  it("is on for FRUGAL_DEBUG=1 or true and off otherwise", () => {
+    expect(debugEnabled({ FRUGAL_DEBUG: "1" })).toBe(true)
+    expect(debugEnabled({ FRUGAL_DEBUG: "true" })).toBe(true)
+    expect(debugEnabled({ FRUGAL_DEBUG: "0" })).toBe(false)
+    expect(debugEnabled({})).toBe(false)
+  })
+})
