@@ -1,1 +1,6 @@
 export * from "./PriceCatalog.ts"
+export * from "./CatalogFilter.ts"
+export * from "./CommitmentModel.ts"
+export * from "./SpotRisk.ts"
+export * from "./EmbeddedSnapshot.ts"
+export * as EmbeddedCatalog from "./EmbeddedCatalog.ts"
