@@ -48,6 +48,8 @@ export interface AttemptRecord {
   readonly runner: string
   readonly placement: Placement
   readonly checkpointEverySeconds: number | null
+  /** The engine's name for the attempt (pid, Slurm job id, pod, instance id), once launched. */
+  readonly externalId: string | null
   readonly pid: number | null
   readonly logPath: string | null
   readonly startedAtMillis: number
@@ -109,7 +111,11 @@ export class Ledger extends Context.Service<Ledger, {
   ) => Effect.Effect<void, LedgerError>
   /** Opens the job's next attempt (sequence = previous + 1), started now. */
   readonly startAttempt: (attempt: NewAttempt) => Effect.Effect<AttemptRecord, LedgerError>
-  readonly attachProcess: (attemptId: string, pid: number | null, logPath: string | null) => Effect.Effect<void, LedgerError>
+  /** Records where the engine launched the attempt, so a restarted supervisor can find and stop it. */
+  readonly attachProcess: (
+    attemptId: string,
+    launched: { readonly externalId: string; readonly pid: number | null; readonly logPath: string | null }
+  ) => Effect.Effect<void, LedgerError>
   /** Stores one event and marks the attempt seen now (its cost accrues to this instant). */
   readonly recordEvent: (attemptId: string, event: LedgerEvent) => Effect.Effect<void, LedgerError>
   /** Marks the attempt seen now without an event (a heartbeat while the command is quiet). */
@@ -161,6 +167,7 @@ const AttemptRow = Schema.Struct({
   accelerators_per_instance: Schema.Number,
   interruptions_per_hour: Schema.Number,
   checkpoint_every_seconds: Schema.NullOr(Schema.Number),
+  external_id: Schema.NullOr(Schema.String),
   pid: Schema.NullOr(Schema.Number),
   log_path: Schema.NullOr(Schema.String),
   started_ms: Schema.Number,
@@ -232,6 +239,7 @@ const toAttempt = (row: typeof AttemptRow.Type): AttemptRecord => {
     runner: row.runner,
     placement,
     checkpointEverySeconds: row.checkpoint_every_seconds,
+    externalId: row.external_id,
     pid: row.pid,
     logPath: row.log_path,
     startedAtMillis: row.started_ms,
@@ -382,9 +390,10 @@ const makeLedger = (path: string) =>
               db.prepare("UPDATE jobs SET status = 'running', updated_ms = ? WHERE id = ?").run(at, attempt.jobId)
               return attemptById(attempt.id)
             }))),
-      attachProcess: (attemptId, pid, logPath) =>
+      attachProcess: (attemptId, launched) =>
         use("attachProcess", () => {
-          db.prepare("UPDATE attempts SET pid = ?, log_path = ? WHERE id = ?").run(pid, logPath, attemptId)
+          db.prepare("UPDATE attempts SET external_id = ?, pid = ?, log_path = ? WHERE id = ?")
+            .run(launched.externalId, launched.pid, launched.logPath, attemptId)
         }),
       recordEvent: (attemptId, event) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>

@@ -44,6 +44,7 @@ export const RUNNER_MIGRATIONS: ReadonlyArray<Migration> = [
         accelerators_per_instance REAL NOT NULL,
         interruptions_per_hour REAL NOT NULL,
         checkpoint_every_seconds REAL,
+        external_id TEXT,
         pid INTEGER,
         log_path TEXT,
         started_ms INTEGER NOT NULL,

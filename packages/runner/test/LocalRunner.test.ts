@@ -22,7 +22,7 @@ const request = (dir: string, args: ReadonlyArray<string>, attemptId = "attempt-
   logPath: join(dir, "logs", `${attemptId}.log`)
 })
 
-const runner = <A, E>(effect: Effect.Effect<A, E, Runner>) => Effect.provide(effect, LocalRunner.layerWith({ graceSeconds: 5 }))
+const runner = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, LocalRunner.layerWith({ graceSeconds: 5 }))
 
 describe("LocalRunner", () => {
   it.live("streams decoded protocol events and logs stderr and non-protocol stdout", () =>
