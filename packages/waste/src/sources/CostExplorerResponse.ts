@@ -135,8 +135,10 @@ const costAndUsageRows = (output: GetCostAndUsageOutput, source: string, rows: R
     }
   })
 
-const reservationRows = (output: GetReservationUtilizationOutput): ReadonlyArray<ReservationUse> => {
-  const byId = new Map<string, { instanceType: string | null; purchasedHours: number; unusedHours: number; fee: number }>()
+type ReservationTotals = Map<string, { instanceType: string | null; purchasedHours: number; unusedHours: number; fee: number }>
+
+/** Adds one response's slices to the running totals per reservation (pages and days add up). */
+const addReservations = (output: GetReservationUtilizationOutput, byId: ReservationTotals): void => {
   const add = (id: string, instanceType: string | null, aggregates: typeof ReservationAggregates.Type) => {
     const current = byId.get(id) ?? { instanceType, purchasedHours: 0, unusedHours: 0, fee: 0 }
     byId.set(id, {
@@ -154,14 +156,16 @@ const reservationRows = (output: GetReservationUtilizationOutput): ReadonlyArray
       add("all reservations", null, slice.Total)
     }
   }
-  return [...byId.entries()].map(([id, use]) => ({
+}
+
+const reservationRows = (byId: ReservationTotals): ReadonlyArray<ReservationUse> =>
+  [...byId.entries()].map(([id, use]) => ({
     id,
     instanceType: use.instanceType,
     purchasedHours: use.purchasedHours,
     unusedHours: use.unusedHours,
     amortizedFeeUsd: use.fee
   }))
-}
 
 const savingsPlanRows = (output: GetSavingsPlansUtilizationOutput): ReadonlyArray<SavingsPlanUse> =>
   output.SavingsPlansUtilizationsByTime.map((slice) => ({
@@ -184,7 +188,7 @@ export const costDataFromResponses = (
 ): Effect.Effect<CostData, InvalidInput> =>
   Effect.gen(function*() {
     const rows: Rows = { compute: [], zones: [], usageTypes: [] }
-    const reservations: Array<ReservationUse> = []
+    const reservations: ReservationTotals = new Map()
     const savingsPlans: Array<SavingsPlanUse> = []
     const periods: Array<{ Start: string; End: string }> = []
     for (const { json, source } of documents) {
@@ -194,7 +198,7 @@ export const costDataFromResponses = (
         periods.push(...output.ResultsByTime.map((result) => result.TimePeriod))
       } else if (Predicate.hasProperty(json, "UtilizationsByTime")) {
         const output = yield* decodeReservations(source)(json)
-        reservations.push(...reservationRows(output))
+        addReservations(output, reservations)
         periods.push(...output.UtilizationsByTime.map((slice) => slice.TimePeriod))
       } else if (Predicate.hasProperty(json, "SavingsPlansUtilizationsByTime")) {
         const output = yield* decodeSavingsPlans(source)(json)
@@ -212,5 +216,5 @@ export const costDataFromResponses = (
     if (periods.length === 0) return yield* invalid(documents[0]?.source ?? "cost data", "", "at least one Cost Explorer response")
     const start = periods.map((period) => period.Start).reduce((a, b) => (a < b ? a : b))
     const end = periods.map((period) => period.End).reduce((a, b) => (a > b ? a : b))
-    return { period: { start, end }, ...rows, reservations, savingsPlans }
+    return { period: { start, end }, ...rows, reservations: reservationRows(reservations), savingsPlans }
   })

@@ -1,0 +1,64 @@
+/** The report as Markdown: a summary table, then each finding with its action and evidence. */
+import type { Finding, WasteReport } from "../Finding.ts"
+import { usd } from "../findings/FindingContext.ts"
+
+const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
+
+export const KIND_LABELS: Readonly<Record<Finding["kind"], string>> = {
+  "unused-commitment": "Unused commitments",
+  "idle-gpu": "Idle GPUs",
+  "oversized-gpu": "Oversized GPUs",
+  "lost-work": "Lost work",
+  "commitment-opportunity": "Commit the baseline",
+  "spot-eligible": "Could be spot",
+  "cross-region-transfer": "Cross-region transfer"
+}
+
+export const summaryLine = (report: WasteReport): string => {
+  const share = report.totalCostUsd > 0 ? (100 * report.wasteUsd / report.totalCostUsd).toFixed(1) : "0.0"
+  return `Spend ${usd(report.totalCostUsd)}; avoidable ${usd(report.wasteUsd)} (${share}% of spend), ` +
+    `about ${usd(report.monthlySavingsUsd)} a month.`
+}
+
+const hours = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(1))
+
+export const renderMarkdown = (report: WasteReport): string => {
+  const lines: Array<string> = [
+    `# GPU spend and waste, ${report.period.start} to ${report.period.end}`,
+    "",
+    summaryLine(report),
+    ""
+  ]
+  if (report.findings.length === 0) {
+    lines.push("No waste found above the thresholds.", "")
+  } else {
+    lines.push("| # | Finding | This period | Per month | Action |", "|---|---|---:|---:|---|")
+    report.findings.forEach((finding, index) => {
+      lines.push(
+        `| ${index + 1} | ${cell(KIND_LABELS[finding.kind])} | ${usd(finding.costUsd)} | ${usd(finding.monthlySavingsUsd)} | ` +
+          `${cell(finding.action)} |`
+      )
+    })
+    lines.push("")
+  }
+  report.findings.forEach((finding, index) => {
+    lines.push(
+      `## ${index + 1}. ${finding.title}`,
+      "",
+      `**${usd(finding.costUsd)}** this period, about **${usd(finding.monthlySavingsUsd)}** a month. ` +
+        `**Action:** ${finding.action}`,
+      "",
+      "| Evidence | Instance type | From | To | Hours | $ | Detail |",
+      "|---|---|---|---|---:|---:|---|"
+    )
+    for (const item of finding.evidence) {
+      lines.push(
+        `| ${cell(item.subject)} | ${item.instanceType ?? ""} | ${item.from ?? ""} | ${item.to ?? ""} | ${hours(item.hours)} | ` +
+          `${usd(item.costUsd)} | ${cell(item.detail)} |`
+      )
+    }
+    lines.push("")
+  })
+  lines.push(...report.notes.map((note) => `_${note}_`), "")
+  return lines.join("\n")
+}
