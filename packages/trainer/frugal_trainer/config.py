@@ -128,7 +128,7 @@ def validate(cfg):
     need(cfg.precision in PRECISIONS, "precision", "one of " + ", ".join(PRECISIONS))
     need(cfg.device == "auto" or cfg.device == "cpu" or re.fullmatch(r"cuda(:\d+)?", cfg.device) is not None,
          "device", "auto, cpu, cuda or cuda:N")
-    if cfg.layers >= 1 and cfg.heads >= 1 and cfg.hidden_size % cfg.heads != 0:
+    if cfg.heads >= 1 and cfg.hidden_size % cfg.heads != 0:
         problems.append("hiddenSize: expected a multiple of heads (%d), got %d" % (cfg.heads, cfg.hidden_size))
     if problems:
         raise InvalidConfig("; ".join(problems))

@@ -26,10 +26,14 @@ def autocast(precision, device_type):
 def supports(precision, device_type):
     """None when the precision runs on this device with this torch, else why not."""
     if precision == "fp16" and device_type == "cpu":
+        import warnings
+
         try:
-            with torch.autocast(device_type="cpu", dtype=torch.float16):
-                pass
-            torch.amp.GradScaler("cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # torch 1.13 only warns, then silently disables autocast
+                with torch.autocast(device_type="cpu", dtype=torch.float16):
+                    pass
+                torch.amp.GradScaler("cpu")
         except Exception:
             return "fp16 with loss scaling needs a CUDA device with torch %s; on CPU use bf16 or fp32" % (
                 torch.__version__)
