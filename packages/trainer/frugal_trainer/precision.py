@@ -8,11 +8,16 @@ import torch
 def set_matmul_precision(precision, device_type):
     """TF32 on for ``tf32`` and the autocast modes (their fp32 islands), off for strict ``fp32``."""
     allow = precision != "fp32"
-    if device_type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = allow
-        torch.backends.cudnn.allow_tf32 = allow
-    if hasattr(torch, "set_float32_matmul_precision"):
-        torch.set_float32_matmul_precision("high" if allow else "highest")
+    try:
+        if hasattr(torch, "set_float32_matmul_precision"):
+            torch.set_float32_matmul_precision("high" if allow else "highest")
+        if device_type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = allow
+            torch.backends.cudnn.allow_tf32 = allow
+    except RuntimeError:
+        # Newer torch may refuse the legacy switches once its fp32_precision API is in use.
+        torch.backends.cuda.matmul.fp32_precision = "tf32" if allow else "ieee"
+        torch.backends.cudnn.conv.fp32_precision = "tf32" if allow else "ieee"
 
 
 def autocast(precision, device_type):

@@ -127,7 +127,9 @@ class Trainer:
         for _ in range(cfg.gradient_accumulation_steps):
             x, y = self._batch()
             with self._autocast():
-                loss = self.forward(x, y) / cfg.gradient_accumulation_steps
+                loss = self.forward(x, y)
+                if cfg.gradient_accumulation_steps > 1:
+                    loss = loss / cfg.gradient_accumulation_steps
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
             else:
