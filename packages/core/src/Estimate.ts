@@ -1,0 +1,425 @@
+/**
+ * The estimate facade the planner, CLI and runner use: one workload on `gpus` accelerators of one kind → memory per
+ * GPU, whether it fits, and how long it takes. Composes Memory, Compute and ModelShape; pure.
+ */
+import { type AcceleratorSpec, acceleratorByName, effectivePeakTflops } from "./Accelerator.ts"
+import {
+  decodeTokensPerSecond,
+  defaultTrainingMfu,
+  relativeBatchSpeed,
+  scalingEfficiency,
+  tensorParallelEfficiency,
+  trainingFlops,
+  trainingFlopsPerToken,
+  trainingHours,
+  trainingTokensPerSecondPerGpu
+} from "./Compute.ts"
+import {
+  activationBytes,
+  activationBytesPerLayer,
+  bytesPerValue,
+  GIB,
+  kvCacheBytesPerToken,
+  logitsBytes,
+  overheadBytes,
+  shardedTrainingState
+} from "./Memory.ts"
+import { type ModelShape, modelShape } from "./ModelShape.ts"
+import type { BatchWorkload, InferenceWorkload, Sharding, TrainingWorkload, Workload } from "./Workload.ts"
+
+export interface MemoryBreakdown { // GiB per GPU, after sharding
+  readonly weightsGiB: number
+  readonly gradientsGiB: number
+  readonly optimizerGiB: number
+  readonly activationsGiB: number
+  readonly logitsGiB: number
+  readonly kvCacheGiB: number
+  /** CUDA context, allocator fragmentation. */
+  readonly overheadGiB: number
+  /** The sum. */
+  readonly perGpuGiB: number
+  /** Across all GPUs. */
+  readonly totalGiB: number
+}
+
+export interface PlacementEstimate {
+  /** Canonical name. */
+  readonly accelerator: string
+  /** Total accelerators used. */
+  readonly gpus: number
+  readonly sharding: "none" | "zero1" | "zero2" | "fsdp"
+  readonly memory: MemoryBreakdown
+  /** perGpuGiB <= usable memory of one accelerator. */
+  readonly fits: boolean
+  /**
+   * Training/batch: wall-clock hours of the whole job on these GPUs;
+   * inference: hours per month to run (inference.hoursPerMonth).
+   */
+  readonly hours: number
+  readonly tokensPerSecondPerGpu: number | null
+  readonly mfu: number | null
+  /** 1 for one GPU. */
+  readonly scalingEfficiency: number
+}
+
+/** Calibration a caller may pass: an MFU measured by the trainer replaces the default for this accelerator. */
+export interface EstimateOptions {
+  readonly mfu?: number | undefined
+}
+
+/** Tokens per second a stream is first assumed to get: sets the starting number of concurrent requests. */
+export const STREAM_TOKENS_PER_SECOND = 30
+/** Slowest generation a user of an interactive service accepts (faster than reading speed, ≈5 tokens/s). */
+export const MIN_STREAM_TOKENS_PER_SECOND = 10
+/** On average a request is half-way through its context, so holds half of `sequenceLength` in the KV cache. */
+export const AVERAGE_CONTEXT_OCCUPANCY = 0.5
+
+const toGiB = (bytes: number): number => bytes / GIB
+
+const breakdown = (parts: {
+  readonly weights: number
+  readonly gradients: number
+  readonly optimizer: number
+  readonly activations: number
+  readonly logits: number
+  readonly kvCache: number
+  readonly overhead: number
+}, gpus: number): MemoryBreakdown => {
+  const perGpu = parts.weights + parts.gradients + parts.optimizer + parts.activations + parts.logits + parts.kvCache +
+    parts.overhead
+  return {
+    weightsGiB: toGiB(parts.weights),
+    gradientsGiB: toGiB(parts.gradients),
+    optimizerGiB: toGiB(parts.optimizer),
+    activationsGiB: toGiB(parts.activations),
+    logitsGiB: toGiB(parts.logits),
+    kvCacheGiB: toGiB(parts.kvCache),
+    overheadGiB: toGiB(parts.overhead),
+    perGpuGiB: toGiB(perGpu),
+    totalGiB: toGiB(perGpu) * gpus
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Training
+
+/** Memory of a training job per GPU: the persistent state after sharding, activations and logits of a micro-batch. */
+export const trainingMemory = (workload: TrainingWorkload, gpus: number, sharding: Sharding): MemoryBreakdown => {
+  const shape = modelShape(workload.model)
+  const { precision, optimizer } = workload.model
+  const state = shardedTrainingState({ shape, optimizer, precision, sharding, gpus })
+  const { sequenceLength, microBatchSize, fusedAttention, activationCheckpointing } = workload.training
+  const activations = activationBytes(shape, {
+    sequenceLength,
+    microBatchSize,
+    fusedAttention,
+    activationCheckpointing,
+    precision
+  })
+  const logits = logitsBytes({ sequenceLength, microBatchSize, vocabSize: shape.vocabSize, precision })
+  const allocated = state.weightsBytes + state.gradientsBytes + state.optimizerBytes + activations + logits
+  return breakdown({
+    weights: state.weightsBytes,
+    gradients: state.gradientsBytes,
+    optimizer: state.optimizerBytes,
+    activations,
+    logits,
+    kvCache: 0,
+    overhead: overheadBytes(allocated, gpus)
+  }, gpus)
+}
+
+/** The spec's sharding, or when absent: none while one GPU's worth fits, else FSDP. */
+export const chooseSharding = (workload: TrainingWorkload, spec: AcceleratorSpec, gpus: number): Sharding => {
+  if (workload.model.sharding !== undefined) return workload.model.sharding
+  if (gpus <= 1) return "none"
+  return trainingMemory(workload, gpus, "none").perGpuGiB <= spec.memoryGiB ? "none" : "fsdp"
+}
+
+const estimateTraining = (
+  workload: TrainingWorkload,
+  spec: AcceleratorSpec,
+  gpus: number,
+  options: EstimateOptions
+): PlacementEstimate => {
+  const shape = modelShape(workload.model)
+  const sharding = chooseSharding(workload, spec, gpus)
+  const memory = trainingMemory(workload, gpus, sharding)
+  const { precision } = workload.model
+  const { sequenceLength, tokens, activationCheckpointing } = workload.training
+  const mfu = options.mfu ?? defaultTrainingMfu(spec, precision)
+  const efficiency = scalingEfficiency(spec, gpus, sharding)
+  const known = effectivePeakTflops(spec, precision) !== null
+  return {
+    accelerator: spec.name,
+    gpus,
+    sharding,
+    memory,
+    fits: memory.perGpuGiB <= spec.memoryGiB,
+    hours: trainingHours({
+      flops: trainingFlops(shape, sequenceLength, tokens),
+      spec,
+      precision,
+      mfu,
+      gpus,
+      efficiency,
+      activationCheckpointing
+    }),
+    tokensPerSecondPerGpu: known
+      ? trainingTokensPerSecondPerGpu({
+        spec,
+        precision,
+        mfu,
+        efficiency,
+        flopsPerToken: trainingFlopsPerToken(shape, sequenceLength),
+        activationCheckpointing
+      })
+      : null,
+    mfu: known ? mfu : null,
+    scalingEfficiency: efficiency
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Inference
+
+interface ServingLayout {
+  readonly tensorParallel: number
+  readonly replicas: number
+  /** Requests in flight across all replicas. */
+  readonly concurrentRequests: number
+  readonly memory: MemoryBreakdown
+  /** Tokens per second all replicas together generate. */
+  readonly tokensPerSecond: number
+  /** Tokens per second each request sees. */
+  readonly streamTokensPerSecond: number
+}
+
+const servingMemory = (
+  workload: InferenceWorkload,
+  shape: ModelShape,
+  gpus: number,
+  tensorParallel: number,
+  perReplica: number
+): MemoryBreakdown => {
+  const { precision } = workload.model
+  const tokens = perReplica * workload.inference.sequenceLength * AVERAGE_CONTEXT_OCCUPANCY
+  const weights = (shape.parameters * bytesPerValue(precision)) / tensorParallel
+  const kvCache = (tokens * kvCacheBytesPerToken(shape, precision)) / tensorParallel
+  // Inference keeps no activations across layers: the prefill of one sequence through one layer is the working set.
+  const activations = activationBytesPerLayer({
+    sequenceLength: workload.inference.sequenceLength,
+    microBatchSize: 1,
+    hiddenSize: shape.hiddenSize,
+    heads: shape.heads,
+    fusedAttention: true,
+    precision
+  }) / tensorParallel
+  const logits = perReplica * shape.vocabSize * 4
+  const allocated = weights + kvCache + activations + logits
+  return breakdown({
+    weights,
+    gradients: 0,
+    optimizer: 0,
+    activations,
+    logits,
+    kvCache,
+    overhead: overheadBytes(allocated, tensorParallel)
+  }, gpus)
+}
+
+/**
+ * Serving with replicas of `tensorParallel` GPUs. With `concurrentRequests` in the spec the load is that many
+ * requests; without it, the requests in flight follow from the target: a service generating T tokens/s whose
+ * streams each get r tokens/s holds T / r requests (Little's law), and r depends on the batch, so a few fixed-point
+ * rounds settle both.
+ */
+const servingWith = (
+  workload: InferenceWorkload,
+  shape: ModelShape,
+  spec: AcceleratorSpec,
+  gpus: number,
+  tensorParallel: number
+): ServingLayout => {
+  const { precision } = workload.model
+  const replicas = Math.max(1, Math.floor(gpus / tensorParallel))
+  const target = workload.inference.tokensPerSecond
+  const perReplicaFor = (requests: number) => Math.ceil(requests / Math.min(replicas, requests))
+  const streamRate = (perReplica: number) =>
+    decodeTokensPerSecond({
+      spec,
+      precision,
+      parameters: shape.parameters,
+      weightBytes: shape.parameters * bytesPerValue(precision),
+      kvCacheBytes: perReplica * workload.inference.sequenceLength * AVERAGE_CONTEXT_OCCUPANCY *
+        kvCacheBytesPerToken(shape, precision),
+      batch: perReplica,
+      tensorParallel
+    }) / perReplica
+  let requests = workload.inference.concurrentRequests ?? Math.max(1, Math.ceil(target / STREAM_TOKENS_PER_SECOND))
+  if (workload.inference.concurrentRequests === undefined) {
+    for (let round = 0; round < 6; round++) {
+      const rate = streamRate(perReplicaFor(requests))
+      if (rate <= 0) break
+      const next = Math.max(1, Math.ceil(target / rate))
+      if (next === requests) break
+      requests = next
+    }
+  }
+  const perReplica = perReplicaFor(requests)
+  const rate = streamRate(perReplica)
+  return {
+    tensorParallel,
+    replicas,
+    concurrentRequests: requests,
+    memory: servingMemory(workload, shape, gpus, tensorParallel, perReplica),
+    tokensPerSecond: rate * requests,
+    streamTokensPerSecond: rate
+  }
+}
+
+/** Whether a layout carries the workload: it fits, and (inference) generates the target at an acceptable speed. */
+const servingMeetsTarget = (workload: InferenceWorkload, spec: AcceleratorSpec, layout: ServingLayout): boolean =>
+  layout.memory.perGpuGiB <= spec.memoryGiB &&
+  layout.tokensPerSecond >= workload.inference.tokensPerSecond * (1 - 1e-9) &&
+  layout.streamTokensPerSecond >= Math.min(MIN_STREAM_TOKENS_PER_SECOND, workload.inference.tokensPerSecond)
+
+/**
+ * How `gpus` accelerators serve the model: replicas of `tensorParallel` GPUs each (a power of two,
+ * within one instance). A layout that meets the target beats one that does not; then the faster one wins.
+ */
+const servingLayout = (
+  workload: InferenceWorkload,
+  shape: ModelShape,
+  spec: AcceleratorSpec,
+  gpus: number
+): ServingLayout => {
+  let best: ServingLayout | undefined
+  const rank = (layout: ServingLayout) =>
+    (servingMeetsTarget(workload, spec, layout) ? 2 : layout.memory.perGpuGiB <= spec.memoryGiB ? 1 : 0)
+  // GPUs beyond a whole number of replicas idle; keeping the search monotone in `gpus` is worth that.
+  for (let tp = 1; tp <= gpus && tp <= spec.maxPerInstance; tp *= 2) {
+    const layout = servingWith(workload, shape, spec, gpus, tp)
+    if (
+      best === undefined || rank(layout) > rank(best) ||
+      (rank(layout) === rank(best) && (rank(layout) > 0
+        ? layout.streamTokensPerSecond > best.streamTokensPerSecond
+        : layout.memory.perGpuGiB < best.memory.perGpuGiB))
+    ) best = layout
+  }
+  return best ?? servingWith(workload, shape, spec, gpus, 1)
+}
+
+/** Requests in flight when `gpus` accelerators serve the workload (the spec's figure when it gives one). */
+export const concurrentRequests = (workload: InferenceWorkload, accelerator: AcceleratorSpec, gpus: number): number =>
+  servingLayout(workload, modelShape(workload.model), accelerator, Math.max(1, Math.floor(gpus))).concurrentRequests
+
+const estimateInference = (workload: InferenceWorkload, spec: AcceleratorSpec, gpus: number): PlacementEstimate => {
+  const shape = modelShape(workload.model)
+  const layout = servingLayout(workload, shape, spec, gpus)
+  const peak = effectivePeakTflops(spec, workload.model.precision)
+  // Capacity beyond the target is not generated: report what the service produces at its load.
+  const produced = servingMeetsTarget(workload, spec, layout) ? workload.inference.tokensPerSecond : layout.tokensPerSecond
+  return {
+    accelerator: spec.name,
+    gpus,
+    sharding: "none",
+    memory: layout.memory,
+    fits: layout.memory.perGpuGiB <= spec.memoryGiB,
+    hours: workload.inference.hoursPerMonth,
+    tokensPerSecondPerGpu: produced / gpus,
+    mfu: peak === null ? null : (2 * shape.parameters * produced) / (gpus * peak * 1e12),
+    scalingEfficiency: tensorParallelEfficiency(spec, layout.tensorParallel)
+  }
+}
+
+/** Whether `gpus` accelerators serve the workload at its target (used by `minimumGpus`). */
+export const meetsInferenceTarget = (workload: InferenceWorkload, accelerator: AcceleratorSpec, gpus: number): boolean =>
+  servingMeetsTarget(workload, accelerator, servingLayout(workload, modelShape(workload.model), accelerator, gpus))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Batch
+
+/** Memory a batch job needs on each GPU: the spec's minimum, else all of the reference GPU's memory. */
+export const batchMemoryGiB = (workload: BatchWorkload): number =>
+  workload.batch.minGpuMemoryGiB ?? acceleratorByName(workload.batch.referenceGpu)?.memoryGiB ?? 0
+
+const estimateBatch = (workload: BatchWorkload, spec: AcceleratorSpec, gpus: number): PlacementEstimate => {
+  const reference = acceleratorByName(workload.batch.referenceGpu)
+  const speed = reference === undefined ? 1 : relativeBatchSpeed(spec, reference)
+  const required = batchMemoryGiB(workload)
+  // A batch job's footprint is what the user measured: reported as its working set (activations).
+  const memory = breakdown({
+    weights: 0,
+    gradients: 0,
+    optimizer: 0,
+    activations: required * GIB,
+    logits: 0,
+    kvCache: 0,
+    overhead: 0
+  }, gpus)
+  return {
+    accelerator: spec.name,
+    gpus,
+    sharding: "none",
+    memory,
+    fits: required <= spec.memoryGiB,
+    hours: speed > 0 ? workload.batch.gpuHours / speed / gpus : Number.POSITIVE_INFINITY,
+    tokensPerSecondPerGpu: null,
+    mfu: null,
+    scalingEfficiency: 1
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Facade
+
+export const estimatePlacement = (
+  workload: Workload,
+  accelerator: AcceleratorSpec,
+  gpus: number,
+  options: EstimateOptions = {}
+): PlacementEstimate => {
+  const n = Math.max(1, Math.floor(gpus))
+  switch (workload.kind) {
+    case "training":
+      return estimateTraining(workload, accelerator, n, options)
+    case "inference":
+      return estimateInference(workload, accelerator, n)
+    case "batch":
+      return estimateBatch(workload, accelerator, n)
+  }
+}
+
+/** 1, 2, 4, 8, then multiples of 8 up to 1024: the GPU counts AWS instances can be combined into. */
+export const GPU_COUNTS: ReadonlyArray<number> = [1, 2, 4, ...Array.from({ length: 128 }, (_, i) => (i + 1) * 8)]
+
+
+/**
+ * Smallest GPU count (1,2,4,8, then multiples of 8 up to 1024) on which the workload fits and (inference) meets its
+ * tokensPerSecond; null when none does or the accelerator cannot run it (non-CUDA for training, too small for batch).
+ */
+export const minimumGpus = (workload: Workload, accelerator: AcceleratorSpec): number | null => {
+  if (workload.kind === "training") {
+    if (!accelerator.cuda || effectivePeakTflops(accelerator, workload.model.precision) === null) return null
+  }
+  if (workload.kind === "batch") return estimateBatch(workload, accelerator, 1).fits ? 1 : null
+  const ok = (gpus: number) =>
+    workload.kind === "inference"
+      ? meetsInferenceTarget(workload, accelerator, gpus)
+      : estimatePlacement(workload, accelerator, gpus).fits
+  // Memory per GPU falls and throughput rises with the count, so past the small counts a binary search suffices.
+  for (const gpus of [1, 2, 4, 8]) if (ok(gpus)) return gpus
+  const rest = GPU_COUNTS.slice(4)
+  const last = rest.at(-1)
+  if (last === undefined || !ok(last)) return null
+  let lo = 0
+  let hi = rest.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    const gpus = rest[mid]
+    if (gpus !== undefined && ok(gpus)) hi = mid
+    else lo = mid + 1
+  }
+  return rest[lo] ?? null
+}
