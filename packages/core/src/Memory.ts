@@ -144,7 +144,9 @@ export const shardedTrainingState = (options: {
   const state = trainingStateBytesPerParameter(options.optimizer, shape.hiddenSize)
   const copy = autocastWeightCopyBytesPerParameter(options.precision)
   const ddpBuckets = n > 1 && (sharding === "none" || sharding === "zero1") ? 2 : 1
-  const gathered = 2 * 12 * shape.hiddenSize * shape.hiddenSize * Math.max(copy, bytesPerValue(options.precision))
+  // FSDP gathers full parameters in the compute dtype (its MixedPrecision param_dtype), one unit plus one prefetched.
+  const gatherBytes = Math.max(copy, bytesPerValue(options.precision))
+  const gathered = Math.min(2 * 12 * shape.hiddenSize * shape.hiddenSize * gatherBytes, p * gatherBytes)
   switch (sharding) {
     case "none":
       return { weightsBytes: p * (state.weights + copy), gradientsBytes: p * state.gradients * ddpBuckets, optimizerBytes: p * state.optimizer }
@@ -154,7 +156,7 @@ export const shardedTrainingState = (options: {
       return { weightsBytes: p * (state.weights + copy), gradientsBytes: (p * state.gradients) / n, optimizerBytes: (p * state.optimizer) / n }
     case "fsdp":
       return {
-        weightsBytes: (p * state.weights) / n + (n > 1 ? Math.min(gathered, p * copy) : p * copy),
+        weightsBytes: (p * state.weights) / n + (n > 1 ? gathered : p * copy),
         gradientsBytes: (p * state.gradients) / n,
         optimizerBytes: (p * state.optimizer) / n
       }

@@ -11,7 +11,13 @@ export const HOURS_PER_YEAR = 8760
 export const costUsd = (hourlyUsd: number, hours: number): number => hourlyUsd * hours
 
 /** Rounds to whole cents (half away from zero), for display and for byte-stable JSON. */
-export const roundUsd = (usd: number): number => Math.sign(usd) * Math.round(Math.abs(usd) * 100 + Number.EPSILON) / 100
+export const roundUsd = (usd: number): number => {
+  if (!Number.isFinite(usd) || Math.abs(usd) >= 1e15) return usd
+  // Shift by decimal exponent rather than multiplying, so 1.005 (stored as 1.00499999…) rounds to 1.01 as written.
+  const text = String(Math.abs(usd))
+  const cents = text.includes("e") ? Math.round(Math.abs(usd) * 100) : Math.round(Number(`${text}e2`))
+  return (Math.sign(usd) * cents) / 100
+}
 
 const formatter = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 })
 const compact = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 })
