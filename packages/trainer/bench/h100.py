@@ -66,6 +66,7 @@ def time_steps(trainer, steps):
 
 def bench_mode(name, overrides, warmup, steps):
     cfg = config(**overrides)
+    torch.cuda.reset_peak_memory_stats()
     trainer = Trainer(cfg)
     t_warm = time.perf_counter()
     time_steps(trainer, warmup)

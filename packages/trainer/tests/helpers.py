@@ -25,7 +25,7 @@ TINY_FLAGS = ["--layers", "2", "--hidden-size", "32", "--heads", "2", "--vocab-s
 
 
 def tiny(**overrides):
-    return validate(TrainConfig(**dict(TINY, device="cpu", **overrides)))
+    return validate(TrainConfig(**dict(TINY, **dict({"device": "cpu"}, **overrides))))
 
 
 class RecordingProgress(Progress):
