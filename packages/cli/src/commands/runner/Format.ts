@@ -1,0 +1,14 @@
+/** Small formatters shared by the runner commands (`run`, `status`, `logs`, `drill`). */
+
+export const usd = (value: number): string =>
+  value === 0 ? "$0" : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`
+
+export const duration = (millis: number): string => {
+  const seconds = Math.max(0, Math.round(millis / 1000))
+  if (seconds < 60) return `${seconds}s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, "0")}s`
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`
+}
+
+export const isoTime = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
