@@ -16,7 +16,7 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
       subject: reservation.id,
       instanceType: reservation.instanceType,
       from: context.costs.period.start,
-      to: context.costs.period.end,
+      to: datesOf(context.costs.period).at(-1) ?? context.costs.period.end,
       hours: reservation.unusedHours,
       costUsd: granted.costUsd,
       detail: `${reservation.unusedHours} of ${reservation.purchasedHours} reserved hours unused ` +
@@ -93,8 +93,11 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
     const breakEven = offer.hourlyPriceUsd / catalogOnDemand
     const monthlySaving = baseline * context.thresholds.hoursPerMonth * savingPerHour
     const upfront = (offer.term?.upfrontUsd ?? 0) * baseline
+    // Cash payback: the upfront is recovered by what stops being paid each month (on-demand minus the recurring fee).
+    const monthlyCashSaving = baseline * context.thresholds.hoursPerMonth * (paidRate - (offer.term?.recurringHourlyUsd ?? 0))
     const paybackText = upfront > 0
-      ? `payback ${(upfront / monthlySaving).toFixed(1)} months on ${usd(upfront)} upfront`
+      ? `payback ${(upfront / monthlyCashSaving).toFixed(1)} months on ${usd(upfront)} upfront, ` +
+        `${usd(monthlySaving)} a month saved over the term`
       : "no upfront payment, saves from the first hour"
     if (payback === "") payback = `${baseline}× ${instanceType} ${describeTerm(offer)} in ${region}`
     evidence.push({

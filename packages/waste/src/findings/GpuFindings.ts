@@ -123,9 +123,9 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
       hours: granted.hours,
       costUsd,
       detail: `busy ${busyInstanceHours.toFixed(1)} h at ${meanUtilization.toFixed(0)}% mean utilisation, peak memory ` +
-        `${peakGiB.toFixed(1)} GiB of ${current.acceleratorMemoryGiB} GiB per ${current.accelerator}; ` +
+        `${peakGiB.toFixed(1)} GiB of ${current.acceleratorMemoryGiB.toFixed(1)} GiB per ${current.accelerator}; ` +
         `${alternative.type.name} (${alternative.type.acceleratorCount}× ${alternative.type.accelerator} ` +
-        `${alternative.type.acceleratorMemoryGiB} GiB) costs ${rate(alternative.price)} vs ${rate(currentPrice)} on demand in ${region}`
+        `${alternative.type.acceleratorMemoryGiB.toFixed(1)} GiB) costs ${rate(alternative.price)} vs ${rate(currentPrice)} on demand in ${region}`
     })
   }
   if (evidence.length === 0) return undefined

@@ -19,7 +19,8 @@ import {
 } from "@aws-sdk/client-cost-explorer"
 import type { InvalidInput, RemoteServiceFailure } from "@frugal/core"
 import { Context, Effect, Layer, Option, Stream } from "effect"
-import { readFile } from "node:fs/promises"
+import { readdir, readFile, stat } from "node:fs/promises"
+import { join } from "node:path"
 import type { CostData, Period } from "../CostData.ts"
 import { invalid, parseJson } from "../InputDecoding.ts"
 import { awsCall } from "./AwsCall.ts"
@@ -108,14 +109,17 @@ export class CostSource extends Context.Service<CostSource, {
       })
     )
 
-  /** The JSON `aws ce get-cost-and-usage` (and the utilisation commands) printed, one response per file. */
+  /**
+   * The JSON `aws ce get-cost-and-usage` (and the utilisation commands) printed, one response per file;
+   * a directory stands for every `.json` file in it.
+   */
   static readonly layerFiles = (paths: ReadonlyArray<string>): Layer.Layer<CostSource> =>
     Layer.succeed(
       CostSource,
       CostSource.of({
         costs: Effect.fn("CostSource.costs")(function*() {
           const documents: Array<{ source: string; json: unknown }> = []
-          for (const path of paths) documents.push({ source: path, json: yield* readJsonFile(path) })
+          for (const path of yield* expandDirectories(paths)) documents.push({ source: path, json: yield* readJsonFile(path) })
           return yield* costDataFromResponses(documents)
         })
       })
@@ -129,3 +133,14 @@ export const readJsonFile = (path: string): Effect.Effect<unknown, InvalidInput>
     ),
     Effect.flatMap((text) => parseJson(text, path))
   )
+
+const expandDirectories = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, InvalidInput> =>
+  Effect.forEach(paths, (path) =>
+    Effect.tryPromise({
+      try: async () => {
+        if (!(await stat(path)).isDirectory()) return [path]
+        return (await readdir(path)).filter((name) => name.endsWith(".json")).sort().map((name) => join(path, name))
+      },
+      catch: (error) =>
+        invalid(path, "", "a readable file or directory", error instanceof Error ? error.message.replace(/^[A-Z]+: /, "") : String(error))
+    })).pipe(Effect.map((lists) => lists.flat()))

@@ -1,0 +1,88 @@
+/**
+ * Builds a report from whichever sources are provided (Cost Explorer or files, CloudWatch or a file,
+ * the ledger when there is one) and renders it in one of the four formats.
+ */
+import { type InvalidInput, RemoteServiceFailure } from "@frugal/core"
+import { PriceCatalog } from "@frugal/pricing"
+import { defaultLedgerPath } from "@frugal/runner"
+import { Effect, Layer } from "effect"
+import { analyzeWaste } from "./Analyze.ts"
+import type { Period } from "./CostData.ts"
+import { reportJson, type WasteReport } from "./Finding.ts"
+import { regionOfZone } from "./findings/FindingContext.ts"
+import { renderBlockKit } from "./report/BlockKit.ts"
+import { renderHtml } from "./report/Html.ts"
+import { renderMarkdown } from "./report/Markdown.ts"
+import { CostSource } from "./sources/CostSource.ts"
+import { LostWorkSource } from "./sources/LostWorkSource.ts"
+import { UtilizationSource } from "./sources/UtilizationSource.ts"
+import type { Thresholds } from "./Thresholds.ts"
+
+export const REPORT_FORMATS = ["md", "html", "json", "slack"] as const
+export type ReportFormat = typeof REPORT_FORMATS[number]
+
+export const buildReport = Effect.fn("buildReport")(function*(
+  period: Period,
+  thresholds: Partial<Thresholds> = {}
+): Effect.fn.Return<
+  WasteReport,
+  InvalidInput | RemoteServiceFailure,
+  CostSource | UtilizationSource | LostWorkSource | PriceCatalog
+> {
+  const costs = yield* CostSource.use((source) => source.costs(period))
+  const gpus = yield* UtilizationSource.use((source) => source.gpus(costs.period))
+  const ledger = yield* LostWorkSource
+  const lostWork = yield* ledger.lostWork(costs.period)
+  const regions = [...new Set([
+    thresholds.defaultRegion ?? "us-east-1",
+    ...costs.zones.map((row) => regionOfZone(row.availabilityZone)).filter((region) => region !== "")
+  ])]
+  const catalog = yield* PriceCatalog.use((prices) => prices.catalog({ regions })).pipe(
+    Effect.mapError((error) => new RemoteServiceFailure({ service: "price catalog", operation: "catalog", detail: error.detail }))
+  )
+  return analyzeWaste({
+    costs,
+    gpus,
+    lostWork,
+    catalog,
+    thresholds,
+    notes: [
+      ...(gpus.length === 0 ? ["No GPU utilisation data: idle and oversized GPUs not checked."] : []),
+      ...(ledger.note === null ? [] : [ledger.note])
+    ]
+  })
+})
+
+export const renderReport = (report: WasteReport, format: ReportFormat): string => {
+  switch (format) {
+    case "md":
+      return renderMarkdown(report)
+    case "html":
+      return renderHtml(report)
+    case "json":
+      return `${JSON.stringify(reportJson(report), null, 2)}\n`
+    case "slack":
+      return `${JSON.stringify(renderBlockKit(report), null, 2)}\n`
+  }
+}
+
+/**
+ * The sources a report reads: files when given (offline), else Cost Explorer and CloudWatch; the ledger
+ * at `$FRUGAL_HOME/ledger.sqlite` (or `ledgerPath`) when it exists.
+ */
+export const reportSources = (options: {
+  readonly ceFiles: ReadonlyArray<string>
+  readonly utilizationFile?: string | undefined
+  readonly ledgerPath?: string | undefined
+}): Layer.Layer<CostSource | UtilizationSource | LostWorkSource, RemoteServiceFailure> => {
+  const offline = options.ceFiles.length > 0
+  return Layer.mergeAll(
+    offline ? CostSource.layerFiles(options.ceFiles) : CostSource.layerCostExplorer(),
+    options.utilizationFile !== undefined
+      ? UtilizationSource.layerFile(options.utilizationFile)
+      : offline
+      ? UtilizationSource.layerNone
+      : UtilizationSource.layerCloudWatch(),
+    LostWorkSource.layerLedgerFile(options.ledgerPath ?? defaultLedgerPath(process.env))
+  )
+}
