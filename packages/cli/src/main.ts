@@ -17,11 +17,23 @@ import * as CliOutput from "effect/cli/CliOutput"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import packageJson from "../package.json" with { type: "json" }
+import { estimate } from "./commands/estimate.ts"
+import { drill } from "./commands/drill.ts"
 import { gpus } from "./commands/gpus.ts"
+import { logs } from "./commands/logs.ts"
+import { plan } from "./commands/plan.ts"
+import { run } from "./commands/run.ts"
+import { status } from "./commands/status.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
 
 const subcommands = [
-  gpus
+  plan,
+  estimate,
+  gpus,
+  run,
+  status,
+  logs,
+  drill
 ] as const
 
 export const frugal = Command.make("frugal").pipe(

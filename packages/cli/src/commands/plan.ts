@@ -1,0 +1,100 @@
+/**
+ * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH]`: the cheapest placement that
+ * meets the workload's constraints, with the ranked alternatives. One workload with no feasible
+ * placement exits 3 naming the binding constraint; a fleet prints every workload's plan and exits 3
+ * when any of them is infeasible.
+ */
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
+import { type FleetPlan, isFleetPlan, planWorkloads } from "@frugal/sdk"
+import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+import { FleetInfeasible } from "../ExitCode.ts"
+import { catalogLines, usd } from "../Format.ts"
+import { infeasibleText, planText } from "../PlanText.ts"
+import { readWorkloadText } from "../WorkloadInput.ts"
+
+/** Rows of the human table when `--top` is not given; `--json` then returns the planner's default. */
+const DEFAULT_ROWS = 8
+const MAX_TOP = 1000
+
+const file = Argument.String("file").pipe(
+  Argument.withDescription("Workload spec (YAML or JSON; one workload or workloads: [...]); - reads standard input"),
+  Argument.withMetavar("FILE")
+)
+const json = Flag.Boolean("json").pipe(Flag.withDescription("Print the plan as JSON"), Flag.withDefault(false))
+const top = Flag.Int("top").pipe(
+  Flag.withDescription(`How many ranked options to show per workload (1..${MAX_TOP})`),
+  Flag.withMetavar("N"),
+  Flag.optional
+)
+
+const checkTop = (value: Option.Option<number>): Effect.Effect<number | undefined, InvalidInput> =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (n) =>
+      n >= 1 && n <= MAX_TOP
+        ? Effect.succeed(n)
+        : Effect.fail(
+          new InvalidInput({
+            source: "--top",
+            issues: [{ path: "--top", expected: `a whole number from 1 to ${MAX_TOP}`, actual: `${n}` }]
+          })
+        )
+  })
+
+const fleetText = (fleet: FleetPlan, rows: number): ReadonlyArray<string> => {
+  const s = fleet.summary
+  const sections = fleet.workloads.map((plan) =>
+    plan.status === "ok"
+      ? planText(plan, rows).slice(0, -(catalogLines(plan.catalog).length + 1)).join("\n")
+      : infeasibleText(plan).join("\n")
+  )
+  return [
+    `Fleet of ${s.workloads} workloads: ${s.feasible} placed, ${s.infeasible} without a feasible placement.`,
+    `Jobs ${usd(s.jobsCostUsd)} in total; services ${usd(s.servicesCostPerMonthUsd)} a month.` +
+      (s.ownedCommitmentSavingsUsd > 0 ? ` Owned commitments save ${usd(s.ownedCommitmentSavingsUsd)}.` : ""),
+    "",
+    sections.join("\n\n"),
+    "",
+    ...catalogLines(fleet.catalog)
+  ]
+}
+
+const fleetFailures = (fleet: FleetPlan): ReadonlyArray<NoFeasiblePlacement> =>
+  fleet.workloads.flatMap((plan) =>
+    plan.status === "infeasible"
+      ? [new NoFeasiblePlacement({ workload: plan.workload, constraint: plan.constraint, detail: plan.detail })]
+      : []
+  )
+
+export const plan = Command.make(
+  "plan",
+  { file, json, top, catalog: catalogFlag },
+  Effect.fnUntraced(function*(input) {
+    const topN = yield* checkTop(input.top)
+    const text = yield* readWorkloadText(input.file)
+    const result = yield* planWorkloads(text, { top: topN }, input.file === "-" ? "stdin" : input.file)
+    const rows = topN ?? DEFAULT_ROWS
+    if (input.json) {
+      yield* Console.log(JSON.stringify(result, null, 2))
+    } else if (isFleetPlan(result)) {
+      yield* Console.log(fleetText(result, rows).join("\n"))
+    } else {
+      yield* Console.log(planText(result, rows).join("\n"))
+    }
+    if (isFleetPlan(result) && result.summary.infeasible > 0) {
+      return yield* new FleetInfeasible({ failures: fleetFailures(result) })
+    }
+  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog)))
+).pipe(
+  Command.withDescription("Find the cheapest placement that meets a workload's deadline, budget and risk limits"),
+  Command.withExamples([
+    { command: "frugal plan examples/llama-7b-finetune.yaml", description: "Plan a 7B fine-tune" },
+    { command: "frugal plan examples/fleet.yaml --json", description: "Plan a fleet, as JSON" }
+  ])
+)
