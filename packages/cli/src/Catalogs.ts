@@ -2,8 +2,8 @@
  * `--catalog embedded|aws|PATH`: which price source a command asks.
  *
  * - `embedded` (default): the snapshot shipped in `@frugal/pricing`, no network, no account.
- * - `aws`: the live AWS APIs with a disk cache (filled in by the live-pricing work).
- * - anything else is a path to a catalog file (filled in by the live-pricing work).
+ * - `aws`: the live AWS APIs with a disk cache and the embedded snapshot as fallback (`@frugal/pricing/aws`).
+ * - anything else is a path to a catalog file of the user's own rates (JSON or CSV, `FileCatalog`).
  *
  * Each source is loaded with a dynamic `import()` so that `frugal plan` with the embedded catalog
  * never loads the AWS SDK. To implement a source, replace its entry in `catalogLoaders`: it receives
@@ -14,7 +14,8 @@ import * as Effect from "effect/Effect"
 import * as Flag from "effect/cli/Flag"
 import * as Layer from "effect/Layer"
 import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
-import { EmbeddedCatalog, PriceCatalog } from "@frugal/pricing"
+import * as Option from "effect/Option"
+import { EmbeddedCatalog, FileCatalog, loadAccountPricing, PriceCatalog } from "@frugal/pricing"
 
 export type CatalogChoice =
   | { readonly _tag: "embedded" }
@@ -32,23 +33,25 @@ export type CatalogLoaders = {
   readonly [K in CatalogChoice["_tag"]]: (choice: Extract<CatalogChoice, { readonly _tag: K }>) => Promise<CatalogLayer>
 }
 
-const notYetAvailable = (flagValue: string, what: string): CatalogLayer =>
-  Layer.effect(
-    PriceCatalog,
-    Effect.fail(
-      new InvalidInput({
-        source: "--catalog",
-        issues: [{ path: "--catalog", expected: `embedded (${what} is not available in this build)`, actual: flagValue }]
-      })
-    )
-  )
-
 export const catalogLoaders: CatalogLoaders = {
   embedded: () => Promise.resolve(EmbeddedCatalog.layer),
-  // Live-pricing extension point: resolve to `AwsCatalog.layer` (with its cache and embedded fallback).
-  aws: () => Promise.resolve(notYetAvailable("aws", "live AWS pricing")),
-  // Live-pricing extension point: resolve to a layer reading the user's catalog file at `choice.path`.
-  file: (choice) => Promise.resolve(notYetAvailable(choice.path, "a catalog file"))
+  // Live AWS prices with the disk cache and the embedded fallback (docs/aws-catalog.md). The AWS SDK is
+  // loaded only here. Account pricing comes from FRUGAL_PRICING_CONFIG or $XDG_CONFIG_HOME/frugal/pricing.yaml.
+  aws: async () => {
+    const { AwsCatalog } = await import("@frugal/pricing/aws")
+    return Layer.unwrap(Effect.map(loadAccountPricing(pricingConfigPath()), (accountPricing) =>
+      AwsCatalog.layer({ accountPricing: Option.getOrUndefined(accountPricing) })))
+  },
+  // A user's own rates (JSON or CSV), through the same account pricing and filtering as the live catalog.
+  file: (choice) =>
+    Promise.resolve(Layer.unwrap(Effect.map(loadAccountPricing(pricingConfigPath()), (accountPricing) =>
+      FileCatalog.layer(choice.path, Option.getOrUndefined(accountPricing)))))
+}
+
+/** An explicit pricing config (must exist when set); otherwise the default path is used when present. */
+const pricingConfigPath = (): string | undefined => {
+  const value = process.env["FRUGAL_PRICING_CONFIG"]
+  return value === undefined || value === "" ? undefined : value
 }
 
 const load = (choice: CatalogChoice): Promise<CatalogLayer> => {

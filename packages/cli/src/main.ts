@@ -22,6 +22,7 @@ import { drill } from "./commands/drill.ts"
 import { gpus } from "./commands/gpus.ts"
 import { logs } from "./commands/logs.ts"
 import { plan } from "./commands/plan.ts"
+import { prices } from "./commands/prices.ts"
 import { run } from "./commands/run.ts"
 import { status } from "./commands/status.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
@@ -33,7 +34,8 @@ const subcommands = [
   run,
   status,
   logs,
-  drill
+  drill,
+  prices
 ] as const
 
 export const frugal = Command.make("frugal").pipe(
