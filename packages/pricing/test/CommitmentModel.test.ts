@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { discountLevel, HOURS_PER_YEAR, modelledCommitmentOffers, modelledDiscount } from "../src/CommitmentModel.ts"
+import { HOURS_PER_YEAR } from "@frugal/core"
+import { discountLevel, modelledCommitmentOffers, modelledDiscount } from "../src/CommitmentModel.ts"
 
 describe("CommitmentModel", () => {
   it("models p4d from the AWS P4 page: 41% off for 1-yr all upfront, 65% for 3-yr", () => {

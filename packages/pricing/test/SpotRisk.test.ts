@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { HOURS_PER_MONTH, jobMtbfHours, spotRisk } from "../src/SpotRisk.ts"
+import { HOURS_PER_MONTH } from "@frugal/core"
+import { jobMtbfHours, spotRisk } from "../src/SpotRisk.ts"
 
 describe("spotRisk", () => {
   it("turns the <5% bucket into a Poisson rate over a 730-hour month: λ = −ln(0.95)/730", () => {

@@ -446,9 +446,14 @@ export const startFakeAws = async (regions: Map<string, RegionFixture>, options:
   }
 }
 
-/** The throttling answer each protocol uses: awsJson `ThrottlingException` (400) or EC2 `RequestLimitExceeded` (503). */
+/** The throttling answer each protocol uses: awsJson `ThrottlingException` (400), EC2 `RequestLimitExceeded` (503), S3 `SlowDown` (503). */
 export const throttle = (request: LoopbackRequest): LoopbackResponse =>
-  isEc2Query(request) ? requestLimitExceeded() : throttlingException()
+  isEc2Query(request)
+    ? requestLimitExceeded()
+    : request.headers["x-amz-target"] !== undefined
+    ? throttlingException()
+    // The price-list file comes from S3, which throttles with 503 SlowDown.
+    : { status: 503, headers: { "content-type": "application/xml" }, body: "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>" }
 
 /** Points the SDK at the fake (the standard environment variables) with dummy credentials. */
 export const useFakeAwsEnvironment = (url: string): void => {
