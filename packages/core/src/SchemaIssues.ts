@@ -145,7 +145,9 @@ const walk = (
       walk(issue.issue, path, issue.ast, out, override)
       return
     case "Filter": {
-      const expected = annotationOf(issue.filter.annotations, "expected")
+      // The field's own words ("a whole number of layers at least 1 …") beat a single check's ("≤ 1000").
+      const field = parent !== undefined && !SchemaAST.isObjects(parent) ? expectedOf(parent) : undefined
+      const expected = field ?? annotationOf(issue.filter.annotations, "expected")
       // A filter that reports nested paths (cross-field checks) carries its own messages.
       if (issue.issue._tag === "Pointer" || issue.issue._tag === "Composite") {
         walk(issue.issue, path, parent, out, undefined)

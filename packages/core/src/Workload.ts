@@ -36,7 +36,7 @@ const Quantity = (what: string, max: number, maxWords: string) => {
     Schema.makeFilter((n: number) => n > 0 && n <= max, { expected })
   )
   return expecting(
-    Schema.Union([Schema.Finite, Schema.String]).pipe(
+    expecting(Schema.Union([Schema.Finite, Schema.String]), expected).pipe(
       Schema.decodeTo(
         decoded,
         SchemaTransformation.transformEffect({
@@ -68,41 +68,33 @@ const Bounded = (options: {
   const kind = integer ? "a whole number" : "a number"
   const lower = minExclusive ? `greater than ${min}` : `at least ${min}`
   const expected = `${kind}${unit === "" ? "" : ` of${unit}`} ${lower} and at most ${max.toLocaleString("en-US")}`
-  return expecting(
-    Schema.Finite.check(
-      Schema.makeFilter(
-        (n: number) => (minExclusive ? n > min : n >= min) && n <= max && (!integer || Number.isInteger(n)),
-        { expected }
-      )
-    ),
-    expected
-  )
+  // Built-in checks, so that the generated JSON Schema carries minimum/maximum/integer for editors.
+  const lowerCheck = minExclusive ? Schema.isGreaterThan(min) : Schema.isGreaterThanOrEqualTo(min)
+  const schema = integer
+    ? Schema.Finite.check(lowerCheck, Schema.isLessThanOrEqualTo(max), Schema.isInt())
+    : Schema.Finite.check(lowerCheck, Schema.isLessThanOrEqualTo(max))
+  return expecting(schema, expected)
 }
 
 const oneOf = <const L extends ReadonlyArray<string>>(literals: L, what: string) =>
   expecting(Schema.Literals(literals), `${what}: one of ${literals.join(", ")}`)
 
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+/** A key that may be left out, decoded to `value` then; the JSON Schema shows the default to editors. */
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Rebuild"]["Encoded"]) =>
+  Schema.withDecodingDefaultKey<S["Rebuild"]>(Effect.succeed(value))(schema.annotate({ default: value }))
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}$/
-const Region = expecting(
-  Schema.String.check(Schema.makeFilter((s: string) => REGION.test(s), { expected: "an AWS region code like us-east-1" })),
-  "an AWS region code like us-east-1"
-)
+const Region = expecting(Schema.String.check(Schema.isPattern(REGION)), "an AWS region code like us-east-1")
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const nameExpected = "a name of lowercase letters, digits and '-' (at most 63 characters, not starting or ending with '-')"
-export const WorkloadName = expecting(
-  Schema.String.check(Schema.makeFilter((s: string) => NAME.test(s), { expected: nameExpected })),
-  nameExpected
-)
+export const WorkloadName = expecting(Schema.String.check(Schema.isPattern(NAME)), nameExpected)
 
 const acceleratorExpected = `an accelerator name (any case): ${ACCELERATOR_NAMES.join(", ")}`
 
 /** One accelerator name, case-insensitive, decoded to its canonical spelling. */
 export const Accelerator = expecting(
-  Schema.String.pipe(
+  expecting(Schema.String, acceleratorExpected).pipe(
     Schema.decodeTo(
       expecting(Schema.Literals(ACCELERATOR_NAMES), acceleratorExpected),
       SchemaTransformation.transformEffect({
@@ -143,7 +135,7 @@ const parseRequests = (entry: string): ReadonlyArray<AcceleratorRequest> | undef
     : undefined
 }
 const AcceleratorRequests = expecting(
-  Schema.Union([Schema.String, Schema.Array(Schema.String)]).pipe(
+  expecting(Schema.Union([Schema.String, Schema.Array(Schema.String)]), requestExpected).pipe(
     Schema.decodeTo(
       Schema.Array(AcceleratorRequestSchema),
       SchemaTransformation.transformEffect({
@@ -299,10 +291,7 @@ export const RunSection = Schema.Struct({
   env: Schema.optionalKey(
     expecting(
       Schema.Record(
-        expecting(
-          Schema.String.check(Schema.makeFilter((k: string) => ENV_NAME.test(k), { expected: "an environment variable name" })),
-          "an environment variable name"
-        ),
+        expecting(Schema.String.check(Schema.isPattern(ENV_NAME)), "an environment variable name"),
         expecting(Schema.String, "a string value (quote numbers)")
       ),
       "a mapping of environment variable names to string values"
