@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite runs for real, when they are missing:
+# python3-torch (CPU trainer), chromium (HTML report check), slurm-wlm + munge (Slurm runner).
+# Needs root (or sudo) and Debian's package archive; does nothing when all are present.
+set -euo pipefail
+need=()
+/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
+command -v chromium >/dev/null || need+=(chromium)
+command -v slurmctld >/dev/null || need+=(slurm-wlm)
+command -v munged >/dev/null || need+=(munge)
+[ ${#need[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" = "0" ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "installed: ${need[*]}"
