@@ -65,7 +65,11 @@ const loadRegion = (
       spot: yield* readCached(region, "spot"),
       scores: yield* readCached(region, "scores")
     }
-    const staleKinds = KIND_OF_REFRESH.filter(([kind]) => !isFresh(kind, before[kind])).map(([, refresh]) => refresh)
+    // Placement scores are opt-in (`prices refresh --kinds scores`): AWS caps how many configurations an
+    // account may score a day, so a query refreshes them only once the user has asked for them.
+    const staleKinds = KIND_OF_REFRESH
+      .filter(([kind]) => !isFresh(kind, before[kind]) && (kind !== "scores" || Option.isSome(before.scores)))
+      .map(([, refresh]) => refresh)
     const refreshed = new Set<MarketDataKind>()
     if (staleKinds.length > 0 && options.refreshStale !== false) {
       const kinds = staleKinds.filter((kind): kind is RefreshableKind => kind !== null)
