@@ -10,7 +10,7 @@ import { seededRandom } from "../../../../test/support/aws/LoopbackServer.ts"
 import { CatalogCache } from "../../src/CatalogCache.ts"
 import { AwsClients } from "../../src/aws/AwsClients.ts"
 import { AwsRetryPolicy, toRemoteServiceFailure } from "../../src/aws/AwsCall.ts"
-import { REFRESHABLE_KINDS } from "../../src/aws/MarketData.ts"
+import { REFRESHABLE_KINDS, type RefreshableKind } from "../../src/aws/MarketData.ts"
 import { readCached, refreshMarketData } from "../../src/aws/MarketRefresh.ts"
 import {
   type FakeAws,
@@ -69,7 +69,7 @@ const layers = () =>
     Layer.succeed(AwsRetryPolicy, { baseDelayMillis: 2, maxDelayMillis: 20, retries: RETRIES })
   )
 
-const refresh = (regions: ReadonlyArray<string>, kinds = REFRESHABLE_KINDS) =>
+const refresh = (regions: ReadonlyArray<string>, kinds: ReadonlyArray<RefreshableKind> = REFRESHABLE_KINDS) =>
   refreshMarketData({ regions, kinds, concurrency: 8, spotHistoryHours: 24 })
 
 const callsFor = (operation: string, region: string) =>
@@ -135,7 +135,7 @@ describe("refreshMarketData against the loopback AWS", () => {
     Effect.gen(function*() {
       let pricingFaults = 0
       let ec2Faults = 0
-      fake.setFault((request, operation, region) => {
+      fake.setFault((_request, operation, region) => {
         if (region !== "us-east-2") return undefined
         if (operation === "GetProducts" && pricingFaults < 3) {
           pricingFaults++
