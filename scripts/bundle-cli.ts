@@ -13,7 +13,7 @@
  * script, run by `pnpm install`) a failed build prints a warning and exits 0: the CLI still works from
  * source, only slower, and an install must not fail because a work-in-progress file does not bundle.
  */
-import { build } from "esbuild"
+import { build, type Plugin } from "esbuild"
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -21,6 +21,24 @@ import { fileURLToPath } from "node:url"
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const outdir = join(root, "packages/cli/dist")
 const ifPossible = process.argv.includes("--if-possible")
+
+/**
+ * A command that loads a workspace package lazily (`import("@frugal/slack")`) must not stop the
+ * bundle when that package is still being written: the import stays external and fails, as it
+ * would from source, only when that command runs.
+ */
+const tolerateMissingLazyPackages: Plugin = {
+  name: "tolerate-missing-lazy-packages",
+  setup(build) {
+    build.onResolve({ filter: /^@frugal\//, namespace: "file" }, async (args) => {
+      if (args.kind !== "dynamic-import" || args.pluginData === "retry") return undefined
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: "retry" })
+      if (resolved.errors.length === 0) return resolved
+      console.warn(`warning: ${args.path} (imported lazily by ${relative(root, args.importer)}) does not resolve; left external`)
+      return { path: args.path, external: true }
+    })
+  }
+}
 
 const bundle = async (): Promise<void> => {
   const started = performance.now()
@@ -41,6 +59,7 @@ const bundle = async (): Promise<void> => {
     metafile: true,
     write: false,
     logLevel: "warning",
+    plugins: [tolerateMissingLazyPackages],
     // CommonJS dependencies (the AWS SDK among them) call `require`, which ESM lacks.
     banner: { js: "import{createRequire as __frugalRequire}from\"node:module\";const require=__frugalRequire(import.meta.url);" }
   })

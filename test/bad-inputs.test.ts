@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { runFrugal, STACK_FRAME } from "./support/frugalCli.ts"
 
 /** The command that reads a workload file; `estimate` shares its reader and decoder (checked below). */
-const command = "estimate"
+const command = "plan"
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-bad-inputs-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -44,7 +44,7 @@ const describeWorkload = (plan: Plan): string => {
 
 const requirementLine = (plan: Plan): string => {
   const r = plan.requirements
-  const sharding = r.minGpus > 1 ? `, ${r.sharding}` : ""
+  const sharding = r.minGpus > 1 && r.sharding !== "none" ? `, ${r.sharding}` : ""
   return `  Needs ${gib(r.memoryGiB)} of GPU memory: at least ${r.minGpus} × ${r.accelerator} (${gib(r.perGpuMemoryGiB)} per GPU${sharding}).`
 }
 
