@@ -43,7 +43,15 @@ const workloadOf = (run: Run): TrainingWorkload => {
   const text = JSON.stringify({
     name: "validation",
     kind: "training",
-    model: { parameters: run.model.parameters, precision: run.precision, optimizer: run.optimizer, ...run.model, sequenceLength: undefined },
+    model: {
+      parameters: run.model.parameters,
+      precision: run.precision,
+      optimizer: run.optimizer,
+      layers: run.model.layers,
+      hiddenSize: run.model.hiddenSize,
+      heads: run.model.heads,
+      vocabSize: run.model.vocabSize
+    },
     training: {
       tokens: 1e9,
       sequenceLength: run.model.sequenceLength,
@@ -58,7 +66,7 @@ const workloadOf = (run: Run): TrainingWorkload => {
 }
 
 /** Estimated bytes of tensors (no context or allocator slack) for one run on one GPU. */
-export const estimatedAllocatedBytes = (run: Run): number => {
+const estimatedAllocatedBytes = (run: Run): number => {
   const memory = trainingMemory(workloadOf(run), 1, "none")
   return (memory.perGpuGiB - memory.overheadGiB) * GIB
 }
