@@ -105,15 +105,15 @@ const distance = (a: string, b: string): number => {
 
 const unexpectedKey = (key: PropertyKey | undefined, ast: SchemaAST.AST): string => {
   const known = fieldNames(ast)
-  if (known.length === 0) return "no such field"
+  if (known.length === 0) return "no field here"
   const name = String(key ?? "").toLowerCase()
   const closest = known
     .map((k) => ({ k, d: distance(name, k.toLowerCase()) }))
     .sort((x, y) => x.d - y.d)[0]
   const hint = closest !== undefined && closest.d <= Math.max(2, Math.floor(name.length / 4))
-    ? `did you mean ${closest.k}? `
+    ? ` (did you mean ${closest.k}?)`
     : ""
-  return `no such field (${hint}known fields: ${known.join(", ")})`
+  return `one of the known fields ${known.join(", ")}${hint}`
 }
 
 const inputOf = (issue: SchemaIssue.Issue): { readonly present: boolean; readonly value: unknown } =>
