@@ -216,8 +216,6 @@ def run(cfg, progress, stop, checkpointer_factory=None):
             trainer.load_state_dict(state)
             resumed_from = trainer.step
             del state, latest
-        if cfg.async_checkpoints and trainer.device.type == "cuda":
-            ckpt.prepare(trainer.state_dict())
 
     progress.started(trainer.step, resumed_from, trainer.tokens_seen, str(trainer.device), cfg.precision,
                      maxSteps=cfg.max_steps, parameters=trainer.parameters, flopsPerToken=trainer.flops_per_token)
@@ -225,7 +223,7 @@ def run(cfg, progress, stop, checkpointer_factory=None):
     last_saved = resumed_from
     last_save_time = time.monotonic()
     window_start, window_steps = time.perf_counter(), 0
-    timed_seconds, timed_steps, first_step = 0.0, 0, True
+    timed_seconds, timed_steps, first_step, prepared = 0.0, 0, True, False
 
     def save():
         nonlocal last_saved, last_save_time
@@ -235,6 +233,11 @@ def run(cfg, progress, stop, checkpointer_factory=None):
     while trainer.step < cfg.max_steps and stop.requested is None:
         loss = trainer.train_step()
         window_steps += 1
+        if not prepared and ckpt is not None and cfg.async_checkpoints and trainer.device.type == "cuda":
+            # Pin the host buffers once, after the first step has created the optimizer's moments, so no
+            # checkpoint pays for page-locking gigabytes inside the loop.
+            ckpt.prepare(trainer.state_dict())
+            prepared = True
         done = trainer.step >= cfg.max_steps
         if trainer.step % cfg.log_every == 0 or done or stop.requested is not None:
             loss_value = float(loss)  # synchronises the device, so the window's time is real
