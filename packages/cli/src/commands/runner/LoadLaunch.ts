@@ -4,7 +4,9 @@
  */
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
-import { dirname, resolve } from "node:path"
+import { existsSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { InvalidInput, type Workload } from "@frugal/core"
 import { type LaunchSpec, launchForWorkload } from "@frugal/runner"
 import { findPython, type PythonNotFound, trainerPythonRoot } from "@frugal/trainer"
@@ -22,6 +24,22 @@ export const readSingleWorkload = (file: string): Effect.Effect<Workload, Invali
         })
       ))
 
+/**
+ * The folder holding the `frugal_trainer` Python package. `trainerPythonRoot` is right when the CLI runs
+ * from source; in the bundle (`packages/cli/dist/frugal.js`) every module's `import.meta.url` is the
+ * bundle's, so the trainer is found through the package resolver (or next to the CLI package) instead.
+ */
+const locateTrainerRoot = (): string => {
+  const candidates = [trainerPythonRoot]
+  try {
+    candidates.push(fileURLToPath(new URL("..", import.meta.resolve("@frugal/trainer"))))
+  } catch {
+    // not resolvable from here: the other candidates remain
+  }
+  candidates.push(fileURLToPath(new URL("../../trainer/", import.meta.url)))
+  return candidates.find((root) => existsSync(join(root, "frugal_trainer", "__main__.py"))) ?? trainerPythonRoot
+}
+
 export const launchFor = (
   file: string,
   workload: Workload,
@@ -32,7 +50,7 @@ export const launchFor = (
     defaultCheckpointDir,
     referenceTrainer: Effect.map(findPython(process.env), (python) => ({
       python: python.executable,
-      pythonPath: trainerPythonRoot
+      pythonPath: locateTrainerRoot()
     })),
     inheritedPythonPath: process.env["PYTHONPATH"]
   })
