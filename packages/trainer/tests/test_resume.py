@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import os
 import signal
@@ -8,7 +10,9 @@ import torch
 from helpers import CUDA, TINY_FLAGS, ManualStop, RecordingProgress, events_of, temp_dir, tiny, trainer_process
 
 from frugal_trainer.checkpoint import Checkpointer
-from frugal_trainer.config import InvalidConfig
+from frugal_trainer.cli import main
+from frugal_trainer.config import InvalidConfig, parse
+from frugal_trainer.signals import StopSignal
 from frugal_trainer.precision import supports
 from frugal_trainer.protocol import EXIT_COMPLETED, EXIT_INTERRUPTED, classify_line
 from frugal_trainer.trainer import run
@@ -155,22 +159,32 @@ class ProcessTest(unittest.TestCase):
         out, err = proc.communicate(timeout=120)
         return proc.returncode, out, err
 
-    def test_sigterm_mid_run_checkpoints_exits_75_and_the_rerun_ends_identical(self):
+    def test_sigkill_then_sigterm_then_completion_ends_bitwise_identical_to_a_straight_run(self):
         d = temp_dir(self)
-        args = TINY_FLAGS + ["--checkpoint-dir", d, "--step-delay-seconds", "0.05"]
+        args = TINY_FLAGS + ["--checkpoint-dir", d, "--checkpoint-every-steps", "3", "--step-delay-seconds", "0.05"]
+
+        # A hard kill loses the steps since the last interval checkpoint.
         proc = trainer_process(args)
-        head = self._until_step(proc, 5)
+        self._until_step(proc, 8)
+        proc.kill()
+        self._finish(proc)
+
+        # SIGTERM: the step in flight finishes, a final checkpoint is written, exit 75.
+        proc = trainer_process(args)
+        head = self._until_step(proc, 13)
         proc.send_signal(signal.SIGTERM)
         code, out, err = self._finish(proc)
-        events = events_of("".join(head) + out)
         self.assertEqual(code, EXIT_INTERRUPTED, err)
+        events = events_of("".join(head) + out)
+        self.assertIn(events[0]["resumedFromStep"], (6, 9))  # the last durable interval checkpoint
         interrupted = [e for e in events if e["event"] == "interrupted"]
         self.assertEqual(len(interrupted), 1)
         at = interrupted[0]["step"]
-        self.assertEqual(interrupted[0]["reason"], "SIGTERM")
-        self.assertEqual(interrupted[0]["checkpointStep"], at)
+        self.assertEqual((interrupted[0]["reason"], interrupted[0]["checkpointStep"]), ("SIGTERM", at))
+        self.assertEqual([e["step"] for e in events if e["event"] == "step"][-1], at)  # it finished that step
         self.assertTrue(os.path.exists(os.path.join(d, "step-%08d.ckpt" % at)))
-        self.assertEqual([e["step"] for e in events if e["event"] == "step"][-1], at)  # finished that step
+        for e in events:
+            self.assertEqual(classify_line(json.dumps(e))[0], "event")
 
         code, out, err = self._finish(trainer_process(args))
         events = events_of(out)
@@ -178,56 +192,67 @@ class ProcessTest(unittest.TestCase):
         self.assertEqual(events[0]["resumedFromStep"], at)
         self.assertEqual(events[-1]["weightsSha256"], straight_hash())
 
-    def test_sigkill_resumes_from_the_last_interval_checkpoint_and_ends_identical(self):
-        d = temp_dir(self)
-        args = TINY_FLAGS + ["--checkpoint-dir", d, "--checkpoint-every-steps", "3", "--step-delay-seconds", "0.05"]
-        proc = trainer_process(args)
-        self._until_step(proc, 8)
-        proc.kill()
-        self._finish(proc)
-        code, out, err = self._finish(trainer_process(args))
-        events = events_of(out)
-        self.assertEqual(code, EXIT_COMPLETED, err)
-        self.assertIn(events[0]["resumedFromStep"], (6, 9))  # the last durable interval checkpoint
-        self.assertEqual(events[-1]["weightsSha256"], straight_hash())
 
-    def test_sigusr1_and_a_spot_notice_file_are_reported_as_such(self):
+class SignalAndSettingsTest(unittest.TestCase):
+    def test_sigusr1_stops_after_the_step_with_its_own_reason(self):
+        d = temp_dir(self)
+        stop = StopSignal().install()
+        self.addCleanup(stop.uninstall)
+
+        class Signalling(RecordingProgress):
+            def emit(self, event, **fields):
+                if event == "step" and fields["step"] == 4:
+                    os.kill(os.getpid(), signal.SIGUSR1)
+                return super().emit(event, **fields)
+
+        progress = Signalling()
+        self.assertEqual(run(tiny(checkpoint_dir=d), progress, stop), EXIT_INTERRUPTED)
+        self.assertEqual(progress.of("interrupted")[0]["reason"], "SIGUSR1")
+        self.assertEqual(progress.of("interrupted")[0]["step"], 4)
+
+    def test_a_spot_notice_file_stops_the_run_as_a_spot_notice(self):
         d = temp_dir(self)
         notice = os.path.join(d, "spot-notice")
-        proc = trainer_process(TINY_FLAGS + ["--checkpoint-dir", d, "--step-delay-seconds", "0.05"],
-                               env={"FRUGAL_SPOT_NOTICE_FILE": notice})
-        self._until_step(proc, 2)
-        open(notice, "w").close()
-        code, out, _ = self._finish(proc)
-        self.assertEqual(code, EXIT_INTERRUPTED)
-        self.assertEqual(events_of(out)[-1]["reason"], "spot-notice")
-        os.unlink(notice)
+        stop = StopSignal(notice_file=notice)
 
-        proc = trainer_process(TINY_FLAGS + ["--checkpoint-dir", d, "--step-delay-seconds", "0.05"])
-        self._until_step(proc, 1)
-        proc.send_signal(signal.SIGUSR1)
-        code, out, _ = self._finish(proc)
-        self.assertEqual(code, EXIT_INTERRUPTED)
-        self.assertEqual(events_of(out)[-1]["reason"], "SIGUSR1")
+        class Noticing(RecordingProgress):
+            def emit(self, event, **fields):
+                if event == "step" and fields["step"] == 2:
+                    open(notice, "w").close()
+                return super().emit(event, **fields)
+
+        progress = Noticing()
+        self.assertEqual(run(tiny(checkpoint_dir=os.path.join(d, "ck")), progress, stop), EXIT_INTERRUPTED)
+        self.assertEqual(progress.of("interrupted")[0]["reason"], "spot-notice")
+        self.assertEqual(progress.of("interrupted")[0]["checkpointStep"], 2)
+
+    def _main(self, argv):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()) as out:
+            code = main(argv)
+        return code, out.getvalue(), err.getvalue()
 
     def test_bad_settings_exit_2_naming_each_field(self):
         d = temp_dir(self)
         config = os.path.join(d, "config.json")
         with open(config, "w") as f:
             json.dump({"layers": 0, "hiddenSize": 30, "heads": 4, "precision": "fp8"}, f)
-        code, out, err = self._finish(trainer_process(["--config", config]))
+        code, out, err = self._main(["--config", config])
         self.assertEqual(code, 2)
         self.assertEqual(out, "")
         for text in ("layers: expected an integer >= 1, got 0", "precision: expected one of fp32, tf32, bf16, fp16",
                      "hiddenSize: expected a multiple of heads (4), got 30"):
             self.assertIn(text, err)
-        self.assertNotIn("Traceback", err)
 
         with open(config, "w") as f:
             json.dump({"hiddenSzie": 64}, f)
-        code, _, err = self._finish(trainer_process(["--config", config]))
+        code, _, err = self._main(["--config", config])
         self.assertEqual(code, 2)
         self.assertIn("hiddenSzie: unknown setting", err)
+
+        code, _, err = self._main(["--max-steps", "ten"])
+        self.assertEqual(code, 2)
+        self.assertIn("--max-steps: expected an integer, got 'ten'", err)
 
     def test_config_file_flags_and_environment_combine(self):
         d = temp_dir(self)
@@ -235,13 +260,12 @@ class ProcessTest(unittest.TestCase):
         with open(config, "w") as f:
             json.dump({"layers": 1, "hiddenSize": 16, "heads": 2, "vocabSize": 32, "sequenceLength": 8,
                        "microBatchSize": 2, "maxSteps": 50, "device": "cpu"}, f)
-        code, out, err = self._finish(trainer_process(
-            ["--config", config, "--max-steps", "4"],
-            env={"FRUGAL_CHECKPOINT_DIR": d, "FRUGAL_CHECKPOINT_EVERY_STEPS": "2"}))
-        self.assertEqual(code, 0, err)
-        events = events_of(out)
-        self.assertEqual(events[0]["maxSteps"], 4)
-        self.assertEqual([e["step"] for e in events if e["event"] == "checkpoint"], [2, 4])
+        cfg = parse(["--config", config, "--max-steps", "4"],
+                    {"FRUGAL_CHECKPOINT_DIR": d, "FRUGAL_CHECKPOINT_EVERY_STEPS": "2"})
+        self.assertEqual((cfg.layers, cfg.max_steps, cfg.checkpoint_dir, cfg.checkpoint_every_steps), (1, 4, d, 2))
+        progress = RecordingProgress()
+        self.assertEqual(run(cfg, progress, ManualStop()), EXIT_COMPLETED)
+        self.assertEqual([e["step"] for e in progress.of("checkpoint")], [2, 4])
 
 
 if __name__ == "__main__":
