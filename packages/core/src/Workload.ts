@@ -28,22 +28,19 @@ export const parseQuantity = (text: string): number | undefined => {
 
 /**
  * A count such as parameters or tokens: a number, or a string with a K/M/B/T suffix. Bounded on both sides so that
- * a typo (`7T` parameters meant as `7B`) cannot slip through as a plausible-looking plan.
+ * absurd values (a 700T-parameter model, zero or negative tokens) are rejected with the bounds named.
  */
 const Quantity = (what: string, max: number, maxWords: string) => {
   const expected = `a number of ${what} like 7B, 1.5T or 7e9 (greater than 0, at most ${maxWords})`
-  const decoded = Schema.Finite.check(
-    Schema.makeFilter((n: number) => n > 0 && n <= max, { expected })
-  )
   return expecting(
     expecting(Schema.Union([Schema.Finite, Schema.String]), expected).pipe(
       Schema.decodeTo(
-        decoded,
+        Schema.Finite,
         SchemaTransformation.transformEffect({
+          // Bounds are checked here rather than by a filter so that the message shows what the user wrote ("700T").
           decode: (input: number | string, options) => {
-            if (typeof input === "number") return Effect.succeed(input)
-            const parsed = parseQuantity(input)
-            return parsed === undefined
+            const parsed = typeof input === "number" ? input : parseQuantity(input)
+            return parsed === undefined || !(parsed > 0 && parsed <= max)
               ? Effect.fail(new SchemaIssue.InvalidValue({ expected }, input, options))
               : Effect.succeed(parsed)
           },
