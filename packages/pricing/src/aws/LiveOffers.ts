@@ -133,6 +133,19 @@ export const regionOffers = (data: RegionData, embedded: Catalog): RegionOffers 
     offers.push(...embeddedHere.filter((offer) => offer.purchaseOption === "spot"))
   }
 
+  // The live queries cover GPU families (p*, g*); accelerators outside them (Trainium, Inferentia, Gaudi)
+  // keep the snapshot's offers so switching to --catalog aws never hides them.
+  const outsideLiveQuery = embeddedHere.filter((offer) =>
+    !/^[gp][0-9]/.test(offer.instanceType) &&
+    // Spot offers of the snapshot are already in when live spot data is missing.
+    (offer.purchaseOption !== "spot" || data.spot !== undefined)
+  )
+  if (outsideLiveQuery.length > 0 && data.onDemand !== undefined) {
+    usedEmbedded = true
+    offers.push(...outsideLiveQuery)
+    notes.push(`${region}: Trainium, Inferentia and Gaudi offers are from the embedded snapshot (the live query covers GPU families).`)
+  }
+
   // Instance types: live specs where EC2 described the type, else the snapshot's; offers of a type known
   // to neither are dropped (the planner cannot size a workload on it) and counted in the notes.
   const types = new Map<string, InstanceType>()
