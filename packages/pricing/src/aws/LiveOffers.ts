@@ -136,7 +136,7 @@ export const regionOffers = (data: RegionData, embedded: Catalog): RegionOffers 
   // The live queries cover GPU families (p*, g*); accelerators outside them (Trainium, Inferentia, Gaudi)
   // keep the snapshot's offers so switching to --catalog aws never hides them.
   const outsideLiveQuery = embeddedHere.filter((offer) =>
-    !/^[gp][0-9]/.test(offer.instanceType) &&
+    !/^[gp]/.test(offer.instanceType) &&
     // Spot offers of the snapshot are already in when live spot data is missing.
     (offer.purchaseOption !== "spot" || data.spot !== undefined)
   )
