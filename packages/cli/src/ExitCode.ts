@@ -56,6 +56,24 @@ export const invalidInputLines = (error: InvalidInput): ReadonlyArray<string> =>
 export const noFeasiblePlacementLine = (error: NoFeasiblePlacement): string =>
   `error: ${error.workload}: no feasible placement: ${error.constraint}: ${error.detail}`
 
+/**
+ * Failures of the work rather than of frugal: a job that spent its retry budget, a drill whose runs ended
+ * differently, a command that could not start, no Python with torch, a ledger that cannot be opened.
+ * Exit 1 with their own message, without the "this is a bug" line.
+ */
+const WORK_FAILURES: ReadonlySet<string> = new Set([
+  "JobFailed",
+  "DrillFailed",
+  "RunnerError",
+  "LedgerError",
+  "JobNotFound",
+  "JobSpecUnreadable",
+  "PythonNotFound"
+])
+
+const isWorkFailure = (u: unknown): u is Error =>
+  u instanceof Error && "_tag" in u && typeof u._tag === "string" && WORK_FAILURES.has(u._tag)
+
 /** Maps one expected failure to its outcome. */
 export const outcomeOfError = (error: unknown): Outcome => {
   if (isCliError(error)) {
@@ -74,6 +92,9 @@ export const outcomeOfError = (error: unknown): Outcome => {
   }
   if (error instanceof RemoteServiceFailure) {
     return { code: ExitCode.remoteServiceFailure, stderr: [`error: ${error.message}`] }
+  }
+  if (isWorkFailure(error)) {
+    return { code: ExitCode.bug, stderr: error.message.split("\n").map((line, i) => (i === 0 ? `error: ${line}` : line)) }
   }
   return {
     code: ExitCode.bug,
