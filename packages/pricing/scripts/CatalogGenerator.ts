@@ -5,6 +5,7 @@
  * byte for byte. `scripts/generate-catalog.ts` is the command-line wrapper (docs/catalog.md).
  */
 import { createHash } from "node:crypto"
+import { catalogAcceleratorName } from "@frugal/core"
 import { parse } from "csv-parse/sync"
 import { Schema } from "effect"
 import {
@@ -50,20 +51,6 @@ export class CatalogInputError extends Error {
   override readonly name = "CatalogInputError"
 }
 
-/**
- * SkyPilot's accelerator names that differ from ours. Every other name must already be canonical
- * (`CANONICAL`); an unknown name stops the generator rather than shipping a GPU nobody can ask for.
- */
-const SKYPILOT_NAMES: ReadonlyMap<string, string> = new Map([
-  ["A100", "A100-40GB"], // p4d; p4de rows say A100-80GB
-  ["T4g", "T4G"],
-  ["Radeon Pro V520", "Radeon-V520"],
-  ["Gaudi HL-205", "Gaudi"]
-])
-const CANONICAL: ReadonlySet<string> = new Set([
-  "T4", "T4G", "V100", "V100-32GB", "A10G", "L4", "L40S", "RTXPRO6000", "A100-40GB", "A100-80GB", "H100", "H200",
-  "B200", "B300", "Radeon-V520", "Gaudi", "Trainium", "Trainium2", "Inferentia", "Inferentia2"
-])
 
 /**
  * Upstream figures known to be wrong, fixed with a reason that is written into the snapshot.
@@ -157,8 +144,10 @@ export const generateCatalog = (input: GeneratorInput): string => {
       excludedRows++
       return
     }
-    const accelerator = SKYPILOT_NAMES.get(row.AcceleratorName) ?? row.AcceleratorName
-    if (!CANONICAL.has(accelerator)) throw new CatalogInputError(`${where}: unknown accelerator ${JSON.stringify(row.AcceleratorName)}`)
+    // SkyPilot's names (`A100`, `T4g`, `Radeon Pro V520`) → canonical; an unknown name stops the generator rather
+    // than shipping a GPU nobody can ask for.
+    const accelerator = catalogAcceleratorName(row.AcceleratorName)
+    if (accelerator === undefined) throw new CatalogInputError(`${where}: unknown accelerator ${JSON.stringify(row.AcceleratorName)}`)
     const correction = MEMORY_CORRECTIONS.get(accelerator)
     if (correction !== undefined) corrections.add(correction.reason)
     const arch = row.Arch === "arm64" ? "arm64" : row.Arch === "x86_64" ? "x86_64" : undefined

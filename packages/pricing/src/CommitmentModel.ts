@@ -19,10 +19,10 @@
  * - Payment options: the page figures are taken as all-upfront; partial upfront is 1 (1-yr) or 2 (3-yr) points
  *   less and no upfront 4 or 5 points less, the spread AWS's RI price list shows for general-purpose types.
  */
-import type { CommitmentTerm, Offer } from "@frugal/core"
+import { type CommitmentTerm, HOURS_PER_YEAR, type Offer } from "@frugal/core"
 
-/** AWS prices commitments over 8,760 hours a year. */
-export const HOURS_PER_YEAR = 8760
+/** AWS prices commitments over 8,760 hours a year (re-exported from core for the modules that price terms). */
+export { HOURS_PER_YEAR }
 
 export interface DiscountLevel {
   /** Fraction off on-demand for a 1-yr standard RI, all upfront. */

@@ -16,8 +16,7 @@
  * An instance type the advisor does not list gets the open bucket's rate and `known: false`.
  */
 
-/** Hours in the average month (8760 / 12), the AWS billing convention. */
-export const HOURS_PER_MONTH = 730
+import { HOURS_PER_MONTH } from "@frugal/core"
 
 export const INTERRUPTION_BUCKET_LABELS = ["<5%", "5-10%", "10-15%", "15-20%", ">20%"] as const
 

@@ -1,0 +1,514 @@
+/**
+ * The enumeration at the heart of `plan`: instance type × instance count × region × AZ × purchase option, priced
+ * with `Placement` and reduced as it goes to the best region/AZ per (instance type, count, purchase option, term),
+ * so one workload against the whole catalog touches each offer once and allocates a few hundred candidates.
+ */
+import { HOURS_PER_MONTH, type PlacementEstimate, type PurchaseOption, type Workload } from "@frugal/core"
+import { type SpotRisk, spotRisk } from "@frugal/pricing"
+import {
+  type CatalogIndex,
+  type CommitmentOffer,
+  type IndexedType,
+  mergeBounds,
+  type PriceBounds,
+  type RegionOffers
+} from "./CatalogIndex.ts"
+import {
+  type CommitmentCharge,
+  commitmentCharge,
+  checkpointHours,
+  type CostAssumptions,
+  type SpotRun,
+  spotRun,
+  spotServing,
+  transferCostUsd
+} from "./Placement.ts"
+import type { AcceleratorNeed, Needs } from "./Requirements.ts"
+
+export interface Candidate {
+  readonly indexed: IndexedType
+  readonly need: AcceleratorNeed
+  readonly instances: number
+  /** Accelerators in use: instances × per instance (fractional GPUs: the fraction). */
+  readonly gpus: number
+  readonly estimate: PlacementEstimate
+  readonly region: string
+  readonly zone: string | null
+  readonly purchaseOption: PurchaseOption
+  readonly commitment: CommitmentOffer | null
+  readonly hourlyUsd: number
+  readonly baseHours: number
+  readonly expectedHours: number
+  readonly computeCostUsd: number
+  readonly transferCostUsd: number
+  readonly expectedCostUsd: number
+  readonly meetsDeadline: boolean
+  readonly withinBudget: boolean
+  readonly spot: SpotRun | null
+  readonly risk: SpotRisk | null
+  readonly charge: CommitmentCharge | null
+  readonly priceIsEstimate: boolean
+  /** On-demand cost of the same type and count: in the option's region where offered, else the cheapest region. */
+  onDemandCostUsd: number | null
+  onDemandRegion: string | null
+}
+
+export const PURCHASE_ORDER: ReadonlyArray<PurchaseOption> = ["spot", "on-demand", "reserved", "savings-plan"]
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Meets every constraint first, then cheapest expected cost, then fastest, then a stable order of names. */
+export const compareCandidates = (a: Candidate, b: Candidate): number => {
+  const fa = a.meetsDeadline && a.withinBudget
+  const fb = b.meetsDeadline && b.withinBudget
+  if (fa !== fb) return fa ? -1 : 1
+  return a.expectedCostUsd - b.expectedCostUsd ||
+    a.expectedHours - b.expectedHours ||
+    byString(a.indexed.type.name, b.indexed.type.name) ||
+    a.instances - b.instances ||
+    byString(a.region, b.region) ||
+    byString(a.zone ?? "", b.zone ?? "") ||
+    PURCHASE_ORDER.indexOf(a.purchaseOption) - PURCHASE_ORDER.indexOf(b.purchaseOption) ||
+    (a.commitment?.variant ?? -1) - (b.commitment?.variant ?? -1)
+}
+
+/** What the enumeration saw, for naming the binding constraint when nothing is feasible. */
+export interface Diagnostics {
+  candidates: number
+  fastest: Candidate | null
+  cheapest: Candidate | null
+  cheapestMeetingDeadline: Candidate | null
+  /** Types that could hold the workload but have no offer in the allowed regions. */
+  regionFiltered: number
+  /** Types that could hold the workload but had no offer left after the purchase-option filter (incl. interruptible). */
+  purchaseFiltered: number
+  /** Of those, types with spot offers only that `interruptible: false` excluded. */
+  spotOnlyExcluded: number
+  /** The best on-demand placement and the best commitment, whether or not they made the top list. */
+  bestOnDemand: Candidate | null
+  bestCommitment: Candidate | null
+  /** (type, count) pairs skipped because their lower bound could not enter the top list. */
+  pruned: number
+}
+
+export interface Settings {
+  readonly workload: Workload
+  readonly regions: ReadonlySet<string> | null
+  /** Restricts the instance types priced (fleets: an owned reservation's type); null for all. */
+  readonly instanceTypes: ReadonlySet<string> | null
+  /** Keep the best on-demand placement exact even when it cannot make the top list (fleets with savings plans). */
+  readonly trackOnDemand: boolean
+  readonly requirementsForAllAccelerators: boolean
+  readonly purchase: ReadonlySet<PurchaseOption>
+  readonly interruptible: boolean
+  readonly deadlineHours: number | null
+  readonly budgetUsd: number | null
+  readonly perMonth: boolean
+  readonly assumptions: CostAssumptions
+  readonly exposureHours: number
+}
+
+interface Count {
+  readonly instances: number
+  readonly gpus: number
+  readonly estimate: PlacementEstimate
+  /** Hours of the placement: the estimate's, stretched for a fractional GPU. */
+  readonly hours: number
+}
+
+/** Stop doubling once the base hours leave this much slack under the deadline, for spot's overhead. */
+const DEADLINE_SLACK = 1.05
+const MAX_GPUS = 1024
+
+/**
+ * Instance counts worth pricing for a type: the fewest that hold the workload (one instance when it has enough
+ * GPUs; multiples only of full nodes), then doublings while a deadline is not yet met with some slack.
+ */
+const instanceCounts = (indexed: IndexedType, need: AcceleratorNeed, settings: Settings): ReadonlyArray<Count> => {
+  const perInstance = indexed.type.acceleratorCount
+  if (!(perInstance > 0)) return []
+  if (perInstance < 1) {
+    // A fractional GPU (g6f): one instance, a slice of the GPU's memory and compute.
+    if (need.minGpus !== 1) return []
+    const estimate = need.estimate(1)
+    if (!(estimate.memory.perGpuGiB <= indexed.type.acceleratorMemoryGiB)) return []
+    return [{ instances: 1, gpus: perInstance, estimate, hours: estimate.hours / perInstance }]
+  }
+  let instances: number
+  let gpus: number
+  if (perInstance >= need.minGpus) {
+    instances = 1
+    gpus = need.pinned ? need.minGpus : perInstance
+  } else if (indexed.fullNode) {
+    instances = Math.ceil(need.minGpus / perInstance)
+    gpus = need.pinned ? need.minGpus : instances * perInstance
+  } else {
+    return []
+  }
+  if (gpus > MAX_GPUS) return []
+  const first = need.estimate(gpus)
+  if (!first.fits) return []
+  const counts: Array<Count> = [{ instances, gpus, estimate: first, hours: first.hours }]
+  const deadline = settings.deadlineHours
+  if (deadline === null || need.pinned || settings.perMonth || !indexed.fullNode) return counts
+  let last = first
+  while (last.hours * DEADLINE_SLACK > deadline && (instances * 2) * perInstance <= MAX_GPUS) {
+    instances *= 2
+    gpus = instances * perInstance
+    last = need.estimate(gpus)
+    if (!last.fits) break
+    counts.push({ instances, gpus, estimate: last, hours: last.hours })
+  }
+  return counts
+}
+
+/** Inserts into a list kept sorted by `compareCandidates`, capped at `limit`. */
+const insertTop = (top: Array<Candidate>, candidate: Candidate, limit: number): void => {
+  const last = top[top.length - 1]
+  if (top.length >= limit && last !== undefined && compareCandidates(candidate, last) >= 0) return
+  let lo = 0
+  let hi = top.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    const other = top[mid]
+    if (other !== undefined && compareCandidates(other, candidate) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  top.splice(lo, 0, candidate)
+  if (top.length > limit) top.pop()
+}
+
+const better = (candidate: Candidate, best: Candidate | null): boolean => best === null || compareCandidates(candidate, best) < 0
+
+/**
+ * Prices every placement of the workload and returns the best `limit` (one per type, count, purchase option and
+ * term: its cheapest region and AZ), ranked, plus diagnostics.
+ */
+export const enumerateCandidates = (
+  index: CatalogIndex,
+  needs: Needs,
+  settings: Settings,
+  limit: number
+): { readonly top: ReadonlyArray<Candidate>; readonly diagnostics: Diagnostics } => {
+  const { workload, assumptions, purchase, regions } = settings
+  const allowOnDemand = purchase.has("on-demand")
+  const allowSpot = purchase.has("spot") && settings.interruptible
+  const allowReserved = purchase.has("reserved")
+  const allowSavingsPlan = purchase.has("savings-plan")
+  const top: Array<Candidate> = []
+  const diagnostics: Diagnostics = {
+    candidates: 0,
+    fastest: null,
+    cheapest: null,
+    cheapestMeetingDeadline: null,
+    regionFiltered: 0,
+    purchaseFiltered: 0,
+    spotOnlyExcluded: 0,
+    bestOnDemand: null,
+    bestCommitment: null,
+    pruned: 0
+  }
+  const regionList = regions === null ? null : [...regions].sort()
+  const regionKey = regionList === null ? "" : regionList.join(",")
+  const bestByVariant: Array<Candidate | null> = new Array<Candidate | null>(index.variants.length).fill(null)
+
+  const consider = (candidate: Candidate): void => {
+    if (diagnostics.fastest === null || candidate.expectedHours < diagnostics.fastest.expectedHours) diagnostics.fastest = candidate
+    if (diagnostics.cheapest === null || candidate.expectedCostUsd < diagnostics.cheapest.expectedCostUsd) diagnostics.cheapest = candidate
+    if (candidate.meetsDeadline &&
+      (diagnostics.cheapestMeetingDeadline === null || candidate.expectedCostUsd < diagnostics.cheapestMeetingDeadline.expectedCostUsd)) {
+      diagnostics.cheapestMeetingDeadline = candidate
+    }
+  }
+  /**
+   * Whether a placement with these figures could displace `best` or improve the diagnostics; lets the loop skip
+   * building an object for the great majority of offers. Ties go through (the full comparison settles them).
+   */
+  const worthBuilding = (expectedHours: number, costUsd: number, best: Candidate | null): boolean => {
+    diagnostics.candidates++
+    const meets = settings.perMonth || settings.deadlineHours === null || expectedHours <= settings.deadlineHours
+    const feasible = meets && (settings.budgetUsd === null || costUsd <= settings.budgetUsd)
+    const { fastest, cheapest, cheapestMeetingDeadline } = diagnostics
+    if (fastest === null || expectedHours < fastest.expectedHours) return true
+    if (cheapest === null || costUsd < cheapest.expectedCostUsd) return true
+    if (meets && (cheapestMeetingDeadline === null || costUsd < cheapestMeetingDeadline.expectedCostUsd)) return true
+    if (best === null) return true
+    const bestFeasible = best.meetsDeadline && best.withinBudget
+    if (feasible !== bestFeasible) return feasible
+    return costUsd <= best.expectedCostUsd
+  }
+
+  const transferVaries = workload.data !== undefined && workload.data.sizeGB > 0
+  const commitmentsAllowed = allowReserved || allowSavingsPlan
+
+  // 1. Every (type, count) that holds the workload, with the offers to scan and a lower bound on its cost.
+  const work: Array<Work> = []
+  for (const indexed of index.types) {
+    if (indexed.spec === null) continue
+    if (settings.instanceTypes !== null && !settings.instanceTypes.has(indexed.type.name)) continue
+    const need = needs.byAccelerator.get(indexed.spec.name)
+    if (need === undefined) continue
+    const counts = instanceCounts(indexed, need, settings)
+    if (counts.length === 0) continue
+
+    // Which offers to scan: every allowed region, or (no region filter, no transfer) the few that can win.
+    const { scan, bounds } = regionList !== null
+      ? regionScan(indexed, regionList, regionKey)
+      : { scan: transferVaries ? indexed.regions : indexed.bestOffers, bounds: indexed.bounds }
+    if (scan.length === 0) {
+      diagnostics.regionFiltered++
+      continue
+    }
+    const purchasable = scan.some((offers) =>
+      (allowOnDemand && offers.onDemandUsd !== null) || (allowSpot && offers.spot.length > 0) ||
+      offers.commitments.some((c) => purchase.has(c.purchaseOption))
+    )
+    if (!purchasable) {
+      diagnostics.purchaseFiltered++
+      const spotOnly = scan.some((o) => o.spot.length > 0) && !scan.some((o) => o.onDemandUsd !== null || o.commitments.length > 0)
+      if (spotOnly && !settings.interruptible) diagnostics.spotOnlyExcluded++
+      continue
+    }
+    for (const count of counts) {
+      const instanceHours = count.hours * count.instances
+      work.push({
+        indexed,
+        need,
+        count,
+        scan,
+        bound: instanceHours * bounds.minHourlyUsd,
+        onDemandBound: instanceHours * bounds.minOnDemandUsd,
+        commitmentBound: count.instances * (settings.perMonth
+          ? HOURS_PER_MONTH * bounds.minCommitmentHourlyUsd
+          : Math.max(count.hours * bounds.minCommitmentHourlyUsd, bounds.minCommitmentTermUsd))
+      })
+    }
+  }
+
+  // 2. Cheapest bound first, so that the top list fills early and the rest can be skipped on their bound alone.
+  work.sort((a, b) =>
+    a.bound - b.bound || byString(a.indexed.type.name, b.indexed.type.name) || a.count.instances - b.count.instances
+  )
+
+  /**
+   * A (type, count) whose cheapest conceivable cost is above the last of a full, feasible top list cannot enter it;
+   * it is skipped unless it could still improve the best on-demand (fleets) or best commitment (reasons).
+   */
+  const prunable = (item: Work): boolean => {
+    const last = top[top.length - 1]
+    if (top.length < limit || last === undefined || !(last.meetsDeadline && last.withinBudget)) return false
+    if (!(item.bound > last.expectedCostUsd)) return false
+    if (settings.trackOnDemand && allowOnDemand) {
+      const best = diagnostics.bestOnDemand
+      if (best === null || !(best.meetsDeadline && best.withinBudget) || !(item.onDemandBound > best.expectedCostUsd)) return false
+    }
+    if (commitmentsAllowed && Number.isFinite(item.commitmentBound)) {
+      const best = diagnostics.bestCommitment
+      if (best === null || !(item.commitmentBound > best.expectedCostUsd)) return false
+    }
+    return true
+  }
+
+  // 3. Price each remaining (type, count) in its regions and zones, keeping the best per purchase option and term.
+  for (const item of work) {
+    if (prunable(item)) {
+      diagnostics.pruned++
+      continue
+    }
+    const { indexed, need, count, scan } = item
+    const { instances, estimate, hours } = count
+    const writeHours = settings.perMonth ? 0 : checkpointHours(workload, estimate, instances, assumptions)
+    let bestOnDemand: Candidate | null = null
+    let bestSpot: Candidate | null = null
+    let cheapestOnDemand: { region: string; costUsd: number } | null = null
+    bestByVariant.fill(null)
+
+    for (const offers of scan) {
+      const transfer = transferVaries ? transferCostUsd(workload, offers.region, assumptions) : 0
+      const chargedTransfer = settings.perMonth ? 0 : transfer
+
+      if (offers.onDemandUsd !== null) {
+        const compute = hours * instances * offers.onDemandUsd
+        if (cheapestOnDemand === null || compute + chargedTransfer < cheapestOnDemand.costUsd) {
+          cheapestOnDemand = { region: offers.region, costUsd: compute + chargedTransfer }
+        }
+        if (allowOnDemand && worthBuilding(hours, compute + chargedTransfer, bestOnDemand)) {
+          const candidate = makeCandidate(settings, indexed, need, count, offers.region, null, "on-demand", null, offers.onDemandUsd,
+            hours, compute, transfer, null, null, null, offers.onDemandIsEstimate)
+          consider(candidate)
+          if (better(candidate, bestOnDemand)) bestOnDemand = candidate
+        }
+      }
+
+      if (allowSpot && offers.spot.length > 0) {
+        const risk = spotRisk(offers.spotBucket, settings.exposureHours)
+        const run = settings.perMonth
+          ? spotServing(hours, instances, risk)
+          : spotRun(hours, instances, risk, writeHours, assumptions.restartHours)
+        for (const zone of offers.spot) {
+          const compute = run.expectedHours * instances * zone.hourlyUsd
+          if (!worthBuilding(run.expectedHours, compute + chargedTransfer, bestSpot)) continue
+          const candidate = makeCandidate(settings, indexed, need, count, offers.region, zone.zone, "spot", null, zone.hourlyUsd,
+            hours, compute, transfer, run, risk, null, offers.spotIsEstimate)
+          consider(candidate)
+          if (better(candidate, bestSpot)) bestSpot = candidate
+        }
+      }
+
+      if (commitmentsAllowed) {
+        for (const commitment of offers.commitments) {
+          if (!purchase.has(commitment.purchaseOption)) continue
+          const charge = commitmentCharge({
+            hours,
+            perMonth: settings.perMonth,
+            instances,
+            years: commitment.term.years,
+            effectiveHourlyUsd: commitment.hourlyUsd,
+            onDemandHourlyUsd: commitment.onDemandUsd
+          })
+          if (!worthBuilding(hours, charge.costUsd + chargedTransfer, bestByVariant[commitment.variant] ?? null)) continue
+          const candidate = makeCandidate(settings, indexed, need, count, offers.region, null, commitment.purchaseOption, commitment,
+            commitment.hourlyUsd, hours, charge.costUsd, transfer, null, null, charge, commitment.priceIsEstimate)
+          consider(candidate)
+          if (better(candidate, bestByVariant[commitment.variant] ?? null)) bestByVariant[commitment.variant] = candidate
+        }
+      }
+    }
+
+    const finish = (candidate: Candidate | null): void => {
+      if (candidate === null) return
+      const sameRegion = indexed.regionByName.get(candidate.region)?.onDemandUsd ?? null
+      if (sameRegion !== null) {
+        candidate.onDemandCostUsd = hours * instances * sameRegion + (settings.perMonth ? 0 : candidate.transferCostUsd)
+        candidate.onDemandRegion = candidate.region
+      } else if (cheapestOnDemand !== null) {
+        candidate.onDemandCostUsd = cheapestOnDemand.costUsd
+        candidate.onDemandRegion = cheapestOnDemand.region
+      }
+      insertTop(top, candidate, limit)
+      if (candidate.purchaseOption === "on-demand") {
+        if (better(candidate, diagnostics.bestOnDemand)) diagnostics.bestOnDemand = candidate
+      } else if (candidate.purchaseOption !== "spot" && better(candidate, diagnostics.bestCommitment)) {
+        diagnostics.bestCommitment = candidate
+      }
+    }
+    finish(bestOnDemand)
+    finish(bestSpot)
+    for (const candidate of bestByVariant) finish(candidate)
+  }
+  return { top, diagnostics }
+}
+
+const regionScans = new WeakMap<IndexedType, Map<string, { readonly scan: ReadonlyArray<RegionOffers>; readonly bounds: PriceBounds }>>()
+
+/** A type's offers in the allowed regions (sorted) and their bounds, cached per type and region set. */
+const regionScan = (
+  indexed: IndexedType,
+  regionList: ReadonlyArray<string>,
+  key: string
+): { readonly scan: ReadonlyArray<RegionOffers>; readonly bounds: PriceBounds } => {
+  let byKey = regionScans.get(indexed)
+  if (byKey === undefined) {
+    byKey = new Map()
+    regionScans.set(indexed, byKey)
+  }
+  let found = byKey.get(key)
+  if (found === undefined) {
+    const scan: Array<RegionOffers> = []
+    for (const region of regionList) {
+      const offers = indexed.regionByName.get(region)
+      if (offers !== undefined) scan.push(offers)
+    }
+    found = { scan, bounds: mergeBounds(scan.map((r) => r.bounds)) }
+    byKey.set(key, found)
+  }
+  return found
+}
+
+interface Work {
+  readonly indexed: IndexedType
+  readonly need: AcceleratorNeed
+  readonly count: Count
+  readonly scan: ReadonlyArray<RegionOffers>
+  /** No placement of this type and count costs less than this (hours × instances × its cheapest offer). */
+  readonly bound: number
+  readonly onDemandBound: number
+  readonly commitmentBound: number
+}
+
+/**
+ * For the recommendation's reason: how many zones offer spot for this type (within the allowed regions) and the
+ * next cheapest after the chosen one, priced the same way.
+ */
+export const spotZoneStats = (
+  candidate: Candidate,
+  settings: Settings
+): { readonly zones: number; readonly runnerUp: { readonly zone: string; readonly costUsd: number } | null } => {
+  let zones = 0
+  let runnerUp: { zone: string; costUsd: number } | null = null
+  const writeHours = settings.perMonth ? 0 : checkpointHours(settings.workload, candidate.estimate, candidate.instances, settings.assumptions)
+  for (const offers of candidate.indexed.regions) {
+    if (settings.regions !== null && !settings.regions.has(offers.region)) continue
+    if (offers.spot.length === 0) continue
+    const risk = spotRisk(offers.spotBucket, settings.exposureHours)
+    const run = settings.perMonth
+      ? spotServing(candidate.baseHours, candidate.instances, risk)
+      : spotRun(candidate.baseHours, candidate.instances, risk, writeHours, settings.assumptions.restartHours)
+    const transfer = settings.perMonth ? 0 : transferCostUsd(settings.workload, offers.region, settings.assumptions)
+    for (const zone of offers.spot) {
+      zones++
+      if (zone.zone === candidate.zone && offers.region === candidate.region) continue
+      const costUsd = run.expectedHours * candidate.instances * zone.hourlyUsd + transfer
+      if (runnerUp === null || costUsd < runnerUp.costUsd) runnerUp = { zone: zone.zone, costUsd }
+    }
+  }
+  return { zones, runnerUp }
+}
+
+const makeCandidate = (
+  settings: Settings,
+  indexed: IndexedType,
+  need: AcceleratorNeed,
+  count: Count,
+  region: string,
+  zone: string | null,
+  purchaseOption: PurchaseOption,
+  commitment: CommitmentOffer | null,
+  hourlyUsd: number,
+  baseHours: number,
+  computeCostUsd: number,
+  transfer: number,
+  spot: SpotRun | null,
+  risk: SpotRisk | null,
+  charge: CommitmentCharge | null,
+  priceIsEstimate: boolean
+): Candidate => {
+  const expectedHours = spot === null ? baseHours : spot.expectedHours
+  // A service's monthly figure leaves the one-time transfer out (it is reported on its own).
+  const expectedCostUsd = computeCostUsd + (settings.perMonth ? 0 : transfer)
+  return {
+    indexed,
+    need,
+    instances: count.instances,
+    gpus: count.gpus,
+    estimate: count.estimate,
+    region,
+    zone,
+    purchaseOption,
+    commitment,
+    hourlyUsd,
+    baseHours,
+    expectedHours,
+    computeCostUsd,
+    transferCostUsd: transfer,
+    expectedCostUsd,
+    meetsDeadline: settings.perMonth || settings.deadlineHours === null || expectedHours <= settings.deadlineHours,
+    withinBudget: settings.budgetUsd === null || expectedCostUsd <= settings.budgetUsd,
+    spot,
+    risk,
+    charge,
+    priceIsEstimate,
+    onDemandCostUsd: null,
+    onDemandRegion: null
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The catalog rearranged for planning: per instance type, per region, its on-demand price, spot zones (cheapest
+ * first) with the region's interruption bucket, and commitment offers. Built once per `Catalog` value and cached
+ * (a `WeakMap` keyed by the catalog), so planning thousands of workloads never rebuilds it.
+ */
+import { type AcceleratorSpec, acceleratorByName, type CommitmentTerm, HOURS_PER_YEAR, type InstanceType } from "@frugal/core"
+import type { Catalog } from "@frugal/pricing"
+
+export interface ZoneOffer {
+  readonly zone: string
+  readonly hourlyUsd: number
+}
+
+export interface CommitmentOffer {
+  /** Index into `CatalogIndex.variants`: the same purchase option and term across types and regions. */
+  readonly variant: number
+  readonly purchaseOption: "reserved" | "savings-plan"
+  readonly term: CommitmentTerm
+  readonly hourlyUsd: number
+  readonly priceIsEstimate: boolean
+  /** On-demand price of the same type in the same region (for the break-even), null when none. */
+  readonly onDemandUsd: number | null
+}
+
+export interface RegionOffers {
+  readonly region: string
+  /** Null where the catalog has no on-demand price (capacity-block-only types). */
+  readonly onDemandUsd: number | null
+  readonly onDemandIsEstimate: boolean
+  /** Spot Instance Advisor bucket of the type in this region; null when unknown. */
+  readonly spotBucket: number | null
+  readonly spotIsEstimate: boolean
+  /** Cheapest first, then by zone ID. */
+  readonly spot: ReadonlyArray<ZoneOffer>
+  readonly commitments: ReadonlyArray<CommitmentOffer>
+  /** Lower bounds over this entry's offers (see `IndexedType.minHourlyUsd`). */
+  readonly bounds: PriceBounds
+}
+
+export interface PriceBounds {
+  /** Lowest hourly price of any offer (a lower bound on what any placement costs per instance-hour). */
+  readonly minHourlyUsd: number
+  /** Lowest on-demand price; Infinity when none. */
+  readonly minOnDemandUsd: number
+  /** Lowest commitment rate, and lowest cost of one whole term per instance; Infinity when none. */
+  readonly minCommitmentHourlyUsd: number
+  readonly minCommitmentTermUsd: number
+}
+
+export interface IndexedType {
+  readonly type: InstanceType
+  /** Null when the catalog's accelerator has no spec in core (it cannot be estimated, so it is never placed). */
+  readonly spec: AcceleratorSpec | null
+  /**
+   * Carries the most accelerators any type of this accelerator does (p5.48xlarge, not p5.4xlarge): only such
+   * "full nodes" are combined into multi-instance placements, because the scaling model assumes the fast
+   * interconnect inside a node and the cluster networking of the big sizes.
+   */
+  readonly fullNode: boolean
+  /** Sorted by region code. */
+  readonly regions: ReadonlyArray<RegionOffers>
+  readonly regionByName: ReadonlyMap<string, RegionOffers>
+  /**
+   * The offers that can win when every region is allowed and no transfer cost differs between regions: the
+   * cheapest on-demand region, the cheapest spot zone per interruption bucket (expected hours depend only on the
+   * bucket), the cheapest region per commitment variant. Planning scans these few instead of every region.
+   */
+  readonly bestOffers: ReadonlyArray<RegionOffers>
+  /** Bounds over every region. */
+  readonly bounds: PriceBounds
+  /** Any on-demand, spot or commitment offer in any region. */
+  readonly hasOnDemand: boolean
+  readonly hasSpot: boolean
+  readonly hasCommitment: boolean
+}
+
+export interface CommitmentVariant {
+  readonly purchaseOption: "reserved" | "savings-plan"
+  readonly years: 1 | 3
+  readonly paymentOption: CommitmentTerm["paymentOption"]
+  readonly offeringClass: CommitmentTerm["offeringClass"]
+}
+
+export interface CatalogIndex {
+  readonly catalog: Catalog
+  /** Sorted by instance type name. */
+  readonly types: ReadonlyArray<IndexedType>
+  readonly variants: ReadonlyArray<CommitmentVariant>
+  /** Accelerators that appear in the catalog and have a spec, sorted by name. */
+  readonly accelerators: ReadonlyArray<AcceleratorSpec>
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+const cache = new WeakMap<Catalog, CatalogIndex>()
+
+const only = (
+  region: RegionOffers,
+  parts: { readonly onDemandUsd?: number; readonly onDemandIsEstimate?: boolean; readonly spot?: ReadonlyArray<ZoneOffer>; readonly commitments?: ReadonlyArray<CommitmentOffer> }
+): RegionOffers => {
+  const onDemandUsd = parts.onDemandUsd ?? null
+  const spot = parts.spot ?? []
+  const commitments = parts.commitments ?? []
+  return {
+    region: region.region,
+    onDemandUsd,
+    onDemandIsEstimate: parts.onDemandIsEstimate ?? false,
+    spotBucket: region.spotBucket,
+    spotIsEstimate: region.spotIsEstimate,
+    spot,
+    commitments,
+    bounds: regionBounds(onDemandUsd, spot, commitments)
+  }
+}
+
+const regionBounds = (
+  onDemandUsd: number | null,
+  spot: ReadonlyArray<ZoneOffer>,
+  commitments: ReadonlyArray<CommitmentOffer>
+): PriceBounds => {
+  const minOnDemandUsd = onDemandUsd ?? Number.POSITIVE_INFINITY
+  let minSpot = Number.POSITIVE_INFINITY
+  let minCommitmentHourlyUsd = Number.POSITIVE_INFINITY
+  let minCommitmentTermUsd = Number.POSITIVE_INFINITY
+  for (const zone of spot) minSpot = Math.min(minSpot, zone.hourlyUsd)
+  for (const c of commitments) {
+    minCommitmentHourlyUsd = Math.min(minCommitmentHourlyUsd, c.hourlyUsd)
+    minCommitmentTermUsd = Math.min(minCommitmentTermUsd, c.hourlyUsd * HOURS_PER_YEAR * c.term.years)
+  }
+  return { minHourlyUsd: Math.min(minOnDemandUsd, minSpot, minCommitmentHourlyUsd), minOnDemandUsd, minCommitmentHourlyUsd, minCommitmentTermUsd }
+}
+
+export const mergeBounds = (all: ReadonlyArray<PriceBounds>): PriceBounds => {
+  let minHourlyUsd = Number.POSITIVE_INFINITY
+  let minOnDemandUsd = Number.POSITIVE_INFINITY
+  let minCommitmentHourlyUsd = Number.POSITIVE_INFINITY
+  let minCommitmentTermUsd = Number.POSITIVE_INFINITY
+  for (const b of all) {
+    minHourlyUsd = Math.min(minHourlyUsd, b.minHourlyUsd)
+    minOnDemandUsd = Math.min(minOnDemandUsd, b.minOnDemandUsd)
+    minCommitmentHourlyUsd = Math.min(minCommitmentHourlyUsd, b.minCommitmentHourlyUsd)
+    minCommitmentTermUsd = Math.min(minCommitmentTermUsd, b.minCommitmentTermUsd)
+  }
+  return { minHourlyUsd, minOnDemandUsd, minCommitmentHourlyUsd, minCommitmentTermUsd }
+}
+
+/** See `IndexedType.bestOffers`. Ties go to the first region in code order, as a full scan would pick. */
+const bestOffers = (regions: ReadonlyArray<RegionOffers>): ReadonlyArray<RegionOffers> => {
+  let onDemand: RegionOffers | undefined
+  const spotByBucket = new Map<number | null, { region: RegionOffers; zone: ZoneOffer }>()
+  const commitmentByVariant = new Map<number, { region: RegionOffers; offer: CommitmentOffer }>()
+  for (const region of regions) {
+    if (region.onDemandUsd !== null && (onDemand === undefined || onDemand.onDemandUsd === null || region.onDemandUsd < onDemand.onDemandUsd)) {
+      onDemand = region
+    }
+    const cheapest = region.spot[0]
+    const known = spotByBucket.get(region.spotBucket)
+    if (cheapest !== undefined && (known === undefined || cheapest.hourlyUsd < known.zone.hourlyUsd)) {
+      spotByBucket.set(region.spotBucket, { region, zone: cheapest })
+    }
+    for (const offer of region.commitments) {
+      const best = commitmentByVariant.get(offer.variant)
+      if (best === undefined || offer.hourlyUsd < best.offer.hourlyUsd) commitmentByVariant.set(offer.variant, { region, offer })
+    }
+  }
+  const out: Array<RegionOffers> = []
+  if (onDemand !== undefined && onDemand.onDemandUsd !== null) {
+    out.push(only(onDemand, { onDemandUsd: onDemand.onDemandUsd, onDemandIsEstimate: onDemand.onDemandIsEstimate }))
+  }
+  for (const { region, zone } of spotByBucket.values()) out.push(only(region, { spot: [zone] }))
+  for (const { region, offer } of commitmentByVariant.values()) out.push(only(region, { commitments: [offer] }))
+  return out
+}
+
+interface MutableRegion {
+  onDemandUsd: number | null
+  onDemandIsEstimate: boolean
+  spotBucket: number | null
+  spotIsEstimate: boolean
+  spot: Map<string, number>
+  commitments: Array<CommitmentOffer>
+}
+
+export const indexCatalog = (catalog: Catalog): CatalogIndex => {
+  const cached = cache.get(catalog)
+  if (cached !== undefined) return cached
+
+  const variants: Array<CommitmentVariant> = []
+  const variantIds = new Map<string, number>()
+  const variantOf = (term: CommitmentTerm, purchaseOption: "reserved" | "savings-plan"): number => {
+    const key = `${purchaseOption}|${term.years}|${term.paymentOption}|${term.offeringClass}`
+    let id = variantIds.get(key)
+    if (id === undefined) {
+      id = variants.length
+      variants.push({ purchaseOption, years: term.years, paymentOption: term.paymentOption, offeringClass: term.offeringClass })
+      variantIds.set(key, id)
+    }
+    return id
+  }
+
+  const regionsByType = new Map<string, Map<string, MutableRegion>>()
+  for (const offer of catalog.offers) {
+    if (!(offer.hourlyPriceUsd > 0) || !Number.isFinite(offer.hourlyPriceUsd)) continue
+    let regions = regionsByType.get(offer.instanceType)
+    if (regions === undefined) {
+      regions = new Map()
+      regionsByType.set(offer.instanceType, regions)
+    }
+    let region = regions.get(offer.region)
+    if (region === undefined) {
+      region = { onDemandUsd: null, onDemandIsEstimate: false, spotBucket: null, spotIsEstimate: false, spot: new Map(), commitments: [] }
+      regions.set(offer.region, region)
+    }
+    switch (offer.purchaseOption) {
+      case "on-demand":
+        // Several on-demand offers for one region (a catalog merging sources): keep the cheapest.
+        if (region.onDemandUsd === null || offer.hourlyPriceUsd < region.onDemandUsd) {
+          region.onDemandUsd = offer.hourlyPriceUsd
+          region.onDemandIsEstimate = offer.priceIsEstimate
+        }
+        break
+      case "spot": {
+        const zone = offer.availabilityZone ?? `${offer.region} (any zone)`
+        const known = region.spot.get(zone)
+        if (known === undefined || offer.hourlyPriceUsd < known) region.spot.set(zone, offer.hourlyPriceUsd)
+        if (offer.interruptionBucket !== null) {
+          region.spotBucket = region.spotBucket === null ? offer.interruptionBucket : Math.max(region.spotBucket, offer.interruptionBucket)
+        }
+        region.spotIsEstimate ||= offer.priceIsEstimate
+        break
+      }
+      case "reserved":
+      case "savings-plan":
+        if (offer.term !== null) {
+          region.commitments.push({
+            variant: variantOf(offer.term, offer.purchaseOption),
+            purchaseOption: offer.purchaseOption,
+            term: offer.term,
+            hourlyUsd: offer.hourlyPriceUsd,
+            priceIsEstimate: offer.priceIsEstimate,
+            onDemandUsd: null
+          })
+        }
+        break
+    }
+  }
+
+  const maxPerAccelerator = new Map<string, number>()
+  for (const type of catalog.instanceTypes) {
+    maxPerAccelerator.set(type.accelerator, Math.max(maxPerAccelerator.get(type.accelerator) ?? 0, type.acceleratorCount))
+  }
+
+  const seen = new Set<string>()
+  const types: Array<IndexedType> = []
+  for (const type of [...catalog.instanceTypes].sort((a, b) => byString(a.name, b.name))) {
+    if (seen.has(type.name)) continue
+    seen.add(type.name)
+    const regions = [...(regionsByType.get(type.name) ?? new Map<string, MutableRegion>()).entries()]
+      .sort(([a], [b]) => byString(a, b))
+      .map(([region, r]): RegionOffers => {
+        const spot = [...r.spot.entries()]
+          .map(([zone, hourlyUsd]) => ({ zone, hourlyUsd }))
+          .sort((a, b) => a.hourlyUsd - b.hourlyUsd || byString(a.zone, b.zone))
+        const commitments = r.commitments
+          .map((c) => ({ ...c, onDemandUsd: r.onDemandUsd }))
+          .sort((a, b) => a.variant - b.variant || a.hourlyUsd - b.hourlyUsd)
+        return {
+          region,
+          onDemandUsd: r.onDemandUsd,
+          onDemandIsEstimate: r.onDemandIsEstimate,
+          spotBucket: r.spotBucket,
+          spotIsEstimate: r.spotIsEstimate,
+          spot,
+          commitments,
+          bounds: regionBounds(r.onDemandUsd, spot, commitments)
+        }
+      })
+    if (regions.length === 0) continue
+    types.push({
+      type,
+      spec: acceleratorByName(type.accelerator) ?? null,
+      fullNode: type.acceleratorCount >= (maxPerAccelerator.get(type.accelerator) ?? 0),
+      regions,
+      regionByName: new Map(regions.map((r) => [r.region, r])),
+      bestOffers: bestOffers(regions),
+      bounds: mergeBounds(regions.map((r) => r.bounds)),
+      hasOnDemand: regions.some((r) => r.onDemandUsd !== null),
+      hasSpot: regions.some((r) => r.spot.length > 0),
+      hasCommitment: regions.some((r) => r.commitments.length > 0)
+    })
+  }
+  const accelerators = new Map<string, AcceleratorSpec>()
+  for (const t of types) if (t.spec !== null) accelerators.set(t.spec.name, t.spec)
+
+  const index: CatalogIndex = {
+    catalog,
+    types,
+    variants,
+    accelerators: [...accelerators.values()].sort((a, b) => byString(a.name, b.name))
+  }
+  cache.set(catalog, index)
+  return index
+}

@@ -1,0 +1,255 @@
+/**
+ * `plan`: one workload → ranked placements over a `Catalog` value. Pure (no services, no clock, no I/O): the same
+ * workload and catalog give the same plan, byte for byte once serialised. `Planner.ts` is the Effect wrapper that
+ * asks the `PriceCatalog` service for the catalog. How each figure is computed: docs/planner.md.
+ */
+import { formatUsd, HOURS_PER_MONTH, NoFeasiblePlacement, type PurchaseOption, type Workload } from "@frugal/core"
+import type { Catalog } from "@frugal/pricing"
+import { Effect } from "effect"
+import { type CatalogIndex, indexCatalog } from "./CatalogIndex.ts"
+import { type Candidate, type Diagnostics, enumerateCandidates, PURCHASE_ORDER, type Settings } from "./Candidates.ts"
+import { type CostAssumptions, DEFAULT_COST_ASSUMPTIONS } from "./Placement.ts"
+import { type ReasonContext, toOption } from "./PlanOutput.ts"
+import { gib, hoursOf, type InfeasiblePlan, type Plan, type PlanCatalog, type Requirements } from "./PlanResult.ts"
+import { coreEstimator, type Estimator, type Needs, workloadNeeds } from "./Requirements.ts"
+
+export interface PlanOptions {
+  /** Options to return, best first (default 20). */
+  readonly top?: number | undefined
+  /** Replaces core's estimates (tests; calibration from measured throughput). */
+  readonly estimator?: Estimator | undefined
+  /** Overrides of the cost model's assumptions (docs/planner.md). */
+  readonly assumptions?: Partial<CostAssumptions> | undefined
+  /** Exposure behind the advisor's monthly interruption share (default 730 h; see `SpotRisk`). */
+  readonly spotExposureHours?: number | undefined
+  /**
+   * `requirements.byAccelerator` lists every accelerator that holds the workload (default) or only the recommended
+   * one (`false`; fleets default to it, which saves an estimate per accelerator and workload).
+   */
+  readonly requirementsForAllAccelerators?: boolean | undefined
+}
+
+export const DEFAULT_TOP = 20
+
+const ALL_PURCHASE_OPTIONS: ReadonlyArray<PurchaseOption> = PURCHASE_ORDER
+
+export const planSettings = (workload: Workload, options: PlanOptions = {}): Settings => {
+  const purchaseOptions = workload.resources?.purchaseOptions ?? ALL_PURCHASE_OPTIONS
+  const perMonth = workload.kind === "inference"
+  return {
+    workload,
+    regions: workload.constraints.regions === undefined ? null : new Set(workload.constraints.regions),
+    instanceTypes: null,
+    trackOnDemand: false,
+    requirementsForAllAccelerators: options.requirementsForAllAccelerators ?? true,
+    purchase: new Set(purchaseOptions),
+    interruptible: workload.constraints.interruptible,
+    deadlineHours: perMonth ? null : workload.constraints.deadlineHours ?? null,
+    budgetUsd: workload.constraints.budgetUsd ?? null,
+    perMonth,
+    assumptions: options.assumptions === undefined ? DEFAULT_COST_ASSUMPTIONS : { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
+    exposureHours: options.spotExposureHours ?? HOURS_PER_MONTH
+  }
+}
+
+const catalogInfos = new WeakMap<Catalog, PlanCatalog>()
+
+/** The catalog's source as plans report it (one shared object per catalog). */
+export const catalogInfo = (catalog: Catalog): PlanCatalog => {
+  let info = catalogInfos.get(catalog)
+  if (info === undefined) {
+    info = { source: catalog.source.kind, asOf: catalog.source.asOf, description: catalog.source.description, notes: catalog.source.notes }
+    catalogInfos.set(catalog, info)
+  }
+  return info
+}
+
+const describe = (c: Candidate): string =>
+  `${c.indexed.type.name} × ${c.instances} ${c.purchaseOption}${c.zone === null ? ` in ${c.region}` : ` in ${c.zone}`}`
+
+/** The constraint that binds when nothing is feasible, in words a user can act on. */
+const bindingConstraint = (
+  workload: Workload,
+  settings: Settings,
+  needs: Needs,
+  diagnostics: Diagnostics
+): { readonly constraint: string; readonly detail: string } => {
+  if (needs.byAccelerator.size === 0) {
+    if (workload.resources?.accelerators !== undefined) {
+      return {
+        constraint: "resources.accelerators",
+        detail: `none of ${workload.resources.accelerators.map((a) => a.count === null ? a.accelerator : `${a.accelerator}:${a.count}`).join(", ")} can hold the workload`
+      }
+    }
+    return workload.kind === "training"
+      ? { constraint: "model.parameters", detail: "no accelerator in the catalog holds the model on up to 1,024 GPUs" }
+      : workload.kind === "inference"
+      ? { constraint: "inference.tokensPerSecond", detail: "no accelerator in the catalog reaches the throughput on up to 1,024 GPUs" }
+      : { constraint: "batch.minGpuMemoryGiB", detail: "no accelerator in the catalog has that much memory" }
+  }
+  if (diagnostics.candidates === 0) {
+    if (diagnostics.regionFiltered > 0 && diagnostics.purchaseFiltered === 0) {
+      return {
+        constraint: "constraints.regions",
+        detail: `no instance type that holds the workload is offered in ${(workload.constraints.regions ?? []).join(", ")}`
+      }
+    }
+    if (diagnostics.spotOnlyExcluded > 0 && !settings.interruptible) {
+      return {
+        constraint: "constraints.interruptible",
+        detail: "only spot offers hold the workload in these regions, and it is not interruptible"
+      }
+    }
+    if (diagnostics.purchaseFiltered > 0) {
+      return {
+        constraint: "resources.purchaseOptions",
+        detail: `no offer of ${[...settings.purchase].join(", ")} for an instance type that holds the workload`
+      }
+    }
+    return {
+      constraint: workload.resources?.accelerators !== undefined ? "resources.accelerators" : "model.parameters",
+      detail: "no instance type in the catalog can be combined into a placement that holds the workload"
+    }
+  }
+  const { fastest, cheapestMeetingDeadline } = diagnostics
+  if (settings.deadlineHours !== null && cheapestMeetingDeadline === null && fastest !== null) {
+    return {
+      constraint: "constraints.deadlineHours",
+      detail: `the fastest option needs ${hoursOf(fastest.expectedHours)} h (${describe(fastest)}); the deadline is ${settings.deadlineHours} h`
+    }
+  }
+  const cheapest = cheapestMeetingDeadline ?? diagnostics.cheapest
+  return {
+    constraint: "constraints.budgetUsd",
+    detail: cheapest === null
+      ? "no option fits the budget"
+      : `the cheapest option${settings.deadlineHours === null ? "" : " meeting the deadline"} costs ${formatUsd(cheapest.expectedCostUsd)}${settings.perMonth ? "/month" : ""} (${describe(cheapest)}); the budget is ${formatUsd(settings.budgetUsd ?? 0)}`
+  }
+}
+
+const requirementsOf = (needs: Needs, accelerator: string, all: boolean): Requirements => {
+  const byAccelerator: Record<string, Requirements["byAccelerator"][string]> = {}
+  for (const name of all ? [...needs.byAccelerator.keys()].sort() : [accelerator]) {
+    const need = needs.byAccelerator.get(name)
+    if (need === undefined) continue
+    const estimate = need.estimate(need.minGpus)
+    byAccelerator[name] = {
+      minGpus: need.minGpus,
+      memoryGiB: gib(estimate.memory.totalGiB),
+      perGpuMemoryGiB: gib(estimate.memory.perGpuGiB),
+      hours: hoursOf(estimate.hours)
+    }
+  }
+  const chosen = needs.byAccelerator.get(accelerator)
+  const estimate = chosen?.estimate(chosen.minGpus)
+  return {
+    accelerator,
+    memoryGiB: estimate === undefined ? 0 : gib(estimate.memory.totalGiB),
+    perGpuMemoryGiB: estimate === undefined ? 0 : gib(estimate.memory.perGpuGiB),
+    minGpus: chosen?.minGpus ?? 0,
+    sharding: estimate?.sharding ?? "none",
+    byAccelerator
+  }
+}
+
+const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>): ReadonlyArray<string> => {
+  const notes: Array<string> = []
+  if (settings.perMonth) {
+    notes.push(`A service: hours and costs are per month (${settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : HOURS_PER_MONTH} h); commitments assume it runs for their whole term; data transfer is one-time and not in the monthly cost.`)
+  }
+  if (ranked.some((c) => c.priceIsEstimate)) {
+    notes.push("Options marked priceIsEstimate use modelled commitment rates (published discount levels), not quotes.")
+  }
+  if (ranked.some((c) => c.purchaseOption === "spot")) {
+    notes.push("Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts at the Spot Instance Advisor's interruption rate.")
+  }
+  return notes
+}
+
+/** A plan with what fleets need from the enumeration behind it. */
+export interface Evaluation {
+  readonly plan: Plan | InfeasiblePlan
+  readonly settings: Settings
+  /** The cheapest feasible on-demand placement, if any (fleets cover it with owned savings plans). */
+  readonly bestOnDemand: Candidate | null
+}
+
+export const evaluate = (
+  workload: Workload,
+  index: CatalogIndex,
+  options: PlanOptions = {},
+  trackOnDemand = false
+): Evaluation => {
+  const settings = { ...planSettings(workload, options), trackOnDemand }
+  const needs = workloadNeeds(workload, index.accelerators, options.estimator ?? coreEstimator)
+  const top = Math.max(1, Math.floor(options.top ?? DEFAULT_TOP))
+  const { top: ranked, diagnostics } = enumerateCandidates(index, needs, settings, top)
+  const context = { ranked, bestCommitment: diagnostics.bestCommitment }
+  const best = ranked[0]
+  const bestOnDemand = diagnostics.bestOnDemand !== null && diagnostics.bestOnDemand.meetsDeadline && diagnostics.bestOnDemand.withinBudget
+    ? diagnostics.bestOnDemand
+    : null
+  if (best === undefined || !(best.meetsDeadline && best.withinBudget)) {
+    const { constraint, detail } = bindingConstraint(workload, settings, needs, diagnostics)
+    return {
+      plan: {
+        workload: workload.name,
+        kind: workload.kind,
+        status: "infeasible",
+        constraint,
+        detail,
+        options: ranked.map((c, i) => toOption(c, settings, context, i === 0))
+      },
+      settings,
+      bestOnDemand
+    }
+  }
+  return { plan: planOf(workload, index, settings, needs, ranked, context, diagnostics), settings, bestOnDemand }
+}
+
+/** The plan, or the binding constraint when nothing is feasible. Pure and synchronous. */
+export const evaluatePlan = (workload: Workload, index: CatalogIndex, options: PlanOptions = {}): Plan | InfeasiblePlan =>
+  evaluate(workload, index, options).plan
+
+const planOf = (
+  workload: Workload,
+  index: CatalogIndex,
+  settings: Settings,
+  needs: Needs,
+  ranked: ReadonlyArray<Candidate>,
+  context: ReasonContext,
+  diagnostics: Diagnostics
+): Plan => {
+  const best = ranked[0]
+  if (best === undefined) throw new Error("planOf needs a recommendation")
+  return {
+    workload: workload.name,
+    kind: workload.kind,
+    status: "ok",
+    costPeriod: settings.perMonth ? "month" : "job",
+    requirements: requirementsOf(needs, best.indexed.type.accelerator, settings.requirementsForAllAccelerators),
+    constraints: {
+      deadlineHours: settings.deadlineHours,
+      budgetUsd: settings.budgetUsd,
+      regions: workload.constraints.regions ?? null,
+      interruptible: settings.interruptible,
+      purchaseOptions: PURCHASE_ORDER.filter((p) => settings.purchase.has(p) && (p !== "spot" || settings.interruptible))
+    },
+    options: ranked.map((c, i) => toOption(c, settings, context, i === 0)),
+    placementsPriced: diagnostics.candidates,
+    catalog: catalogInfo(index.catalog),
+    notes: planNotes(settings, ranked)
+  }
+}
+
+/**
+ * Ranked placements for one workload: options meeting every constraint first, cheapest expected cost first;
+ * `options[0]` is the recommendation. Fails with `NoFeasiblePlacement` naming the binding constraint.
+ */
+export const plan = (workload: Workload, catalog: Catalog, options: PlanOptions = {}): Effect.Effect<Plan, NoFeasiblePlacement> =>
+  Effect.suspend(() => {
+    const result = evaluatePlan(workload, indexCatalog(catalog), options)
+    return result.status === "ok"
+      ? Effect.succeed(result)
+      : Effect.fail(new NoFeasiblePlacement({ workload: result.workload, constraint: result.constraint, detail: result.detail }))
+  })

@@ -1,0 +1,185 @@
+/**
+ * Turns ranked candidates into the options users read: rounded figures (rules in `PlanResult.ts`) and a one-line
+ * reason: why spot, why this AZ, what it saves against on-demand of the same type, and why a commitment does or
+ * does not pay.
+ */
+import { type Candidate, type Settings, spotZoneStats } from "./Candidates.ts"
+import {
+  fraction,
+  hourly,
+  hoursOf,
+  type PlacementOption,
+  roundTo,
+  significant,
+  usd
+} from "./PlanResult.ts"
+
+const pct = (value: number): string => `${Math.round(value * 100)}%`
+
+/**
+ * `$1,234.57`, and whole dollars from $100,000 (the same text as core's `formatUsd`, without `Intl`, which is the
+ * slowest step when a fleet of thousands writes its reasons).
+ */
+export const formatUsd = (value: number): string => {
+  if (!Number.isFinite(value)) return "n/a"
+  const sign = value < 0 ? "-" : ""
+  const abs = Math.abs(value)
+  const fixed = abs >= 100_000 ? Math.round(abs).toString() : abs.toFixed(2)
+  const [whole = "0", cents] = fixed.split(".")
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")
+  return `${sign}$${grouped}${cents === undefined ? "" : `.${cents}`}`
+}
+const hoursText = (hours: number): string => (hours >= 100 ? `${Math.round(hours)} h` : `${roundTo(hours, 1)} h`)
+const placementName = (c: Candidate): string => `${c.indexed.type.name}${c.instances > 1 ? ` × ${c.instances}` : ""}`
+const period = (settings: Settings): string => (settings.perMonth ? "/month" : "")
+
+export const saving = (c: Candidate): number | null =>
+  c.onDemandCostUsd === null || c.purchaseOption === "on-demand" ? null : c.onDemandCostUsd - c.expectedCostUsd
+
+const termName = (c: Candidate): string => {
+  const term = c.commitment?.term
+  if (term === undefined) return c.purchaseOption
+  const kind = c.purchaseOption === "reserved" ? `${term.offeringClass} reserved` : "compute savings plan"
+  return `${term.years}-yr ${kind} (${term.paymentOption}${c.priceIsEstimate ? ", estimated rate" : ""})`
+}
+
+const constraintMisses = (c: Candidate, settings: Settings): string => {
+  const misses: Array<string> = []
+  if (!c.meetsDeadline && settings.deadlineHours !== null) {
+    misses.push(`misses the ${hoursText(settings.deadlineHours)} deadline (${hoursText(c.expectedHours)})`)
+  }
+  if (!c.withinBudget && settings.budgetUsd !== null) misses.push(`over the ${formatUsd(settings.budgetUsd)} budget`)
+  return misses.join("; ")
+}
+
+const savingText = (c: Candidate): string => {
+  const s = saving(c)
+  if (s === null || c.onDemandCostUsd === null || c.onDemandRegion === null) return ""
+  const where = c.onDemandRegion === c.region ? `in ${c.region}` : `(cheapest in ${c.onDemandRegion})`
+  return s >= 0
+    ? `saves ${formatUsd(s)} (${pct(s / c.onDemandCostUsd)}) vs on-demand ${c.indexed.type.name} ${where}`
+    : `costs ${formatUsd(-s)} more than on-demand ${c.indexed.type.name} ${where}`
+}
+
+const spotDetail = (c: Candidate): string => {
+  if (c.spot === null || c.risk === null) return ""
+  const checkpoint = Number.isFinite(c.spot.checkpointEveryHours)
+    ? `, checkpoint every ${Math.round(c.spot.checkpointEveryHours * 60)} min`
+    : ""
+  return `${c.risk.label} interruption bucket, ~${roundTo(c.spot.expectedInterruptions, 2)} expected interruptions${checkpoint}`
+}
+
+const commitmentDetail = (c: Candidate, settings: Settings): string => {
+  if (c.charge === null) return ""
+  const breakEven = c.charge.breakEvenUtilization === null ? "" : `; breaks even at ${pct(c.charge.breakEvenUtilization)} utilisation`
+  return settings.perMonth
+    ? `runs ${pct(c.charge.utilization)} of the month${breakEven}`
+    : `uses ${pct(c.charge.utilization)} of ${c.charge.terms > 1 ? `${c.charge.terms} terms` : "the term"}${breakEven}`
+}
+
+/** Why not a commitment, when the recommendation is not one and commitments were priced. */
+const whyNoCommitment = (best: Candidate | null, settings: Settings): string => {
+  if (best === null || best.charge === null) return ""
+  const breakEven = best.charge.breakEvenUtilization
+  if (settings.perMonth) {
+    return breakEven === null
+      ? `no commitment: the best (${termName(best)}) costs more`
+      : `no commitment: the service runs ${pct(best.charge.utilization)} of the month, below the ${pct(breakEven)} break-even of a ${termName(best)}`
+  }
+  return breakEven === null
+    ? "no commitment: it would outlast the job"
+    : `no commitment: the job would use ${pct(best.charge.utilization)} of a ${termName(best)}, which breaks even at ${pct(breakEven)}`
+}
+
+/** The recommendation's one-line reason. */
+const recommendationReason = (c: Candidate, context: ReasonContext, settings: Settings): string => {
+  const ranked = context.ranked
+  const parts: Array<string> = []
+  if (c.purchaseOption === "spot") {
+    const stats = spotZoneStats(c, settings)
+    const runnerUp = stats.runnerUp === null ? "" : `; next ${stats.runnerUp.zone} at ${formatUsd(stats.runnerUp.costUsd)}`
+    parts.push(`spot in ${c.zone ?? c.region} (${c.region}): cheapest of ${stats.zones} zones for ${placementName(c)}${runnerUp}`)
+    parts.push(spotDetail(c))
+    parts.push(savingText(c))
+  } else if (c.purchaseOption === "on-demand") {
+    const spot = ranked.find((o) => o.purchaseOption === "spot")
+    const whyNotSpot = !settings.interruptible
+      ? "not interruptible, so no spot"
+      : !settings.purchase.has("spot")
+      ? "spot excluded by resources.purchaseOptions"
+      : spot === undefined
+      ? "no spot offer for a placement that holds it"
+      : !spot.meetsDeadline
+      ? `spot would miss the deadline (${hoursText(spot.expectedHours)} expected)`
+      : `spot costs more (${formatUsd(spot.expectedCostUsd)})`
+    parts.push(`on-demand ${placementName(c)} in ${c.region}: ${whyNotSpot}`)
+    parts.push(whyNoCommitment(context.bestCommitment, settings))
+  } else {
+    parts.push(`${termName(c)} ${placementName(c)} in ${c.region}: ${formatUsd(c.expectedCostUsd)}${period(settings)}`)
+    parts.push(savingText(c))
+    parts.push(commitmentDetail(c, settings))
+  }
+  return parts.filter((p) => p !== "").join("; ")
+}
+
+const optionReason = (c: Candidate, settings: Settings): string => {
+  const parts = [
+    c.purchaseOption === "spot" ? spotDetail(c) : c.purchaseOption === "on-demand" ? "no interruptions" : commitmentDetail(c, settings),
+    savingText(c),
+    constraintMisses(c, settings)
+  ]
+  return parts.filter((p) => p !== "").join("; ")
+}
+
+/** What the recommendation's reason compares against. */
+export interface ReasonContext {
+  readonly ranked: ReadonlyArray<Candidate>
+  readonly bestCommitment: Candidate | null
+}
+
+export const toOption = (c: Candidate, settings: Settings, context: ReasonContext, recommended: boolean): PlacementOption => {
+  const term = c.commitment?.term
+  const s = saving(c)
+  return {
+    instanceType: c.indexed.type.name,
+    gpu: c.indexed.type.accelerator,
+    gpusPerInstance: c.indexed.type.acceleratorCount,
+    instanceCount: c.instances,
+    region: c.region,
+    availabilityZone: c.zone,
+    purchaseOption: c.purchaseOption,
+    term: term === undefined
+      ? null
+      : {
+        years: term.years,
+        paymentOption: term.paymentOption,
+        offeringClass: term.offeringClass,
+        upfrontUsd: usd(term.upfrontUsd * c.instances * (c.charge?.terms ?? 1))
+      },
+    hourlyPriceUsd: hourly(c.hourlyUsd),
+    baseHours: hoursOf(c.baseHours),
+    expectedHours: hoursOf(c.expectedHours),
+    expectedCostUsd: usd(c.expectedCostUsd),
+    transferCostUsd: usd(c.transferCostUsd),
+    meetsDeadline: c.meetsDeadline,
+    withinBudget: c.withinBudget,
+    interruptionRisk: c.spot === null || c.risk === null
+      ? null
+      : {
+        bucket: c.risk.bucket,
+        label: c.risk.label,
+        interruptionsPerHour: significant(c.spot.interruptionsPerHour),
+        expectedInterruptions: roundTo(c.spot.expectedInterruptions, 4)
+      },
+    checkpointEveryMinutes: c.spot !== null && Number.isFinite(c.spot.checkpointEveryHours)
+      ? roundTo(c.spot.checkpointEveryHours * 60, 1)
+      : null,
+    onDemandCostUsd: c.onDemandCostUsd === null ? null : usd(c.onDemandCostUsd),
+    savingVsOnDemandUsd: s === null ? null : usd(s),
+    priceIsEstimate: c.priceIsEstimate,
+    utilization: c.charge === null ? null : fraction(c.charge.utilization),
+    breakEvenUtilization: c.charge === null || c.charge.breakEvenUtilization === null ? null : fraction(c.charge.breakEvenUtilization),
+    owned: false,
+    reason: recommended ? recommendationReason(c, context, settings) : optionReason(c, settings)
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * What a workload needs from each accelerator: the smallest GPU count that holds it (core `minimumGpus`, or the
+ * count the user pinned in `resources.accelerators`) and the estimate for any GPU count, memoised per workload so
+ * the many instance types sharing an accelerator and count cost one estimate.
+ */
+import { type AcceleratorSpec, estimatePlacement, minimumGpus, type PlacementEstimate, type Workload } from "@frugal/core"
+
+/** The two core estimate functions the planner calls; tests and calibration may pass their own. */
+export interface Estimator {
+  readonly minimumGpus: (workload: Workload, accelerator: AcceleratorSpec) => number | null
+  readonly estimatePlacement: (workload: Workload, accelerator: AcceleratorSpec, gpus: number) => PlacementEstimate
+}
+
+export const coreEstimator: Estimator = { minimumGpus, estimatePlacement }
+
+export interface AcceleratorNeed {
+  readonly spec: AcceleratorSpec
+  /** Smallest total GPU count that holds the workload (or the pinned count). */
+  readonly minGpus: number
+  /** True when the user pinned the count in `resources.accelerators`. */
+  readonly pinned: boolean
+  readonly estimate: (gpus: number) => PlacementEstimate
+}
+
+export interface Needs {
+  /** Accelerators the workload may use and that can hold it, by canonical name. */
+  readonly byAccelerator: ReadonlyMap<string, AcceleratorNeed>
+  /** Accelerators the user allowed but on which the workload cannot run (too small, not CUDA, pinned too few). */
+  readonly unable: ReadonlyArray<string>
+  /** Accelerators excluded by `resources.accelerators`. */
+  readonly excluded: ReadonlyArray<string>
+}
+
+export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<AcceleratorSpec>, estimator: Estimator): Needs => {
+  const requested = workload.resources?.accelerators
+  const pins = new Map<string, number | null>(requested?.map((r) => [r.accelerator, r.count]) ?? [])
+  const byAccelerator = new Map<string, AcceleratorNeed>()
+  const unable: Array<string> = []
+  const excluded: Array<string> = []
+  for (const spec of accelerators) {
+    if (requested !== undefined && !pins.has(spec.name)) {
+      excluded.push(spec.name)
+      continue
+    }
+    const memo = new Map<number, PlacementEstimate>()
+    const estimate = (gpus: number): PlacementEstimate => {
+      let found = memo.get(gpus)
+      if (found === undefined) {
+        found = estimator.estimatePlacement(workload, spec, gpus)
+        memo.set(gpus, found)
+      }
+      return found
+    }
+    const pinned = pins.get(spec.name) ?? null
+    if (pinned !== null) {
+      const fits = estimator.minimumGpus(workload, spec) !== null && estimate(pinned).fits
+      if (fits) byAccelerator.set(spec.name, { spec, minGpus: pinned, pinned: true, estimate })
+      else unable.push(spec.name)
+      continue
+    }
+    const min = estimator.minimumGpus(workload, spec)
+    if (min === null) unable.push(spec.name)
+    else byAccelerator.set(spec.name, { spec, minGpus: min, pinned: false, estimate })
+  }
+  return { byAccelerator, unable, excluded }
+}
