@@ -77,4 +77,21 @@ describe("frugal drill", () => {
     }
     expect(report.checkpointOverheadPct).toBeGreaterThan(0)
   }, 240_000)
+
+  it("drills a user's own script that speaks the protocol, whose shell metacharacters arrive as plain arguments", async () => {
+    const env = { FRUGAL_HOME: join(dir, "home") }
+    const drilled = await runFrugal(["drill", example("run/user-script/workload.yaml"), "--hard-kill", "--json"], { env })
+    expect(drilled.code, drilled.stderr).toBe(0)
+    const report = parseDrill(drilled.stdout)
+    expect(report.identical).toBe(true)
+    expect(report.interruptions).toHaveLength(5)
+    for (const interruption of report.interruptions) expect(interruption.lostSteps).toBeLessThanOrEqual(20)
+
+    const ran = await runFrugal(["run", example("run/user-script/workload.yaml"), "--job-id", "user-script"], { env })
+    expect(ran.code, ran.stderr).toBe(0)
+    const logs = await runFrugal(["logs", "user-script"], { env })
+    expect(logs.code, logs.stderr).toBe(0)
+    // Through a shell, `$(pwd)` would have been expanded and `;` and `|` would have split the command.
+    expect(logs.stdout).toContain("tag: a; rm -rf $(pwd) | echo")
+  }, 120_000)
 })
