@@ -1,2 +1,3 @@
 export * from "./protocol.ts"
 export * from "./FindPython.ts"
+export * from "./ReferenceTrainer.ts"
