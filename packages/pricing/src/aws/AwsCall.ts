@@ -5,7 +5,7 @@
  * Paginated calls use the SDK's generated paginators, exposed as a `Stream` of pages; a page that fails
  * is retried by resuming the paginator from the last token that worked, not from the first page.
  */
-import { Context, Duration, Effect, Predicate, Schedule, Schema, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Predicate, Schedule, Schema, Stream } from "effect"
 import { RemoteServiceFailure } from "@frugal/core"
 
 /** Backoff settings. Defaults suit AWS (EC2 recommends exponential backoff with jitter on `RequestLimitExceeded`). */
@@ -19,6 +19,18 @@ export interface AwsRetryPolicy {
 export const AwsRetryPolicy = Context.Reference<AwsRetryPolicy>("@frugal/pricing/aws/AwsRetryPolicy", {
   defaultValue: () => ({ baseDelayMillis: 200, maxDelayMillis: 5_000, retries: 6 })
 })
+
+/** `AWS_MAX_ATTEMPTS`, the SDK's standard setting (the SDK's own retries are off), bounds our attempts. */
+export const retryPolicyFromEnv = (env: Readonly<Record<string, string | undefined>>, policy: AwsRetryPolicy): AwsRetryPolicy => {
+  const attempts = Number(env["AWS_MAX_ATTEMPTS"])
+  return Number.isInteger(attempts) && attempts >= 1 ? { ...policy, retries: attempts - 1 } : policy
+}
+
+/** The retry policy with `AWS_MAX_ATTEMPTS` applied. */
+export const AwsRetryPolicyFromEnv = Layer.effect(
+  AwsRetryPolicy,
+  Effect.map(AwsRetryPolicy, (policy) => retryPolicyFromEnv(process.env, policy))
+)
 
 /** Which call, for messages and the final error. */
 export interface AwsCallName {

@@ -14,7 +14,7 @@ import { filterCatalog } from "../CatalogFilter.ts"
 import { catalog as embeddedCatalog } from "../EmbeddedCatalog.ts"
 import { type Catalog, type CatalogQuery, PriceCatalog, PriceCatalogError } from "../PriceCatalog.ts"
 import { AwsClients } from "./AwsClients.ts"
-import { AwsRetryPolicy } from "./AwsCall.ts"
+import { AwsRetryPolicyFromEnv } from "./AwsCall.ts"
 import { type DatumOrigin, type Dated, type RegionData, regionOffers } from "./LiveOffers.ts"
 import { type MarketDataKind, type RefreshableKind, TTL_HOURS } from "./MarketData.ts"
 import {
@@ -179,19 +179,9 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
     return PriceCatalog.of({ catalog })
   })
 
-/** `AWS_MAX_ATTEMPTS` (the SDK's standard setting) bounds our retries too. */
-const retryPolicyFromEnv = Layer.effect(
-  AwsRetryPolicy,
-  Effect.gen(function*() {
-    const policy = yield* AwsRetryPolicy
-    const attempts = Number(process.env["AWS_MAX_ATTEMPTS"])
-    return Number.isInteger(attempts) && attempts >= 1 ? { ...policy, retries: attempts - 1 } : policy
-  })
-)
-
 /** The live catalog with its AWS clients, the configured disk cache and `AWS_MAX_ATTEMPTS`. */
 export const layer = (options: AwsCatalogOptions = {}): Layer.Layer<PriceCatalog> =>
   Layer.effect(PriceCatalog, make(options)).pipe(
     Layer.provide(Layer.mergeAll(AwsClients.layer, CatalogCache.layer)),
-    Layer.provide(retryPolicyFromEnv)
+    Layer.provide(AwsRetryPolicyFromEnv)
   )
