@@ -407,7 +407,7 @@ export const minimumGpus = (workload: Workload, accelerator: AcceleratorSpec): n
   const ok = (gpus: number) =>
     workload.kind === "inference"
       ? meetsInferenceTarget(workload, accelerator, gpus)
-      : estimatePlacement(workload, accelerator, gpus).fits
+      : trainingMemory(workload, gpus, chooseSharding(workload, accelerator, gpus)).perGpuGiB <= accelerator.memoryGiB
   // Memory per GPU falls and throughput rises with the count, so past the small counts a binary search suffices.
   for (const gpus of [1, 2, 4, 8]) if (ok(gpus)) return gpus
   const rest = GPU_COUNTS.slice(4)

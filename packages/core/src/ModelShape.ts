@@ -23,14 +23,27 @@ const HEAD_DIM = 128
 
 const roundTo = (value: number, multiple: number): number => Math.max(multiple, Math.round(value / multiple) * multiple)
 
-/** The shape the spec gives, with the missing parts derived (see the module comment for the rule). */
-export const modelShape = (model: {
+export interface ModelSpec {
   readonly parameters: number
   readonly layers?: number | undefined
   readonly hiddenSize?: number | undefined
   readonly heads?: number | undefined
   readonly vocabSize?: number | undefined
-}): ModelShape => {
+}
+
+// Planning a fleet asks for the same model's shape thousands of times; decoded specs are immutable.
+const cache = new WeakMap<ModelSpec, ModelShape>()
+
+/** The shape the spec gives, with the missing parts derived (see the module comment for the rule). */
+export const modelShape = (model: ModelSpec): ModelShape => {
+  const cached = cache.get(model)
+  if (cached !== undefined) return cached
+  const shape = deriveShape(model)
+  cache.set(model, shape)
+  return shape
+}
+
+const deriveShape = (model: ModelSpec): ModelShape => {
   const vocabSize = model.vocabSize ?? DEFAULT_VOCAB_SIZE
   const n = model.parameters
   if (model.layers !== undefined && model.hiddenSize !== undefined) {

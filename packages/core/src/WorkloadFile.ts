@@ -28,8 +28,54 @@ const looksBinary = (text: string): boolean => {
 
 const fail = (source: string, issues: ReadonlyArray<InputIssue>) => Effect.fail(new InvalidInput({ source, issues }))
 
-/** Parses YAML (JSON is YAML 1.2) into plain data, or the list of syntax problems. */
+/**
+ * The first key that appears twice in one object of a valid JSON text, or undefined. `JSON.parse` keeps the last
+ * duplicate silently; this scan (run only after `JSON.parse` accepted the text) restores the YAML parser's check.
+ */
+const duplicateJsonKey = (text: string): string | undefined => {
+  const objects: Array<Set<string> | null> = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === "{") objects.push(new Set())
+    else if (c === "[") objects.push(null)
+    else if (c === "}" || c === "]") objects.pop()
+    else if (c === "\"") {
+      let end = i + 1
+      while (end < text.length && text[end] !== "\"") end += text[end] === "\\" ? 2 : 1
+      let next = end + 1
+      while (next < text.length && " \t\r\n".includes(text[next] ?? "")) next++
+      const keys = objects.at(-1)
+      if (text[next] === ":" && keys !== undefined && keys !== null) {
+        const key = String(JSON.parse(text.slice(i, end + 1)))
+        if (keys.has(key)) return key
+        keys.add(key)
+      }
+      i = end
+    }
+  }
+  return undefined
+}
+
+/** JSON text parsed natively (much faster than the YAML parser on large fleets), or undefined when it is not JSON. */
+const parseJson = (text: string): { readonly value: unknown } | { readonly issues: ReadonlyArray<InputIssue> } | undefined => {
+  const first = text.trimStart()[0]
+  if (first !== "{" && first !== "[") return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined // YAML flow syntax, or broken JSON: the YAML parser reports it with a line and column
+  }
+  const duplicate = duplicateJsonKey(text)
+  return duplicate === undefined
+    ? { value }
+    : { issues: [{ path: "", expected: "a mapping without duplicate keys", actual: `${showValue(duplicate)} appears twice` }] }
+}
+
+/** Parses JSON natively or YAML (of which JSON is a subset) into plain data, or the list of syntax problems. */
 const parseText = (text: string): { readonly value: unknown } | { readonly issues: ReadonlyArray<InputIssue> } => {
+  const json = parseJson(text)
+  if (json !== undefined) return json
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true, version: "1.2" })
   if (document.errors.length > 0) {
     return {

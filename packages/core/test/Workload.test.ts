@@ -295,6 +295,18 @@ workloads:
     assert.strictEqual(issues("")[0]?.path, "")
   })
 
+  it("finds duplicate keys in JSON, nested too, without confusing strings that contain quotes and colons", () => {
+    const nested = issues(`{"name":"a","kind":"batch","batch":{"gpuHours":1,"referenceGpu":"T4","gpuHours":2}}`)
+    assert.strictEqual(nested[0]?.expected, "a mapping without duplicate keys")
+    assert.include(nested[0]?.actual ?? "", "gpuHours")
+    const tricky = ok(
+      `{"name":"a","kind":"batch","batch":{"gpuHours":1,"referenceGpu":"T4"},"run":{"env":{"A":"x\\\":y","B":"{\\"name\\":1}"}}}`
+    )
+    assert.strictEqual(tricky.kind, "single")
+    // The same key in sibling objects is fine.
+    ok(`{"workloads":[{"name":"a","kind":"batch","batch":{"gpuHours":1,"referenceGpu":"T4"}},{"name":"b","kind":"batch","batch":{"gpuHours":1,"referenceGpu":"T4"}}]}`)
+  })
+
   it("points a duplicate key at its line", () => {
     assert.include(issues("name: a\nname: b\n")[0]?.actual ?? "", "line 2")
   })
