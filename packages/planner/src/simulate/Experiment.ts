@@ -3,7 +3,8 @@
  * starts for every policy), summarised the way `frugal simulate --json` prints it.
  */
 import type { Policy } from "../policies/Policy.ts"
-import { OptimalSolver } from "./Optimal.ts"
+import { OptimalSolver, progressUnitsPerTick } from "./Optimal.ts"
+import { OptimalBoundSolver } from "./OptimalBound.ts"
 import { deadlineTicks, type JobSpec, type RunOutcome, Simulator } from "./Simulator.ts"
 import type { ZoneSet } from "./SpotTrace.ts"
 
@@ -83,9 +84,30 @@ export class SummaryBuilder {
   }
 }
 
+/**
+ * How `optimal` is computed: `exact` (the DP of `Optimal.ts`), `bound` (the Lagrangian lower
+ * bound of `OptimalBound.ts`, thousands of times cheaper on long traces), or `auto`: exact when
+ * one run's DP stays under `EXACT_WORK_LIMIT` state updates, the bound otherwise.
+ */
+export type OptimalMethod = "exact" | "bound" | "auto"
+
+export const EXACT_WORK_LIMIT = 1.5e6
+
 export interface ExperimentOptions {
   readonly starts: number
   readonly seed: number
+  readonly optimal?: OptimalMethod
+}
+
+/** The method `auto` picks for a zone set and job. */
+export const resolveOptimalMethod = (set: ZoneSet, job: JobSpec, method: OptimalMethod): "exact" | "bound" => {
+  if (method !== "auto") return method
+  const m = progressUnitsPerTick(set.tickHours, job.changeoverHours, 5)
+  const window = deadlineTicks(set, job)
+  const slackUnits = Math.max(1, (window * set.tickHours - job.computeHours) / (set.tickHours / m))
+  const phases = Math.max(1, Math.ceil(job.changeoverHours / set.tickHours))
+  const states = 1 + (1 + set.zones.length) * phases
+  return window * slackUnits * states <= EXACT_WORK_LIMIT ? "exact" : "bound"
 }
 
 /** Every policy on every zone set, from the same random starts; summaries keyed by policy name. */
@@ -99,14 +121,16 @@ export const runExperiment = (
   sets.forEach((set, setIndex) => {
     const starts = startTicks(set, job, options.starts, options.seed + setIndex * 7919)
     const simulator = new Simulator(set)
-    let solver: OptimalSolver | null = null
+    let solver: { run: (job: JobSpec, start: number) => RunOutcome } | null = null
     policies.forEach((policy, i) => {
       const builder = builders[i]
       if (builder === undefined) return
       for (let run = 0; run < starts.length; run++) {
         const start = starts[run] ?? 0
         if (policy === "optimal") {
-          solver ??= new OptimalSolver(set)
+          solver ??= resolveOptimalMethod(set, job, options.optimal ?? "auto") === "exact"
+            ? new OptimalSolver(set)
+            : new OptimalBoundSolver(set)
           builder.add(solver.run(job, start))
         } else {
           builder.add(simulator.run(job, policy, start, options.seed ^ (start * 2654435761)))

@@ -91,3 +91,27 @@ export const zoneSet = (name: string, zones: ReadonlyArray<SpotTrace>): ZoneSet 
   }
   return { name, tickHours: first.tickHours, ticks, zones, indexes: zones.map(indexTrace) }
 }
+
+/** The instance part of a trace name: `us-west-2a_v100_1` → `v100_1` (the whole name if none). */
+export const instanceOfTrace = (name: string): string => {
+  const at = name.indexOf("_")
+  return at < 0 ? name : name.slice(at + 1)
+}
+
+/**
+ * Zone sets to replay: one per trace (`single`), or one per instance type across zones (`multi`:
+ * traces of the same instance, tick and length form one set a policy may move within).
+ */
+export const zoneSetsOf = (traces: ReadonlyArray<SpotTrace>, zones: "single" | "multi"): ReadonlyArray<ZoneSet> => {
+  if (zones === "single") return traces.map((trace) => zoneSet(trace.name, [trace]))
+  const groups = new Map<string, Array<SpotTrace>>()
+  for (const trace of traces) {
+    const key = `${instanceOfTrace(trace.name)}@${trace.tickHours.toFixed(9)}/${trace.available.length}`
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [trace])
+    else group.push(trace)
+  }
+  return [...groups.values()].map((group) =>
+    zoneSet(`${instanceOfTrace(group[0]?.name ?? "")} × ${group.length} zones`, group)
+  )
+}

@@ -155,3 +155,26 @@ export const withPrices = (trace: SpotTrace, prices: ReadonlyMap<string, Float64
   const own = prices.get(trace.name)
   return own !== undefined && own.length === trace.available.length ? { ...trace, spotPriceUsdPerHour: own } : trace
 }
+
+/** A file's path and text, read by the caller (the planner does no I/O). */
+export interface TraceText {
+  readonly path: string
+  readonly text: string
+}
+
+/** Price maps are recognised by name: `…prices.json` or `…price.json`. */
+export const isPriceMapPath = (path: string): boolean => /prices?\.json$/i.test(path)
+
+/**
+ * Every trace among `files` (JSON and CSV), with the per-tick prices of any price map among them
+ * attached to the traces of the same name. Sorted by name.
+ */
+export const decodeTraceFiles = (
+  files: ReadonlyArray<TraceText>
+): Effect.Effect<ReadonlyArray<SpotTrace>, InvalidInput> =>
+  Effect.gen(function*() {
+    const priceMaps = yield* Effect.forEach(files.filter((f) => isPriceMapPath(f.path)), (f) => decodePriceMap(f.text, f.path))
+    const prices = new Map(priceMaps.flatMap((map) => [...map.entries()]))
+    const traces = yield* Effect.forEach(files.filter((f) => !isPriceMapPath(f.path)), (f) => decodeTraceFile(f.text, f.path))
+    return traces.map((trace) => withPrices(trace, prices)).sort((a, b) => a.name.localeCompare(b.name))
+  })
