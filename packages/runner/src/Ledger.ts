@@ -118,8 +118,8 @@ export class Ledger extends Context.Service<Ledger, {
   ) => Effect.Effect<void, LedgerError>
   /** Stores one event and marks the attempt seen now (its cost accrues to this instant). */
   readonly recordEvent: (attemptId: string, event: LedgerEvent) => Effect.Effect<void, LedgerError>
-  /** Marks the attempt seen now without an event (a heartbeat while the command is quiet). */
-  readonly touchAttempt: (attemptId: string) => Effect.Effect<void, LedgerError>
+  /** Marks the attempt seen now without storing an event: a heartbeat, or a step not kept as an event. */
+  readonly touchAttempt: (attemptId: string, step?: number) => Effect.Effect<void, LedgerError>
   /** Closes the attempt now with its exit and final cost. */
   readonly finishAttempt: (attemptId: string, exit: AttemptExit) => Effect.Effect<AttemptRecord, LedgerError>
   /** Closes every attempt of the job still open as `lost`, charging it up to the time it was last seen. */
@@ -420,11 +420,14 @@ const makeLedger = (path: string) =>
                 attemptId
               )
             }))),
-      touchAttempt: (attemptId) =>
+      touchAttempt: (attemptId, step) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>
           use("touchAttempt", () => {
-            db.prepare("UPDATE attempts SET last_seen_ms = MAX(last_seen_ms, ?) WHERE id = ? AND ended_ms IS NULL")
-              .run(at, attemptId)
+            db.prepare(
+              `UPDATE attempts SET last_seen_ms = MAX(last_seen_ms, ?),
+                 last_step = CASE WHEN ? IS NULL THEN last_step ELSE MAX(COALESCE(last_step, 0), ?) END
+               WHERE id = ? AND ended_ms IS NULL`
+            ).run(at, step ?? null, step ?? null, attemptId)
           })),
       finishAttempt: (attemptId, exit) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>

@@ -270,7 +270,7 @@ const runAttempt = (
         if (event.event === "step") {
           tokensPerSecond.push(event.tokensPerSecond)
           if (now - lastProgressMillis < progressEveryMillis) {
-            yield* ledger.touchAttempt(attempt.id)
+            yield* ledger.touchAttempt(attempt.id, event.step)
           } else {
             lastProgressMillis = now
             yield* ledger.recordEvent(attempt.id, { kind: event.event, step: event.step, payload: event })
