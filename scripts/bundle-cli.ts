@@ -52,8 +52,9 @@ const bundle = async (): Promise<void> => {
     platform: "node",
     target: "node22",
     minify: true,
-    // Keep class and function names: error tags and effect's spans read better with them.
-    keepNames: true,
+    // Names are not kept: tagged errors carry their `_tag`, and keeping names wraps every function
+    // in a defineProperty call at start-up for no benefit to users.
+    keepNames: false,
     legalComments: "none",
     chunkNames: "chunks/[name]-[hash]",
     metafile: true,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { InvalidInput } from "@frugal/core"
-import { Frugal } from "../src/index.ts"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
+import { PriceCatalog } from "@frugal/pricing"
+import { Frugal, isFleetPlan } from "../src/index.ts"
 
 const finetune = {
   name: "llama-7b-finetune",
@@ -73,5 +76,69 @@ describe("Frugal.make", () => {
     cyclic["self"] = cyclic
     const error = await rejection(frugal.estimate(cyclic))
     expect(error).toBeInstanceOf(InvalidInput)
+  })
+
+  it("plans a workload: spot first for an interruptible fine-tune, with its saving against on-demand", async () => {
+    await using frugal = Frugal.make()
+    const plan = await frugal.plan(finetune, { top: 5 })
+    if (isFleetPlan(plan)) throw new Error("expected a single plan")
+    expect(plan.workload).toBe("llama-7b-finetune")
+    expect(plan.options).toHaveLength(5)
+    expect(plan.options[0]?.purchaseOption).toBe("spot")
+    expect(plan.options[0]?.savingVsOnDemandUsd).toBeGreaterThan(0)
+    expect(plan.catalog.source).toBe("embedded")
+  })
+
+  it("plans a fleet given as spec text, one plan per workload", async () => {
+    await using frugal = Frugal.make()
+    const plan = await frugal.plan([
+      "workloads:",
+      "  - { name: a, kind: batch, batch: { gpuHours: 10, referenceGpu: T4 } }",
+      "  - { name: b, kind: batch, batch: { gpuHours: 20, referenceGpu: L4 } }"
+    ].join("\n"))
+    if (!isFleetPlan(plan)) throw new Error("expected a fleet plan")
+    expect(plan.workloads.map((w) => [w.workload, w.status])).toEqual([["a", "ok"], ["b", "ok"]])
+    expect(plan.summary.feasible).toBe(2)
+  })
+
+  it("rejects an impossible deadline with NoFeasiblePlacement naming the constraint", async () => {
+    await using frugal = Frugal.make()
+    const error = await rejection(frugal.plan({
+      name: "hopeless",
+      kind: "training",
+      model: { parameters: "70B" },
+      training: { tokens: "2T" },
+      constraints: { deadlineHours: 1 }
+    }))
+    expect(error).toBeInstanceOf(NoFeasiblePlacement)
+    if (error instanceof NoFeasiblePlacement) expect(error.constraint).toBe("constraints.deadlineHours")
+  })
+
+  it("prices with the catalog layer it is given", async () => {
+    const catalog = Layer.succeed(PriceCatalog)(PriceCatalog.of({
+      catalog: () =>
+        Effect.succeed({
+          source: { kind: "file", asOf: "2026-01-01", description: "a one-instance test catalog", notes: [] },
+          instanceTypes: [{ name: "g5.xlarge", accelerator: "A10G", acceleratorCount: 1, acceleratorMemoryGiB: 22.4, vcpus: 4, memoryGiB: 16, arch: "x86_64" }],
+          offers: [{
+            instanceType: "g5.xlarge",
+            region: "us-east-1",
+            availabilityZone: null,
+            purchaseOption: "on-demand",
+            hourlyPriceUsd: 1,
+            term: null,
+            priceIsEstimate: false,
+            interruptionBucket: null,
+            placementScore: null
+          }]
+        })
+    }))
+    await using frugal = Frugal.make({ catalog })
+    const list = await frugal.gpus({ region: "us-east-1" })
+    expect(list.catalog.description).toBe("a one-instance test catalog")
+    expect(list.instances.map((row) => [row.instanceType, row.onDemandHourlyUsd, row.spot])).toEqual([["g5.xlarge", 1, null]])
+    const plan = await frugal.plan({ name: "small", kind: "batch", batch: { gpuHours: 3, referenceGpu: "A10G" } })
+    if (isFleetPlan(plan)) throw new Error("expected a single plan")
+    expect(plan.options[0]).toMatchObject({ instanceType: "g5.xlarge", purchaseOption: "on-demand", hourlyPriceUsd: 1 })
   })
 })
