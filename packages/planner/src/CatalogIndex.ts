@@ -185,18 +185,28 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
   const cached = cache.get(catalog)
   if (cached !== undefined) return cached
 
-  const variants: Array<CommitmentVariant> = []
-  const variantIds = new Map<string, number>()
-  const variantOf = (term: CommitmentTerm, purchaseOption: "reserved" | "savings-plan"): number => {
-    const key = `${purchaseOption}|${term.years}|${term.paymentOption}|${term.offeringClass}`
-    let id = variantIds.get(key)
-    if (id === undefined) {
-      id = variants.length
-      variants.push({ purchaseOption, years: term.years, paymentOption: term.paymentOption, offeringClass: term.offeringClass })
-      variantIds.set(key, id)
+  // Variant ids follow the sorted variant keys, not the order offers arrive in, so plans do not depend on it.
+  const variantKey = (purchaseOption: string, term: CommitmentTerm): string =>
+    `${purchaseOption}|${term.years}|${term.paymentOption}|${term.offeringClass}`
+  const variantTerms = new Map<string, CommitmentVariant>()
+  for (const offer of catalog.offers) {
+    if ((offer.purchaseOption === "reserved" || offer.purchaseOption === "savings-plan") && offer.term !== null) {
+      variantTerms.set(variantKey(offer.purchaseOption, offer.term), {
+        purchaseOption: offer.purchaseOption,
+        years: offer.term.years,
+        paymentOption: offer.term.paymentOption,
+        offeringClass: offer.term.offeringClass
+      })
     }
-    return id
   }
+  const sortedKeys = [...variantTerms.keys()].sort(byString)
+  const variants: ReadonlyArray<CommitmentVariant> = sortedKeys.flatMap((key) => {
+    const variant = variantTerms.get(key)
+    return variant === undefined ? [] : [variant]
+  })
+  const variantIds = new Map(sortedKeys.map((key, id) => [key, id]))
+  const variantOf = (term: CommitmentTerm, purchaseOption: "reserved" | "savings-plan"): number =>
+    variantIds.get(variantKey(purchaseOption, term)) ?? 0
 
   const regionsByType = new Map<string, Map<string, MutableRegion>>()
   for (const offer of catalog.offers) {

@@ -29,7 +29,7 @@ export const formatUsd = (value: number): string => {
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")
   return `${sign}$${grouped}${cents === undefined ? "" : `.${cents}`}`
 }
-const hoursText = (hours: number): string => (hours >= 100 ? `${Math.round(hours)} h` : `${roundTo(hours, 1)} h`)
+const hoursText = (hours: number): string => (hours >= 1000 ? `${Math.round(hours)} h` : `${roundTo(hours, 1)} h`)
 const placementName = (c: Candidate): string => `${c.indexed.type.name}${c.instances > 1 ? ` × ${c.instances}` : ""}`
 const period = (settings: Settings): string => (settings.perMonth ? "/month" : "")
 

@@ -1,0 +1,168 @@
+/**
+ * `plan` on a hand-written catalog with a stub estimator (test/fixtures.ts), so every dollar below is computed by
+ * hand. Spot arithmetic (Young 1974, first order), for one p4d.24xlarge, 100 base hours, δ = 84 s = 0.02333 h,
+ * restart 0.1 h + reading the checkpoint back (δ):
+ *   bucket 2 (16%/month): M = 730 / −ln(0.84) = 4186.90 h, τ = √(2δM) = 13.978 h,
+ *     overhead = δ/τ + (τ/2 + 0.1 + δ)/M = 0.003368 → 100.34 h; use1-az1 at $6: $602.02
+ *   bucket 4 (30%/month): M = 730 / −ln(0.70) = 2046.68 h, τ = 9.773 h, overhead = 0.004835 → 100.48 h;
+ *     usw2-az1 at $5: $502.42; on-demand in us-west-2: 100 h × $22 = $2,200.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { NoFeasiblePlacement } from "@frugal/core"
+import { Effect, Exit } from "effect"
+import { evaluatePlan, indexCatalog, type Plan, plan, type PlanOptions } from "../src/index.ts"
+import { fixtureCatalog, roundAssumptions, stubEstimator, training, workload } from "./fixtures.ts"
+
+const options: PlanOptions = { estimator: stubEstimator, assumptions: roundAssumptions }
+
+const planOf = (w: Parameters<typeof plan>[0], extra: PlanOptions = {}): Plan => {
+  const result = evaluatePlan(w, indexCatalog(fixtureCatalog), { ...options, ...extra })
+  if (result.status !== "ok") throw new Error(`expected a plan, got ${result.constraint}: ${result.detail}`)
+  return result
+}
+
+const failure = (w: Parameters<typeof plan>[0]): NoFeasiblePlacement => {
+  const exit = Effect.runSyncExit(plan(w, fixtureCatalog, options))
+  if (Exit.isSuccess(exit)) throw new Error("expected NoFeasiblePlacement")
+  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (error === undefined || error._tag !== "Fail" || !(error.error instanceof NoFeasiblePlacement)) throw new Error("expected a failure")
+  return error.error
+}
+
+describe("plan on a hand-priced catalog", () => {
+  it("recommends the cheapest expected spot zone, with interruptions, checkpoints and the saving vs on-demand", () => {
+    const result = planOf(training())
+    const best = result.options[0]
+    assert.strictEqual(best?.purchaseOption, "spot")
+    assert.strictEqual(best?.availabilityZone, "usw2-az1")
+    assert.strictEqual(best?.baseHours, 100)
+    assert.strictEqual(best?.expectedHours, 100.48)
+    assert.strictEqual(best?.expectedCostUsd, 502.42)
+    assert.strictEqual(best?.onDemandCostUsd, 2200)
+    assert.strictEqual(best?.savingVsOnDemandUsd, 1697.58)
+    assert.strictEqual(best?.checkpointEveryMinutes, 586.4) // τ = 9.773 h
+    assert.deepStrictEqual(best?.interruptionRisk, { bucket: 4, label: ">20%", interruptionsPerHour: 0.000488596, expectedInterruptions: 0.0491 })
+    assert.match(best?.reason ?? "", /^spot in usw2-az1 \(us-west-2\): cheapest of 3 zones for p4d\.24xlarge; next use1-az1 at \$602\.02/)
+    assert.match(best?.reason ?? "", /saves \$1,697\.58 \(77%\) vs on-demand p4d\.24xlarge in us-west-2/)
+  })
+
+  it("lists one option per purchase option and term, each at its cheapest region and zone", () => {
+    const result = planOf(training())
+    assert.deepStrictEqual(
+      result.options.map((o) => [o.purchaseOption, o.region, o.availabilityZone, o.expectedCostUsd]),
+      [
+        ["spot", "us-west-2", "usw2-az1", 502.42],
+        ["on-demand", "us-east-1", null, 2000],
+        // 1-yr reservation bought for a 100-hour job: the whole year, 8,760 h × $12 = $105,120.
+        ["reserved", "us-east-1", null, 105_120]
+      ]
+    )
+    const reserved = result.options[2]
+    assert.strictEqual(reserved?.utilization, 0.0114) // 100 / 8760
+    assert.strictEqual(reserved?.breakEvenUtilization, 0.6) // $12 / $20
+    assert.isTrue(reserved?.priceIsEstimate)
+    assert.deepStrictEqual(result.catalog, { source: "file", asOf: "2026-01-01", description: "test fixture", notes: ["fixture note"] })
+  })
+
+  it("falls back to on-demand when spot's interruption overhead would miss the deadline", () => {
+    // Pinned to 8 GPUs (no second node): 100 h on demand meets 100.2 h; spot expects 100.34 h or 100.48 h.
+    const result = planOf(training({ deadlineHours: 100.2 }, { resources: { accelerators: ["A100-40GB:8"] } }))
+    assert.strictEqual(result.options[0]?.purchaseOption, "on-demand")
+    assert.strictEqual(result.options[0]?.expectedCostUsd, 2000)
+    assert.match(result.options[0]?.reason ?? "", /spot would miss the deadline \(100\.5 h expected\)/)
+    assert.match(result.options[0]?.reason ?? "", /no commitment: the job would use 1% of a 1-yr standard reserved/)
+    const spot = result.options.find((o) => o.purchaseOption === "spot")
+    assert.isFalse(spot?.meetsDeadline)
+  })
+
+  it("adds instances to meet a deadline one node cannot: 2 × p4d.24xlarge take 55.56 h", () => {
+    const result = planOf(training({ deadlineHours: 60 }))
+    const best = result.options[0]
+    assert.strictEqual(best?.instanceCount, 2)
+    assert.strictEqual(best?.baseHours, 55.56)
+    assert.isTrue(best?.meetsDeadline)
+    assert.strictEqual(best?.purchaseOption, "spot")
+  })
+
+  it("excludes spot for a job that is not interruptible", () => {
+    const result = planOf(training({ interruptible: false }))
+    assert.isFalse(result.options.some((o) => o.purchaseOption === "spot"))
+    assert.strictEqual(result.options[0]?.purchaseOption, "on-demand")
+    assert.match(result.options[0]?.reason ?? "", /not interruptible, so no spot/)
+    assert.deepStrictEqual(result.constraints.purchaseOptions, ["on-demand", "reserved", "savings-plan"])
+  })
+
+  it("charges inter-region transfer for data in another region ($0.02/GB out of us-east-1)", () => {
+    const result = planOf(training({}, { data: { region: "us-east-1", sizeGB: 1000 } }))
+    const best = result.options[0]
+    // usw2-az1: $502.42 + 1,000 GB × $0.02 = $522.42, still below use1-az1's $602.02.
+    assert.strictEqual(best?.availabilityZone, "usw2-az1")
+    assert.strictEqual(best?.transferCostUsd, 20)
+    assert.strictEqual(best?.expectedCostUsd, 522.42)
+    assert.strictEqual(best?.onDemandCostUsd, 2220)
+  })
+
+  it("prices a 24/7 service per month and recommends a commitment above its break-even", () => {
+    const service = workload({ name: "chat", kind: "inference", model: { parameters: "7B" }, inference: { tokensPerSecond: 100 } })
+    const result = planOf(service)
+    assert.strictEqual(result.costPeriod, "month")
+    const best = result.options[0]
+    // 730 h × $12 = $8,760 a month against 730 h × $20 = $14,600 on demand.
+    assert.strictEqual(best?.purchaseOption, "reserved")
+    assert.strictEqual(best?.expectedCostUsd, 8760)
+    assert.strictEqual(best?.savingVsOnDemandUsd, 5840)
+    assert.strictEqual(best?.utilization, 1)
+    assert.strictEqual(best?.breakEvenUtilization, 0.6)
+    assert.match(best?.reason ?? "", /1-yr standard reserved \(all-upfront, estimated rate\) p4d\.24xlarge in us-east-1: \$8,760\.00\/month/)
+  })
+
+  it("says why not a commitment when a service runs below the break-even", () => {
+    const service = workload({
+      name: "office-hours",
+      kind: "inference",
+      model: { parameters: "7B" },
+      inference: { tokensPerSecond: 100, hoursPerMonth: 200 }
+    })
+    const best = planOf(service).options[0]
+    // 200 h × $20 = $4,000 on demand; the reservation bills all 730 h: $8,760.
+    assert.strictEqual(best?.purchaseOption, "on-demand")
+    assert.strictEqual(best?.expectedCostUsd, 4000)
+    assert.match(best?.reason ?? "", /no commitment: the service runs 27% of the month, below the 60% break-even/)
+  })
+
+  it("names the deadline when even the fastest placement is too slow", () => {
+    // The most GPUs reachable: 8 × 128 = 1,024 → 800 / 1024 / 0.9 = 0.87 h.
+    const error = failure(training({ deadlineHours: 0.5 }))
+    assert.strictEqual(error.constraint, "constraints.deadlineHours")
+    assert.match(error.detail, /^the fastest option needs 0\.87 h \(p4d\.24xlarge × 128 on-demand in us-east-1\); the deadline is 0\.5 h$/)
+    assert.strictEqual(error.workload, "finetune")
+  })
+
+  it("names the budget when the cheapest option meeting the deadline costs more", () => {
+    const error = failure(training({ budgetUsd: 500 }))
+    assert.strictEqual(error.constraint, "constraints.budgetUsd")
+    assert.strictEqual(error.detail, "the cheapest option costs $502.42 (p4d.24xlarge × 1 spot in usw2-az1); the budget is $500.00")
+  })
+
+  it("names the regions, the accelerators and the purchase options when they leave nothing", () => {
+    assert.strictEqual(failure(training({ regions: ["eu-west-1"] })).constraint, "constraints.regions")
+    assert.strictEqual(failure(training({}, { resources: { accelerators: ["A10G"] } })).constraint, "resources.accelerators")
+    assert.strictEqual(
+      failure(training({ interruptible: false }, { resources: { purchaseOptions: ["spot"] } })).constraint,
+      "resources.purchaseOptions"
+    )
+  })
+
+  it("gives byte-identical JSON for the same input, whatever the order of the catalog's offers", () => {
+    const w = training({ deadlineHours: 72 }, { data: { region: "us-east-1", sizeGB: 10 } })
+    const first = JSON.stringify(Effect.runSync(plan(w, fixtureCatalog, options)))
+    const again = JSON.stringify(Effect.runSync(plan(w, fixtureCatalog, options)))
+    const shuffled = {
+      ...fixtureCatalog,
+      offers: [...fixtureCatalog.offers].reverse(),
+      instanceTypes: [...fixtureCatalog.instanceTypes].reverse()
+    }
+    assert.strictEqual(again, first)
+    assert.strictEqual(JSON.stringify(Effect.runSync(plan(w, shuffled, options))), first)
+  })
+})

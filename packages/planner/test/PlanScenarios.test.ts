@@ -1,0 +1,133 @@
+/**
+ * The scenarios issue 2 asks `frugal plan` to get right, on the real embedded catalog with core's estimates.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { NoFeasiblePlacement } from "@frugal/core"
+import { EmbeddedCatalog } from "@frugal/pricing"
+import { Effect, Exit } from "effect"
+import { type Plan, plan, Planner } from "../src/index.ts"
+import { workload } from "./fixtures.ts"
+
+const catalog = EmbeddedCatalog.catalog()
+const memoryGiBOf = new Map(catalog.instanceTypes.map((t) => [t.name, t.acceleratorMemoryGiB * t.acceleratorCount]))
+
+const planned = (spec: unknown): Plan => Effect.runSync(plan(workload(spec), catalog))
+const infeasible = (spec: unknown): NoFeasiblePlacement => {
+  const exit = Effect.runSyncExit(plan(workload(spec), catalog))
+  if (Exit.isSuccess(exit)) throw new Error(`expected no feasible placement, got ${exit.value.options[0]?.reason}`)
+  const reason = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (reason?._tag !== "Fail" || !(reason.error instanceof NoFeasiblePlacement)) throw new Error("expected NoFeasiblePlacement")
+  return reason.error
+}
+
+const finetune = (constraints: Record<string, unknown>) => ({
+  name: "llama-7b-finetune",
+  kind: "training",
+  model: { parameters: "7B", precision: "bf16" },
+  training: { tokens: "20B" },
+  constraints
+})
+
+describe("plan on the embedded catalog", () => {
+  it("recommends spot for an interruptible 7B fine-tune with a 72 h deadline, with its saving against on-demand of the same type", () => {
+    const result = planned(finetune({ deadlineHours: 72, interruptible: true }))
+    const best = result.options[0]
+    assert.strictEqual(best?.purchaseOption, "spot")
+    assert.isNotNull(best?.availabilityZone)
+    assert.isTrue(best?.meetsDeadline)
+    assert.isAbove(best?.expectedHours ?? 0, best?.baseHours ?? Infinity, "interruptions, checkpoints and restarts add hours")
+    assert.isAbove(best?.savingVsOnDemandUsd ?? 0, 0)
+    assert.closeTo((best?.onDemandCostUsd ?? 0) - (best?.expectedCostUsd ?? 0), best?.savingVsOnDemandUsd ?? 0, 0.011)
+    assert.include(best?.reason ?? "", `vs on-demand ${best?.instanceType}`)
+    assert.match(best?.reason ?? "", /^spot in [a-z0-9-]+ \([a-z0-9-]+\): cheapest of \d+ zones/)
+    assert.isNumber(best?.checkpointEveryMinutes)
+    assert.strictEqual(result.catalog.source, "embedded")
+    assert.strictEqual(result.catalog.asOf, "2026-07-09")
+    assert.strictEqual(result.requirements.accelerator, best?.gpu)
+  })
+
+  it("gives a job that is not interruptible, with a tight deadline, on-demand capacity", () => {
+    const result = planned(finetune({ deadlineHours: 24, interruptible: false }))
+    const best = result.options[0]
+    assert.strictEqual(best?.purchaseOption, "on-demand")
+    assert.isTrue(best?.meetsDeadline)
+    assert.isAtMost(best?.expectedHours ?? Infinity, 24)
+    assert.isFalse(result.options.some((o) => o.purchaseOption === "spot"))
+    assert.match(best?.reason ?? "", /not interruptible/)
+  })
+
+  it("gives a 24/7 inference service a commitment, labelled as an estimated rate", () => {
+    const result = planned({ name: "chat", kind: "inference", model: { parameters: "8B" }, inference: { tokensPerSecond: 2000 } })
+    const best = result.options[0]
+    assert.strictEqual(result.costPeriod, "month")
+    assert.include(["reserved", "savings-plan"], best?.purchaseOption)
+    assert.isTrue(best?.priceIsEstimate)
+    assert.match(best?.reason ?? "", /estimated rate/)
+    assert.isBelow(best?.breakEvenUtilization ?? 1, best?.utilization ?? 0)
+    assert.isTrue(result.notes.some((n) => /priceIsEstimate/.test(n)))
+  })
+
+  it("says why not a commitment when a service runs a few hours a month", () => {
+    const result = planned({
+      name: "demo",
+      kind: "inference",
+      model: { parameters: "8B" },
+      inference: { tokensPerSecond: 200, hoursPerMonth: 60 }
+    })
+    assert.strictEqual(result.options[0]?.purchaseOption, "on-demand")
+    assert.match(result.options[0]?.reason ?? "", /no commitment: the service runs 8% of the month, below the \d+% break-even/)
+  })
+
+  it("places 175B fp16 inference only on placements with at least 350 GB of GPU memory", () => {
+    const result = planned({
+      name: "gpt3-serve",
+      kind: "inference",
+      model: { parameters: "175B", precision: "fp16" },
+      inference: { tokensPerSecond: 100 }
+    })
+    assert.isAbove(result.options.length, 0)
+    for (const option of result.options) {
+      const gib = (memoryGiBOf.get(option.instanceType) ?? 0) * option.instanceCount
+      assert.isAtLeast(gib * 2 ** 30, 350e9, `${option.instanceType} × ${option.instanceCount}`)
+    }
+    assert.isAtLeast(result.requirements.memoryGiB * 2 ** 30, 350e9)
+  })
+
+  it("fails an impossible deadline naming constraints.deadlineHours and the fastest option's hours", () => {
+    const error = infeasible({
+      name: "llama-70b-pretrain",
+      kind: "training",
+      model: { parameters: "70B" },
+      training: { tokens: "2T" },
+      constraints: { deadlineHours: 24 }
+    })
+    assert.strictEqual(error.constraint, "constraints.deadlineHours")
+    assert.match(error.detail, /^the fastest option needs [\d.]+ h \(.+\); the deadline is 24 h$/)
+    assert.match(error.message, /llama-70b-pretrain: no feasible placement: constraints\.deadlineHours/)
+  })
+
+  it("fails a budget below the cheapest option naming constraints.budgetUsd", () => {
+    const error = infeasible(finetune({ deadlineHours: 72, budgetUsd: 50 }))
+    assert.strictEqual(error.constraint, "constraints.budgetUsd")
+    assert.match(error.detail, /^the cheapest option meeting the deadline costs \$[\d,.]+ \(.+\); the budget is \$50\.00$/)
+  })
+
+  it("restricts placements to the allowed regions and accelerators", () => {
+    const result = planned({
+      ...finetune({ deadlineHours: 200, regions: ["eu-west-1"] }),
+      resources: { accelerators: ["A100"] }
+    })
+    assert.isTrue(result.options.every((o) => o.region === "eu-west-1" && o.gpu.startsWith("A100")))
+  })
+
+  it("is deterministic: the same workload gives byte-identical JSON", () => {
+    const spec = finetune({ deadlineHours: 72 })
+    assert.strictEqual(JSON.stringify(planned(spec)), JSON.stringify(planned(spec)))
+  })
+
+  it.effect("plans through the PriceCatalog service", () =>
+    Effect.gen(function*() {
+      const result = yield* Planner.plan(workload(finetune({ deadlineHours: 72 })))
+      assert.strictEqual(result.options[0]?.purchaseOption, "spot")
+    }).pipe(Effect.provide(EmbeddedCatalog.layer)))
+})
