@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Cause, Effect } from "effect"
+import fc from "fast-check"
 import type { InputIssue } from "../src/Errors.ts"
 import { parseQuantity } from "../src/Workload.ts"
 import { decodeWorkloadFile, type WorkloadFile, workloadsOf } from "../src/WorkloadFile.ts"
@@ -309,5 +310,35 @@ workloads:
 
   it("points a duplicate key at its line", () => {
     assert.include(issues("name: a\nname: b\n")[0]?.actual ?? "", "line 2")
+  })
+})
+
+describe("Workload spec robustness", () => {
+  it("answers any text with a workload or InvalidInput, never a crash", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: "binary", maxLength: 200 })), (text) => {
+        const exit = Effect.runSyncExit(decodeWorkloadFile(text, "fuzz"))
+        if (exit._tag === "Failure") {
+          const error = Cause.findErrorOption(exit.cause)
+          return error._tag === "Some" && error.value._tag === "InvalidInput" && error.value.issues.length > 0
+        }
+        return true
+      }),
+      { numRuns: 300, seed: 42 }
+    )
+  })
+
+  it("answers any JSON value in place of a field with InvalidInput naming that field, or accepts it", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("name", "kind", "model", "training", "constraints", "resources", "run"), fc.jsonValue(), (field, value) => {
+        const spec: Record<string, unknown> = { name: "a", kind: "training", model: { parameters: "7B" }, training: { tokens: "1B" } }
+        spec[field] = value
+        const exit = Effect.runSyncExit(decodeWorkloadFile(JSON.stringify(spec), "fuzz"))
+        if (exit._tag === "Success") return true
+        const error = Cause.findErrorOption(exit.cause)
+        return error._tag === "Some" && error.value.issues.every((issue) => issue.path !== undefined)
+      }),
+      { numRuns: 300, seed: 7 }
+    )
   })
 })
