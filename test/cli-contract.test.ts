@@ -56,7 +56,7 @@ describe.concurrent("frugal CLI contract", () => {
   it("plan --top N shows N options in the table", async () => {
     const run = await runFrugal(["plan", example("llama-7b-finetune.yaml"), "--top", "2"])
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/Top 2 of \d+ options/)
+    expect(run.stdout).toMatch(/Top 2 of [\d,]+ placements priced/)
     expect(run.stdout).toMatch(/^2 {2}/m)
     expect(run.stdout).not.toMatch(/^3 {2}/m)
   })

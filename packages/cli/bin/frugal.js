@@ -27,4 +27,29 @@ const bundleIsCurrent = () => {
   }
 }
 
-await import(bundleIsCurrent() ? dist.href : new URL("../src/main.ts", import.meta.url).href)
+const bundleExists = () => {
+  try {
+    return statSync(dist).isFile()
+  } catch {
+    return false
+  }
+}
+
+// Node before 22.18 cannot run the TypeScript source (no type stripping by default): a stale bundle
+// is then better than a crash, and no bundle at all gets a sentence instead of a stack trace.
+const canRunSource = process.features?.typescript !== undefined && process.features.typescript !== false
+
+if (bundleIsCurrent()) {
+  await import(dist.href)
+} else if (canRunSource) {
+  await import(new URL("../src/main.ts", import.meta.url).href)
+} else if (bundleExists()) {
+  process.stderr.write("frugal: warning: the bundled CLI is older than its source; run `pnpm build` to refresh it\n")
+  await import(dist.href)
+} else {
+  process.stderr.write(
+    `frugal: Node ${process.version} cannot run the TypeScript source and the bundle is missing; ` +
+      "run `pnpm install` (which builds it), or run through pnpm (`pnpm exec frugal`) to use the pinned Node 24\n"
+  )
+  process.exitCode = 1
+}

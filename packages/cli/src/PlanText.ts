@@ -124,7 +124,7 @@ export const planText = (plan: Plan, top: number): ReadonlyArray<string> => {
   return [
     ...recommendationLines(plan),
     "",
-    `Top ${shown.length} of ${plan.options.length} options (meeting every constraint first, then by expected cost):`,
+    `Top ${shown.length} of ${plan.placementsPriced.toLocaleString("en-US")} placements priced (meeting every constraint first, then by expected cost):`,
     ...optionsTable(plan, shown),
     ...(estimated ? ["* commitment rate is an estimate modelled from published AWS discount levels, not a quote"] : []),
     "",
