@@ -161,6 +161,11 @@ class Checkpointer:
         self.last = CheckpointInfo(step, path, nbytes, digest, blocking or 0.0, time.perf_counter() - t0)
         self._prune()
 
+    @property
+    def busy(self):
+        """True while an asynchronous write is in flight (a save now would wait for it)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wait(self):
         """Blocks until the write in flight (if any) is durable; re-raises its failure."""
         if self._thread is not None:

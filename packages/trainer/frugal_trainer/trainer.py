@@ -221,6 +221,8 @@ def run(cfg, progress, stop, checkpointer_factory=None):
                      maxSteps=cfg.max_steps, parameters=trainer.parameters, flopsPerToken=trainer.flops_per_token)
 
     last_saved = resumed_from
+    if cfg.checkpoint_every_steps:
+        next_due_step = (trainer.step // cfg.checkpoint_every_steps + 1) * cfg.checkpoint_every_steps
     last_save_time = time.monotonic()
     window_start, window_steps = time.perf_counter(), 0
     timed_seconds, timed_steps, first_step, prepared = 0.0, 0, True, False
@@ -253,10 +255,15 @@ def run(cfg, progress, stop, checkpointer_factory=None):
                           mfu=(tps * trainer.flops_per_token / (peak * 1e12)) if peak else None)
             window_start, window_steps = time.perf_counter(), 0
         if ckpt is not None and not done and stop.requested is None:
-            due_steps = cfg.checkpoint_every_steps and trainer.step % cfg.checkpoint_every_steps == 0
+            every = cfg.checkpoint_every_steps
+            due_steps = every and trainer.step >= next_due_step
             due_time = cfg.checkpoint_every_seconds and time.monotonic() - last_save_time >= cfg.checkpoint_every_seconds
-            if due_steps or due_time:
+            # A checkpoint that comes due while the previous one is still being written waits for a later
+            # step rather than stalling the loop: the loop only ever blocks for the copy to host memory.
+            if (due_steps or due_time) and not ckpt.busy:
                 save()
+                if every:
+                    next_due_step = (trainer.step // every + 1) * every
         if cfg.step_delay_seconds and not done:
             time.sleep(cfg.step_delay_seconds)
 

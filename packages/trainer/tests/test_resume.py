@@ -3,6 +3,7 @@ import io
 import json
 import os
 import signal
+import time
 import unittest
 
 import torch
@@ -64,6 +65,31 @@ class ExactResumeTest(unittest.TestCase):
         cfg = tiny(checkpoint_dir=d, checkpoint_every_seconds=0.001, async_checkpoints=False)
         attempts = run_interrupted(cfg, [5, 11])
         self.assertEqual(attempts[-1][1].of("completed")[0]["weightsSha256"], straight_hash())
+
+    def test_a_checkpoint_due_while_the_previous_is_still_written_is_postponed_not_waited_for(self):
+        from frugal_trainer import serialization
+
+        original = serialization.write_payload
+
+        def slow_write(*args):
+            time.sleep(0.2)
+            return original(*args)
+
+        serialization.write_payload = slow_write
+        self.addCleanup(setattr, serialization, "write_payload", original)
+        d = temp_dir(self)
+        stop = ManualStop()
+        progress = RecordingProgress(stop, 15)
+        self.assertEqual(run(tiny(checkpoint_dir=d, checkpoint_every_steps=1), progress, stop), EXIT_INTERRUPTED)
+        saved = [c["step"] for c in progress.of("checkpoint")]
+        self.assertLess(len(saved), 15)  # some due steps were skipped while a write was in flight
+        self.assertEqual(saved[-1], 15)  # the final checkpoint is always written
+        for c in progress.of("checkpoint")[:-1]:
+            self.assertLess(c["blockingSeconds"], 0.15)
+        serialization.write_payload = original
+        done = RecordingProgress()
+        run(tiny(checkpoint_dir=d), done, ManualStop())
+        self.assertEqual(done.of("completed")[0]["weightsSha256"], straight_hash())
 
     def test_a_different_seed_gives_different_weights(self):
         self.assertNotEqual(straight_hash(), straight_hash(seed=8))
