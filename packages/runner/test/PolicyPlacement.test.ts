@@ -1,0 +1,77 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { greedyPolicy, onDemandPolicy } from "@frugal/planner"
+import { type AttemptRecord, type Placement, policyPlacement, type PolicyPlacementOptions } from "../src/index.ts"
+
+const spot = (zone: string, price: number): Placement => ({
+  instanceType: "g5.xlarge",
+  region: "us-east-1",
+  availabilityZone: zone,
+  purchaseOption: "spot",
+  hourlyPriceUsd: price,
+  instanceCount: 1,
+  accelerator: "A10G",
+  acceleratorsPerInstance: 1,
+  interruptionsPerHour: 0.1
+})
+const onDemand: Placement = { ...spot("use1-az1", 1.006), availabilityZone: null, purchaseOption: "on-demand", interruptionsPerHour: 0 }
+const zones = [spot("use1-az1", 0.3), spot("use1-az2", 0.35)]
+
+const interruptedOn = (placement: Placement): AttemptRecord => ({
+  id: "j-1",
+  jobId: "j",
+  sequence: 1,
+  runner: "ec2",
+  placement,
+  checkpointEverySeconds: 600,
+  externalId: "i-1",
+  pid: null,
+  logPath: null,
+  startedAtMillis: 0,
+  lastSeenAtMillis: 3_600_000,
+  endedAtMillis: 3_600_000,
+  exitReason: "interrupted",
+  exitCode: 75,
+  exitDetail: "interrupted (resumable)",
+  resumedFromStep: null,
+  lastStep: 100,
+  lastCheckpointStep: 100,
+  costUsd: 0.3
+})
+
+const options = (deadlineHours: number): PolicyPlacementOptions => ({
+  spotZones: zones,
+  onDemand,
+  computeHours: 10,
+  deadlineHours,
+  changeoverHours: 0.1,
+  totalSteps: 1000
+})
+
+const decide = (policy: typeof greedyPolicy, deadlineHours: number) =>
+  policyPlacement(policy, options(deadlineHours))({
+    jobId: "j",
+    current: zones[0] ?? onDemand,
+    lastExit: { _tag: "Interrupted", resumable: true },
+    attempts: [interruptedOn(zones[0] ?? onDemand)],
+    lastCheckpointStep: 100,
+    nowMillis: 3_600_000
+  })
+
+describe("policyPlacement", () => {
+  it.effect("greedy moves to the other zone's spot when the zone it held was pre-empted", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* decide(greedyPolicy, 48), zones[1])
+    }))
+
+  it.effect("greedy falls back to on-demand when the deadline leaves no slack for spot", () =>
+    Effect.gen(function*() {
+      // 9 compute hours left, 10 hours to go: the safety net forbids waiting or risking spot.
+      assert.deepStrictEqual(yield* decide(greedyPolicy, 10.05), onDemand)
+    }))
+
+  it.effect("the on-demand policy always answers on-demand", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* decide(onDemandPolicy, 48), onDemand)
+    }))
+})
