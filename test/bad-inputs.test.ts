@@ -188,7 +188,7 @@ describe.concurrent("frugal rejects bad flags and arguments with exit 2", () => 
     ["--top that is not a number", ["plan", file, "--top", "abc"], ["top"]],
     ["--top negative", ["plan", file, "--top", "-3"], ["--top"]],
     ["an unknown flag", ["plan", file, "--fast"], ["--fast"]],
-    ["plan without a file", ["plan"], ["FILE", "Run `frugal plan --help`"]],
+    ["plan without a file", ["plan"], ["Missing required argument: file", "Run `frugal plan --help`"]],
     ["an unknown command", ["pln", file], ["pln"]],
     ["a catalog file that does not exist", ["plan", file, "--catalog", join(dir, "no-such-catalog.json")], ["--catalog"]],
     ["gpus with an unknown GPU", ["gpus", "--gpu", "H1000"], ["--gpu", "H1000"]],
