@@ -1,10 +1,10 @@
 """Frugal's reference trainer and checkpointing library.
 
-Library use in your own loop::
+Library use in your own loop: see ``examples/own_loop.py`` and docs/trainer.md::
 
-    from frugal_trainer import Checkpointer, Progress, StopSignal
+    from frugal_trainer import Checkpointer, Progress, StopSignal, rng_state, set_rng_state
     progress, stop = Progress(), StopSignal().install()
-    ckpt = Checkpointer("checkpoints", keep=3, on_written=progress.checkpoint_info)
+    ckpt = Checkpointer("checkpoints", keep=3, on_written=progress.checkpoint_written)
 """
 
 from .checkpoint import Checkpointer, CheckpointInfo

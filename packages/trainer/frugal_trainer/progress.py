@@ -60,6 +60,11 @@ class Progress:
             "checkpoint", step=int(step), path=str(path), bytes=int(nbytes),
             blockingSeconds=max(0.0, float(blocking_seconds)), totalSeconds=max(0.0, float(total_seconds)), **extra)
 
+    def checkpoint_written(self, info):
+        """Pass as ``Checkpointer(on_written=progress.checkpoint_written)``: reports each durable checkpoint."""
+        return self.checkpoint(info.step, info.path, info.bytes, info.blocking_seconds, info.total_seconds,
+                               sha256=info.sha256)
+
     def interrupted(self, step, reason, checkpoint_step):
         return self.emit(
             "interrupted", step=int(step), reason=reason,

@@ -201,9 +201,7 @@ def run(cfg, progress, stop, checkpointer_factory=None):
     if cfg.checkpoint_dir:
         make = checkpointer_factory or Checkpointer
         ckpt = make(cfg.checkpoint_dir, keep=cfg.keep_checkpoints, asynchronous=cfg.async_checkpoints,
-                    on_written=lambda info: progress.checkpoint(
-                        info.step, info.path, info.bytes, info.blocking_seconds, info.total_seconds,
-                        sha256=info.sha256))
+                    on_written=progress.checkpoint_written)
     resumed_from = None
     if ckpt is not None:
         latest = ckpt.load_latest()
