@@ -59,6 +59,32 @@ class TrainConfig:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
+_HELP = {
+    "layers": "transformer blocks", "hidden_size": "model width", "heads": "attention heads",
+    "vocab_size": "vocabulary size", "sequence_length": "tokens per sequence",
+    "dropout": "dropout probability (exercises RNG restore on resume)",
+    "fused_attention": "scaled_dot_product_attention where torch has it (else explicit softmax)",
+    "activation_checkpointing": "recompute each block in the backward pass to save memory",
+    "micro_batch_size": "sequences per micro-batch",
+    "gradient_accumulation_steps": "micro-batches per optimizer step",
+    "max_steps": "optimizer steps of the whole run (the run completes at this step)",
+    "learning_rate": "peak AdamW learning rate", "min_learning_rate": "learning rate at maxSteps (cosine)",
+    "warmup_steps": "linear warm-up steps", "weight_decay": "AdamW weight decay of matrices",
+    "grad_clip": "clip the gradient norm to this (0: off)", "seed": "seed of weights, data and dropout",
+    "precision": "fp32 | tf32 | bf16 | fp16 (fp16 adds a GradScaler; CUDA only on torch < 2.3)",
+    "device": "auto | cpu | cuda | cuda:N", "compile": "torch.compile the model (torch >= 2.0)",
+    "deterministic": "deterministic kernels on CUDA too (always on for CPU), for bitwise resume proofs",
+    "checkpoint_dir": "resume from and checkpoint into this directory (env FRUGAL_CHECKPOINT_DIR)",
+    "checkpoint_every_steps": "checkpoint every N steps (env FRUGAL_CHECKPOINT_EVERY_STEPS; 0: off)",
+    "checkpoint_every_seconds": "checkpoint every S seconds (env FRUGAL_CHECKPOINT_EVERY_SECONDS; 0: off)",
+    "keep_checkpoints": "keep the newest K checkpoints",
+    "async_checkpoints": "copy to host memory and write in the background",
+    "log_every": "write a step event every N steps",
+    "step_delay_seconds": "sleep after each step (drills on tiny models)",
+    "spot_notice_file": "stop as on a spot notice when this file appears (env FRUGAL_SPOT_NOTICE_FILE)",
+    "watch_ec2_spot_notice": "poll the EC2 instance metadata for a spot interruption notice",
+}
+
 
 def _camel(name):
     head, *rest = name.split("_")
@@ -144,10 +170,11 @@ def build_parser():
     for name, f in _FIELDS.items():
         flag = "--" + name.replace("_", "-")
         kind = f.type if isinstance(f.type, str) else f.type.__name__
+        text = "%s (default %s)" % (_HELP.get(name, ""), f.default if f.default != "" else "none")
         if kind == "bool":
-            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction)
+            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=text)
         else:
-            p.add_argument(flag, dest=name, default=None, metavar=kind.upper())
+            p.add_argument(flag, dest=name, default=None, metavar=kind.upper(), help=text)
     return p
 
 
