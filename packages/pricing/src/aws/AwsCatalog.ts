@@ -51,7 +51,8 @@ const formatAge = (hours: number): string =>
 const loadRegion = (
   region: string,
   options: AwsCatalogOptions,
-  notes: Array<string>
+  notes: Array<string>,
+  failures: Array<{ readonly region: string; readonly cause: string }>
 ): Effect.Effect<RegionData, never, AwsClients | CatalogCache> =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
@@ -84,9 +85,8 @@ const loadRegion = (
           const match = KIND_OF_REFRESH.find(([name]) => name === kind)
           if (match !== undefined) refreshed.add(match[0])
         }
-        for (const failure of result.failures) {
-          notes.push(`AWS unreachable for ${region} (${failure.service} ${failure.operation}: ${failure.errorName}); using cached or embedded data.`)
-        }
+        const first = result.failures[0]
+        if (first !== undefined) failures.push({ region, cause: `${first.service} ${first.operation}: ${first.errorName}` })
       }
     }
     const dated = <A>(kind: MarketDataKind, entry: Option.Option<{ readonly fetchedAt: string; readonly data: A }>): Dated<A> | undefined => {
@@ -138,6 +138,21 @@ export const describeSource = (
     }
 }
 
+/** `us-east-1: X` and `us-west-2: X` become `us-east-1, us-west-2: X`, so 24 regions do not print 24 lines. */
+export const groupRegionNotes = (notes: ReadonlyArray<string>, regionsAsked: number): ReadonlyArray<string> => {
+  const name = (regions: Array<string>) =>
+    regions.length > 3 && regions.length === regionsAsked ? `all ${regionsAsked} regions` : regions.sort().join(", ")
+  const grouped = new Map<string, Array<string>>()
+  for (const note of notes) {
+    const match = /^([a-z]{2}(?:-[a-z]+)+-[0-9]+): (.*)$/.exec(note)
+    const key = match?.[2] ?? note
+    const regions = grouped.get(key) ?? []
+    if (match?.[1] !== undefined && !regions.includes(match[1])) regions.push(match[1])
+    grouped.set(key, regions)
+  }
+  return [...grouped].map(([text, regions]) => (regions.length === 0 ? text : `${name(regions)}: ${text}`))
+}
+
 /** The live catalog's service implementation. */
 export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalog["Service"], never, AwsClients | CatalogCache> =>
   Effect.gen(function*() {
@@ -154,9 +169,16 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
         const regions = query?.regions ?? options.defaultRegions ??
           (cachedRegions.length > 0 ? cachedRegions : [...new Set(embedded.offers.map((offer) => offer.region))].sort())
         const notes: Array<string> = []
-        const data = yield* Effect.forEach(regions, (region) => loadRegion(region, options, notes), {
+        const failures: Array<{ readonly region: string; readonly cause: string }> = []
+        const data = yield* Effect.forEach(regions, (region) => loadRegion(region, options, notes, failures), {
           concurrency: options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY
         })
+        // One note per cause (missing credentials fail every region alike), naming the regions it hit.
+        const byCause = new Map<string, Array<string>>()
+        for (const failure of failures) byCause.set(failure.cause, [...(byCause.get(failure.cause) ?? []), failure.region])
+        for (const [cause, hit] of byCause) {
+          notes.unshift(`AWS unreachable for ${hit.length > 3 && hit.length === regions.length ? `all ${regions.length} regions` : [...hit].sort().join(", ")} (${cause}); using cached or embedded data.`)
+        }
         const perRegion = data.map((region) => regionOffers(region, embedded))
         const offers: Array<Offer> = perRegion.flatMap((region) => region.offers)
         const types = new Map<string, InstanceType>()
@@ -167,7 +189,7 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
           perRegion.some((region) => region.usedEmbedded),
           embedded.source.asOf,
           now,
-          [...new Set([...notes, ...perRegion.flatMap((region) => region.notes)])]
+          groupRegionNotes([...notes, ...perRegion.flatMap((region) => region.notes)], regions.length)
         )
         const answer: Catalog = { source, instanceTypes: [...types.values()], offers }
         const priced = options.accountPricing === undefined
