@@ -14,7 +14,7 @@ import { decodeJobSpec, encodeJobSpec, type JobSpec } from "./JobSpec.ts"
 import { type AttemptRecord, Ledger, type LedgerError } from "./Ledger.ts"
 import { type NextPlacement, samePlacement } from "./NextPlacement.ts"
 import type { Placement } from "./Placement.ts"
-import { Runner, type RunnerError } from "./Runner.ts"
+import { type AttemptHandle, Runner, type RunnerError } from "./Runner.ts"
 import { join } from "node:path"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
@@ -169,15 +169,20 @@ const supervise = (
         placement,
         checkpointEverySeconds: interval
       })
-      const { exit, report } = yield* runAttempt(runner, ledger, attempt, spec, interval, logDirectory, options).pipe(
-        // Stopped from outside (Ctrl-C): the engine has stopped the command; record how it ended.
-        Effect.onInterrupt(() =>
-          Effect.ignore(Effect.andThen(
-            ledger.finishAttempt(attemptId, { _tag: "Interrupted", resumable: true }),
-            ledger.setJobStatus(jobId, "cancelled", { detail: "supervisor stopped; continue with --resume" })
-          ))
+      const launched: { handle: AttemptHandle | null } = { handle: null }
+      const { exit, report } = yield* runAttempt(runner, ledger, attempt, spec, interval, logDirectory, options, launched)
+        .pipe(
+          // Stopped from outside (Ctrl-C): closing the attempt's scope stopped the command; record how it ended.
+          Effect.onInterrupt(() =>
+            Effect.ignore(Effect.gen(function*() {
+              const stoppedExit: AttemptExit = launched.handle === null
+                ? { _tag: "Interrupted", resumable: false }
+                : yield* launched.handle.exit
+              yield* ledger.finishAttempt(attemptId, stoppedExit)
+              yield* ledger.setJobStatus(jobId, "cancelled", { detail: "supervisor stopped; continue with --resume" })
+            }))
+          )
         )
-      )
       const ended = yield* ledger.finishAttempt(attemptId, exit)
       if (options.onAttemptEnd !== undefined) yield* options.onAttemptEnd(ended)
       if (report.checkpointBlockingSeconds.length > 0) writeSeconds = Math.max(...report.checkpointBlockingSeconds)
@@ -239,7 +244,8 @@ const runAttempt = (
   spec: JobSpec,
   checkpointEverySeconds: number | null,
   logDirectory: string,
-  options: SuperviseOptions
+  options: SuperviseOptions,
+  launched: { handle: AttemptHandle | null }
 ): Effect.Effect<{ readonly exit: AttemptExit; readonly report: AttemptReport }, LedgerError | RunnerError> =>
   Effect.scoped(Effect.gen(function*() {
     const handle = yield* runner.submit({
@@ -250,6 +256,7 @@ const runAttempt = (
       checkpointEverySeconds,
       logPath: join(logDirectory, `${attempt.id}.log`)
     })
+    launched.handle = handle
     yield* ledger.attachProcess(attempt.id, { externalId: handle.externalId, pid: handle.pid, logPath: handle.logPath })
     yield* ledger.touchAttempt(attempt.id).pipe(
       Effect.ignore,
