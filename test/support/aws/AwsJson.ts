@@ -21,8 +21,8 @@ export const awsJsonError = (code: string, message: string, status = 400): Loopb
 export const throttlingException = (): LoopbackResponse => awsJsonError("ThrottlingException", "Rate exceeded", 400)
 
 export const isLoopbackResponse = (value: unknown): value is LoopbackResponse =>
-  typeof value === "object" && value !== null && "status" in value && "body" in value &&
-  typeof (value as { status: unknown }).status === "number"
+  typeof value === "object" && value !== null && typeof Reflect.get(value, "status") === "number" &&
+  typeof Reflect.get(value, "body") === "string"
 
 /** The operation a request names in `X-Amz-Target`, without the service prefix. */
 export const awsJsonOperation = (request: LoopbackRequest): string | undefined => {
@@ -50,7 +50,7 @@ async (request) => {
   const implementation = prefix === targetPrefix && operation !== undefined ? operations[operation] : undefined
   if (implementation === undefined) return awsJsonError("UnknownOperationException", `unknown target ${value}`)
   const parsed: unknown = request.body === "" ? {} : JSON.parse(request.body)
-  const input = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {}
+  const input: Record<string, unknown> = typeof parsed === "object" && parsed !== null ? Object.fromEntries(Object.entries(parsed)) : {}
   const result = await implementation(input, request)
   if (isLoopbackResponse(result)) return result
   return {

@@ -33,6 +33,8 @@ export interface LoopbackServer {
   readonly port: number
   /** Every request received so far, in order. */
   readonly requests: ReadonlyArray<LoopbackRequest>
+  /** Requests whose client went away before the answer was sent (an aborted `send`). */
+  abortedRequests(): number
   /** Replaces the handler (e.g. to change a price between two runs). */
   setHandler(handler: LoopbackHandler): void
   /** Delay added before every response, in milliseconds. */
@@ -55,7 +57,11 @@ export const startLoopbackServer = (
   let handler = initialHandler
   let latencyMs = options.latencyMs ?? 0
   const requests: Array<LoopbackRequest> = []
+  let aborted = 0
   const server = createServer((req, res) => {
+    res.on("close", () => {
+      if (!res.writableEnded) aborted++
+    })
     const chunks: Array<Buffer> = []
     req.on("data", (chunk: Buffer) => chunks.push(chunk))
     req.on("end", () => {
@@ -69,6 +75,7 @@ export const startLoopbackServer = (
       requests.push(request)
       void (async () => {
         if (latencyMs > 0) await sleep(latencyMs)
+        if (res.destroyed) return
         try {
           const response = await handler(request)
           res.writeHead(response.status, { "content-length": Buffer.byteLength(response.body), ...response.headers })
@@ -89,6 +96,7 @@ export const startLoopbackServer = (
         url: `http://127.0.0.1:${port}`,
         port,
         requests,
+        abortedRequests: () => aborted,
         setHandler: (next) => {
           handler = next
         },

@@ -1,6 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { startLoopbackServer } from "../../../../test/support/aws/LoopbackServer.ts"
+import { AwsClients } from "../../src/aws/AwsClients.ts"
 import { classifyAwsError, retryPolicyFromEnv } from "../../src/aws/AwsCall.ts"
+import { fetchZones } from "../../src/aws/Ec2Api.ts"
+import { useFakeAwsEnvironment } from "../support/FakeAws.ts"
 
 const sdkError = (name: string, status: number) => Object.assign(new Error(`${name}!`), { name, $metadata: { httpStatusCode: status } })
 
@@ -23,4 +27,24 @@ describe("AWS error classification", () => {
       assert.strictEqual(retryPolicyFromEnv({ AWS_MAX_ATTEMPTS: "zero" }, policy).retries, 6)
       assert.strictEqual(retryPolicyFromEnv({}, policy).retries, 6)
     }))
+})
+
+describe("cancellation", () => {
+  it.live("interrupting a call aborts its HTTP request (the AbortSignal reaches send)", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(
+        Effect.promise(() => startLoopbackServer(() => ({ status: 200, body: "" }), { latencyMs: 30_000 })),
+        (s) => Effect.promise(() => s.close())
+      )
+      useFakeAwsEnvironment(server.url)
+      const outcome = yield* fetchZones("us-east-1").pipe(
+        Effect.provide(AwsClients.layer),
+        Effect.timeoutOption("300 millis")
+      )
+      assert.isTrue(Option.isNone(outcome))
+      // The server notices the closed connection shortly after the abort.
+      for (let i = 0; i < 50 && server.abortedRequests() === 0; i++) yield* Effect.sleep("20 millis")
+      assert.strictEqual(server.requests.length, 1)
+      assert.strictEqual(server.abortedRequests(), 1)
+    }).pipe(Effect.scoped))
 })
