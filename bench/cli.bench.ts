@@ -11,7 +11,7 @@
  */
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { availableParallelism, loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -21,9 +21,12 @@ const source = join(root, "packages/cli/src/main.ts")
 const runs = Number(process.env["FRUGAL_BENCH_RUNS"] ?? 15)
 const PLAN_TARGET_MS = 400
 
+/** The bin, forced to the bundle (another process editing a source file must not switch it to source mid-run). */
+const bundleEnv = { ...process.env, FRUGAL_CLI: "bundle" }
+
 const time = (entry: string, args: ReadonlyArray<string>): { readonly ms: number; readonly code: number | null } => {
   const started = performance.now()
-  const result = spawnSync(process.execPath, [entry, ...args], { cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+  const result = spawnSync(process.execPath, [entry, ...args], { cwd: root, env: bundleEnv, stdio: ["ignore", "ignore", "pipe"] })
   return { ms: performance.now() - started, code: result.status }
 }
 
@@ -44,7 +47,10 @@ const measure = (label: string, entry: string, args: ReadonlyArray<string>, targ
 
 const bundleBuilt = spawnSync(process.execPath, [join(root, "scripts/bundle-cli.ts")], { cwd: root, encoding: "utf8" })
 console.log(bundleBuilt.status === 0 ? bundleBuilt.stdout.trim() : `bundle failed: ${bundleBuilt.stderr}`)
-console.log(`node ${process.version}, ${runs} runs each after one warm-up\n`)
+console.log(
+  `node ${process.version}, ${runs} runs each after one warm-up; ${availableParallelism()} CPUs, ` +
+    `load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (wall-clock figures mean little on a busy machine)\n`
+)
 
 const example = join(root, "examples/llama-7b-finetune.yaml")
 measure("frugal --version (bundle)", bin, ["--version"])

@@ -39,7 +39,10 @@ const bundleExists = () => {
 // is then better than a crash, and no bundle at all gets a sentence instead of a stack trace.
 const canRunSource = process.features?.typescript !== undefined && process.features.typescript !== false
 
-if (bundleIsCurrent()) {
+// FRUGAL_CLI=bundle or FRUGAL_CLI=source forces one (benchmarks, debugging the bundle).
+const forced = process.env.FRUGAL_CLI
+
+if (forced === "bundle" || (forced !== "source" && bundleIsCurrent())) {
   await import(dist.href)
 } else if (canRunSource) {
   await import(new URL("../src/main.ts", import.meta.url).href)
