@@ -12,7 +12,22 @@ import { type AttemptExit, describeExit, exitReason } from "./AttemptExit.ts"
 import { type CalibrationSample, type MeasuredThroughput, summarizeCalibration } from "./Calibration.ts"
 import { defaultLedgerPath } from "./FrugalHome.ts"
 import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
-import { costUsd, type Placement } from "./Placement.ts"
+import {
+  type AttemptRecord,
+  decodeAttempt,
+  decodeCalibration,
+  decodeEvent,
+  decodeJob,
+  type EventRecord,
+  type JobRecord,
+  type JobStatus,
+  type LedgerEvent,
+  type NewAttempt,
+  type NewJob,
+  toAttempt,
+  toJob
+} from "./LedgerRecords.ts"
+import { costUsd } from "./Placement.ts"
 
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,
@@ -22,79 +37,6 @@ export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError"
   override get message(): string {
     return `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
   }
-}
-
-export type JobStatus = "running" | "completed" | "failed" | "cancelled"
-
-export interface JobRecord {
-  readonly id: string
-  readonly name: string
-  readonly status: JobStatus
-  readonly runner: string
-  /** What the job runs (launch spec, placement, settings) as JSON, so a restarted supervisor needs only the id. */
-  readonly specJson: string
-  readonly createdAtMillis: number
-  readonly updatedAtMillis: number
-  readonly finalStep: number | null
-  readonly weightsSha256: string | null
-  readonly detail: string | null
-}
-
-export interface AttemptRecord {
-  readonly id: string
-  readonly jobId: string
-  /** 1, 2, 3… within the job. */
-  readonly sequence: number
-  readonly runner: string
-  readonly placement: Placement
-  readonly checkpointEverySeconds: number | null
-  /** The engine's name for the attempt (pid, Slurm job id, pod, instance id), once launched. */
-  readonly externalId: string | null
-  readonly pid: number | null
-  readonly logPath: string | null
-  readonly startedAtMillis: number
-  readonly lastSeenAtMillis: number
-  readonly endedAtMillis: number | null
-  readonly exitReason: "completed" | "interrupted" | "crashed" | "lost" | null
-  readonly exitCode: number | null
-  readonly exitDetail: string | null
-  readonly resumedFromStep: number | null
-  readonly lastStep: number | null
-  readonly lastCheckpointStep: number | null
-  /** Final for ended attempts; accrued to the last time seen for running ones. */
-  readonly costUsd: number
-}
-
-export interface EventRecord {
-  readonly id: number
-  readonly jobId: string
-  readonly attemptId: string
-  readonly timeMillis: number
-  readonly kind: string
-  readonly step: number | null
-  readonly payloadJson: string
-}
-
-export interface NewJob {
-  readonly id: string
-  readonly name: string
-  readonly runner: string
-  readonly specJson: string
-}
-
-export interface NewAttempt {
-  readonly id: string
-  readonly jobId: string
-  readonly runner: string
-  readonly placement: Placement
-  readonly checkpointEverySeconds: number | null
-}
-
-/** What the ledger keeps of a protocol event: its kind, step and the decoded event itself. */
-export interface LedgerEvent {
-  readonly kind: string
-  readonly step: number | null
-  readonly payload: unknown
 }
 
 export class Ledger extends Context.Service<Ledger, {
@@ -137,122 +79,6 @@ export class Ledger extends Context.Service<Ledger, {
   static readonly layer: Layer.Layer<Ledger, LedgerError> = Layer.unwrap(
     Effect.sync(() => Ledger.layerFile(defaultLedgerPath(process.env)))
   )
-}
-
-const JobRow = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  status: Schema.Literals(["running", "completed", "failed", "cancelled"]),
-  runner: Schema.String,
-  spec_json: Schema.String,
-  created_ms: Schema.Number,
-  updated_ms: Schema.Number,
-  final_step: Schema.NullOr(Schema.Number),
-  weights_sha256: Schema.NullOr(Schema.String),
-  detail: Schema.NullOr(Schema.String)
-})
-
-const AttemptRow = Schema.Struct({
-  id: Schema.String,
-  job_id: Schema.String,
-  sequence: Schema.Number,
-  runner: Schema.String,
-  instance_type: Schema.String,
-  region: Schema.String,
-  availability_zone: Schema.NullOr(Schema.String),
-  purchase_option: Schema.Literals(["spot", "on-demand", "reserved", "savings-plan", "local"]),
-  hourly_price_usd: Schema.Number,
-  instance_count: Schema.Number,
-  accelerator: Schema.NullOr(Schema.String),
-  accelerators_per_instance: Schema.Number,
-  interruptions_per_hour: Schema.Number,
-  checkpoint_every_seconds: Schema.NullOr(Schema.Number),
-  external_id: Schema.NullOr(Schema.String),
-  pid: Schema.NullOr(Schema.Number),
-  log_path: Schema.NullOr(Schema.String),
-  started_ms: Schema.Number,
-  last_seen_ms: Schema.Number,
-  ended_ms: Schema.NullOr(Schema.Number),
-  exit_reason: Schema.NullOr(Schema.Literals(["completed", "interrupted", "crashed", "lost"])),
-  exit_code: Schema.NullOr(Schema.Number),
-  exit_detail: Schema.NullOr(Schema.String),
-  resumed_from_step: Schema.NullOr(Schema.Number),
-  last_step: Schema.NullOr(Schema.Number),
-  last_checkpoint_step: Schema.NullOr(Schema.Number),
-  cost_usd: Schema.NullOr(Schema.Number)
-})
-
-const EventRow = Schema.Struct({
-  id: Schema.Number,
-  job_id: Schema.String,
-  attempt_id: Schema.String,
-  time_ms: Schema.Number,
-  kind: Schema.String,
-  step: Schema.NullOr(Schema.Number),
-  payload_json: Schema.String
-})
-
-const CalibrationRow = Schema.Struct({
-  job_id: Schema.String,
-  accelerator: Schema.String,
-  precision: Schema.String,
-  tokens_per_second_per_gpu: Schema.Number,
-  mfu: Schema.NullOr(Schema.Number),
-  steps: Schema.Number,
-  measured_ms: Schema.Number
-})
-
-const decodeJob = Schema.decodeUnknownSync(JobRow)
-const decodeAttempt = Schema.decodeUnknownSync(AttemptRow)
-const decodeEvent = Schema.decodeUnknownSync(EventRow)
-const decodeCalibration = Schema.decodeUnknownSync(CalibrationRow)
-
-const toJob = (row: typeof JobRow.Type): JobRecord => ({
-  id: row.id,
-  name: row.name,
-  status: row.status,
-  runner: row.runner,
-  specJson: row.spec_json,
-  createdAtMillis: row.created_ms,
-  updatedAtMillis: row.updated_ms,
-  finalStep: row.final_step,
-  weightsSha256: row.weights_sha256,
-  detail: row.detail
-})
-
-const toAttempt = (row: typeof AttemptRow.Type): AttemptRecord => {
-  const placement: Placement = {
-    instanceType: row.instance_type,
-    region: row.region,
-    availabilityZone: row.availability_zone,
-    purchaseOption: row.purchase_option,
-    hourlyPriceUsd: row.hourly_price_usd,
-    instanceCount: row.instance_count,
-    accelerator: row.accelerator,
-    acceleratorsPerInstance: row.accelerators_per_instance,
-    interruptionsPerHour: row.interruptions_per_hour
-  }
-  return {
-    id: row.id,
-    jobId: row.job_id,
-    sequence: row.sequence,
-    runner: row.runner,
-    placement,
-    checkpointEverySeconds: row.checkpoint_every_seconds,
-    externalId: row.external_id,
-    pid: row.pid,
-    logPath: row.log_path,
-    startedAtMillis: row.started_ms,
-    lastSeenAtMillis: row.last_seen_ms,
-    endedAtMillis: row.ended_ms,
-    exitReason: row.exit_reason,
-    exitCode: row.exit_code,
-    exitDetail: row.exit_detail,
-    resumedFromStep: row.resumed_from_step,
-    lastStep: row.last_step,
-    lastCheckpointStep: row.last_checkpoint_step,
-    costUsd: row.cost_usd ?? costUsd(placement, row.started_ms, row.last_seen_ms)
-  }
 }
 
 const makeLedger = (path: string) =>

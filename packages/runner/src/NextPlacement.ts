@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import type { AttemptExit } from "./AttemptExit.ts"
-import type { AttemptRecord } from "./Ledger.ts"
+import type { AttemptRecord } from "./LedgerRecords.ts"
 import type { Placement } from "./Placement.ts"
 
 export interface PlacementContext {
