@@ -23,6 +23,8 @@ import { gpus } from "./commands/gpus.ts"
 import { logs } from "./commands/logs.ts"
 import { plan } from "./commands/plan.ts"
 import { prices } from "./commands/prices.ts"
+import { report } from "./commands/report.ts"
+import { slack } from "./commands/slack.ts"
 import { run } from "./commands/run.ts"
 import { status } from "./commands/status.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
@@ -35,6 +37,8 @@ const subcommands = [
   status,
   logs,
   drill,
+  report,
+  slack,
   prices
 ] as const
 

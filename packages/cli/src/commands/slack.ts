@@ -1,0 +1,47 @@
+/**
+ * `frugal slack serve [--port N] [--host H]`: the Slack bot (`/frugal plan|gpus|waste`) over HTTP.
+ * Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment; point the app's slash command
+ * and interactivity URLs at `https://<host>/slack/events`. Slack and the AWS SDK load only here.
+ */
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+
+const port = Flag.Int("port").pipe(Flag.withDescription("Port to listen on"), Flag.withDefault(3000))
+const host = Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("0.0.0.0"))
+const ceFile = Flag.String("ce-file").pipe(
+  Flag.withDescription("Answer /frugal waste from these Cost Explorer files instead of the live API (repeatable, or a directory)"),
+  Flag.atLeast(0)
+)
+const utilizationFile = Flag.String("utilization-file").pipe(
+  Flag.withDescription("GPU utilisation from this `aws cloudwatch get-metric-data` output instead of CloudWatch"),
+  Flag.optional
+)
+const examples = Flag.String("examples").pipe(
+  Flag.withDescription("Directory of example workloads for `/frugal plan <name>`"),
+  Flag.withDefault("examples")
+)
+
+const serve = Command.make(
+  "serve",
+  { port, host, ceFile, utilizationFile, examples, catalog: catalogFlag },
+  Effect.fnUntraced(function*(input) {
+    const slack = yield* Effect.promise(() => import("@frugal/slack"))
+    yield* slack.serveSlack({
+      port: input.port,
+      host: input.host,
+      ceFiles: input.ceFile,
+      utilizationFile: Option.getOrUndefined(input.utilizationFile),
+      examplesDir: input.examples,
+      catalog: catalogLayer(input.catalog),
+      log: (line: string) => process.stderr.write(`${line}\n`)
+    })
+  })
+).pipe(Command.withDescription("Serve the Slack bot over HTTP (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)"))
+
+export const slack = Command.make("slack").pipe(
+  Command.withDescription("Frugal in Slack: slash commands and the weekly digest"),
+  Command.withSubcommands([serve])
+)
