@@ -15,6 +15,10 @@ from frugal_trainer.progress import Progress  # noqa: E402
 
 CUDA = torch.cuda.is_available()
 
+# One CPU thread here and in the trainer processes the tests start: tiny models gain nothing from more, CI
+# machines are shared, and float reductions must split the same way in both for bitwise-equal hashes.
+torch.set_num_threads(1)
+
 # A tiny GPT: a whole run takes well under a second on one CPU core. Dropout on, so exact resume also
 # proves the RNG states are restored.
 TINY = dict(layers=2, hidden_size=32, heads=2, vocab_size=64, sequence_length=16, micro_batch_size=2,
@@ -65,7 +69,7 @@ def temp_dir(test):
 def trainer_process(args, env=None):
     """Starts ``python -m frugal_trainer`` with this interpreter; stdout is a pipe of protocol lines."""
     full_env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                    PYTHONUNBUFFERED="1")
+                    PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
     full_env.update(env or {})
     return subprocess.Popen([sys.executable, "-m", "frugal_trainer"] + args, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=full_env)
