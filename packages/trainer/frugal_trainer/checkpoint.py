@@ -201,9 +201,10 @@ class Checkpointer:
         """The file's bytes when its sidecar checksum matches, else raises ``ValueError`` saying why."""
         try:
             with open(path + ".sha256", "rb") as f:
-                expected = f.read().decode("ascii", "replace").split()[0] if f.readable() else ""
-        except (OSError, IndexError):
+                fields = f.read().decode("ascii", "replace").split()
+        except OSError:
             raise ValueError("no checksum sidecar")
+        expected = fields[0] if fields else ""
         size = os.path.getsize(path)
         buf = bytearray(size)
         hasher = hashlib.sha256()
