@@ -221,21 +221,42 @@ export const enumerateCandidates = (
     }
   }
   /**
-   * Whether a placement with these figures could displace `best` or improve the diagnostics; lets the loop skip
-   * building an object for the great majority of offers. Ties go through (the full comparison settles them).
+   * Whether a placement with these figures is worth building as an object: it could beat the best of its kind
+   * for this (type, count), and then enter the top list or improve a tracked best; while nothing feasible is known
+   * yet, also whenever it improves the diagnostics that name the binding constraint. Skipping the rest keeps a
+   * plan's allocations to a few dozen objects. Ties go through (the full comparison settles them).
    */
-  const worthBuilding = (expectedHours: number, costUsd: number, best: Candidate | null): boolean => {
+  const worthBuilding = (expectedHours: number, costUsd: number, best: Candidate | null, kind: "on-demand" | "spot" | "commitment"): boolean => {
     diagnostics.candidates++
     const meets = settings.perMonth || settings.deadlineHours === null || expectedHours <= settings.deadlineHours
     const feasible = meets && (settings.budgetUsd === null || costUsd <= settings.budgetUsd)
-    const { fastest, cheapest, cheapestMeetingDeadline } = diagnostics
-    if (fastest === null || expectedHours < fastest.expectedHours) return true
-    if (cheapest === null || costUsd < cheapest.expectedCostUsd) return true
-    if (meets && (cheapestMeetingDeadline === null || costUsd < cheapestMeetingDeadline.expectedCostUsd)) return true
-    if (best === null) return true
-    const bestFeasible = best.meetsDeadline && best.withinBudget
-    if (feasible !== bestFeasible) return feasible
-    return costUsd <= best.expectedCostUsd
+    const first = top[0]
+    if (first === undefined || !(first.meetsDeadline && first.withinBudget)) {
+      const { fastest, cheapest, cheapestMeetingDeadline } = diagnostics
+      if (fastest === null || expectedHours < fastest.expectedHours) return true
+      if (cheapest === null || costUsd < cheapest.expectedCostUsd) return true
+      if (meets && (cheapestMeetingDeadline === null || costUsd < cheapestMeetingDeadline.expectedCostUsd)) return true
+    }
+    if (best !== null) {
+      const bestFeasible = best.meetsDeadline && best.withinBudget
+      if (feasible !== bestFeasible) {
+        if (!feasible) return false
+      } else if (costUsd > best.expectedCostUsd) {
+        return false
+      }
+    }
+    const last = top[top.length - 1]
+    if (top.length < limit || last === undefined || !(last.meetsDeadline && last.withinBudget)) return true
+    if (feasible && costUsd <= last.expectedCostUsd) return true
+    if (kind === "on-demand" && settings.trackOnDemand) {
+      const tracked = diagnostics.bestOnDemand
+      if (tracked === null || (feasible && costUsd <= tracked.expectedCostUsd)) return true
+    }
+    if (kind === "commitment") {
+      const tracked = diagnostics.bestCommitment
+      if (tracked === null || costUsd <= tracked.expectedCostUsd) return true
+    }
+    return false
   }
 
   const transferVaries = workload.data !== undefined && workload.data.sizeGB > 0
@@ -332,7 +353,7 @@ export const enumerateCandidates = (
         if (cheapestOnDemand === null || compute + chargedTransfer < cheapestOnDemand.costUsd) {
           cheapestOnDemand = { region: offers.region, costUsd: compute + chargedTransfer }
         }
-        if (allowOnDemand && worthBuilding(hours, compute + chargedTransfer, bestOnDemand)) {
+        if (allowOnDemand && worthBuilding(hours, compute + chargedTransfer, bestOnDemand, "on-demand")) {
           const candidate = makeCandidate(settings, indexed, need, count, offers.region, null, "on-demand", null, offers.onDemandUsd,
             hours, compute, transfer, null, null, null, offers.onDemandIsEstimate)
           consider(candidate)
@@ -347,7 +368,7 @@ export const enumerateCandidates = (
           : spotRun(hours, instances, risk, writeHours, assumptions.restartHours)
         for (const zone of offers.spot) {
           const compute = run.expectedHours * instances * zone.hourlyUsd
-          if (!worthBuilding(run.expectedHours, compute + chargedTransfer, bestSpot)) continue
+          if (!worthBuilding(run.expectedHours, compute + chargedTransfer, bestSpot, "spot")) continue
           const candidate = makeCandidate(settings, indexed, need, count, offers.region, zone.zone, "spot", null, zone.hourlyUsd,
             hours, compute, transfer, run, risk, null, offers.spotIsEstimate)
           consider(candidate)
@@ -366,7 +387,7 @@ export const enumerateCandidates = (
             effectiveHourlyUsd: commitment.hourlyUsd,
             onDemandHourlyUsd: commitment.onDemandUsd
           })
-          if (!worthBuilding(hours, charge.costUsd + chargedTransfer, bestByVariant[commitment.variant] ?? null)) continue
+          if (!worthBuilding(hours, charge.costUsd + chargedTransfer, bestByVariant[commitment.variant] ?? null, "commitment")) continue
           const candidate = makeCandidate(settings, indexed, need, count, offers.region, null, commitment.purchaseOption, commitment,
             commitment.hourlyUsd, hours, charge.costUsd, transfer, null, null, charge, commitment.priceIsEstimate)
           consider(candidate)

@@ -64,6 +64,18 @@ export const catalogInfo = (catalog: Catalog): PlanCatalog => {
   return info
 }
 
+const purchaseOptionLists = new Map<string, ReadonlyArray<PurchaseOption>>()
+
+/** The purchase options a plan considered, in a fixed order (one shared array per combination). */
+const allowedPurchaseOptions = (settings: Settings): ReadonlyArray<PurchaseOption> => {
+  const list = PURCHASE_ORDER.filter((p) => settings.purchase.has(p) && (p !== "spot" || settings.interruptible))
+  const key = list.join(",")
+  const known = purchaseOptionLists.get(key)
+  if (known !== undefined) return known
+  purchaseOptionLists.set(key, list)
+  return list
+}
+
 const describe = (c: Candidate): string =>
   `${c.indexed.type.name} × ${c.instances} ${c.purchaseOption}${c.zone === null ? ` in ${c.region}` : ` in ${c.zone}`}`
 
@@ -152,16 +164,28 @@ const requirementsOf = (needs: Needs, accelerator: string, all: boolean): Requir
   }
 }
 
+const SERVICE_NOTE = (hours: number): string =>
+  `A service: hours and costs are per month (${hours} h); commitments assume it runs for their whole term; data transfer is one-time and not in the monthly cost.`
+const ESTIMATE_NOTE = "Options marked priceIsEstimate use modelled commitment rates (published discount levels), not quotes."
+const SPOT_NOTE =
+  "Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts at the Spot Instance Advisor's interruption rate."
+
+/** Notes are shared between plans (a fleet of thousands holds one copy of each). */
+const notesCache = new Map<string, ReadonlyArray<string>>()
+
 const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>): ReadonlyArray<string> => {
-  const notes: Array<string> = []
-  if (settings.perMonth) {
-    notes.push(`A service: hours and costs are per month (${settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : HOURS_PER_MONTH} h); commitments assume it runs for their whole term; data transfer is one-time and not in the monthly cost.`)
-  }
-  if (ranked.some((c) => c.priceIsEstimate)) {
-    notes.push("Options marked priceIsEstimate use modelled commitment rates (published discount levels), not quotes.")
-  }
-  if (ranked.some((c) => c.purchaseOption === "spot")) {
-    notes.push("Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts at the Spot Instance Advisor's interruption rate.")
+  const hours = settings.perMonth && settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : null
+  const estimate = ranked.some((c) => c.priceIsEstimate)
+  const spot = ranked.some((c) => c.purchaseOption === "spot")
+  const key = `${hours}|${estimate}|${spot}`
+  let notes = notesCache.get(key)
+  if (notes === undefined) {
+    notes = [
+      ...(hours === null ? [] : [SERVICE_NOTE(hours)]),
+      ...(estimate ? [ESTIMATE_NOTE] : []),
+      ...(spot ? [SPOT_NOTE] : [])
+    ]
+    notesCache.set(key, notes)
   }
   return notes
 }
@@ -233,7 +257,7 @@ const planOf = (
       budgetUsd: settings.budgetUsd,
       regions: workload.constraints.regions ?? null,
       interruptible: settings.interruptible,
-      purchaseOptions: PURCHASE_ORDER.filter((p) => settings.purchase.has(p) && (p !== "spot" || settings.interruptible))
+      purchaseOptions: allowedPurchaseOptions(settings)
     },
     options: ranked.map((c, i) => toOption(c, settings, context, i === 0)),
     placementsPriced: diagnostics.candidates,
