@@ -14,7 +14,7 @@ import {
   usd
 } from "./PlanResult.ts"
 
-const pct = (value: number): string => `${Math.round(value * 100)}%`
+const pct = (value: number): string => (value > 0 && value < 0.005 ? "under 1%" : `${Math.round(value * 100)}%`)
 
 /**
  * `$1,234.57`, and whole dollars from $100,000 (the same text as core's `formatUsd`, without `Intl`, which is the
