@@ -2,33 +2,15 @@
  * Turns Schema failures on a user's file into `InvalidInput` naming each field path, the value and
  * what was expected: the one place where raw JSON (files, SDK responses) becomes trusted data.
  */
-import { InvalidInput, type InputIssue } from "@frugal/core"
-import { Effect, Schema, SchemaIssue } from "effect"
-
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** `["ResultsByTime", 3, "Groups", 0, "Keys"]` → `ResultsByTime[3].Groups[0].Keys`. */
-export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>(
-    (text, key) => typeof key === "number" ? `${text}[${key}]` : text === "" ? String(key) : `${text}.${String(key)}`,
-    ""
-  )
-
-const toIssues = (error: Schema.SchemaError): ReadonlyArray<InputIssue> =>
-  formatter(error.issue).issues.map((issue) => {
-    const match = /^Expected (.*?)(?:, got (.*))?$/s.exec(issue.message)
-    const path = formatPath((issue.path ?? []).map((segment) => typeof segment === "object" ? segment.key : segment))
-    if (match === null) return { path, expected: issue.message }
-    return match[2] === undefined
-      ? { path, expected: match[1] ?? issue.message }
-      : { path, expected: match[1] ?? issue.message, actual: match[2] }
-  })
+import { inputIssuesFromSchemaIssue, InvalidInput } from "@frugal/core"
+import { Effect, Schema } from "effect"
 
 /** Decodes `input` with `schema`; failures become `InvalidInput` from `source` (a file name or an API). */
 export const decodeInput = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, source: string) => {
-  const decode = Schema.decodeUnknownEffect(schema)
+  // Every issue, with the offending value; AWS adds fields over time, so unknown keys are fine.
+  const decode = Schema.decodeUnknownEffect(schema, { errors: "all", reportInput: true })
   return (input: unknown): Effect.Effect<S["Type"], InvalidInput> =>
-    decode(input).pipe(Effect.mapError((error) => new InvalidInput({ source, issues: toIssues(error) })))
+    decode(input).pipe(Effect.mapError((error) => new InvalidInput({ source, issues: inputIssuesFromSchemaIssue(error.issue) })))
 }
 
 /** Parses JSON text; a syntax error is an `InvalidInput` on the whole document. */

@@ -7,11 +7,14 @@
  * (UtilizationsByTime / Groups / Utilization), API_GetSavingsPlansUtilization.html.
  */
 import type { InvalidInput, PurchaseOption } from "@frugal/core"
-import { Effect, Predicate, Schema } from "effect"
+import { Effect, Predicate, Schema, SchemaTransformation } from "effect"
 import type { ComputeSpend, CostData, ReservationUse, SavingsPlanUse, UsageTypeSpend, ZoneSpend } from "../CostData.ts"
 import { decodeInput, invalid } from "../InputDecoding.ts"
 
-const Amount = Schema.FiniteFromString
+/** Cost Explorer writes amounts as decimal strings (`"786.4"`, `"1.2E-4"`). */
+const Amount = Schema.String.check(
+  Schema.isPattern(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, { expected: 'a decimal number in a string, like "12.5"' })
+).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.numberFromString))
 const TimePeriod = Schema.Struct({ Start: Schema.String, End: Schema.String })
 const MetricValue = Schema.Struct({ Amount, Unit: Schema.optional(Schema.String) })
 
