@@ -13,7 +13,7 @@
  * script, run by `pnpm install`) a failed build prints a warning and exits 0: the CLI still works from
  * source, only slower, and an install must not fail because a work-in-progress file does not bundle.
  */
-import { build, type Plugin } from "esbuild"
+import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild"
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -40,30 +40,59 @@ const tolerateMissingLazyPackages: Plugin = {
   }
 }
 
+/** The esbuild options of the CLI bundle; `write: false`, the caller writes (atomically). */
+export const bundleOptions = (outdir: string): BuildOptions & { readonly metafile: true; readonly write: false } => ({
+  absWorkingDir: root,
+  entryPoints: { frugal: "packages/cli/src/main.ts" },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  minify: true,
+  // Names are not kept: tagged errors carry their `_tag`, and keeping names wraps every function
+  // in a defineProperty call at start-up for no benefit to users.
+  keepNames: false,
+  legalComments: "none",
+  chunkNames: "chunks/[name]-[hash]",
+  metafile: true,
+  write: false,
+  logLevel: "warning",
+  plugins: [tolerateMissingLazyPackages],
+  // CommonJS dependencies (the AWS SDK among them) call `require`, which ESM lacks.
+  banner: { js: "import{createRequire as __frugalRequire}from\"node:module\";const require=__frugalRequire(import.meta.url);" }
+})
+
+/**
+ * The npm packages and Node built-ins the entry file loads before any command runs: everything
+ * reachable through static imports, not through a lazy `import()`. `frugal plan` pays for each.
+ */
+export const startupDependencies = (metafile: Metafile, entry: string): ReadonlyArray<string> => {
+  const seen = new Set<string>()
+  const packages = new Set<string>()
+  const stack = [entry]
+  for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
+    if (seen.has(file)) continue
+    seen.add(file)
+    const output = metafile.outputs[file]
+    if (output === undefined) continue
+    for (const input of Object.keys(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)
+      if (match?.[1] !== undefined) packages.add(match[1])
+    }
+    for (const imported of output.imports) {
+      if (imported.kind !== "import-statement") continue
+      if (imported.external) packages.add(imported.path)
+      else stack.push(imported.path)
+    }
+  }
+  return [...packages].sort()
+}
+
 const bundle = async (): Promise<void> => {
   const started = performance.now()
-  const result = await build({
-    absWorkingDir: root,
-    entryPoints: { frugal: "packages/cli/src/main.ts" },
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    minify: true,
-    // Names are not kept: tagged errors carry their `_tag`, and keeping names wraps every function
-    // in a defineProperty call at start-up for no benefit to users.
-    keepNames: false,
-    legalComments: "none",
-    chunkNames: "chunks/[name]-[hash]",
-    metafile: true,
-    write: false,
-    logLevel: "warning",
-    plugins: [tolerateMissingLazyPackages],
-    // CommonJS dependencies (the AWS SDK among them) call `require`, which ESM lacks.
-    banner: { js: "import{createRequire as __frugalRequire}from\"node:module\";const require=__frugalRequire(import.meta.url);" }
-  })
+  const result = await build(bundleOptions(outdir))
 
   // Write beside the old bundle, then rename: a failed or interrupted build never leaves a broken
   // `frugal.js` behind. The entry file goes last, so it never points at chunks not yet written.
@@ -95,11 +124,13 @@ const bundle = async (): Promise<void> => {
   )
 }
 
-try {
-  await bundle()
-} catch (error) {
-  if (!ifPossible) throw error
-  // The bin falls back to the TypeScript source when the bundle is missing or stale.
-  console.warn(`warning: could not bundle the frugal CLI (it will run from source, more slowly): ${String(error)}`)
-  if (existsSync(join(outdir, "frugal.js"))) console.warn("warning: the previous bundle is kept but is stale")
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await bundle()
+  } catch (error) {
+    if (!ifPossible) throw error
+    // The bin falls back to the TypeScript source when the bundle is missing or stale.
+    console.warn(`warning: could not bundle the frugal CLI (it will run from source, more slowly): ${String(error)}`)
+    if (existsSync(join(outdir, "frugal.js"))) console.warn("warning: the previous bundle is kept but is stale")
+  }
 }
