@@ -26,6 +26,7 @@ import { prices } from "./commands/prices.ts"
 import { report } from "./commands/report.ts"
 import { slack } from "./commands/slack.ts"
 import { run } from "./commands/run.ts"
+import { simulate } from "./commands/simulate.ts"
 import { status } from "./commands/status.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
 
@@ -39,7 +40,8 @@ const subcommands = [
   drill,
   report,
   slack,
-  prices
+  prices,
+  simulate
 ] as const
 
 export const frugal = Command.make("frugal").pipe(

@@ -33,6 +33,8 @@ export interface FrugalParameters {
   readonly urgencyChangeovers: number
   /** Leave on-demand for spot once it has been up this many changeovers (or when ahead). */
   readonly ageGateChangeovers: number
+  /** Whether being ahead of the line lets the job leave on-demand for spot younger than the gate. */
+  readonly aheadSkipsAgeGate: boolean
   /** Price of the slack two changeovers use, as a share of (on-demand − spot) price per hour. */
   readonly slackPriceShare: number
   /** Prior mean spot lifetime (hours), one pseudo-observation, for a zone without history. */
@@ -45,6 +47,7 @@ export const defaultFrugalParameters: FrugalParameters = {
   outageGateChangeovers: 2,
   urgencyChangeovers: 2,
   ageGateChangeovers: 1.5,
+  aheadSkipsAgeGate: true,
   slackPriceShare: 1,
   priorSpotLifetimeHours: 4
 }
@@ -60,14 +63,22 @@ const remainingSpotHours = (history: SpotHistory, zone: number, priorHours: numb
   return Number.isNaN(residual) ? Math.max(expectedSpotLifetimeHours(history, zone, priorHours), age) : residual
 }
 
-/** Spot zone with the lowest expected price per hour of progress, or null when none has capacity. */
-const bestSpot = (state: JobState, history: SpotHistory, priorHours: number): Holding | null => {
+/**
+ * Spot zone with the lowest expected price per hour of progress among those with capacity that
+ * `eligible` accepts, or null when there is none.
+ */
+const bestSpot = (
+  state: JobState,
+  history: SpotHistory,
+  priorHours: number,
+  eligible: (zone: number) => boolean
+): Holding | null => {
   const held = state.holding
   const d = state.changeoverHours
   let best = -1
   let bestScore = Infinity
   for (let zone = 0; zone < state.spotAvailable.length; zone++) {
-    if (state.spotAvailable[zone] !== 1) continue
+    if (state.spotAvailable[zone] !== 1 || !eligible(zone)) continue
     const price = state.spotPriceUsdPerHour[zone] ?? Infinity
     const staying = held.kind === "spot" && held.zone === zone
     // A launch bills d without progress: spread it over the hours the zone's spot is expected to last.
@@ -80,6 +91,8 @@ const bestSpot = (state: JobState, history: SpotHistory, priorHours: number): Ho
   }
   return best < 0 ? null : spotIn(best)
 }
+
+const anyZone = (): boolean => true
 
 /** Whether leaving on-demand for `zone`'s spot is expected to pay back (rule 4). */
 const worthLeavingOnDemand = (
@@ -94,11 +107,12 @@ const worthLeavingOnDemand = (
   if (slack - 2 * d < 0) return false
   const onDemandPrice = state.onDemandPriceUsdPerHour
   const spotPrice = state.spotPriceUsdPerHour[zone] ?? onDemandPrice
-  const lifetime = remainingSpotHours(history, zone, parameters.priorSpotLifetimeHours)
+  // Spot is useful only as long as the job still has work for it.
+  const lifetime = Math.min(remainingSpotHours(history, zone, parameters.priorSpotLifetimeHours), state.computeHoursLeft + d)
   const saving = (onDemandPrice - spotPrice) * Math.max(0, lifetime - d)
   const cost = (onDemandPrice + spotPrice) * d + parameters.slackPriceShare * (onDemandPrice - spotPrice) * 2 * d
   const proven = history.currentStateHours(zone) >= parameters.ageGateChangeovers * d
-  return saving > cost && (proven || ahead)
+  return saving > cost && (proven || (ahead && parameters.aheadSkipsAgeGate))
 }
 
 export const makeFrugalPolicy = (parameters: FrugalParameters = defaultFrugalParameters): Policy => ({
@@ -111,14 +125,14 @@ export const makeFrugalPolicy = (parameters: FrugalParameters = defaultFrugalPar
     const timeShare = Math.max(0, state.hoursToDeadline / state.deadlineHours)
     const line = parameters.lineScale * initialSlack * timeShare
     const held = state.holding
-    const spot = bestSpot(state, history, parameters.priorSpotLifetimeHours)
-    if (spot !== null && spot.kind === "spot") {
-      if (held.kind === "on-demand" && !worthLeavingOnDemand(state, history, spot.zone, slack, slack >= line, parameters)) {
-        return ON_DEMAND
-      }
-      return isSafe(state, spot) ? spot : ON_DEMAND
+    const prior = parameters.priorSpotLifetimeHours
+    if (held.kind === "on-demand") {
+      const ahead = slack >= line
+      const spot = bestSpot(state, history, prior, (zone) => worthLeavingOnDemand(state, history, zone, slack, ahead, parameters))
+      return spot !== null && isSafe(state, spot) ? spot : ON_DEMAND
     }
-    if (held.kind === "on-demand") return ON_DEMAND
+    const spot = bestSpot(state, history, prior, anyZone)
+    if (spot !== null) return isSafe(state, spot) ? spot : ON_DEMAND
     if (slack < line) {
       let outageHours = Infinity
       for (let zone = 0; zone < state.spotAvailable.length; zone++) {
