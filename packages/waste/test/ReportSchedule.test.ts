@@ -35,6 +35,9 @@ const ledgerFile = () => join(mkdtempSync(join(tmpdir(), "frugal-schedule-")), "
 describe("runReportSchedule", () => {
   it("reports the days between the previous fire and this one", () => {
     assert.deepStrictEqual(periodOfFire(mondays, new Date("2026-11-09T09:00:00Z")), { start: "2026-11-02", end: "2026-11-09" })
+    // Hourly: every fire of a day reports the day before, so it is delivered once.
+    const hourly = Cron.parseUnsafe("0 * * * *", "UTC")
+    assert.deepStrictEqual(periodOfFire(hourly, new Date("2026-11-09T15:00:00Z")), { start: "2026-11-08", end: "2026-11-09" })
   })
 
   it.effect("delivers four Mondays exactly once each across a restart that missed a Monday", () =>

@@ -44,11 +44,15 @@ export const parseCron = (expression: string): Effect.Effect<Cron.Cron, InvalidI
 
 const dateOf = (time: Date): string => time.toISOString().slice(0, 10)
 
-/** The period a fire at `time` reports: from the previous fire's date to this fire's date. */
-export const periodOfFire = (cron: Cron.Cron, time: Date): Period => ({
-  start: dateOf(Cron.prev(cron, time)),
-  end: dateOf(time)
-})
+/**
+ * The period a fire at `time` reports: from the previous fire's date to this fire's date. Cost data is daily,
+ * so a cron firing more than once a day reports the previous day, once.
+ */
+export const periodOfFire = (cron: Cron.Cron, time: Date): Period => {
+  const end = dateOf(time)
+  const start = dateOf(Cron.prev(cron, time))
+  return { start: start < end ? start : dateOf(new Date(Date.parse(`${end}T00:00:00Z`) - 86_400_000)), end }
+}
 
 const defaultRetry = Schedule.exponential("1 minute", 2).pipe(Schedule.upTo({ times: 5 }))
 
