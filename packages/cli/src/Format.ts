@@ -8,7 +8,7 @@ const grouped = (value: number, fractionDigits: number): string =>
 
 /** `$0.526`, `$12.24`, `$1,234`: cents below $100, whole dollars above, three decimals below $1. */
 export const usd = (value: number): string =>
-  value < 1 ? `$${value.toFixed(3)}` : value < 100 ? `$${value.toFixed(2)}` : `$${grouped(value, 0)}`
+  value === 0 ? "$0" : value < 1 ? `$${value.toFixed(3)}` : value < 100 ? `$${value.toFixed(2)}` : `$${grouped(value, 0)}`
 
 export const usdPerHour = (value: number): string => `${usd(value)}/h`
 

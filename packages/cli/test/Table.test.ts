@@ -25,6 +25,7 @@ describe("renderTable", () => {
 
 describe("Format", () => {
   it("writes money with the precision a reader needs at each size", () => {
+    expect(usd(0)).toBe("$0")
     expect(usd(0.5261)).toBe("$0.526")
     expect(usd(12.241)).toBe("$12.24")
     expect(usd(12345.6)).toBe("$12,346")

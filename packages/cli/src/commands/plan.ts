@@ -16,6 +16,7 @@ import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
 import { catalogLines, usd } from "../Format.ts"
 import { infeasibleText, planText } from "../PlanText.ts"
+import { renderTable } from "../Table.ts"
 import { readWorkloadText } from "../WorkloadInput.ts"
 
 /** Rows of the human table when `--top` is not given; `--json` then returns the planner's default. */
@@ -54,10 +55,25 @@ const fleetText = (fleet: FleetPlan, rows: number): ReadonlyArray<string> => {
       ? planText(plan, rows).slice(0, -(catalogLines(plan.catalog).length + 1)).join("\n")
       : infeasibleText(plan).join("\n")
   )
+  const overview = renderTable(
+    [{ header: "WORKLOAD" }, { header: "KIND" }, { header: "STATUS" }, { header: "RECOMMENDATION" }, { header: "COST", align: "right" }],
+    fleet.workloads.map((plan) => {
+      const best = plan.status === "ok" ? plan.options[0] : undefined
+      return [
+        plan.workload,
+        plan.kind,
+        plan.status === "ok" ? "ok" : `INFEASIBLE (${plan.constraint})`,
+        best === undefined ? "—" : `${best.instanceCount} × ${best.instanceType} ${best.purchaseOption} in ${best.region}`,
+        best === undefined ? "—" : plan.status === "ok" && plan.costPeriod === "month" ? `${usd(best.expectedCostUsd)}/month` : usd(best.expectedCostUsd)
+      ]
+    })
+  )
   return [
     `Fleet of ${s.workloads} workloads: ${s.feasible} placed, ${s.infeasible} without a feasible placement.`,
     `Jobs ${usd(s.jobsCostUsd)} in total; services ${usd(s.servicesCostPerMonthUsd)} a month.` +
       (s.ownedCommitmentSavingsUsd > 0 ? ` Owned commitments save ${usd(s.ownedCommitmentSavingsUsd)}.` : ""),
+    "",
+    ...overview,
     "",
     sections.join("\n\n"),
     "",
