@@ -1,76 +1,19 @@
 /**
  * The enumeration at the heart of `plan`: instance type × instance count × region × AZ × purchase option, priced
  * with `Placement` and reduced as it goes to the best region/AZ per (instance type, count, purchase option, term),
- * so one workload against the whole catalog touches each offer once and allocates a few hundred candidates.
+ * so one workload against the whole catalog touches each offer at most once and builds a few dozen candidates.
  */
-import { HOURS_PER_MONTH, type PlacementEstimate, type PurchaseOption, type Workload } from "@frugal/core"
-import { type SpotRisk, spotRisk } from "@frugal/pricing"
-import {
-  type CatalogIndex,
-  type CommitmentOffer,
-  type IndexedType,
-  mergeBounds,
-  type PriceBounds,
-  type RegionOffers
-} from "./CatalogIndex.ts"
-import {
-  type CommitmentCharge,
-  commitmentCharge,
-  checkpointHours,
-  type CostAssumptions,
-  type SpotRun,
-  spotRun,
-  spotServing,
-  transferCostUsd
-} from "./Placement.ts"
+import { HOURS_PER_MONTH } from "@frugal/core"
+import { spotRisk } from "@frugal/pricing"
+import { better, type Candidate, type Count, insertTop, makeCandidate, type Settings } from "./Candidate.ts"
+import { type CatalogIndex, type IndexedType, mergeBounds, type PriceBounds, type RegionOffers } from "./CatalogIndex.ts"
+import { instanceCounts } from "./InstanceCounts.ts"
+import { checkpointHours, commitmentCharge, spotRun, spotServing, transferCostUsd } from "./Placement.ts"
 import type { AcceleratorNeed, Needs } from "./Requirements.ts"
 
-export interface Candidate {
-  readonly indexed: IndexedType
-  readonly need: AcceleratorNeed
-  readonly instances: number
-  /** Accelerators in use: instances × per instance (fractional GPUs: the fraction). */
-  readonly gpus: number
-  readonly estimate: PlacementEstimate
-  readonly region: string
-  readonly zone: string | null
-  readonly purchaseOption: PurchaseOption
-  readonly commitment: CommitmentOffer | null
-  readonly hourlyUsd: number
-  readonly baseHours: number
-  readonly expectedHours: number
-  readonly computeCostUsd: number
-  readonly transferCostUsd: number
-  readonly expectedCostUsd: number
-  readonly meetsDeadline: boolean
-  readonly withinBudget: boolean
-  readonly spot: SpotRun | null
-  readonly risk: SpotRisk | null
-  readonly charge: CommitmentCharge | null
-  readonly priceIsEstimate: boolean
-  /** On-demand cost of the same type and count: in the option's region where offered, else the cheapest region. */
-  onDemandCostUsd: number | null
-  onDemandRegion: string | null
-}
-
-export const PURCHASE_ORDER: ReadonlyArray<PurchaseOption> = ["spot", "on-demand", "reserved", "savings-plan"]
+export { type Candidate, compareCandidates, PURCHASE_ORDER, type Settings } from "./Candidate.ts"
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
-
-/** Meets every constraint first, then cheapest expected cost, then fastest, then a stable order of names. */
-export const compareCandidates = (a: Candidate, b: Candidate): number => {
-  const fa = a.meetsDeadline && a.withinBudget
-  const fb = b.meetsDeadline && b.withinBudget
-  if (fa !== fb) return fa ? -1 : 1
-  return a.expectedCostUsd - b.expectedCostUsd ||
-    a.expectedHours - b.expectedHours ||
-    byString(a.indexed.type.name, b.indexed.type.name) ||
-    a.instances - b.instances ||
-    byString(a.region, b.region) ||
-    byString(a.zone ?? "", b.zone ?? "") ||
-    PURCHASE_ORDER.indexOf(a.purchaseOption) - PURCHASE_ORDER.indexOf(b.purchaseOption) ||
-    (a.commitment?.variant ?? -1) - (b.commitment?.variant ?? -1)
-}
 
 /** What the enumeration saw, for naming the binding constraint when nothing is feasible. */
 export interface Diagnostics {
@@ -90,95 +33,6 @@ export interface Diagnostics {
   /** (type, count) pairs skipped because their lower bound could not enter the top list. */
   pruned: number
 }
-
-export interface Settings {
-  readonly workload: Workload
-  readonly regions: ReadonlySet<string> | null
-  /** Restricts the instance types priced (fleets: an owned reservation's type); null for all. */
-  readonly instanceTypes: ReadonlySet<string> | null
-  /** Keep the best on-demand placement exact even when it cannot make the top list (fleets with savings plans). */
-  readonly trackOnDemand: boolean
-  readonly requirementsForAllAccelerators: boolean
-  readonly purchase: ReadonlySet<PurchaseOption>
-  readonly interruptible: boolean
-  readonly deadlineHours: number | null
-  readonly budgetUsd: number | null
-  readonly perMonth: boolean
-  readonly assumptions: CostAssumptions
-  readonly exposureHours: number
-}
-
-interface Count {
-  readonly instances: number
-  readonly gpus: number
-  readonly estimate: PlacementEstimate
-  /** Hours of the placement: the estimate's, stretched for a fractional GPU. */
-  readonly hours: number
-}
-
-/** Stop doubling once the base hours leave this much slack under the deadline, for spot's overhead. */
-const DEADLINE_SLACK = 1.05
-const MAX_GPUS = 1024
-
-/**
- * Instance counts worth pricing for a type: the fewest that hold the workload (one instance when it has enough
- * GPUs; multiples only of full nodes), then doublings while a deadline is not yet met with some slack.
- */
-const instanceCounts = (indexed: IndexedType, need: AcceleratorNeed, settings: Settings): ReadonlyArray<Count> => {
-  const perInstance = indexed.type.acceleratorCount
-  if (!(perInstance > 0)) return []
-  if (perInstance < 1) {
-    // A fractional GPU (g6f): one instance, a slice of the GPU's memory and compute.
-    if (need.minGpus !== 1) return []
-    const estimate = need.estimate(1)
-    if (!(estimate.memory.perGpuGiB <= indexed.type.acceleratorMemoryGiB)) return []
-    return [{ instances: 1, gpus: perInstance, estimate, hours: estimate.hours / perInstance }]
-  }
-  let instances: number
-  let gpus: number
-  if (perInstance >= need.minGpus) {
-    instances = 1
-    gpus = need.pinned ? need.minGpus : perInstance
-  } else if (indexed.fullNode) {
-    instances = Math.ceil(need.minGpus / perInstance)
-    gpus = need.pinned ? need.minGpus : instances * perInstance
-  } else {
-    return []
-  }
-  if (gpus > MAX_GPUS) return []
-  const first = need.estimate(gpus)
-  if (!first.fits) return []
-  const counts: Array<Count> = [{ instances, gpus, estimate: first, hours: first.hours }]
-  const deadline = settings.deadlineHours
-  if (deadline === null || need.pinned || settings.perMonth || !indexed.fullNode) return counts
-  let last = first
-  while (last.hours * DEADLINE_SLACK > deadline && (instances * 2) * perInstance <= MAX_GPUS) {
-    instances *= 2
-    gpus = instances * perInstance
-    last = need.estimate(gpus)
-    if (!last.fits) break
-    counts.push({ instances, gpus, estimate: last, hours: last.hours })
-  }
-  return counts
-}
-
-/** Inserts into a list kept sorted by `compareCandidates`, capped at `limit`. */
-const insertTop = (top: Array<Candidate>, candidate: Candidate, limit: number): void => {
-  const last = top[top.length - 1]
-  if (top.length >= limit && last !== undefined && compareCandidates(candidate, last) >= 0) return
-  let lo = 0
-  let hi = top.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    const other = top[mid]
-    if (other !== undefined && compareCandidates(other, candidate) <= 0) lo = mid + 1
-    else hi = mid
-  }
-  top.splice(lo, 0, candidate)
-  if (top.length > limit) top.pop()
-}
-
-const better = (candidate: Candidate, best: Candidate | null): boolean => best === null || compareCandidates(candidate, best) < 0
 
 /**
  * Prices every placement of the workload and returns the best `limit` (one per type, count, purchase option and
@@ -484,52 +338,4 @@ export const spotZoneStats = (
     }
   }
   return { zones, runnerUp }
-}
-
-const makeCandidate = (
-  settings: Settings,
-  indexed: IndexedType,
-  need: AcceleratorNeed,
-  count: Count,
-  region: string,
-  zone: string | null,
-  purchaseOption: PurchaseOption,
-  commitment: CommitmentOffer | null,
-  hourlyUsd: number,
-  baseHours: number,
-  computeCostUsd: number,
-  transfer: number,
-  spot: SpotRun | null,
-  risk: SpotRisk | null,
-  charge: CommitmentCharge | null,
-  priceIsEstimate: boolean
-): Candidate => {
-  const expectedHours = spot === null ? baseHours : spot.expectedHours
-  // A service's monthly figure leaves the one-time transfer out (it is reported on its own).
-  const expectedCostUsd = computeCostUsd + (settings.perMonth ? 0 : transfer)
-  return {
-    indexed,
-    need,
-    instances: count.instances,
-    gpus: count.gpus,
-    estimate: count.estimate,
-    region,
-    zone,
-    purchaseOption,
-    commitment,
-    hourlyUsd,
-    baseHours,
-    expectedHours,
-    computeCostUsd,
-    transferCostUsd: transfer,
-    expectedCostUsd,
-    meetsDeadline: settings.perMonth || settings.deadlineHours === null || expectedHours <= settings.deadlineHours,
-    withinBudget: settings.budgetUsd === null || expectedCostUsd <= settings.budgetUsd,
-    spot,
-    risk,
-    charge,
-    priceIsEstimate,
-    onDemandCostUsd: null,
-    onDemandRegion: null
-  }
 }
