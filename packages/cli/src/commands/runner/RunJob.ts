@@ -20,10 +20,12 @@ import {
   Ledger,
   LocalRunner,
   localPlacement,
+  type Runner,
   Supervisor,
   type SuperviseOptions
 } from "@frugal/runner"
 import type { TrainerEvent } from "@frugal/trainer"
+import type { ClusterRunnerName } from "./ClusterEngine.ts"
 import { duration, usd } from "./Format.ts"
 import { launchFor, readSingleWorkload } from "./LoadLaunch.ts"
 
@@ -113,9 +115,10 @@ const summary = (outcome: JobOutcome): ReadonlyArray<string> => [
 
 export const run = (input: RunInput) =>
   Effect.gen(function*() {
-    if (input.runner !== "local") {
-      return yield* flagError("--runner", "local (the Slurm, Kubernetes and EC2 engines are not in this build yet)", input.runner)
-    }
+    const engineName = input.runner
+    const cluster = isClusterRunner(engineName)
+      ? yield* Effect.flatMap(Effect.promise(() => import("./ClusterEngine.ts")), (m) => m.clusterEngine(engineName, process.env))
+      : null
     const price = Option.getOrElse(input.pricePerHour, () => 0)
     if (!(price >= 0)) return yield* flagError("--price-per-hour", "a non-negative USD amount per hour", String(price))
     for (const [flag, id] of [["--job-id", input.jobId], ["--resume", input.resume]] as const) {
@@ -153,11 +156,12 @@ export const run = (input: RunInput) =>
     const spec: JobSpec = {
       name: workload.name,
       launch,
-      placement: localPlacement(price),
+      placement: cluster === null ? localPlacement(price) : cluster.placement(workload, price),
       retry: DEFAULT_RETRY_BUDGET,
       checkpointEverySeconds: null,
       precision: workload.kind === "batch" ? null : workload.model.precision
     }
+    if (input.dryRun && cluster !== null) return yield* Console.log(cluster.dryRun(jobId, spec))
     if (input.dryRun) {
       return yield* Console.log(JSON.stringify({ jobId, runner: input.runner, ledger: ledger.path, ...spec }, null, 2))
     }
@@ -167,6 +171,17 @@ export const run = (input: RunInput) =>
     return yield* finish(yield* supervisor.run(jobId, spec, options(jobId)))
   }).pipe(
     Effect.provide(
-      Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(LocalRunner.layer, Ledger.layer)))
+      Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(runnerLayer(input.runner), Ledger.layer)))
     )
   )
+
+const isClusterRunner = (runner: string): runner is ClusterRunnerName => runner === "slurm" || runner === "kubernetes" || runner === "ec2"
+
+/** The engine for `--runner`; the cluster engines load only when asked for. */
+const runnerLayer = (runner: string): Layer.Layer<Runner, InvalidInput> => {
+  if (!isClusterRunner(runner)) return LocalRunner.layer
+  return Layer.unwrap(Effect.map(
+    Effect.promise(() => import("./ClusterEngine.ts")),
+    (m) => m.clusterRunnerLayer(runner, process.env)
+  ))
+}

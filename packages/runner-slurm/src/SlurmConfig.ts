@@ -1,0 +1,69 @@
+/**
+ * The Slurm engine's settings, read from the environment (the same variables in a login shell, a CI job or
+ * a cron entry); the cluster itself is found the way every Slurm command finds it (`SLURM_CONF`).
+ *
+ * | variable | meaning |
+ * |---|---|
+ * | FRUGAL_SLURM_PARTITION | `--partition` (default: the cluster's default partition) |
+ * | FRUGAL_SLURM_ACCOUNT, FRUGAL_SLURM_QOS | `--account`, `--qos` |
+ * | FRUGAL_SLURM_NODES | nodes per attempt (default 1) |
+ * | FRUGAL_SLURM_GPUS_PER_NODE | `--gpus-per-node` (default: the workload's accelerators per node, else 0) |
+ * | FRUGAL_SLURM_TIME_MINUTES | `--time` (default: 1.5 × the estimated hours, when there is an estimate) |
+ * | FRUGAL_SLURM_SIGNAL_SECONDS | SIGUSR1 this long before the time limit (default 120) |
+ * | FRUGAL_SLURM_CPUS_PER_TASK | `--cpus-per-task` |
+ * | FRUGAL_SLURM_OUTPUT_DIR | shared directory for scripts and outputs (default next to the checkpoints) |
+ * | FRUGAL_SLURM_EXTRA_OPTIONS | more `#SBATCH` options, separated by spaces (`--constraint=h100 --exclusive`) |
+ */
+import { Effect } from "effect"
+import { InvalidInput } from "@frugal/core"
+import type { SlurmRunnerOptions } from "./SlurmRunner.ts"
+
+export interface SlurmSettings {
+  readonly options: Partial<SlurmRunnerOptions>
+  readonly nodes: number
+  readonly gpusPerNode: number | null
+}
+
+const text = (env: NodeJS.ProcessEnv, name: string): string | null => {
+  const value = env[name]?.trim()
+  return value === undefined || value === "" ? null : value
+}
+
+export const slurmSettingsFromEnvironment = (env: NodeJS.ProcessEnv): Effect.Effect<SlurmSettings, InvalidInput> =>
+  Effect.gen(function*() {
+    const issues: Array<{ path: string; expected: string; actual: string }> = []
+    const integer = (name: string, minimum: number): number | null => {
+      const raw = text(env, name)
+      if (raw === null) return null
+      const value = Number(raw)
+      if (Number.isInteger(value) && value >= minimum) return value
+      issues.push({ path: name, expected: `an integer ≥ ${minimum}`, actual: raw })
+      return null
+    }
+    const nodes = integer("FRUGAL_SLURM_NODES", 1) ?? 1
+    const gpusPerNode = integer("FRUGAL_SLURM_GPUS_PER_NODE", 0)
+    const timeLimitMinutes = integer("FRUGAL_SLURM_TIME_MINUTES", 1)
+    const signalSeconds = integer("FRUGAL_SLURM_SIGNAL_SECONDS", 1)
+    const cpusPerTask = integer("FRUGAL_SLURM_CPUS_PER_TASK", 1)
+    const extra = text(env, "FRUGAL_SLURM_EXTRA_OPTIONS")
+    const extraOptions = extra === null ? [] : extra.split(/\s+/)
+    for (const option of extraOptions) {
+      if (!option.startsWith("-")) issues.push({ path: "FRUGAL_SLURM_EXTRA_OPTIONS", expected: "sbatch options starting with -", actual: option })
+    }
+    if (issues.length > 0) return yield* new InvalidInput({ source: "environment", issues })
+    return {
+      nodes,
+      gpusPerNode,
+      options: {
+        partition: text(env, "FRUGAL_SLURM_PARTITION"),
+        account: text(env, "FRUGAL_SLURM_ACCOUNT"),
+        qos: text(env, "FRUGAL_SLURM_QOS"),
+        timeLimitMinutes,
+        ...(signalSeconds === null ? {} : { signalSeconds }),
+        cpusPerTask,
+        outputDirectory: text(env, "FRUGAL_SLURM_OUTPUT_DIR"),
+        extraOptions,
+        commandEnvironment: env
+      }
+    }
+  })

@@ -1,0 +1,119 @@
+/**
+ * The Slurm engine against a real one-node Slurm cluster on loopback (Debian's slurm-wlm and munge, started
+ * by the test as root): `frugal run --runner slurm` trains the CPU reference model; `scontrol requeue` pre-empts
+ * it mid-run; the requeued batch job resumes from its checkpoint and ends on the same weights as a run that was
+ * never interrupted, and `frugal status` shows both attempts with their costs. Without root or the binaries the
+ * test fails and says what to install: CI has both.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type LocalSlurmCluster, startLocalSlurmCluster } from "../packages/runner-slurm/test/LocalSlurmCluster.ts"
+import { example, frugalBin, repoRoot, runFrugal } from "./support/frugalCli.ts"
+
+let cluster: LocalSlurmCluster | undefined
+let home = ""
+const started: Array<ChildProcess> = []
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), "frugal-slurm-home-"))
+  cluster = await startLocalSlurmCluster()
+}, 60_000)
+
+afterAll(async () => {
+  for (const child of started) if (child.exitCode === null) child.kill("SIGKILL")
+  await cluster?.stop()
+  rmSync(home, { recursive: true, force: true })
+}, 60_000)
+
+const envFor = (): Record<string, string> => {
+  if (cluster === undefined) throw new Error("no Slurm cluster")
+  return {
+    ...cluster.env,
+    FRUGAL_HOME: home,
+    FRUGAL_SLURM_PARTITION: cluster.partition,
+    FRUGAL_SLURM_TIME_MINUTES: "10",
+    FRUGAL_SLURM_CPUS_PER_TASK: "1"
+  }
+}
+
+const slurm = (program: string, args: ReadonlyArray<string>): string =>
+  execFileSync(program, args, { env: { ...process.env, ...envFor() }, encoding: "utf8", timeout: 10_000 })
+
+const weightsHash = (stdout: string): string | undefined => /weights sha256: ([0-9a-f]{64})/.exec(stdout)?.[1]
+
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+
+describe("frugal run --runner slurm on a real Slurm cluster", () => {
+  let referenceHash: string | undefined
+
+  it("trains the reference model to completion as a Slurm batch job", async () => {
+    const run = await runFrugal(
+      ["run", example("cluster/slurm-cpu.yaml"), "--runner", "slurm", "--job-id", "reference"],
+      { env: envFor() }
+    )
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/job reference: completed/)
+    expect(run.stdout).toMatch(/attempts: 1 \(completed\)/)
+    referenceHash = weightsHash(run.stdout)
+    expect(referenceHash).toMatch(/^[0-9a-f]{64}$/)
+  }, 120_000)
+
+  it("resumes a job pre-empted with scontrol requeue and ends on the uninterrupted run's weights", async () => {
+    const child = spawn(process.execPath, [
+      frugalBin,
+      "run",
+      example("cluster/slurm-cpu.yaml"),
+      "--runner",
+      "slurm",
+      "--job-id",
+      "preempted",
+      "--price-per-hour",
+      "3.6"
+    ], { cwd: repoRoot, env: { ...process.env, ...envFor(), NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] })
+    started.push(child)
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+
+    // Pre-empt once the first attempt has written a checkpoint past step 10.
+    for (let i = 0; i < 600 && !/\[attempt 1\] checkpoint at step (1[5-9]|[2-9]\d)/.test(stdout); i++) await sleep(100)
+    expect(stdout).toMatch(/\[attempt 1\] checkpoint at step/)
+    const slurmJobId = slurm("squeue", ["--noheader", "--name=frugal-preempted", "--format=%i"]).trim()
+    expect(slurmJobId).toMatch(/^\d+$/)
+    slurm("scontrol", ["requeue", slurmJobId])
+
+    // Slurm holds a requeued job back (BeginTime, about two minutes); start it now instead of waiting.
+    for (let i = 0; i < 100; i++) {
+      const state = slurm("scontrol", ["--oneliner", "show", "job", slurmJobId])
+      if (/JobState=PENDING/.test(state) && /Restarts=1/.test(state)) {
+        slurm("scontrol", ["update", `JobId=${slurmJobId}`, "StartTime=now"])
+        break
+      }
+      await sleep(200)
+    }
+
+    const code = await Promise.race([exited, sleep(150_000).then(() => "timeout" as const)])
+    expect(stderr).toBe("")
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/\[attempt 1\] interrupted by SIGTERM at step \d+, final checkpoint \d+/)
+    expect(stdout).toMatch(/\[attempt 1\] interrupted \(resumable\)/)
+    expect(stdout).toMatch(/\[attempt 2\] started on frugal \(pid \d+, cpu, fp32\), resumed from step \d+/)
+    expect(stdout).toMatch(/attempts: 2 \(interrupted, completed\)/)
+    expect(weightsHash(stdout)).toBe(referenceHash)
+
+    const status = await runFrugal(["status", "preempted"], { env: envFor() })
+    expect(status.code).toBe(0)
+    const rows = status.stdout.split("\n").filter((line) => /^[12]\s+frugal slurm on-demand\s/.test(line))
+    expect(rows).toHaveLength(2)
+    expect(rows[0]).toMatch(/interrupted \(resumable\).*\$\d+\.\d{2,4}\s*$/)
+    expect(rows[1]).toMatch(/completed.*\$\d+\.\d{2,4}\s*$/)
+    // Both runs were one Slurm batch job: the second attempt is its restart 1, not a new submission.
+    expect(slurm("scontrol", ["--oneliner", "show", "job", slurmJobId])).toMatch(/Restarts=1/)
+  }, 240_000)
+})
