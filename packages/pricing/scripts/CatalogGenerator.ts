@@ -88,6 +88,13 @@ const SpotAdvisor = Schema.Struct({
   )
 })
 
+/** Decodes an input with its Schema; a mismatch becomes a `CatalogInputError` naming the file and the field. */
+const decodeInput = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: unknown, what: string): S["Type"] => {
+  const result = Schema.decodeUnknownResult(schema)(value)
+  if (result._tag === "Failure") throw new CatalogInputError(`${what}: ${result.failure.message}`)
+  return result.success
+}
+
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
 const number = (text: string, what: string): number => {
@@ -127,9 +134,20 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The snapshot's JSON text: deterministic (sorted rows, fixed key order), one row per line. */
 export const generateCatalog = (input: GeneratorInput): string => {
-  const records: unknown = parse(input.offersCsv, { columns: true, skip_empty_lines: true, relax_column_count: false })
-  const rows = Schema.decodeUnknownSync(CsvRows)(records)
-  const advisor = Schema.decodeUnknownSync(SpotAdvisor)(JSON.parse(input.spotAdvisorJson))
+  let records: unknown
+  try {
+    records = parse(input.offersCsv, { columns: true, skip_empty_lines: true, relax_column_count: false })
+  } catch (error) {
+    throw new CatalogInputError(`${input.offersFileName}: not a readable CSV: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const rows = decodeInput(CsvRows, records, `${input.offersFileName} (columns of the SkyPilot catalog)`)
+  let advisorJson: unknown
+  try {
+    advisorJson = JSON.parse(input.spotAdvisorJson)
+  } catch (error) {
+    throw new CatalogInputError(`${input.spotAdvisorFileName}: not JSON: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const advisor = decodeInput(SpotAdvisor, advisorJson, `${input.spotAdvisorFileName} (the Spot Instance Advisor feed)`)
 
   const instanceTypes = new Map<string, SnapshotInstanceType>()
   const corrections = new Set<string>()
