@@ -93,7 +93,7 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
     const meanUtilization = utilizations.reduce((a, b) => a + b, 0) / utilizations.length
     if (meanUtilization >= thresholds.oversizedMaxUtilizationPct) continue
     // nvidia-smi reports memory in MiB.
-    const peakGiB = Math.max(...memories) / 1024
+    const peakGiB = memories.reduce((peak, value) => Math.max(peak, value), 0) / 1024
     const neededGiB = peakGiB * thresholds.oversizedMemoryHeadroom
     const region = regionOf(context, instance.instanceType)
     const currentPrice = onDemandPrice(context, instance.instanceType, region)
@@ -118,8 +118,8 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
     evidence.push({
       subject: instance.instanceId,
       instanceType: instance.instanceType,
-      from: busy.map((item) => item.sample.time).sort()[0] ?? null,
-      to: busy.map((item) => item.sample.time).sort().at(-1) ?? null,
+      from: busy.reduce<string | null>((first, item) => (first === null || item.sample.time < first ? item.sample.time : first), null),
+      to: busy.reduce<string | null>((last, item) => (last === null || item.sample.time > last ? item.sample.time : last), null),
       hours: granted.hours,
       costUsd,
       detail: `busy ${busyInstanceHours.toFixed(1)} h at ${meanUtilization.toFixed(0)}% mean utilisation, peak memory ` +

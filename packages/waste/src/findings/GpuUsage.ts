@@ -19,11 +19,11 @@ export interface GpuUsage {
   readonly busy: ReadonlyArray<GpuSample>
 }
 
-/** The smallest positive spacing between samples, in hours; 1 when there is only one sample. */
-export const sampleHoursOf = (samples: ReadonlyArray<GpuSample>): number => {
+/** The smallest positive spacing between sample times (ms, sorted), in hours; 1 when there is only one sample. */
+export const sampleHoursOf = (times: ReadonlyArray<number>): number => {
   let smallest = Number.POSITIVE_INFINITY
-  for (let i = 1; i < samples.length; i++) {
-    const gap = Date.parse(samples[i]?.time ?? "") - Date.parse(samples[i - 1]?.time ?? "")
+  for (let i = 1; i < times.length; i++) {
+    const gap = (times[i] ?? 0) - (times[i - 1] ?? 0)
     if (gap > 0 && gap < smallest) smallest = gap
   }
   return Number.isFinite(smallest) ? smallest / HOUR_MS : 1
@@ -34,10 +34,12 @@ export const sampleHoursOf = (samples: ReadonlyArray<GpuSample>): number => {
  * kept when the stretch lasts at least `minHours`.
  */
 export const gpuUsage = (series: GpuSeries, thresholdPct: number, minHours: number): GpuUsage => {
-  const sampleHours = sampleHoursOf(series.samples)
+  const times = series.samples.map((sample) => Date.parse(sample.time))
+  const sampleHours = sampleHoursOf(times)
   const idle: Array<IdleStretch> = []
   const idleTimes = new Set<string>()
   let run: Array<GpuSample> = []
+  let previousTime = Number.NaN
   const close = () => {
     const first = run[0]
     const last = run[run.length - 1]
@@ -47,10 +49,10 @@ export const gpuUsage = (series: GpuSeries, thresholdPct: number, minHours: numb
     }
     run = []
   }
-  for (const sample of series.samples) {
-    const previous = run[run.length - 1]
-    const contiguous = previous === undefined ||
-      Date.parse(sample.time) - Date.parse(previous.time) <= sampleHours * HOUR_MS + 1
+  for (const [index, sample] of series.samples.entries()) {
+    const time = times[index] ?? Number.NaN
+    const contiguous = run.length === 0 || time - previousTime <= sampleHours * HOUR_MS + 1
+    previousTime = time
     if (!contiguous) close()
     if (sample.utilizationPct !== null && sample.utilizationPct < thresholdPct) run.push(sample)
     else close()
