@@ -49,8 +49,18 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
     const from = stretches.map((stretch) => stretch.from).sort()[0] ?? null
     const to = stretches.map((stretch) => stretch.to).sort().at(-1) ?? null
     const gpusIdle = [...new Set(stretches.map((stretch) => stretch.gpu))].sort((a, b) => a - b)
-    const windows = [...stretches].sort((a, b) => b.hours - a.hours).slice(0, 3)
-      .map((stretch) => `GPU ${stretch.gpu} ${hourLabel(stretch.from)}..${hourLabel(stretch.to)} (${stretch.hours} h)`)
+    // The same window on several GPUs is one line: "GPU 0-3 2026-11-02T00:00Z..2026-11-02T05:00Z (6 h)".
+    const byWindow = new Map<string, { from: string; to: string; hours: number; gpus: Array<number> }>()
+    for (const stretch of stretches) {
+      const key = `${stretch.from}|${stretch.to}`
+      const window = byWindow.get(key) ?? { from: stretch.from, to: stretch.to, hours: stretch.hours, gpus: [] }
+      window.gpus.push(stretch.gpu)
+      byWindow.set(key, window)
+    }
+    const windows = [...byWindow.values()].sort((a, b) => b.hours * b.gpus.length - a.hours * a.gpus.length || a.from.localeCompare(b.from))
+    const shown = windows.slice(0, 3).map((window) =>
+      `GPU ${window.gpus.sort((a, b) => a - b).join(",")} ${hourLabel(window.from)}..${hourLabel(window.to)} (${window.hours} h)`
+    )
     evidence.push({
       subject: instance.instanceId,
       instanceType: instance.instanceType,
@@ -59,7 +69,7 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
       hours: gpuHours,
       costUsd: granted.costUsd,
       detail: `GPU ${gpusIdle.join(", ")} below ${context.thresholds.idleUtilizationPct}% for ${gpuHours} GPU-hours ` +
-        `at ${rate(perGpuRate)} per GPU; longest: ${windows.join("; ")}`
+        `at ${rate(perGpuRate)} per GPU, in ${windows.length} stretch(es); largest: ${shown.join("; ")}`
     })
   }
   if (evidence.length === 0) return undefined
