@@ -178,35 +178,47 @@ interface MutableRegion {
   spotBucket: number | null
   spotIsEstimate: boolean
   spot: Map<string, number>
-  commitments: Array<CommitmentOffer>
+  commitments: Array<{ -readonly [K in keyof CommitmentOffer]: CommitmentOffer[K] }>
 }
+
+const PAYMENT_CODE: Readonly<Record<CommitmentTerm["paymentOption"], number>> = { "no-upfront": 0, "partial-upfront": 1, "all-upfront": 2 }
+const CLASS_CODE: Readonly<Record<CommitmentTerm["offeringClass"], number>> = {
+  "standard": 0,
+  "convertible": 1,
+  "compute-savings-plan": 2,
+  "instance-savings-plan": 3
+}
+
+/** A number that identifies a commitment variant and orders variants: reserved before savings plans, then term. */
+const variantCode = (purchaseOption: "reserved" | "savings-plan", term: CommitmentTerm): number =>
+  (((purchaseOption === "reserved" ? 0 : 1) * 4 + term.years) * 4 + CLASS_CODE[term.offeringClass]) * 3 + PAYMENT_CODE[term.paymentOption]
 
 export const indexCatalog = (catalog: Catalog): CatalogIndex => {
   const cached = cache.get(catalog)
   if (cached !== undefined) return cached
 
-  // Variant ids follow the sorted variant keys, not the order offers arrive in, so plans do not depend on it.
-  const variantKey = (purchaseOption: string, term: CommitmentTerm): string =>
-    `${purchaseOption}|${term.years}|${term.paymentOption}|${term.offeringClass}`
-  const variantTerms = new Map<string, CommitmentVariant>()
+  // Variant ids follow the order of a numeric code of the term, not the order offers arrive in, so plans do not
+  // depend on it. The code avoids building a string key per offer (thousands of them on the start-up path).
+  const codes = new Map<number, CommitmentVariant>()
   for (const offer of catalog.offers) {
     if ((offer.purchaseOption === "reserved" || offer.purchaseOption === "savings-plan") && offer.term !== null) {
-      variantTerms.set(variantKey(offer.purchaseOption, offer.term), {
-        purchaseOption: offer.purchaseOption,
-        years: offer.term.years,
-        paymentOption: offer.term.paymentOption,
-        offeringClass: offer.term.offeringClass
-      })
+      const code = variantCode(offer.purchaseOption, offer.term)
+      if (!codes.has(code)) {
+        codes.set(code, {
+          purchaseOption: offer.purchaseOption,
+          years: offer.term.years,
+          paymentOption: offer.term.paymentOption,
+          offeringClass: offer.term.offeringClass
+        })
+      }
     }
   }
-  const sortedKeys = [...variantTerms.keys()].sort(byString)
-  const variants: ReadonlyArray<CommitmentVariant> = sortedKeys.flatMap((key) => {
-    const variant = variantTerms.get(key)
+  const sortedCodes = [...codes.keys()].sort((a, b) => a - b)
+  const variants: ReadonlyArray<CommitmentVariant> = sortedCodes.flatMap((code) => {
+    const variant = codes.get(code)
     return variant === undefined ? [] : [variant]
   })
-  const variantIds = new Map(sortedKeys.map((key, id) => [key, id]))
-  const variantOf = (term: CommitmentTerm, purchaseOption: "reserved" | "savings-plan"): number =>
-    variantIds.get(variantKey(purchaseOption, term)) ?? 0
+  const variantIds = new Map(sortedCodes.map((code, id) => [code, id]))
 
   const regionsByType = new Map<string, Map<string, MutableRegion>>()
   for (const offer of catalog.offers) {
@@ -243,7 +255,7 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
       case "savings-plan":
         if (offer.term !== null) {
           region.commitments.push({
-            variant: variantOf(offer.term, offer.purchaseOption),
+            variant: variantIds.get(variantCode(offer.purchaseOption, offer.term)) ?? 0,
             purchaseOption: offer.purchaseOption,
             term: offer.term,
             hourlyUsd: offer.hourlyPriceUsd,
@@ -271,9 +283,8 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
         const spot = [...r.spot.entries()]
           .map(([zone, hourlyUsd]) => ({ zone, hourlyUsd }))
           .sort((a, b) => a.hourlyUsd - b.hourlyUsd || byString(a.zone, b.zone))
-        const commitments = r.commitments
-          .map((c) => ({ ...c, onDemandUsd: r.onDemandUsd }))
-          .sort((a, b) => a.variant - b.variant || a.hourlyUsd - b.hourlyUsd)
+        for (const c of r.commitments) c.onDemandUsd = r.onDemandUsd
+        const commitments = r.commitments.sort((a, b) => a.variant - b.variant || a.hourlyUsd - b.hourlyUsd)
         return {
           region,
           onDemandUsd: r.onDemandUsd,
