@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { stringify } from "yaml"
 import { InvalidInput, type Workload } from "@frugal/core"
 import type { AttemptRequest, JobSpec, Placement, Runner } from "@frugal/runner"
 
@@ -39,7 +40,7 @@ export const firstAttempt = (jobId: string, spec: JobSpec, logPath: string): Att
 const notBuilt = (runner: string) =>
   new InvalidInput({
     source: "--runner",
-    issues: [{ path: "--runner", expected: "local or slurm (this engine is not in this build yet)", actual: runner }]
+    issues: [{ path: "--runner", expected: "local, slurm or kubernetes (this engine is not in this build yet)", actual: runner }]
   })
 
 export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv): Effect.Effect<ClusterEngine, InvalidInput> =>
@@ -68,6 +69,36 @@ export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv)
             }
           },
           dryRun: (jobId, spec) => slurm.SlurmRunner.scriptFor(options, firstAttempt(jobId, spec, "/dev/null"))
+        }
+      }
+      case "kubernetes": {
+        const k8s = yield* Effect.promise(() => import("@frugal/runner-kubernetes"))
+        const found = yield* k8s.kubernetesSettingsFromEnvironment(env)
+        return {
+          layer: k8s.KubernetesRunner.layer(found.settings),
+          placement: (workload, price) => {
+            const pinned = pinnedAccelerators(workload)
+            const perNode = found.gpusPerNode ?? pinned?.perNode ?? 0
+            const spot = workload.resources?.purchaseOptions?.includes("spot") ?? workload.constraints.interruptible
+            return {
+              instanceType: `kubernetes:${found.settings.namespace}`,
+              region: "kubernetes",
+              availabilityZone: null,
+              purchaseOption: spot ? "spot" : "on-demand",
+              hourlyPriceUsd: price,
+              instanceCount: found.nodes ?? pinned?.nodes ?? 1,
+              accelerator: perNode > 0 ? pinned?.name ?? null : null,
+              acceleratorsPerInstance: perNode,
+              interruptionsPerHour: 0
+            }
+          },
+          dryRun: (jobId, spec) => {
+            const manifests = k8s.attemptManifests(firstAttempt(jobId, spec, "/dev/null"), found.settings)
+            return [manifests.claim, manifests.service, manifests.job]
+              .filter((manifest) => manifest !== null)
+              .map((manifest) => stringify(manifest, { aliasDuplicateObjects: false }))
+              .join("---\n")
+          }
         }
       }
       default:

@@ -1,0 +1,3 @@
+export * from "./KubernetesConfig.ts"
+export * as KubernetesRunner from "./KubernetesRunner.ts"
+export * from "./Manifests.ts"
