@@ -15,7 +15,7 @@
 import { deadlineTicks, type JobSpec, onDemandOnlyCostUsd, type RunOutcome, spotPriceAt } from "./Simulator.ts"
 import type { ZoneSet } from "./SpotTrace.ts"
 
-const MAX_CUTS = 30
+const MAX_CUTS = 8
 
 export class OptimalBoundSolver {
   readonly set: ZoneSet
@@ -138,6 +138,7 @@ export class OptimalBoundSolver {
   private lastValue = 0
   private lastProgress = 0
   private lastOd = 0
+  private lastBestMu = 0
 
   run(job: JobSpec, startTick: number): RunOutcome {
     const set = this.set
@@ -150,10 +151,17 @@ export class OptimalBoundSolver {
     const C = job.computeHours
     // At μ this high, running on-demand every tick beats idling, so the job finishes.
     const g = set.tickHours
-    let high = (2 * job.onDemandPriceUsdPerHour * g) / Math.max(1e-3 * g, g - job.changeoverHours)
+    // Start near the last run's best μ (starts on one trace are alike); any μ gives a valid bound.
+    let high = this.lastBestMu > 0
+      ? this.lastBestMu * 1.05
+      : (2 * job.onDemandPriceUsdPerHour * g) / Math.max(1e-3 * g, g - job.changeoverHours)
+    let lowCost = 0
+    let lowProgress = 0
     this.solve(job, startTick, window, high)
     // Cheaper zones can still outbid a little progress; raise μ until the minimiser finishes.
-    for (let doubling = 0; doubling < 40 && this.lastProgress < C - 1e-9; doubling++) {
+    for (let doubling = 0; doubling < 60 && this.lastProgress < C - 1e-9; doubling++) {
+      lowCost = this.lastValue + high * this.lastProgress
+      lowProgress = this.lastProgress
       high *= 2
       this.solve(job, startTick, window, high)
     }
@@ -163,12 +171,11 @@ export class OptimalBoundSolver {
     // L(μ) is the lower envelope of one line per schedule, cost + μ·(C − progress), so its maximum
     // is found by Kelley's cutting planes: intersect the best line known on each side of the
     // maximum, evaluate there, keep the new line on its side. Finite for piecewise-linear L.
-    let lowCost = 0
-    let lowProgress = 0
     let highCost = this.lastValue + high * this.lastProgress
     let highProgress = this.lastProgress
     let onDemandHours = Math.min(C, this.lastOd)
     let bound = Math.max(0, highCost + high * (C - highProgress))
+    let bestMu = high
     for (let step = 0; step < MAX_CUTS; step++) {
       if (highProgress - lowProgress <= 1e-12) break
       const mu = (highCost - lowCost) / (highProgress - lowProgress)
@@ -176,7 +183,10 @@ export class OptimalBoundSolver {
       this.solve(job, startTick, window, mu)
       const cost = this.lastValue + mu * this.lastProgress
       const lagrangian = cost + mu * (C - this.lastProgress)
-      if (lagrangian > bound) bound = lagrangian
+      if (lagrangian > bound) {
+        bound = lagrangian
+        bestMu = mu
+      }
       if (envelope - lagrangian <= 1e-9 * Math.max(1, envelope)) break
       if (this.lastProgress >= C) {
         highCost = cost
@@ -187,6 +197,7 @@ export class OptimalBoundSolver {
         lowProgress = this.lastProgress
       }
     }
+    this.lastBestMu = bestMu
     return {
       costUsd: bound,
       costNormalized: bound / onDemandOnlyCostUsd(job),
