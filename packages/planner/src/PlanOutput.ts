@@ -3,6 +3,7 @@
  * reason: why spot, why this AZ, what it saves against on-demand of the same type, and why a commitment does or
  * does not pay.
  */
+import { INTERRUPTION_BUCKET_LABELS, UNKNOWN_BUCKET } from "@frugal/pricing"
 import { type Candidate, type Settings, spotZoneStats } from "./Candidates.ts"
 import {
   fraction,
@@ -66,7 +67,11 @@ const spotDetail = (c: Candidate): string => {
   const checkpoint = Number.isFinite(c.spot.checkpointEveryHours)
     ? `, checkpoint every ${Math.round(c.spot.checkpointEveryHours * 60)} min`
     : ""
-  return `${c.risk.label} interruption bucket, ~${roundTo(c.spot.expectedInterruptions, 2)} expected interruptions${checkpoint}`
+  // An unknown bucket must not read like a measured one: say that it is assumed, and which bucket it is priced as.
+  const bucket = c.risk.known
+    ? `${c.risk.label} interruption bucket`
+    : `interruption bucket unknown (no Spot Instance Advisor entry), priced as ${INTERRUPTION_BUCKET_LABELS[UNKNOWN_BUCKET]}`
+  return `${bucket}, ~${roundTo(c.spot.expectedInterruptions, 2)} expected interruptions${checkpoint}`
 }
 
 const commitmentDetail = (c: Candidate, settings: Settings): string => {

@@ -11,7 +11,10 @@ import type { PurchaseOption, Workload } from "@frugal/core"
 export interface InterruptionRisk {
   /** Spot Instance Advisor bucket 0 (<5%) … 4 (>20%) of this type in this region; null when the advisor has none. */
   readonly bucket: number | null
-  /** The advisor's label (`10-15%`, monthly share of instances interrupted), or `unknown`. */
+  /**
+   * The advisor's label (`10-15%`, monthly share of instances interrupted), or `unknown (assumed >20%)` when the
+   * advisor has no entry and the worst bucket's rate is assumed.
+   */
   readonly label: string
   /** Expected interruptions per hour of the whole placement (all instances). */
   readonly interruptionsPerHour: number

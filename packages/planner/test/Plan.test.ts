@@ -10,10 +10,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NoFeasiblePlacement } from "@frugal/core"
 import { Effect, Exit } from "effect"
-import { evaluatePlan, indexCatalog, type Plan, plan, type PlanOptions } from "../src/index.ts"
+import { type Catalog, spotRisk } from "@frugal/pricing"
+import { evaluatePlan, indexCatalog, type Plan, plan, type PlanOptions, significant } from "../src/index.ts"
 import { fixtureCatalog, roundAssumptions, stubEstimator, training, workload } from "./fixtures.ts"
 
 const options: PlanOptions = { estimator: stubEstimator, assumptions: roundAssumptions }
+
+const onDemandOffer = fixtureCatalog.offers[0] ?? (() => {
+  throw new Error("the fixture catalog starts with p4d.24xlarge on demand")
+})()
 
 const planOf = (w: Parameters<typeof plan>[0], extra: PlanOptions = {}): Plan => {
   const result = evaluatePlan(w, indexCatalog(fixtureCatalog), { ...options, ...extra })
@@ -44,6 +49,31 @@ describe("plan on a hand-priced catalog", () => {
     assert.deepStrictEqual(best?.interruptionRisk, { bucket: 4, label: ">20%", interruptionsPerHour: 0.000488596, expectedInterruptions: 0.0491 })
     assert.match(best?.reason ?? "", /^spot in usw2-az1 \(us-west-2\): cheapest of 3 zones for p4d\.24xlarge; next use1-az1 at \$602\.02/)
     assert.match(best?.reason ?? "", /saves \$1,697\.58 \(77%\) vs on-demand p4d\.24xlarge in us-west-2/)
+  })
+
+  it("prices a type the advisor does not list as the worst bucket, and says so in the label and the reason", () => {
+    // The same p4d.24xlarge, plus a spot zone in eu-west-1 at $4 with no advisor entry: it is cheapest, but its risk
+    // is assumed, never read as low.
+    const unlisted: Catalog = {
+      ...fixtureCatalog,
+      offers: [
+        ...fixtureCatalog.offers,
+        { ...onDemandOffer, region: "eu-west-1", hourlyPriceUsd: 21 },
+        { ...onDemandOffer, region: "eu-west-1", purchaseOption: "spot", availabilityZone: "euw1-az1", hourlyPriceUsd: 4 }
+      ]
+    }
+    const result = evaluatePlan(training(), indexCatalog(unlisted), options)
+    if (result.status !== "ok") throw new Error(result.detail)
+    const best = result.options[0]
+    assert.strictEqual(best?.availabilityZone, "euw1-az1")
+    assert.strictEqual(best?.interruptionRisk?.bucket, null)
+    assert.strictEqual(best?.interruptionRisk?.label, "unknown (assumed >20%)")
+    // Priced at exactly the >20% bucket's rate, so it is never cheaper in risk than a measured worst bucket.
+    assert.strictEqual(best?.interruptionRisk?.interruptionsPerHour, significant(spotRisk(4).interruptionsPerHour))
+    // The same expected hours as the >20% zone usw2-az1 in the first test: 100.48 h.
+    assert.strictEqual(best?.expectedHours, 100.48)
+    assert.match(best?.reason ?? "", /interruption bucket unknown \(no Spot Instance Advisor entry\), priced as >20%, ~[0-9.]+ expected interruptions/)
+    assert.notMatch(best?.reason ?? "", /unknown interruption bucket,/)
   })
 
   it("lists one option per purchase option and term, each at its cheapest region and zone", () => {

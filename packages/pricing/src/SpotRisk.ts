@@ -13,7 +13,9 @@
  *
  * Assumption 2 is the literal reading of the feed; where the measured population lives shorter than a month the
  * true rate is higher. `exposureHours` lets a caller (or calibration from the ledger) use a shorter exposure.
- * An instance type the advisor does not list gets the open bucket's rate and `known: false`.
+ * An instance type the advisor does not list is not safe: new, scarce types (p6-b200, p5e) are exactly the ones it
+ * leaves out. It gets the worst bucket's rate, `known: false`, and the label `unknown (assumed >20%)`, so no
+ * output can read as if its risk were measured.
  */
 
 import { HOURS_PER_MONTH } from "@frugal/core"
@@ -26,10 +28,13 @@ export const MONTHLY_INTERRUPTION_PROBABILITY: ReadonlyArray<number> = [0.05, 0.
 /** The bucket assumed when the advisor has no entry: the worst one. */
 export const UNKNOWN_BUCKET = 4
 
+/** How an unknown bucket is shown: never a bare `unknown`, which reads as "no risk known to be there". */
+export const UNKNOWN_BUCKET_LABEL = `unknown (assumed ${INTERRUPTION_BUCKET_LABELS[UNKNOWN_BUCKET]})`
+
 export interface SpotRisk {
   /** Advisor bucket 0..4, or null when unknown. */
   readonly bucket: number | null
-  /** The advisor's label (`<5%`), or `unknown`. */
+  /** The advisor's label (`<5%`), or `unknown (assumed >20%)`. */
   readonly label: string
   /** False when the advisor has no entry and the worst bucket's rate is assumed. */
   readonly known: boolean
@@ -53,7 +58,7 @@ export const spotRisk = (bucket: number | null, exposureHours: number = HOURS_PE
   const interruptionsPerHour = -Math.log(1 - p) / exposureHours
   const risk: SpotRisk = {
     bucket: known ? index : null,
-    label: known ? INTERRUPTION_BUCKET_LABELS[index] ?? "unknown" : "unknown",
+    label: known ? INTERRUPTION_BUCKET_LABELS[index] ?? UNKNOWN_BUCKET_LABEL : UNKNOWN_BUCKET_LABEL,
     known,
     monthlyInterruptionProbability: p,
     interruptionsPerHour,

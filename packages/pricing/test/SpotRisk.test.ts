@@ -19,7 +19,9 @@ describe("spotRisk", () => {
 
   it("prices an unknown bucket as the worst one and says it is unknown", () => {
     const unknown = spotRisk(null)
-    assert.strictEqual(unknown.label, "unknown")
+    assert.strictEqual(unknown.label, "unknown (assumed >20%)")
+    assert.strictEqual(unknown.bucket, null)
+    assert.strictEqual(spotRisk(7).label, "unknown (assumed >20%)")
     assert.isFalse(unknown.known)
     assert.strictEqual(unknown.interruptionsPerHour, spotRisk(4).interruptionsPerHour)
     assert.isFalse(spotRisk(7).known)
