@@ -3,7 +3,7 @@
  * spot capacity as it is observed (a pre-emption, a spot request that succeeds or fails, AWS spot
  * placement scores), move the clock with `advanceTo`, and pass the object to `Policy.decide`.
  */
-import type { SpotHistory } from "./Policy.ts"
+import { RECENT_SPOT_PERIODS, type SpotHistory } from "./Policy.ts"
 
 interface ZoneRecord {
   available: boolean
@@ -49,7 +49,7 @@ export class EventSpotHistory implements SpotHistory {
     return this.zones[zone]?.periods.reduce((sum, hours) => sum + hours, 0) ?? 0
   }
   meanResidualSpotHours(zone: number, ageHours: number): number {
-    const longer = (this.zones[zone]?.periods ?? []).filter((hours) => hours > ageHours)
+    const longer = (this.zones[zone]?.periods ?? []).slice(-RECENT_SPOT_PERIODS).filter((hours) => hours > ageHours + 1e-9)
     return longer.length === 0 ? Number.NaN : longer.reduce((sum, hours) => sum + hours - ageHours, 0) / longer.length
   }
   observedHours(zone: number): number {

@@ -84,13 +84,17 @@ export interface SpotHistory {
   /**
    * Mean time the zone's completed spot periods went on after reaching `ageHours` (among those
    * that outlived it), or NaN when none did: the expected remaining lifetime of spot that has been up that
-   * long. Spot lifetimes are heavy-tailed, so this grows with the age.
+   * long, over the latest `RECENT_SPOT_PERIODS` periods. Spot lifetimes are heavy-tailed, so this
+   * grows with the age.
    */
   readonly meanResidualSpotHours: (zone: number, ageHours: number) => number
   /** Hours observed, and of those, hours with spot available. */
   readonly observedHours: (zone: number) => number
   readonly availableHours: (zone: number) => number
 }
+
+/** How many of a zone's latest completed spot periods `meanResidualSpotHours` looks at. */
+export const RECENT_SPOT_PERIODS = 200
 
 export interface Policy {
   /** Stable name used by the CLI (`--policy frugal`) and in reports. */

@@ -7,7 +7,15 @@
  *
  * Nothing is allocated per tick: the state and history objects given to the policy are reused.
  */
-import { type Holding, type JobState, NONE, type Policy, sameHolding, type SpotHistory } from "../policies/Policy.ts"
+import {
+  type Holding,
+  type JobState,
+  NONE,
+  type Policy,
+  RECENT_SPOT_PERIODS,
+  sameHolding,
+  type SpotHistory
+} from "../policies/Policy.ts"
 import type { ZoneSet } from "./SpotTrace.ts"
 
 export interface JobSpec {
@@ -44,9 +52,6 @@ export const spotPriceAt = (set: ZoneSet, job: JobSpec, zone: number, tick: numb
   const prices = job.useTracePrices ? set.zones[zone]?.spotPriceUsdPerHour : null
   return prices?.[tick] ?? job.spotPriceUsdPerHour
 }
-
-/** How many of the latest completed spot periods `meanResidualSpotHours` looks at. */
-export const RECENT_SPOT_PERIODS = 200
 
 class SimulatedState implements JobState {
   computeHours = 0
@@ -96,7 +101,7 @@ class TraceHistory implements SpotHistory {
     // The most recent periods only: recent behaviour predicts better, and the cost stays bounded.
     for (let r = Math.max(0, completed - RECENT_SPOT_PERIODS); r < completed; r++) {
       const length = index.spotRunLengths[r] ?? 0
-      if (length > ageTicks) {
+      if (length > ageTicks + 1e-9) {
         count++
         total += length - ageTicks
       }
