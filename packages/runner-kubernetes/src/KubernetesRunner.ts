@@ -84,7 +84,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
       catch: (cause) => new RunnerError({ runner: RUNNER, operation, attemptId, detail: errorText(cause) })
     })
 
-  const deleteAttemptObjects = (name: string, attemptId: string, grace?: number) =>
+  const deleteAttemptObjects = (name: string, attemptId: string, grace?: number, withService = true) =>
     Effect.gen(function*() {
       const { batch, core } = clients()
       yield* Effect.ignore(call("delete job", attemptId, () =>
@@ -94,7 +94,9 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           propagationPolicy: "Background",
           ...(grace === undefined ? {} : { gracePeriodSeconds: grace })
         })))
-      yield* Effect.ignore(call("delete service", attemptId, () => core.deleteNamespacedService({ name, namespace })))
+      if (withService) {
+        yield* Effect.ignore(call("delete service", attemptId, () => core.deleteNamespacedService({ name, namespace })))
+      }
     })
 
   const start = (request: AttemptRequest) =>
@@ -146,6 +148,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           }
         })
         logDone = new Promise<void>((resolve) => {
+          sink.on("finish", () => resolve())
           new Log(config)
             .log(namespace, podName, CONTAINER_NAME, sink, () => resolve(), { follow: true })
             .then((abort) => aborts.push(abort), () => resolve())
@@ -169,7 +172,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           yield* podEvents(pod.metadata?.name ?? "")
           if (disrupted(pod)) log(`[frugal] pod ${pod.metadata?.name ?? ""} was disrupted (DisruptionTarget)`)
           Queue.endUnsafe(events)
-          yield* deleteAttemptObjects(name, request.attemptId)
+          yield* deleteAttemptObjects(name, request.attemptId, undefined, manifests.service !== null)
           yield* Deferred.succeed(exited, exit)
         })
 
@@ -203,7 +206,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           if (yield* Deferred.isDone(exited)) return
           cancelRequested = true
           const grace = options?.graceSeconds ?? graceSeconds
-          yield* deleteAttemptObjects(name, request.attemptId, Math.max(0, grace))
+          yield* deleteAttemptObjects(name, request.attemptId, Math.max(0, grace), manifests.service !== null)
           const ended = yield* Deferred.await(exited).pipe(Effect.timeoutOption((grace + 30) * 1000))
           if (ended._tag === "None") {
             Queue.endUnsafe(events)

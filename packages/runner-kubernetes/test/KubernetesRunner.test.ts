@@ -1,0 +1,159 @@
+/**
+ * The Kubernetes engine under the real Supervisor and ledger, driving the real `@kubernetes/client-node`
+ * against a loopback API server (FakeKubernetesApi): a Job runs to completion; a pod ending with the
+ * DisruptionTarget condition (spot reclamation) becomes an interruption and the job resumes in a new Job; an
+ * application error is a crash, counted against the retry budget and not retried forever.
+ */
+import { KubeConfig } from "@kubernetes/client-node"
+import { Effect, Layer } from "effect"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { type JobOutcome, type JobSpec, Ledger, Supervisor } from "@frugal/runner"
+import { defaultKubernetesSettings, KubernetesRunner } from "@frugal/runner-kubernetes"
+import { FakeKubernetesApi } from "./FakeKubernetesApi.ts"
+
+let api: FakeKubernetesApi
+let dir: string
+
+beforeEach(async () => {
+  api = new FakeKubernetesApi()
+  await api.start()
+  dir = mkdtempSync(join(tmpdir(), "frugal-k8s-"))
+})
+afterEach(async () => {
+  await api.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const kubeConfig = (): KubeConfig => {
+  const config = new KubeConfig()
+  config.loadFromOptions({
+    clusters: [{ name: "loopback", server: api.url, skipTLSVerify: true }],
+    users: [{ name: "tester", token: "test-token" }],
+    contexts: [{ name: "loopback", cluster: "loopback", user: "tester", namespace: "training" }],
+    currentContext: "loopback"
+  })
+  return config
+}
+
+const spec = (maxCrashes = 3): JobSpec => ({
+  name: "k8s-test",
+  launch: { argv: ["python3", "-m", "frugal_trainer"], env: {}, workdir: dir, checkpointDir: join(dir, "checkpoints") },
+  placement: {
+    instanceType: "p5.48xlarge",
+    region: "us-east-1",
+    availabilityZone: "use1-az4",
+    purchaseOption: "spot",
+    hourlyPriceUsd: 36,
+    instanceCount: 1,
+    accelerator: "H100",
+    acceleratorsPerInstance: 8,
+    interruptionsPerHour: 0
+  },
+  retry: { maxInterruptions: 5, maxCrashes },
+  checkpointEverySeconds: null,
+  precision: "bf16"
+})
+
+const supervise = (jobId: string, jobSpec: JobSpec): Promise<JobOutcome> =>
+  Effect.runPromise(
+    Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run(jobId, jobSpec, { logDirectory: join(dir, "logs") })).pipe(
+      Effect.provide(
+        Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
+          KubernetesRunner.layer({ ...defaultKubernetesSettings, namespace: "training" }, kubeConfig(), 5),
+          Ledger.layerFile(join(dir, "ledger.sqlite"))
+        )))
+      )
+    )
+  )
+
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+const now = () => new Date().toISOString()
+const HASH = "ab".repeat(32)
+
+/** Waits for the n-th Job (1-based) to exist and returns its pod 0. */
+const nthJobPod = async (n: number): Promise<{ job: string; pod: string }> => {
+  for (let i = 0; i < 200; i++) {
+    const job = api.createdJobs[n - 1]
+    const pod = job === undefined ? undefined : api.podsOf(job)[0]
+    if (job !== undefined && pod !== undefined) return { job, pod }
+    await sleep(50)
+  }
+  throw new Error(`job ${n} was never created: ${api.requests.join(", ")}`)
+}
+
+/** Gives the runner's pod watch and log follow time to attach before the pod speaks. */
+const startPod = async (pod: string) => {
+  await sleep(300)
+  api.runPod(pod)
+  await sleep(300)
+}
+
+const started = (resumedFromStep: number | null) =>
+  JSON.stringify({ event: "started", time: now(), step: resumedFromStep ?? 0, resumedFromStep, tokensSeen: 0, device: "cuda:0", precision: "bf16", pid: 1 })
+const checkpoint = (step: number) =>
+  JSON.stringify({ event: "checkpoint", time: now(), step, path: `/checkpoints/k8s/step-${step}`, bytes: 1000, blockingSeconds: 0.1, totalSeconds: 0.5 })
+const completed = (step: number) => JSON.stringify({ event: "completed", time: now(), step, tokensSeen: step * 100, weightsSha256: HASH })
+
+describe("Kubernetes engine against a loopback API server", () => {
+  it("creates the checkpoint claim and a Job, follows the pod's log and completes", async () => {
+    const outcome = supervise("k8s-complete", spec())
+    const { job, pod } = await nthJobPod(1)
+    await startPod(pod)
+    api.print(pod, started(null))
+    api.print(pod, "loading data (not protocol)")
+    api.print(pod, checkpoint(10))
+    api.print(pod, completed(20))
+    api.endPod(pod, 0)
+    const result = await outcome
+    expect(result.status).toBe("completed")
+    expect(result.weightsSha256).toBe(HASH)
+    expect(result.attempts.map((a) => a.exitReason)).toEqual(["completed"])
+    expect(api.requests).toContain("POST /api/v1/namespaces/training/persistentvolumeclaims")
+    expect(api.claims.has("frugal-k8s-complete-checkpoints")).toBe(true)
+    expect(api.requests).toContain(`DELETE /apis/batch/v1/namespaces/training/jobs/${job}?propagationPolicy=Background`)
+    const log = readFileSync(result.attempts[0]?.logPath ?? "", "utf8")
+    expect(log).toContain("loading data (not protocol)")
+  }, 30_000)
+
+  it("treats a pod ended with DisruptionTarget as an interruption and resumes in a new Job", async () => {
+    const outcome = supervise("k8s-spot", spec())
+    const first = await nthJobPod(1)
+    await startPod(first.pod)
+    api.print(first.pod, started(null))
+    api.print(first.pod, checkpoint(10))
+    api.print(first.pod, JSON.stringify({ event: "interrupted", time: now(), step: 12, reason: "SIGTERM", checkpointStep: 12 }))
+    api.endPod(first.pod, 75, { disruption: true })
+    const second = await nthJobPod(2)
+    expect(second.job).not.toBe(first.job)
+    await startPod(second.pod)
+    api.print(second.pod, started(12))
+    api.print(second.pod, completed(20))
+    api.endPod(second.pod, 0)
+    const result = await outcome
+    expect(result.status).toBe("completed")
+    expect(result.attempts.map((a) => a.exitReason)).toEqual(["interrupted", "completed"])
+    expect(result.attempts[1]?.resumedFromStep).toBe(12)
+    expect(api.jobs.size).toBe(0)
+    const log = readFileSync(result.attempts[0]?.logPath ?? "", "utf8")
+    expect(log).toContain("SpotInterrupted: Spot instance reclaimed")
+    expect(log).toContain("was disrupted (DisruptionTarget)")
+  }, 30_000)
+
+  it("counts an application error as a crash and stops after the crash budget", async () => {
+    const outcome = supervise("k8s-crash", spec(1))
+    for (const n of [1, 2]) {
+      const { pod } = await nthJobPod(n)
+      await startPod(pod)
+      api.print(pod, started(null))
+      api.endPod(pod, 1)
+    }
+    const result = await outcome
+    expect(result.status).toBe("failed")
+    expect(result.attempts.map((a) => a.exitReason)).toEqual(["crashed", "crashed"])
+    expect(api.requests.filter((r) => r.startsWith("POST /apis/batch/v1/"))).toHaveLength(2)
+    expect(api.jobs.size).toBe(0)
+  }, 30_000)
+})
