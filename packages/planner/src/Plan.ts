@@ -3,8 +3,8 @@
  * workload and catalog give the same plan, byte for byte once serialised. `Planner.ts` is the Effect wrapper that
  * asks the `PriceCatalog` service for the catalog. How each figure is computed: docs/planner.md.
  */
-import { formatUsd, HOURS_PER_MONTH, NoFeasiblePlacement, type PurchaseOption, type Workload } from "@frugal/core"
-import type { Catalog } from "@frugal/pricing"
+import { formatUsd, NoFeasiblePlacement, type PurchaseOption, type Workload } from "@frugal/core"
+import { type Catalog, DEFAULT_SPOT_EXPOSURE_HOURS } from "@frugal/pricing"
 import { Effect } from "effect"
 import { type CatalogIndex, indexCatalog } from "./CatalogIndex.ts"
 import { type Candidate, type Diagnostics, enumerateCandidates, PURCHASE_ORDER, type Settings } from "./Candidates.ts"
@@ -20,7 +20,10 @@ export interface PlanOptions {
   readonly estimator?: Estimator | undefined
   /** Overrides of the cost model's assumptions (docs/planner.md). */
   readonly assumptions?: Partial<CostAssumptions> | undefined
-  /** Exposure behind the advisor's monthly interruption share (default 730 h; see `SpotRisk`). */
+  /**
+   * Hours of exposure the advisor's interruption share is read over (default `DEFAULT_SPOT_EXPOSURE_HOURS`, 12 h:
+   * conservative for GPUs; 730 is the literal monthly reading). See `SpotRisk` and docs/catalog.md.
+   */
   readonly spotExposureHours?: number | undefined
   /**
    * `requirements.byAccelerator` lists every accelerator that holds the workload (default) or only the recommended
@@ -48,7 +51,7 @@ export const planSettings = (workload: Workload, options: PlanOptions = {}): Set
     budgetUsd: workload.constraints.budgetUsd ?? null,
     perMonth,
     assumptions: options.assumptions === undefined ? DEFAULT_COST_ASSUMPTIONS : { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
-    exposureHours: options.spotExposureHours ?? HOURS_PER_MONTH
+    exposureHours: options.spotExposureHours ?? DEFAULT_SPOT_EXPOSURE_HOURS
   }
 }
 
@@ -167,8 +170,9 @@ const requirementsOf = (needs: Needs, accelerator: string, all: boolean): Requir
 const SERVICE_NOTE = (hours: number): string =>
   `A service: hours and costs are per month (${hours} h); commitments assume it runs for their whole term; data transfer is one-time and not in the monthly cost.`
 const ESTIMATE_NOTE = "Options marked priceIsEstimate use modelled commitment rates (published discount levels), not quotes."
-const SPOT_NOTE =
-  "Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts at the Spot Instance Advisor's interruption rate."
+const SPOT_NOTE = (exposureHours: number): string =>
+  "Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts. Interruption rates read each Spot Instance " +
+  `Advisor bucket's upper edge (>20%: 30%) as the chance of a reclaim within ${exposureHours} h of running; a type the advisor does not list is priced as >20%.`
 
 /** Notes are shared between plans (a fleet of thousands holds one copy of each). */
 const notesCache = new Map<string, ReadonlyArray<string>>()
@@ -177,13 +181,13 @@ const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>): Readon
   const hours = settings.perMonth && settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : null
   const estimate = ranked.some((c) => c.priceIsEstimate)
   const spot = ranked.some((c) => c.purchaseOption === "spot")
-  const key = `${hours}|${estimate}|${spot}`
+  const key = `${hours}|${estimate}|${spot}|${settings.exposureHours}`
   let notes = notesCache.get(key)
   if (notes === undefined) {
     notes = [
       ...(hours === null ? [] : [SERVICE_NOTE(hours)]),
       ...(estimate ? [ESTIMATE_NOTE] : []),
-      ...(spot ? [SPOT_NOTE] : [])
+      ...(spot ? [SPOT_NOTE(settings.exposureHours)] : [])
     ]
     notesCache.set(key, notes)
   }

@@ -20,9 +20,11 @@ describe("Placement arithmetic", () => {
   })
 
   it("keeps a service's hours on spot and reports its interruptions per month", () => {
+    // Two >20% replicas for a month: 2 × 730 h × −ln(0.7)/12 h = 43.4 replacements (the literal reading: 0.71).
     const run = spotServing(730, 2, spotRisk(4))
     assert.strictEqual(run.expectedHours, 730)
-    assert.closeTo(run.expectedInterruptions, 2 * -Math.log(0.7), 1e-9)
+    assert.closeTo(run.expectedInterruptions, (2 * 730 * -Math.log(0.7)) / 12, 1e-9)
+    assert.closeTo(spotServing(730, 2, spotRisk(4, 730)).expectedInterruptions, 2 * -Math.log(0.7), 1e-9)
   })
 
   it("charges a commitment for its whole term, in whole terms", () => {

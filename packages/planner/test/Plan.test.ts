@@ -1,11 +1,13 @@
 /**
  * `plan` on a hand-written catalog with a stub estimator (test/fixtures.ts), so every dollar below is computed by
  * hand. Spot arithmetic (Young 1974, first order), for one p4d.24xlarge, 100 base hours, δ = 84 s = 0.02333 h,
- * restart 0.1 h + reading the checkpoint back (δ):
- *   bucket 2 (16%/month): M = 730 / −ln(0.84) = 4186.90 h, τ = √(2δM) = 13.978 h,
- *     overhead = δ/τ + (τ/2 + 0.1 + δ)/M = 0.003368 → 100.34 h; use1-az1 at $6: $602.02
- *   bucket 4 (30%/month): M = 730 / −ln(0.70) = 2046.68 h, τ = 9.773 h, overhead = 0.004835 → 100.48 h;
- *     usw2-az1 at $5: $502.42; on-demand in us-west-2: 100 h × $22 = $2,200.
+ * restart 0.1 h + reading the checkpoint back (δ), each bucket's upper edge read over the default 12 h exposure:
+ *   bucket 2 (16%): M = 12 / −ln(0.84) = 68.826 h, τ = √(2δM) = 1.7922 h,
+ *     overhead = δ/τ + (τ/2 + 0.1 + δ)/M = 0.027831 → 102.78 h; use1-az1 at $6: $616.70
+ *   bucket 4 (30%): M = 12 / −ln(0.70) = 33.644 h, τ = 1.2530 h, overhead = 0.040909 → 104.09 h, 3.09 interruptions;
+ *     usw2-az1 at $5: $520.45; on-demand in us-west-2: 100 h × $22 = $2,200.
+ * With the literal monthly reading (`spotExposureHours: 730`): bucket 2 M = 4186.90 h → 100.34 h, $602.02;
+ *   bucket 4 M = 2046.68 h, τ = 9.773 h → 100.48 h, $502.42.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { NoFeasiblePlacement } from "@frugal/core"
@@ -41,14 +43,22 @@ describe("plan on a hand-priced catalog", () => {
     assert.strictEqual(best?.purchaseOption, "spot")
     assert.strictEqual(best?.availabilityZone, "usw2-az1")
     assert.strictEqual(best?.baseHours, 100)
+    assert.strictEqual(best?.expectedHours, 104.09)
+    assert.strictEqual(best?.expectedCostUsd, 520.45)
+    assert.strictEqual(best?.onDemandCostUsd, 2200)
+    assert.strictEqual(best?.savingVsOnDemandUsd, 1679.55)
+    assert.strictEqual(best?.checkpointEveryMinutes, 75.2) // τ = 1.2530 h
+    assert.deepStrictEqual(best?.interruptionRisk, { bucket: 4, label: ">20%", interruptionsPerHour: 0.0297229, expectedInterruptions: 3.0939 })
+    assert.match(best?.reason ?? "", /^spot in usw2-az1 \(us-west-2\): cheapest of 3 zones for p4d\.24xlarge; next use1-az1 at \$616\.70/)
+    assert.match(best?.reason ?? "", />20% interruption bucket, ~3\.09 expected interruptions, checkpoint every 75 min/)
+    assert.match(best?.reason ?? "", /saves \$1,679\.55 \(76%\) vs on-demand p4d\.24xlarge in us-west-2/)
+  })
+
+  it("reads the advisor literally over a 730-hour month only when asked (spotExposureHours)", () => {
+    const best = planOf(training(), { spotExposureHours: 730 }).options[0]
     assert.strictEqual(best?.expectedHours, 100.48)
     assert.strictEqual(best?.expectedCostUsd, 502.42)
-    assert.strictEqual(best?.onDemandCostUsd, 2200)
-    assert.strictEqual(best?.savingVsOnDemandUsd, 1697.58)
-    assert.strictEqual(best?.checkpointEveryMinutes, 586.4) // τ = 9.773 h
     assert.deepStrictEqual(best?.interruptionRisk, { bucket: 4, label: ">20%", interruptionsPerHour: 0.000488596, expectedInterruptions: 0.0491 })
-    assert.match(best?.reason ?? "", /^spot in usw2-az1 \(us-west-2\): cheapest of 3 zones for p4d\.24xlarge; next use1-az1 at \$602\.02/)
-    assert.match(best?.reason ?? "", /saves \$1,697\.58 \(77%\) vs on-demand p4d\.24xlarge in us-west-2/)
   })
 
   it("prices a type the advisor does not list as the worst bucket, and says so in the label and the reason", () => {
@@ -70,8 +80,8 @@ describe("plan on a hand-priced catalog", () => {
     assert.strictEqual(best?.interruptionRisk?.label, "unknown (assumed >20%)")
     // Priced at exactly the >20% bucket's rate, so it is never cheaper in risk than a measured worst bucket.
     assert.strictEqual(best?.interruptionRisk?.interruptionsPerHour, significant(spotRisk(4).interruptionsPerHour))
-    // The same expected hours as the >20% zone usw2-az1 in the first test: 100.48 h.
-    assert.strictEqual(best?.expectedHours, 100.48)
+    // The same expected hours as the >20% zone usw2-az1 in the first test: 104.09 h.
+    assert.strictEqual(best?.expectedHours, 104.09)
     assert.match(best?.reason ?? "", /interruption bucket unknown \(no Spot Instance Advisor entry\), priced as >20%, ~[0-9.]+ expected interruptions/)
     assert.notMatch(best?.reason ?? "", /unknown interruption bucket,/)
   })
@@ -81,7 +91,7 @@ describe("plan on a hand-priced catalog", () => {
     assert.deepStrictEqual(
       result.options.map((o) => [o.purchaseOption, o.region, o.availabilityZone, o.expectedCostUsd]),
       [
-        ["spot", "us-west-2", "usw2-az1", 502.42],
+        ["spot", "us-west-2", "usw2-az1", 520.45],
         ["on-demand", "us-east-1", null, 2000],
         // 1-yr reservation bought for a 100-hour job: the whole year, 8,760 h × $12 = $105,120.
         ["reserved", "us-east-1", null, 105_120]
@@ -95,11 +105,11 @@ describe("plan on a hand-priced catalog", () => {
   })
 
   it("falls back to on-demand when spot's interruption overhead would miss the deadline", () => {
-    // Pinned to 8 GPUs (no second node): 100 h on demand meets 100.2 h; spot expects 100.34 h or 100.48 h.
+    // Pinned to 8 GPUs (no second node): 100 h on demand meets 100.2 h; spot expects 102.78 h or 104.09 h.
     const result = planOf(training({ deadlineHours: 100.2 }, { resources: { accelerators: ["A100-40GB:8"] } }))
     assert.strictEqual(result.options[0]?.purchaseOption, "on-demand")
     assert.strictEqual(result.options[0]?.expectedCostUsd, 2000)
-    assert.match(result.options[0]?.reason ?? "", /spot would miss the deadline \(100\.5 h expected\)/)
+    assert.match(result.options[0]?.reason ?? "", /spot would miss the deadline \(104\.1 h expected\)/)
     assert.match(result.options[0]?.reason ?? "", /no commitment: the job would use 1% of a 1-yr standard reserved/)
     const spot = result.options.find((o) => o.purchaseOption === "spot")
     assert.isFalse(spot?.meetsDeadline)
@@ -125,10 +135,10 @@ describe("plan on a hand-priced catalog", () => {
   it("charges inter-region transfer for data in another region ($0.02/GB out of us-east-1)", () => {
     const result = planOf(training({}, { data: { region: "us-east-1", sizeGB: 1000 } }))
     const best = result.options[0]
-    // usw2-az1: $502.42 + 1,000 GB × $0.02 = $522.42, still below use1-az1's $602.02.
+    // usw2-az1: $520.45 + 1,000 GB × $0.02 = $540.45, still below use1-az1's $616.70.
     assert.strictEqual(best?.availabilityZone, "usw2-az1")
     assert.strictEqual(best?.transferCostUsd, 20)
-    assert.strictEqual(best?.expectedCostUsd, 522.42)
+    assert.strictEqual(best?.expectedCostUsd, 540.45)
     assert.strictEqual(best?.onDemandCostUsd, 2220)
   })
 
@@ -171,7 +181,7 @@ describe("plan on a hand-priced catalog", () => {
   it("names the budget when the cheapest option meeting the deadline costs more", () => {
     const error = failure(training({ budgetUsd: 500 }))
     assert.strictEqual(error.constraint, "constraints.budgetUsd")
-    assert.strictEqual(error.detail, "the cheapest option costs $502.42 (p4d.24xlarge × 1 spot in usw2-az1); the budget is $500.00")
+    assert.strictEqual(error.detail, "the cheapest option costs $520.45 (p4d.24xlarge × 1 spot in usw2-az1); the budget is $500.00")
   })
 
   it("names the regions, the accelerators and the purchase options when they leave nothing", () => {

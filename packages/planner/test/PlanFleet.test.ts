@@ -23,7 +23,7 @@ describe("planFleet", () => {
     assert.strictEqual(impossible?.status === "infeasible" ? impossible.constraint : "", "constraints.deadlineHours")
     assert.deepStrictEqual(
       { ...result.summary, owned: [] },
-      { workloads: 3, feasible: 2, infeasible: 1, jobsCostUsd: 502.42, servicesCostPerMonthUsd: 8760, ownedCommitmentSavingsUsd: 0, owned: [] }
+      { workloads: 3, feasible: 2, infeasible: 1, jobsCostUsd: 520.45, servicesCostPerMonthUsd: 8760, ownedCommitmentSavingsUsd: 0, owned: [] }
     )
     assert.isAtMost(result.workloads[0]?.options.length ?? 0, 3)
   })
