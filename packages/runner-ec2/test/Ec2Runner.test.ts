@@ -1,0 +1,258 @@
+/**
+ * The EC2 engine with the real `@aws-sdk/client-ec2` against a loopback server in the EC2 query protocol that
+ * keeps instance states: RunInstances parameters as they cross the wire (spot market options, the AZ's subnet,
+ * user data decoded, tags), and no instance left running whether the attempt completes, crashes, is reclaimed
+ * or is cancelled.
+ */
+import { Effect, Layer } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type AttemptExit, type AttemptRequest, Runner } from "@frugal/runner"
+import { Ec2Runner } from "@frugal/runner-ec2"
+import { ec2QueryHandler, type Ec2Params } from "../../../test/support/aws/Ec2Query.ts"
+import { type LoopbackServer, startLoopbackServer } from "../../../test/support/aws/LoopbackServer.ts"
+
+interface FakeInstance {
+  state: "pending" | "running" | "shutting-down" | "terminated"
+  reason: { code: string; message: string } | null
+  tags: Map<string, string>
+}
+
+const instances = new Map<string, FakeInstance>()
+let counter = 0
+const CODES = { pending: 0, running: 16, "shutting-down": 32, terminated: 48 }
+
+const tagsOf = (params: Ec2Params, spec: number) => {
+  const tags = new Map<string, string>()
+  for (let t = 1; params.get(`TagSpecification.${spec}.Tag.${t}.Key`) !== undefined; t++) {
+    tags.set(params.get(`TagSpecification.${spec}.Tag.${t}.Key`) ?? "", params.get(`TagSpecification.${spec}.Tag.${t}.Value`) ?? "")
+  }
+  return tags
+}
+
+const describeItem = (id: string, instance: FakeInstance) => ({
+  instanceId: id,
+  instanceState: { code: CODES[instance.state], name: instance.state },
+  ...(instance.reason === null ? {} : { stateReason: instance.reason }),
+  tagSet: [...instance.tags].map(([key, value]) => ({ key, value }))
+})
+
+const handler = ec2QueryHandler({
+  RunInstances: (params) => {
+    const count = Number(params.get("MinCount") ?? "1")
+    const ids = Array.from({ length: count }, () => `i-${(++counter).toString(16).padStart(17, "0")}`)
+    for (const id of ids) instances.set(id, { state: "pending", reason: null, tags: tagsOf(params, 1) })
+    return { reservationId: "r-1", ownerId: "123456789012", instancesSet: ids.map((id) => describeItem(id, instances.get(id) as FakeInstance)) }
+  },
+  DescribeInstances: (params) => {
+    const ids = params.list("InstanceId")
+    const items = ids.flatMap((id) => {
+      const instance = instances.get(id)
+      if (instance === undefined) return []
+      // A pending instance is running by the next look; one shutting down is gone by the next.
+      const shown = describeItem(id, instance)
+      if (instance.state === "pending") instance.state = "running"
+      if (instance.state === "shutting-down") instance.state = "terminated"
+      return [shown]
+    })
+    return { reservationSet: [{ reservationId: "r-1", instancesSet: items }] }
+  },
+  TerminateInstances: (params) => ({
+    instancesSet: params.list("InstanceId").map((id) => {
+      const instance = instances.get(id)
+      const previous = instance?.state ?? "terminated"
+      if (instance !== undefined && instance.state !== "terminated") {
+        instance.state = "shutting-down"
+        instance.reason ??= { code: "Client.UserInitiatedShutdown", message: "User initiated shutdown" }
+      }
+      return { instanceId: id, currentState: { code: 32, name: "shutting-down" }, previousState: { code: CODES[previous], name: previous } }
+    })
+  })
+})
+
+let server: LoopbackServer
+let dir: string
+const saved: Record<string, string | undefined> = {}
+
+beforeAll(async () => {
+  server = await startLoopbackServer(handler)
+  dir = mkdtempSync(join(tmpdir(), "frugal-ec2-"))
+  const env = { AWS_ENDPOINT_URL_EC2: server.url, AWS_ACCESS_KEY_ID: "AKIDLOOPBACK", AWS_SECRET_ACCESS_KEY: "loopback", AWS_MAX_ATTEMPTS: "1" }
+  for (const [key, value] of Object.entries(env)) {
+    saved[key] = process.env[key]
+    process.env[key] = value
+  }
+})
+afterAll(async () => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key]
+    else process.env[key] = value
+  }
+  await server.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const settings: Ec2Runner.Ec2Settings = {
+  region: "us-east-1",
+  subnets: { "use1-az4": "subnet-0aaa", "use1-az6": "subnet-0bbb" },
+  imageId: "ami-0123456789abcdef0",
+  launchTemplate: null,
+  launchTemplateVersion: null,
+  instanceProfile: "frugal-trainer",
+  securityGroupIds: ["sg-0123"],
+  keyName: null,
+  checkpointUri: "s3://acme-checkpoints/frugal",
+  setupCommands: ["git clone --depth 1 https://example.invalid/acme/train.git /opt/train"],
+  pollSeconds: 0.05
+}
+
+const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot"): AttemptRequest => ({
+  jobId: "ec2-job",
+  attemptId,
+  placement: {
+    instanceType: "p5.48xlarge",
+    region: "us-east-1",
+    availabilityZone: "use1-az6",
+    purchaseOption,
+    hourlyPriceUsd: 40,
+    instanceCount: 1,
+    accelerator: "H100",
+    acceleratorsPerInstance: 8,
+    interruptionsPerHour: 0.05
+  },
+  launch: {
+    argv: ["/usr/bin/python3", "-m", "frugal_trainer", "--tag", "a; rm -rf $(pwd)"],
+    env: { PYTHONPATH: "/home/me/frugal", HF_HOME: "/cache" },
+    workdir: dir,
+    checkpointDir: join(dir, "checkpoints")
+  },
+  checkpointEverySeconds: 900,
+  logPath: join(dir, "logs", `${attemptId}.log`)
+})
+
+/** Submits an attempt, lets `drive` play the instance's life, and returns how the attempt ended. */
+const attempt = (req: AttemptRequest, drive: (ids: ReadonlyArray<string>, cancel: () => Promise<void>) => Promise<void>) =>
+  Effect.runPromise(
+    Effect.scoped(Effect.gen(function*() {
+      const runner = yield* Runner
+      const handle = yield* runner.submit(req)
+      const ids = handle.externalId.split(",")
+      yield* Effect.promise(() => drive(ids, () => Effect.runPromise(Effect.ignore(handle.cancel()))))
+      return { exit: yield* handle.exit, ids }
+    })).pipe(Effect.provide(Ec2Runner.layer(settings) satisfies Layer.Layer<Runner>))
+  )
+
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+const finish = (id: string, options: { exitCode?: number; reason?: { code: string; message: string } }) => {
+  const instance = instances.get(id)
+  if (instance === undefined) throw new Error(`no instance ${id}`)
+  if (options.exitCode !== undefined) instance.tags.set("frugal:exit-code", String(options.exitCode))
+  instance.reason = options.reason ?? { code: "Client.InstanceInitiatedShutdown", message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown" }
+  instance.state = "terminated"
+}
+const allTerminated = (ids: ReadonlyArray<string>) => ids.map((id) => instances.get(id)?.state)
+
+describe("EC2 engine against a loopback EC2 query server", () => {
+  it("sends RunInstances with spot market options, the AZ's subnet, tags and user data that runs the command", async () => {
+    const { exit, ids } = await attempt(request("ec2-job-1"), async (launched) => {
+      await sleep(100)
+      for (const id of launched) finish(id, { exitCode: 0 })
+    })
+    expect(exit).toEqual<AttemptExit>({ _tag: "Completed" })
+    const run = server.requests.map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "RunInstances")
+    expect(run?.get("InstanceType")).toBe("p5.48xlarge")
+    expect(run?.get("ImageId")).toBe("ami-0123456789abcdef0")
+    expect(run?.get("SubnetId")).toBe("subnet-0bbb")
+    expect(run?.get("InstanceMarketOptions.MarketType")).toBe("spot")
+    expect(run?.get("InstanceMarketOptions.SpotOptions.SpotInstanceType")).toBe("one-time")
+    expect(run?.get("InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior")).toBe("terminate")
+    expect(run?.get("InstanceInitiatedShutdownBehavior")).toBe("terminate")
+    expect(run?.get("IamInstanceProfile.Name")).toBe("frugal-trainer")
+    expect(run?.get("MetadataOptions.HttpTokens")).toBe("required")
+    expect(run?.get("ClientToken")).toBe("ec2-job-1")
+    expect(run?.get("TagSpecification.1.ResourceType")).toBe("instance")
+    expect(run?.get("TagSpecification.1.Tag.2.Key")).toBe("frugal:job")
+    expect(run?.get("TagSpecification.1.Tag.2.Value")).toBe("ec2-job")
+    expect(run?.get("TagSpecification.1.Tag.3.Value")).toBe("ec2-job-1")
+    const userData = Buffer.from(run?.get("UserData") ?? "", "base64").toString("utf8")
+    expect(userData).toContain("export FRUGAL_CHECKPOINT_DIR='/var/lib/frugal/checkpoints'")
+    expect(userData).toContain("aws s3 sync --only-show-errors 's3://acme-checkpoints/frugal/ec2-job' '/var/lib/frugal/checkpoints'")
+    expect(userData).toContain("export FRUGAL_IMDS_POLL='1'")
+    expect(userData).toContain("export FRUGAL_CHECKPOINT_EVERY_SECONDS='900'")
+    expect(userData).toContain("'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &")
+    expect(userData).not.toContain("PYTHONPATH")
+    expect(userData).toContain("git clone --depth 1 https://example.invalid/acme/train.git /opt/train")
+    expect(allTerminated(ids)).toEqual(["terminated"])
+  })
+
+  it("launches on-demand without market options", async () => {
+    const before = server.requests.length
+    await attempt(request("ec2-job-od", "on-demand"), async (launched) => {
+      await sleep(100)
+      for (const id of launched) finish(id, { exitCode: 0 })
+    })
+    const run = server.requests.slice(before).map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "RunInstances")
+    expect(run?.get("InstanceMarketOptions.MarketType")).toBeNull()
+    expect(run?.get("SubnetId")).toBe("subnet-0bbb")
+  })
+
+  it("terminates the instance when the attempt is cancelled", async () => {
+    const before = server.requests.length
+    const { exit, ids } = await attempt(request("ec2-job-2"), async (_launched, cancel) => {
+      await sleep(100)
+      await cancel()
+    })
+    expect(exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: false })
+    const terminate = server.requests.slice(before).map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "TerminateInstances")
+    expect(terminate?.get("InstanceId.1")).toBe(ids[0])
+    expect(allTerminated(ids)).toEqual(["terminated"])
+  })
+
+  it("reads a spot reclaim and the trainer's exit codes, leaving no instance running", async () => {
+    const reclaimed = await attempt(request("ec2-job-3"), async (launched) => {
+      await sleep(100)
+      for (const id of launched) {
+        finish(id, { reason: { code: "Server.SpotInstanceTermination", message: "Server.SpotInstanceTermination: Spot instance termination" } })
+      }
+    })
+    expect(reclaimed.exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: false })
+    const checkpointed = await attempt(request("ec2-job-4"), async (launched) => {
+      await sleep(100)
+      for (const id of launched) finish(id, { exitCode: 75, reason: { code: "Server.SpotInstanceTermination", message: "" } })
+    })
+    expect(checkpointed.exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: true })
+    const crashed = await attempt(request("ec2-job-5"), async (launched) => {
+      await sleep(100)
+      for (const id of launched) finish(id, { exitCode: 1 })
+    })
+    expect(crashed.exit).toEqual<AttemptExit>({ _tag: "Crashed", code: 1, signal: null })
+    expect([...instances.values()].filter((i) => i.state !== "terminated")).toEqual([])
+  })
+
+  it("terminates what is still running when its scope closes without waiting for the end", async () => {
+    let launchedIds: ReadonlyArray<string> = []
+    await Effect.runPromise(
+      Effect.scoped(Effect.gen(function*() {
+        const runner = yield* Runner
+        const handle = yield* runner.submit(request("ec2-job-6"))
+        launchedIds = handle.externalId.split(",")
+      })).pipe(Effect.provide(Ec2Runner.layer(settings)))
+    )
+    expect(allTerminated(launchedIds)).toEqual(["terminated"])
+  })
+
+  it("refuses a zone without a configured subnet before launching anything", async () => {
+    const before = server.requests.length
+    const req = request("ec2-job-7")
+    const result = await Effect.runPromise(
+      Effect.scoped(Effect.flatMap(Effect.service(Runner), (runner) => runner.submit({ ...req, placement: { ...req.placement, availabilityZone: "use1-az1" } }))).pipe(
+        Effect.provide(Ec2Runner.layer(settings)),
+        Effect.flip
+      )
+    )
+    expect(result.message).toMatch(/no subnet configured for use1-az1/)
+    expect(server.requests.length).toBe(before)
+  })
+})
