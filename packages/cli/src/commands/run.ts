@@ -1,10 +1,12 @@
 /**
- * `frugal run FILE [--runner local] [--dry-run] [--job-id ID] [--resume JOB] [--price-per-hour USD]`:
+ * `frugal run FILE [--runner local] [--dry-run] [--job-id ID] [--resume JOB] [--price-per-hour USD]
+ *   [--placement-from-plan] [--policy on-demand|greedy|uniform-progress|frugal] [--catalog embedded|aws|PATH]`:
  * run a workload under the supervisor, recording every attempt in the ledger.
  */
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { catalogFlag } from "../Catalogs.ts"
 import { lazy } from "../Lazy.ts"
 
 const file = Argument.String("file").pipe(
@@ -33,14 +35,28 @@ const pricePerHour = Flag.Finite("price-per-hour").pipe(
   Flag.optional
 )
 
+const policy = Flag.Literals("policy", ["on-demand", "greedy", "uniform-progress", "frugal"]).pipe(
+  Flag.withDescription(
+    "Spot policy that picks spot or on-demand for each relaunch, given compute hours left and constraints.deadlineHours (implies --placement-from-plan)"
+  ),
+  Flag.optional
+)
+const placementFromPlan = Flag.Boolean("placement-from-plan").pipe(
+  Flag.withDescription(
+    "Place attempts on the plan's recommended instance type: spot, and on-demand in the same region, at their prices (policy: frugal unless --policy)"
+  ),
+  Flag.withDefault(false)
+)
+
 export const run = Command.make(
   "run",
-  { file, runner, dryRun, jobId, resume, pricePerHour },
+  { file, runner, dryRun, jobId, resume, pricePerHour, policy, placementFromPlan, catalog: catalogFlag },
   lazy(() => import("./runner/RunJob.ts"))
 ).pipe(
   Command.withDescription("Run a training job, relaunching and resuming it after interruptions; every attempt goes to the ledger"),
   Command.withExamples([
     { command: "frugal run examples/run/tiny-train.yaml", description: "Train the tiny reference GPT on this machine" },
-    { command: "frugal run --resume tiny-train-20261123-070000-ab12", description: "Continue a job whose supervisor was killed" }
+    { command: "frugal run --resume tiny-train-20261123-070000-ab12", description: "Continue a job whose supervisor was killed" },
+    { command: "frugal run examples/run/tiny-train.yaml --policy frugal", description: "Charge attempts at the plan's spot and on-demand prices; the policy picks after each interruption" }
   ])
 )

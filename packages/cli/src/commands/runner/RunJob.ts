@@ -20,6 +20,7 @@ import {
   Ledger,
   LocalRunner,
   localPlacement,
+  policyPlacement,
   type Runner,
   Supervisor,
   type SuperviseOptions
@@ -28,6 +29,16 @@ import type { TrainerEvent } from "@frugal/trainer"
 import type { ClusterRunnerName } from "./ClusterEngine.ts"
 import { duration, usd } from "./Format.ts"
 import { launchFor, readSingleWorkload } from "./LoadLaunch.ts"
+import { catalogLayer } from "../../Catalogs.ts"
+import {
+  describePlanPolicy,
+  loadPlanPolicy,
+  type PlanPolicy,
+  planPolicy,
+  policyNamed,
+  policyOptions,
+  savePlanPolicy
+} from "./PlanPlacement.ts"
 
 export interface RunInput {
   readonly file: Option.Option<string>
@@ -36,6 +47,10 @@ export interface RunInput {
   readonly jobId: Option.Option<string>
   readonly resume: Option.Option<string>
   readonly pricePerHour: Option.Option<number>
+  /** Spot policy for relaunches; given, it implies `placementFromPlan`. */
+  readonly policy?: Option.Option<PlanPolicy["policy"]>
+  readonly placementFromPlan?: boolean
+  readonly catalog?: string
 }
 
 /** The job ended without completing (retry budget spent, or the policy stopped it); exit code 1. */
@@ -67,7 +82,7 @@ const progress = (): Pick<SuperviseOptions, "onEvent" | "onAttemptEnd"> => {
     switch (event.event) {
       case "started":
         maxSteps = event.maxSteps ?? maxSteps
-        return `${tag} started on ${attempt.placement.instanceType} (pid ${event.pid}, ${event.device}, ${event.precision})${
+        return `${tag} started on ${placementText(attempt)} (pid ${event.pid}, ${event.device}, ${event.precision})${
           event.resumedFromStep === null ? ", fresh" : `, resumed from step ${event.resumedFromStep}`
         }`
       case "step": {
@@ -103,6 +118,31 @@ const progress = (): Pick<SuperviseOptions, "onEvent" | "onAttemptEnd"> => {
   }
 }
 
+const placementText = (attempt: AttemptRecord): string => {
+  const p = attempt.placement
+  return p.purchaseOption === "local"
+    ? p.instanceType
+    : `${p.instanceType} ${p.purchaseOption} in ${p.availabilityZone ?? p.region} at ${usd(p.hourlyPriceUsd)}/h`
+}
+
+/** The policy's relaunches (`--policy`), announced as they are chosen. */
+const withPolicy = (options: SuperviseOptions, settings: PlanPolicy | null): SuperviseOptions => {
+  if (settings === null) return options
+  const choose = policyPlacement(policyNamed(settings.policy), policyOptions(settings))
+  return {
+    ...options,
+    nextPlacement: (context) =>
+      Effect.tap(choose(context), (next) =>
+        Console.log(
+          next === null
+            ? `[policy ${settings.policy}] stop`
+            : `[policy ${settings.policy}] next attempt on ${next.purchaseOption} (${
+              next.availabilityZone ?? next.region
+            }, ${usd(next.hourlyPriceUsd)}/h)`
+        ))
+  }
+}
+
 const summary = (outcome: JobOutcome): ReadonlyArray<string> => [
   "",
   `job ${outcome.jobId}: ${outcome.status}${outcome.detail === null ? "" : ` (${outcome.detail})`}`,
@@ -121,6 +161,14 @@ export const run = (input: RunInput) =>
       : null
     const price = Option.getOrElse(input.pricePerHour, () => 0)
     if (!(price >= 0)) return yield* flagError("--price-per-hour", "a non-negative USD amount per hour", String(price))
+    const policyName = input.policy ?? Option.none()
+    const fromPlan = input.placementFromPlan === true || Option.isSome(policyName)
+    if (fromPlan && Option.isSome(input.pricePerHour)) {
+      return yield* flagError("--price-per-hour", "no --price-per-hour with --placement-from-plan or --policy (the plan prices each attempt)")
+    }
+    if (fromPlan && cluster !== null) {
+      return yield* flagError("--placement-from-plan", "--runner local (the cluster engines place attempts themselves)", engineName)
+    }
     for (const [flag, id] of [["--job-id", input.jobId], ["--resume", input.resume]] as const) {
       if (Option.isSome(id) && !JOB_ID.test(id.value)) {
         return yield* flagError(flag, "a job id of letters, digits, '.', '_' and '-' (at most 128)", id.value)
@@ -128,10 +176,8 @@ export const run = (input: RunInput) =>
     }
     const supervisor = yield* Supervisor
     const ledger = yield* Ledger
-    const options = (jobId: string): SuperviseOptions => ({
-      ...progress(),
-      logDirectory: join(jobDirectory(process.env, jobId), "logs")
-    })
+    const options = (jobId: string, settings: PlanPolicy | null = null): SuperviseOptions =>
+      withPolicy({ ...progress(), logDirectory: join(jobDirectory(process.env, jobId), "logs") }, settings)
     const finish = (outcome: JobOutcome) =>
       Effect.gen(function*() {
         yield* Console.log(summary(outcome).join("\n"))
@@ -142,7 +188,9 @@ export const run = (input: RunInput) =>
     if (Option.isSome(resumeId) && (yield* ledger.job(resumeId.value)) !== undefined) {
       if (input.dryRun) return yield* Console.log(`would continue job ${resumeId.value} from the ledger ${ledger.path}`)
       yield* Console.log(`continuing job ${resumeId.value} from the ledger ${ledger.path}`)
-      return yield* finish(yield* supervisor.resume(resumeId.value, options(resumeId.value)))
+      const saved = yield* loadPlanPolicy(jobDirectory(process.env, resumeId.value))
+      if (saved !== null) yield* Console.log(`  policy ${saved.policy} places the relaunches (saved with the job)`)
+      return yield* finish(yield* supervisor.resume(resumeId.value, options(resumeId.value, saved)))
     }
     if (Option.isSome(input.resume)) {
       return yield* flagError("--resume", `a job in the ledger ${ledger.path} (frugal status lists them)`, input.resume.value)
@@ -153,22 +201,37 @@ export const run = (input: RunInput) =>
     const workload = yield* readSingleWorkload(file)
     const jobId = Option.isSome(input.jobId) ? input.jobId.value : yield* newJobId(workload.name)
     const launch = yield* launchFor(file, workload, join(jobDirectory(process.env, jobId), "checkpoints"))
+    const settings = fromPlan
+      ? yield* planPolicy(workload, Option.getOrElse(policyName, () => "frugal" as const), cluster === null).pipe(
+        Effect.provide(catalogLayer(input.catalog ?? "embedded"))
+      )
+      : null
     const spec: JobSpec = {
       name: workload.name,
       launch,
-      placement: cluster === null ? localPlacement(price) : cluster.placement(workload, price),
+      placement: settings !== null ? settings.first : cluster === null ? localPlacement(price) : cluster.placement(workload, price),
       retry: DEFAULT_RETRY_BUDGET,
       checkpointEverySeconds: null,
       precision: workload.kind === "batch" ? null : workload.model.precision
     }
     if (input.dryRun && cluster !== null) return yield* Console.log(cluster.dryRun(jobId, spec))
     if (input.dryRun) {
-      return yield* Console.log(JSON.stringify({ jobId, runner: input.runner, ledger: ledger.path, ...spec }, null, 2))
+      return yield* Console.log(JSON.stringify({
+        jobId,
+        runner: input.runner,
+        ledger: ledger.path,
+        ...spec,
+        ...(settings === null ? {} : { policy: settings })
+      }, null, 2))
     }
     yield* Console.log(`job ${jobId}: ${spec.launch.argv.join(" ")}`)
     yield* Console.log(`  checkpoints: ${spec.launch.checkpointDir}   ledger: ${ledger.path}`)
+    if (settings !== null) {
+      yield* Console.log(describePlanPolicy(settings, input.runner).join("\n"))
+      savePlanPolicy(jobDirectory(process.env, jobId), settings)
+    }
     yield* Console.log(`  continue after a crash of this command with: frugal run --resume ${jobId}`)
-    return yield* finish(yield* supervisor.run(jobId, spec, options(jobId)))
+    return yield* finish(yield* supervisor.run(jobId, spec, options(jobId, settings)))
   }).pipe(
     Effect.provide(
       Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(runnerLayer(input.runner), Ledger.layer)))
