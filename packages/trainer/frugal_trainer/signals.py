@@ -1,11 +1,11 @@
 """``StopSignal``: turns SIGTERM, SIGUSR1 and a spot-interruption notice into a flag the training loop
 checks between steps, so the loop finishes the step it is in, checkpoints and exits 75."""
 
-import json
 import os
 import signal
 import threading
-import urllib.request
+
+from . import imds
 
 _SIGNAL_REASONS = {signal.SIGTERM: "SIGTERM", signal.SIGUSR1: "SIGUSR1"}
 
@@ -24,7 +24,7 @@ class StopSignal:
         self._notice_file = notice_file
         self._stop_polling = threading.Event()
         self._poller = None
-        if watch_ec2_metadata:
+        if watch_ec2_metadata or imds.enabled_by_environment():
             self._poller = threading.Thread(target=self._poll_ec2, args=(poll_seconds,), daemon=True,
                                             name="frugal-spot-notice")
 
@@ -64,18 +64,5 @@ class StopSignal:
         return self._reason
 
     def _poll_ec2(self, poll_seconds):
-        base = "http://169.254.169.254/latest"
-        while not self._stop_polling.wait(poll_seconds):
-            try:
-                token_req = urllib.request.Request(
-                    base + "/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"})
-                token = urllib.request.urlopen(token_req, timeout=2).read().decode()
-                req = urllib.request.Request(base + "/meta-data/spot/instance-action",
-                                             headers={"X-aws-ec2-metadata-token": token})
-                body = urllib.request.urlopen(req, timeout=2).read().decode()
-                if json.loads(body).get("action") in ("terminate", "stop", "hibernate"):
-                    self.request("spot-notice")
-                    return
-            except Exception:
-                # 404 means no notice yet; any other failure is retried on the next poll.
-                continue
+        # IMDSv2 token, spot instance-action and rebalance recommendation: see imds.py.
+        imds.watch(self.request, self._stop_polling, poll_seconds)
