@@ -37,11 +37,8 @@ export const firstAttempt = (jobId: string, spec: JobSpec, logPath: string): Att
   logPath
 })
 
-const notBuilt = (runner: string) =>
-  new InvalidInput({
-    source: "--runner",
-    issues: [{ path: "--runner", expected: "local, slurm or kubernetes (this engine is not in this build yet)", actual: runner }]
-  })
+const notBuilt = (runner: never) =>
+  new InvalidInput({ source: "--runner", issues: [{ path: "--runner", expected: "local, slurm, kubernetes or ec2", actual: String(runner) }] })
 
 export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv): Effect.Effect<ClusterEngine, InvalidInput> =>
   Effect.gen(function*() {
@@ -98,6 +95,45 @@ export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv)
               .filter((manifest) => manifest !== null)
               .map((manifest) => stringify(manifest, { aliasDuplicateObjects: false }))
               .join("---\n")
+          }
+        }
+      }
+      case "ec2": {
+        const ec2 = yield* Effect.promise(() => import("@frugal/runner-ec2"))
+        const settings = yield* ec2.ec2SettingsFromEnvironment(env)
+        const instanceType = env["FRUGAL_EC2_INSTANCE_TYPE"]?.trim() ?? ""
+        const zone = env["FRUGAL_EC2_ZONE"]?.trim() || Object.keys(settings.subnets)[0] || null
+        const purchase = env["FRUGAL_EC2_PURCHASE"]?.trim() || null
+        const issues = [
+          ...(instanceType === "" ? [{ path: "FRUGAL_EC2_INSTANCE_TYPE", expected: "an EC2 instance type (p5.48xlarge; frugal plan recommends one)" }] : []),
+          ...(zone !== null && settings.subnets[zone] === undefined
+            ? [{ path: "FRUGAL_EC2_ZONE", expected: `an AZ ID with a subnet in FRUGAL_EC2_SUBNETS (${Object.keys(settings.subnets).join(", ")})`, actual: zone }]
+            : []),
+          ...(purchase !== null && purchase !== "spot" && purchase !== "on-demand"
+            ? [{ path: "FRUGAL_EC2_PURCHASE", expected: "spot or on-demand", actual: purchase }]
+            : [])
+        ]
+        if (issues.length > 0) return yield* new InvalidInput({ source: "environment", issues })
+        return {
+          layer: ec2.Ec2Runner.layer(settings),
+          placement: (workload, price) => {
+            const pinned = pinnedAccelerators(workload)
+            return {
+              instanceType,
+              region: settings.region,
+              availabilityZone: zone,
+              purchaseOption: purchase === "on-demand" || (purchase === null && !workload.constraints.interruptible) ? "on-demand" : "spot",
+              hourlyPriceUsd: price,
+              instanceCount: pinned?.nodes ?? 1,
+              accelerator: pinned?.name ?? null,
+              acceleratorsPerInstance: pinned?.perNode ?? 0,
+              interruptionsPerHour: 0
+            }
+          },
+          dryRun: (jobId, spec) => {
+            const input = ec2.Ec2Runner.runInstancesInput(settings, firstAttempt(jobId, spec, "/dev/null"))
+            const userData = Buffer.from(input.UserData ?? "", "base64").toString("utf8")
+            return `${JSON.stringify({ RunInstances: { ...input, UserData: "(below, base64-encoded on the wire)" } }, null, 2)}\n\n# user data\n${userData}`
           }
         }
       }
