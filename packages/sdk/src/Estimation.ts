@@ -8,15 +8,14 @@ import * as Effect from "effect/Effect"
 import {
   ACCELERATORS,
   type AcceleratorSpec,
-  estimatePlacement,
   type InvalidInput,
   type MemoryBreakdown,
-  minimumGpus,
   modelShape,
   type PlacementEstimate,
   trainingFlops,
   type Workload
 } from "@frugal/core"
+import { coreEstimator, type Estimator } from "@frugal/planner"
 import { decodeWorkloadInput, type WorkloadInput } from "./WorkloadInput.ts"
 
 export interface AcceleratorEstimate {
@@ -65,18 +64,18 @@ const allowedAccelerators = (workload: Workload): ReadonlyArray<AcceleratorSpec>
 }
 
 /** The estimate of one decoded workload. Pure. */
-export const estimateReport = (workload: Workload): EstimateReport => {
+export const estimateReport = (workload: Workload, estimator: Estimator = coreEstimator): EstimateReport => {
   const allowed = allowedAccelerators(workload)
   const rows: Array<readonly [AcceleratorSpec, PlacementEstimate]> = []
   const unsuitable: Array<string> = []
   for (const spec of ACCELERATORS) {
-    const gpus = allowed.includes(spec) ? minimumGpus(workload, spec) : null
+    const gpus = allowed.includes(spec) ? estimator.minimumGpus(workload, spec) : null
     if (gpus === null) unsuitable.push(spec.name)
-    else rows.push([spec, estimatePlacement(workload, spec, gpus)])
+    else rows.push([spec, estimator.estimatePlacement(workload, spec, gpus)])
   }
   rows.sort(([a, x], [b, y]) => x.hours - y.hours || x.gpus - y.gpus || (a.name < b.name ? -1 : 1))
   const reference = ACCELERATORS.find((spec) => spec.name === REFERENCE_ACCELERATOR)
-  const shown = rows[0]?.[1] ?? (reference === undefined ? undefined : estimatePlacement(workload, reference, 1))
+  const shown = rows[0]?.[1] ?? (reference === undefined ? undefined : estimator.estimatePlacement(workload, reference, 1))
   return {
     workload: workload.name,
     kind: workload.kind,
@@ -117,6 +116,12 @@ const emptyMemory: MemoryBreakdown = {
 }
 
 /** Decodes the input (spec text or object) and estimates every workload in it. */
-export const estimateWorkloads = (input: WorkloadInput, source?: string): Effect.Effect<EstimateResult, InvalidInput> =>
-  Effect.map(decodeWorkloadInput(input, source), (file) =>
-    file.kind === "single" ? estimateReport(file.workload) : { workloads: file.workloads.map(estimateReport) })
+export const estimateWorkloads = (
+  input: WorkloadInput,
+  source?: string,
+  options: { readonly estimator?: Estimator | undefined } = {}
+): Effect.Effect<EstimateResult, InvalidInput> =>
+  Effect.map(decodeWorkloadInput(input, source), (file) => {
+    const report = (workload: Workload) => estimateReport(workload, options.estimator)
+    return file.kind === "single" ? report(file.workload) : { workloads: file.workloads.map(report) }
+  })

@@ -6,13 +6,15 @@
  */
 import * as Effect from "effect/Effect"
 import type { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
-import { type FleetPlan, type Plan, Planner } from "@frugal/planner"
+import { type Estimator, type FleetPlan, type Plan, Planner } from "@frugal/planner"
 import type { PriceCatalog, PriceCatalogError } from "@frugal/pricing"
 import { decodeWorkloadInput, type WorkloadInput } from "./WorkloadInput.ts"
 
 export interface PlanOptions {
   /** How many ranked options to return per workload (planner default: 20, fleets 3). */
   readonly top?: number | undefined
+  /** Replaces core's estimates (calibration from measured throughput: `calibratedEstimator` of `@frugal/runner`). */
+  readonly estimator?: Estimator | undefined
 }
 
 export type PlanResult = Plan | FleetPlan
@@ -25,7 +27,10 @@ export const planWorkloads = (
   source?: string
 ): Effect.Effect<PlanResult, InvalidInput | NoFeasiblePlacement | PriceCatalogError, PriceCatalog> =>
   Effect.flatMap(decodeWorkloadInput(input, source), (file): Effect.Effect<PlanResult, NoFeasiblePlacement | PriceCatalogError, PriceCatalog> => {
-    const planOptions = options.top === undefined ? {} : { top: options.top }
+    const planOptions = {
+      ...(options.top === undefined ? {} : { top: options.top }),
+      ...(options.estimator === undefined ? {} : { estimator: options.estimator })
+    }
     return file.kind === "single"
       ? Planner.plan(file.workload, planOptions)
       : Planner.planFleet(file.workloads, planOptions)

@@ -8,6 +8,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { type EstimateReport, estimateWorkloads } from "@frugal/sdk"
 import { gib, hours, percent, scientific } from "../Format.ts"
+import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
 import { renderTable } from "../Table.ts"
 import { readWorkloadText } from "../WorkloadInput.ts"
 
@@ -70,13 +71,18 @@ export const estimateText = (report: EstimateReport): ReadonlyArray<string> => {
 
 export const estimate = Command.make(
   "estimate",
-  { file, json },
+  { file, json, calibration: calibrationFlag },
   Effect.fnUntraced(function*(input) {
     const text = yield* readWorkloadText(input.file)
-    const result = yield* estimateWorkloads(text, input.file === "-" ? "stdin" : input.file)
-    if (input.json) return yield* Console.log(JSON.stringify(result, null, 2))
+    const source = input.file === "-" ? "stdin" : input.file
+    const calibration = yield* loadCalibration(input.calibration)
+    const result = yield* estimateWorkloads(text, source, { estimator: calibration.estimator })
+    const workloads = yield* workloadsFor(calibration, text, source)
+    if (input.json) return yield* Console.log(JSON.stringify({ ...result, ...calibrationJson(calibration, workloads) }, null, 2))
     const reports = "workloads" in result ? result.workloads : [result]
-    yield* Console.log(reports.map((report) => estimateText(report).join("\n")).join("\n\n"))
+    yield* Console.log(
+      [reports.map((report) => estimateText(report).join("\n")).join("\n\n"), "", ...calibrationLines(calibration, workloads)].join("\n")
+    )
   })
 ).pipe(
   Command.withDescription("Estimate memory, FLOPs and hours per accelerator for a workload, before prices"),

@@ -15,6 +15,7 @@ import { type FleetPlan, isFleetPlan, planWorkloads } from "@frugal/sdk"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
 import { catalogLines, usd } from "../Format.ts"
+import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
 import { infeasibleText, planText } from "../PlanText.ts"
 import { renderTable } from "../Table.ts"
 import { readWorkloadText } from "../WorkloadInput.ts"
@@ -90,18 +91,21 @@ const fleetFailures = (fleet: FleetPlan): ReadonlyArray<NoFeasiblePlacement> =>
 
 export const plan = Command.make(
   "plan",
-  { file, json, top, catalog: catalogFlag },
+  { file, json, top, catalog: catalogFlag, calibration: calibrationFlag },
   Effect.fnUntraced(function*(input) {
     const topN = yield* checkTop(input.top)
     const text = yield* readWorkloadText(input.file)
-    const result = yield* planWorkloads(text, { top: topN }, input.file === "-" ? "stdin" : input.file)
+    const source = input.file === "-" ? "stdin" : input.file
+    const calibration = yield* loadCalibration(input.calibration)
+    const result = yield* planWorkloads(text, { top: topN, estimator: calibration.estimator }, source)
+    const workloads = yield* workloadsFor(calibration, text, source)
     const rows = topN ?? DEFAULT_ROWS
     if (input.json) {
-      yield* Console.log(JSON.stringify(result, null, 2))
+      yield* Console.log(JSON.stringify({ ...result, ...calibrationJson(calibration, workloads) }, null, 2))
     } else if (isFleetPlan(result)) {
-      yield* Console.log(fleetText(result, rows).join("\n"))
+      yield* Console.log([...fleetText(result, rows), ...calibrationLines(calibration, workloads)].join("\n"))
     } else {
-      yield* Console.log(planText(result, rows).join("\n"))
+      yield* Console.log([...planText(result, rows), ...calibrationLines(calibration, workloads)].join("\n"))
     }
     if (isFleetPlan(result) && result.summary.infeasible > 0) {
       return yield* new FleetInfeasible({ failures: fleetFailures(result) })
