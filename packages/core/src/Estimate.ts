@@ -395,13 +395,27 @@ export const estimatePlacement = (
 export const GPU_COUNTS: ReadonlyArray<number> = [1, 2, 4, ...Array.from({ length: 128 }, (_, i) => (i + 1) * 8)]
 
 
+export interface MinimumGpusOptions {
+  /**
+   * The workload names this accelerator in `resources.accelerators`: size a training job on it even when it is not
+   * CUDA (Trainium with the Neuron SDK). Without it, non-CUDA accelerators cannot run training.
+   */
+  readonly allowNonCuda?: boolean | undefined
+}
+
 /**
  * Smallest GPU count (1,2,4,8, then multiples of 8 up to 1024) on which the workload fits and (inference) meets its
- * tokensPerSecond; null when none does or the accelerator cannot run it (non-CUDA for training, too small for batch).
+ * tokensPerSecond; null when none does or the accelerator cannot run it (non-CUDA for training unless
+ * `allowNonCuda`, no peak figure for the precision, too small for batch).
  */
-export const minimumGpus = (workload: Workload, accelerator: AcceleratorSpec): number | null => {
+export const minimumGpus = (
+  workload: Workload,
+  accelerator: AcceleratorSpec,
+  options: MinimumGpusOptions = {}
+): number | null => {
   if (workload.kind === "training") {
-    if (!accelerator.cuda || effectivePeakTflops(accelerator, workload.model.precision) === null) return null
+    if (!accelerator.cuda && options.allowNonCuda !== true) return null
+    if (effectivePeakTflops(accelerator, workload.model.precision) === null) return null
   }
   if (workload.kind === "batch") return estimateBatch(workload, accelerator, 1).fits ? 1 : null
   const ok = (gpus: number) =>

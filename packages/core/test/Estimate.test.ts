@@ -153,6 +153,13 @@ describe("minimumGpus", () => {
     assert.isNotNull(minimumGpus(finetune7b, spec("H100")))
   })
 
+  it("sizes training on a non-CUDA accelerator only when the caller allows it (the workload names it), and never without peak figures", () => {
+    assert.isNotNull(minimumGpus(finetune7b, spec("Trainium"), { allowNonCuda: true }))
+    assert.isNotNull(minimumGpus(finetune7b, spec("Trainium2"), { allowNonCuda: true }))
+    // Gaudi has no published peak figure in the spec table: it still cannot be estimated.
+    assert.strictEqual(minimumGpus(finetune7b, spec("Gaudi"), { allowNonCuda: true }), null)
+  })
+
   it("serves a 7B chat service at 2000 tokens/s on one H200 but needs more smaller GPUs", () => {
     assert.strictEqual(minimumGpus(chat7b, spec("H200")), 1)
     const l4 = minimumGpus(chat7b, spec("L4"))

@@ -96,11 +96,14 @@ const bindingConstraint = (
         detail: `none of ${workload.resources.accelerators.map((a) => a.count === null ? a.accelerator : `${a.accelerator}:${a.count}`).join(", ")} can hold the workload`
       }
     }
+    const hint = needs.nonCudaExcluded.length === 0
+      ? ""
+      : ` (non-CUDA accelerators were not considered; name one in resources.accelerators to allow it)`
     return workload.kind === "training"
-      ? { constraint: "model.parameters", detail: "no accelerator in the catalog holds the model on up to 1,024 GPUs" }
+      ? { constraint: "model.parameters", detail: `no accelerator in the catalog holds the model on up to 1,024 GPUs${hint}` }
       : workload.kind === "inference"
-      ? { constraint: "inference.tokensPerSecond", detail: "no accelerator in the catalog reaches the throughput on up to 1,024 GPUs" }
-      : { constraint: "batch.minGpuMemoryGiB", detail: "no accelerator in the catalog has that much memory" }
+      ? { constraint: "inference.tokensPerSecond", detail: `no accelerator in the catalog reaches the throughput on up to 1,024 GPUs${hint}` }
+      : { constraint: "batch.minGpuMemoryGiB", detail: `no accelerator in the catalog has that much memory${hint}` }
   }
   if (diagnostics.candidates === 0) {
     if (diagnostics.regionFiltered > 0 && diagnostics.purchaseFiltered === 0) {
@@ -170,6 +173,9 @@ const requirementsOf = (needs: Needs, accelerator: string, all: boolean): Requir
 const SERVICE_NOTE = (hours: number): string =>
   `A service: hours and costs are per month (${hours} h); commitments assume it runs for their whole term; data transfer is one-time and not in the monthly cost.`
 const ESTIMATE_NOTE = "Options marked priceIsEstimate use modelled commitment rates (published discount levels), not quotes."
+const NON_CUDA_NOTE = (names: ReadonlyArray<string>): string =>
+  `Non-CUDA accelerators (${names.join(", ")}) were left out: CUDA builds of PyTorch and serving stacks do not run on them. ` +
+  "Name one in resources.accelerators to allow it (Neuron serving on Inferentia2, for example)."
 const SPOT_NOTE = (exposureHours: number): string =>
   "Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts. Interruption rates read each Spot Instance " +
   `Advisor bucket's upper edge (>20%: 30%) as the chance of a reclaim within ${exposureHours} h of running; a type the advisor does not list is priced as >20%.`
@@ -177,17 +183,19 @@ const SPOT_NOTE = (exposureHours: number): string =>
 /** Notes are shared between plans (a fleet of thousands holds one copy of each). */
 const notesCache = new Map<string, ReadonlyArray<string>>()
 
-const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>): ReadonlyArray<string> => {
+const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: Needs): ReadonlyArray<string> => {
   const hours = settings.perMonth && settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : null
   const estimate = ranked.some((c) => c.priceIsEstimate)
   const spot = ranked.some((c) => c.purchaseOption === "spot")
-  const key = `${hours}|${estimate}|${spot}|${settings.exposureHours}`
+  const nonCuda = needs.nonCudaExcluded.join(",")
+  const key = `${hours}|${estimate}|${spot}|${settings.exposureHours}|${nonCuda}`
   let notes = notesCache.get(key)
   if (notes === undefined) {
     notes = [
       ...(hours === null ? [] : [SERVICE_NOTE(hours)]),
       ...(estimate ? [ESTIMATE_NOTE] : []),
-      ...(spot ? [SPOT_NOTE(settings.exposureHours)] : [])
+      ...(spot ? [SPOT_NOTE(settings.exposureHours)] : []),
+      ...(nonCuda === "" ? [] : [NON_CUDA_NOTE(needs.nonCudaExcluded)])
     ]
     notesCache.set(key, notes)
   }
@@ -266,7 +274,7 @@ const planOf = (
     options: ranked.map((c, i) => toOption(c, settings, context, i === 0)),
     placementsPriced: diagnostics.candidates,
     catalog: catalogInfo(index.catalog),
-    notes: planNotes(settings, ranked)
+    notes: planNotes(settings, ranked, needs)
   }
 }
 

@@ -2,12 +2,24 @@
  * What a workload needs from each accelerator: the smallest GPU count that holds it (core `minimumGpus`, or the
  * count the user pinned in `resources.accelerators`) and the estimate for any GPU count, memoised per workload so
  * the many instance types sharing an accelerator and count cost one estimate.
+ *
+ * Accelerators that do not run CUDA (Radeon-V520, Gaudi, Trainium, Trainium2, Inferentia, Inferentia2) are left out
+ * unless the workload names them in `resources.accelerators`: a PyTorch/CUDA model or serving stack does not run on
+ * them as it is (Neuron needs its own compilation, the V520 ROCm), so placing an unnamed workload there would be a
+ * cheap plan that cannot run. A workload that names one (Neuron serving on Inferentia2) gets it.
  */
-import { type AcceleratorSpec, estimatePlacement, minimumGpus, type PlacementEstimate, type Workload } from "@frugal/core"
+import {
+  type AcceleratorSpec,
+  estimatePlacement,
+  minimumGpus,
+  type MinimumGpusOptions,
+  type PlacementEstimate,
+  type Workload
+} from "@frugal/core"
 
 /** The two core estimate functions the planner calls; tests and calibration may pass their own. */
 export interface Estimator {
-  readonly minimumGpus: (workload: Workload, accelerator: AcceleratorSpec) => number | null
+  readonly minimumGpus: (workload: Workload, accelerator: AcceleratorSpec, options?: MinimumGpusOptions) => number | null
   readonly estimatePlacement: (workload: Workload, accelerator: AcceleratorSpec, gpus: number) => PlacementEstimate
 }
 
@@ -29,6 +41,8 @@ export interface Needs {
   readonly unable: ReadonlyArray<string>
   /** Accelerators excluded by `resources.accelerators`. */
   readonly excluded: ReadonlyArray<string>
+  /** Non-CUDA accelerators left out because the workload does not name them (sorted). */
+  readonly nonCudaExcluded: ReadonlyArray<string>
 }
 
 export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<AcceleratorSpec>, estimator: Estimator): Needs => {
@@ -37,11 +51,18 @@ export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<Ac
   const byAccelerator = new Map<string, AcceleratorNeed>()
   const unable: Array<string> = []
   const excluded: Array<string> = []
+  const nonCudaExcluded: Array<string> = []
   for (const spec of accelerators) {
     if (requested !== undefined && !pins.has(spec.name)) {
       excluded.push(spec.name)
       continue
     }
+    const named = pins.has(spec.name)
+    if (!spec.cuda && !named) {
+      nonCudaExcluded.push(spec.name)
+      continue
+    }
+    const sizing: MinimumGpusOptions = { allowNonCuda: named }
     const memo = new Map<number, PlacementEstimate>()
     const estimate = (gpus: number): PlacementEstimate => {
       let found = memo.get(gpus)
@@ -53,14 +74,14 @@ export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<Ac
     }
     const pinned = pins.get(spec.name) ?? null
     if (pinned !== null) {
-      const fits = estimator.minimumGpus(workload, spec) !== null && estimate(pinned).fits
+      const fits = estimator.minimumGpus(workload, spec, sizing) !== null && estimate(pinned).fits
       if (fits) byAccelerator.set(spec.name, { spec, minGpus: pinned, pinned: true, estimate })
       else unable.push(spec.name)
       continue
     }
-    const min = estimator.minimumGpus(workload, spec)
+    const min = estimator.minimumGpus(workload, spec, sizing)
     if (min === null) unable.push(spec.name)
     else byAccelerator.set(spec.name, { spec, minGpus: min, pinned: false, estimate })
   }
-  return { byAccelerator, unable, excluded }
+  return { byAccelerator, unable, excluded, nonCudaExcluded: nonCudaExcluded.sort() }
 }

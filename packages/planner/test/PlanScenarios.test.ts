@@ -2,7 +2,7 @@
  * The scenarios issue 2 asks `frugal plan` to get right, on the real embedded catalog with core's estimates.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { NoFeasiblePlacement } from "@frugal/core"
+import { ACCELERATORS, NoFeasiblePlacement } from "@frugal/core"
 import { EmbeddedCatalog } from "@frugal/pricing"
 import { Effect, Exit } from "effect"
 import { type Plan, plan, Planner } from "../src/index.ts"
@@ -130,4 +130,60 @@ describe("plan on the embedded catalog", () => {
       const result = yield* Planner.plan(workload(finetune({ deadlineHours: 72 })))
       assert.strictEqual(result.options[0]?.purchaseOption, "spot")
     }).pipe(Effect.provide(EmbeddedCatalog.layer)))
+})
+
+describe("non-CUDA accelerators on the embedded catalog", () => {
+  const nonCuda: ReadonlySet<string> = new Set(ACCELERATORS.filter((a) => !a.cuda).map((a): string => a.name))
+  const noteOf = (result: Plan) => result.notes.find((n) => n.startsWith("Non-CUDA accelerators"))
+  const smallChat = { name: "small-chat", kind: "inference", model: { parameters: "1B", precision: "fp16" }, inference: { tokensPerSecond: 200 } }
+
+  it("never places an inference service on a non-CUDA accelerator it does not name (it chose g4ad's Radeon V520)", () => {
+    const result = planned(smallChat)
+    assert.deepStrictEqual(result.options.filter((o) => nonCuda.has(o.gpu)).map((o) => o.instanceType), [])
+    assert.strictEqual(result.options[0]?.gpu, "T4G")
+    assert.notProperty(result.requirements.byAccelerator, "Radeon-V520")
+    assert.notProperty(result.requirements.byAccelerator, "Inferentia2")
+    assert.strictEqual(
+      noteOf(result),
+      "Non-CUDA accelerators (Gaudi, Inferentia, Inferentia2, Radeon-V520, Trainium, Trainium2) were left out: CUDA builds of " +
+        "PyTorch and serving stacks do not run on them. Name one in resources.accelerators to allow it (Neuron serving on Inferentia2, for example)."
+    )
+  })
+
+  it("never places a batch job on Inferentia or another non-CUDA accelerator it does not name (it chose inf2.xlarge)", () => {
+    const result = planned({ name: "embed", kind: "batch", batch: { gpuHours: 100, referenceGpu: "T4", minGpuMemoryGiB: 6 } })
+    assert.deepStrictEqual(result.options.filter((o) => nonCuda.has(o.gpu)).map((o) => o.instanceType), [])
+    assert.isDefined(noteOf(result))
+  })
+
+  it("serves on Inferentia2 when the workload names it, with no exclusion note", () => {
+    const result = planned({ ...smallChat, model: { parameters: "7B" }, resources: { accelerators: ["Inferentia2"] } })
+    assert.strictEqual(result.options[0]?.gpu, "Inferentia2")
+    assert.match(result.options[0]?.instanceType ?? "", /^inf2\./)
+    assert.isUndefined(noteOf(result))
+  })
+
+  it("trains on Trainium when the workload names it, and on CUDA GPUs otherwise", () => {
+    const small = { name: "trn", kind: "training", model: { parameters: "1B" }, training: { tokens: "2B" } }
+    const named = planned({ ...small, resources: { accelerators: ["Trainium"] } })
+    assert.strictEqual(named.options[0]?.gpu, "Trainium")
+    assert.match(named.options[0]?.instanceType ?? "", /^trn1/)
+    const unnamed = planned(small)
+    assert.deepStrictEqual(unnamed.options.filter((o) => nonCuda.has(o.gpu)).map((o) => o.instanceType), [])
+    assert.isDefined(noteOf(unnamed))
+  })
+})
+
+describe("spot risk on the embedded catalog", () => {
+  it("prices the 7B example's unlisted p6-b200 as >20%, labelled as assumed, with more than one expected interruption", () => {
+    const best = planned(finetune({ deadlineHours: 72, interruptible: true })).options[0]
+    assert.strictEqual(best?.instanceType, "p6-b200.48xlarge")
+    assert.strictEqual(best?.purchaseOption, "spot")
+    assert.deepStrictEqual(best?.interruptionRisk?.bucket, null)
+    assert.strictEqual(best?.interruptionRisk?.label, "unknown (assumed >20%)")
+    // 12 h exposure: λ = −ln(0.7)/12 = 0.0297229 per hour; it was 0.000488596 (0.02 interruptions) read over a month.
+    assert.strictEqual(best?.interruptionRisk?.interruptionsPerHour, 0.0297229)
+    assert.isAbove(best?.interruptionRisk?.expectedInterruptions ?? 0, 1)
+    assert.match(best?.reason ?? "", /interruption bucket unknown \(no Spot Instance Advisor entry\), priced as >20%, ~1\.\d+ expected interruptions/)
+  })
 })
