@@ -163,6 +163,15 @@ describe("non-CUDA accelerators on the embedded catalog", () => {
     assert.isUndefined(noteOf(result))
   })
 
+  it("says non-CUDA accelerators were not considered when nothing else can hold the workload", () => {
+    const error = infeasible({ name: "huge", kind: "batch", batch: { gpuHours: 10, referenceGpu: "T4", minGpuMemoryGiB: 500 } })
+    assert.strictEqual(error.constraint, "batch.minGpuMemoryGiB")
+    assert.strictEqual(
+      error.detail,
+      "no accelerator in the catalog has that much memory (non-CUDA accelerators were not considered; name one in resources.accelerators to allow it)"
+    )
+  })
+
   it("trains on Trainium when the workload names it, and on CUDA GPUs otherwise", () => {
     const small = { name: "trn", kind: "training", model: { parameters: "1B" }, training: { tokens: "2B" } }
     const named = planned({ ...small, resources: { accelerators: ["Trainium"] } })
