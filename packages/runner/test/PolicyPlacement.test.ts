@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { greedyPolicy, onDemandPolicy } from "@frugal/planner"
+import { frugalPolicy, greedyPolicy, onDemandPolicy } from "@frugal/planner"
 import { type AttemptRecord, type Placement, policyPlacement, type PolicyPlacementOptions } from "../src/index.ts"
 
 const spot = (zone: string, price: number): Placement => ({
@@ -73,5 +73,27 @@ describe("policyPlacement", () => {
   it.effect("the on-demand policy always answers on-demand", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* decide(onDemandPolicy, 48), onDemand)
+    }))
+
+  it.effect("frugal takes the other zone's spot after a reclaim when the deadline has slack", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* decide(frugalPolicy, 48), zones[1])
+    }))
+
+  it.effect("frugal relaunches on-demand when no zone has spot and waiting would risk the deadline", () =>
+    Effect.gen(function*() {
+      const single: PolicyPlacementOptions = { ...options(12), spotZones: [zones[0] ?? onDemand] }
+      const next = yield* policyPlacement(frugalPolicy, single)({
+        jobId: "j",
+        current: zones[0] ?? onDemand,
+        lastExit: { _tag: "Interrupted", resumable: true },
+        attempts: [interruptedOn(zones[0] ?? onDemand)],
+        lastCheckpointStep: 20,
+        nowMillis: 3_600_000
+      })
+      // 9.8 compute hours left, 11 to the deadline: a 15-minute wait plus a 0.1 h changeover would still fit,
+      // but the slack (1.1 h) is more than 2d under Frugal's pace line (0.85 × 1.9 × 11/12 = 1.48 h), so
+      // on-demand starts at once instead of waiting for the zone to come back.
+      assert.deepStrictEqual(next, onDemand)
     }))
 })
