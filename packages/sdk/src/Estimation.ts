@@ -66,10 +66,12 @@ const allowedAccelerators = (workload: Workload): ReadonlyArray<AcceleratorSpec>
 /** The estimate of one decoded workload. Pure. */
 export const estimateReport = (workload: Workload, estimator: Estimator = coreEstimator): EstimateReport => {
   const allowed = allowedAccelerators(workload)
+  // Non-CUDA accelerators are sized only when the workload names them, as the planner does.
+  const sizing = { allowNonCuda: workload.resources?.accelerators !== undefined }
   const rows: Array<readonly [AcceleratorSpec, PlacementEstimate]> = []
   const unsuitable: Array<string> = []
   for (const spec of ACCELERATORS) {
-    const gpus = allowed.includes(spec) ? estimator.minimumGpus(workload, spec) : null
+    const gpus = allowed.includes(spec) ? estimator.minimumGpus(workload, spec, sizing) : null
     if (gpus === null) unsuitable.push(spec.name)
     else rows.push([spec, estimator.estimatePlacement(workload, spec, gpus)])
   }

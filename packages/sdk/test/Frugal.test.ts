@@ -54,6 +54,18 @@ describe("Frugal.make", () => {
     expect(h100?.hours).toBeGreaterThan(0)
   })
 
+  it("sizes a non-CUDA accelerator only when the workload names it, as the planner does", async () => {
+    await using frugal = Frugal.make()
+    const unnamed = await frugal.estimate(finetune)
+    if ("workloads" in unnamed) throw new Error("expected a single workload")
+    expect(unnamed.compute.byAccelerator["Trainium"]).toBeUndefined()
+    expect(unnamed.compute.unsuitable).toContain("Trainium")
+    const named = await frugal.estimate({ ...finetune, resources: { accelerators: ["Trainium"] } })
+    if ("workloads" in named) throw new Error("expected a single workload")
+    expect(Object.keys(named.compute.byAccelerator)).toEqual(["Trainium"])
+    expect(named.compute.byAccelerator["Trainium"]?.gpus).toBeGreaterThanOrEqual(1)
+  })
+
   it("rejects a malformed workload with the same InvalidInput the CLI prints, naming each field", async () => {
     await using frugal = Frugal.make()
     const error = await rejection(frugal.estimate({ ...finetune, model: { parameters: "lots", precision: "fp64" } }))
