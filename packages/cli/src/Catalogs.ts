@@ -9,13 +9,18 @@
  * never loads the AWS SDK. To implement a source, replace its entry in `catalogLoaders`: it receives
  * the parsed choice and resolves to a `PriceCatalog` layer whose failures are the shared errors
  * (a bad file is `InvalidInput` → exit 2, AWS failing after retries is `RemoteServiceFailure` → exit 4).
+ *
+ * Account pricing (`pricing.yaml`: enterprise discount, private rates, spot cap) is applied here, on top of
+ * whichever source was chosen, by one wrapper (`accountPricedCatalog`): from `--pricing-config FILE`, else
+ * `FRUGAL_PRICING_CONFIG`, else `$XDG_CONFIG_HOME/frugal/pricing.yaml` when that file exists (one failed
+ * open when it does not, so `frugal plan` stays fast without one).
  */
 import * as Effect from "effect/Effect"
 import * as Flag from "effect/cli/Flag"
 import * as Layer from "effect/Layer"
 import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
 import * as Option from "effect/Option"
-import { EmbeddedCatalog, FileCatalog, loadAccountPricing, PriceCatalog } from "@frugal/pricing"
+import { accountPricedCatalog, EmbeddedCatalog, FileCatalog, loadAccountPricing, PriceCatalog } from "@frugal/pricing"
 
 export type CatalogChoice =
   | { readonly _tag: "embedded" }
@@ -36,23 +41,36 @@ export type CatalogLoaders = {
 export const catalogLoaders: CatalogLoaders = {
   embedded: () => Promise.resolve(EmbeddedCatalog.layer),
   // Live AWS prices with the disk cache and the embedded fallback (docs/aws-catalog.md). The AWS SDK is
-  // loaded only here. Account pricing comes from FRUGAL_PRICING_CONFIG or $XDG_CONFIG_HOME/frugal/pricing.yaml.
+  // loaded only here.
   aws: async () => {
     const { AwsCatalog } = await import("@frugal/pricing/aws")
-    return Layer.unwrap(Effect.map(loadAccountPricing(pricingConfigPath()), (accountPricing) =>
-      AwsCatalog.layer({ accountPricing: Option.getOrUndefined(accountPricing) })))
+    return AwsCatalog.layer()
   },
-  // A user's own rates (JSON or CSV), through the same account pricing and filtering as the live catalog.
-  file: (choice) =>
-    Promise.resolve(Layer.unwrap(Effect.map(loadAccountPricing(pricingConfigPath()), (accountPricing) =>
-      FileCatalog.layer(choice.path, Option.getOrUndefined(accountPricing)))))
+  // A user's own rates (JSON or CSV), through the same filtering as the live catalog.
+  file: (choice) => Promise.resolve(FileCatalog.layer(choice.path))
 }
 
-/** An explicit pricing config (must exist when set); otherwise the default path is used when present. */
-const pricingConfigPath = (): string | undefined => {
-  const value = process.env["FRUGAL_PRICING_CONFIG"]
-  return value === undefined || value === "" ? undefined : value
+/**
+ * The pricing config to apply: `--pricing-config` when given, else `FRUGAL_PRICING_CONFIG`; either must exist.
+ * Without both, the default path is used when present.
+ */
+const accountPricingFor = (flagPath: string | undefined) => {
+  const fromEnv = process.env["FRUGAL_PRICING_CONFIG"]
+  if (flagPath !== undefined) return loadAccountPricing(flagPath, process.env, "--pricing-config")
+  if (fromEnv !== undefined && fromEnv !== "") return loadAccountPricing(fromEnv, process.env, "FRUGAL_PRICING_CONFIG")
+  return loadAccountPricing(undefined, process.env)
 }
+
+/** `inner` with the account's pricing on top when a pricing config applies; `inner` itself otherwise. */
+export const withAccountPricingLayer = (inner: CatalogLayer, pricingConfig?: string): CatalogLayer =>
+  Layer.effect(
+    PriceCatalog,
+    Effect.gen(function*() {
+      const account = yield* accountPricingFor(pricingConfig)
+      const catalog = yield* PriceCatalog
+      return Option.isNone(account) ? catalog : accountPricedCatalog(catalog, account.value)
+    })
+  ).pipe(Layer.provide(inner))
 
 const load = (choice: CatalogChoice): Promise<CatalogLayer> => {
   switch (choice._tag) {
@@ -65,13 +83,23 @@ const load = (choice: CatalogChoice): Promise<CatalogLayer> => {
   }
 }
 
-/** The `PriceCatalog` layer for a `--catalog` value. */
-export const catalogLayer = (value: string): CatalogLayer =>
-  Layer.unwrap(Effect.promise(() => load(parseCatalogChoice(value))))
+/** The `PriceCatalog` layer for a `--catalog` value, with account pricing (`--pricing-config`) on top. */
+export const catalogLayer = (value: string, pricingConfig?: string): CatalogLayer =>
+  withAccountPricingLayer(Layer.unwrap(Effect.promise(() => load(parseCatalogChoice(value)))), pricingConfig)
 
 /** The `--catalog` flag every pricing command shares. */
 export const catalogFlag = Flag.String("catalog").pipe(
   Flag.withDescription("Price source: embedded (offline snapshot, default), aws (live AWS prices), or a catalog file path"),
   Flag.withMetavar("embedded|aws|PATH"),
   Flag.withDefault("embedded")
+)
+
+/** The `--pricing-config` flag of the pricing commands (`plan`, `gpus`). */
+export const pricingConfigFlag = Flag.String("pricing-config").pipe(
+  Flag.withDescription(
+    "Account pricing (enterprise discount, private rates, spot cap; docs/aws-catalog.md) applied to every catalog; " +
+      "default FRUGAL_PRICING_CONFIG, else $XDG_CONFIG_HOME/frugal/pricing.yaml when it exists"
+  ),
+  Flag.withMetavar("FILE"),
+  Flag.optional
 )

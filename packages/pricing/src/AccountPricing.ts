@@ -18,7 +18,8 @@ import { join } from "node:path"
 import { Effect, Exit, Option, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
 import { type InputIssue, inputIssuesFromSchemaIssue, InvalidInput, type Offer, strictParseOptions } from "@frugal/core"
-import type { Catalog } from "./PriceCatalog.ts"
+import { filterCatalog } from "./CatalogFilter.ts"
+import { type Catalog, type CatalogQuery, PriceCatalog } from "./PriceCatalog.ts"
 
 const Percent = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 })).annotate({
   expected: "a percentage between 0 and 100"
@@ -73,7 +74,9 @@ export const parseAccountPricing = (text: string, source: string): Effect.Effect
  */
 export const loadAccountPricing = (
   explicitPath: string | undefined,
-  env: Readonly<Record<string, string | undefined>> = process.env
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  /** Where `explicitPath` came from, for the error when it cannot be read (`--pricing-config`, `FRUGAL_PRICING_CONFIG`). */
+  explicitSource = "--pricing-config"
 ): Effect.Effect<Option.Option<{ readonly path: string; readonly pricing: AccountPricing }>, InvalidInput> =>
   Effect.gen(function*() {
     const path = explicitPath ?? defaultAccountPricingPath(env, homedir())
@@ -81,8 +84,8 @@ export const loadAccountPricing = (
     if (Option.isNone(text)) {
       if (explicitPath === undefined) return Option.none()
       return yield* new InvalidInput({
-        source: "--pricing-config",
-        issues: [{ path: "--pricing-config", expected: "a readable pricing config file", actual: explicitPath }]
+        source: explicitSource,
+        issues: [{ path: explicitSource, expected: "a readable pricing config file (YAML or JSON)", actual: explicitPath }]
       })
     }
     const pricing = yield* parseAccountPricing(text.value, path)
@@ -150,9 +153,32 @@ export const describeAccountPricing = (pricing: AccountPricing, path: string): s
   return `Account pricing from ${path} applied on top of list prices: ${parts.length > 0 ? parts.join("; ") : "nothing to apply"}.`
 }
 
-/** A catalog with the account's pricing applied and named in its notes. */
+/** A catalog with the account's pricing applied and named in its description and notes. */
 export const withAccountPricing = (catalog: Catalog, pricing: AccountPricing, path: string): Catalog => ({
   ...catalog,
   offers: applyAccountPricing(catalog.offers, pricing),
-  source: { ...catalog.source, notes: [...catalog.source.notes, describeAccountPricing(pricing, path)] }
+  source: {
+    ...catalog.source,
+    description: `${catalog.source.description}, with account pricing applied`,
+    notes: [...catalog.source.notes, describeAccountPricing(pricing, path)]
+  }
 })
+
+/**
+ * Any price source with the account's pricing on top: the one code path every `--catalog` goes through.
+ * The inner catalog is asked for on-demand offers too (the spot cap is measured against the account's own
+ * on-demand price in the same region), the pricing is applied, then the answer is narrowed to the query.
+ */
+export const accountPricedCatalog = (
+  inner: PriceCatalog["Service"],
+  account: { readonly path: string; readonly pricing: AccountPricing }
+): PriceCatalog["Service"] =>
+  PriceCatalog.of({
+    catalog: (query?: CatalogQuery) => {
+      const wanted = query?.purchaseOptions
+      const widened: CatalogQuery | undefined = wanted === undefined || wanted.includes("on-demand")
+        ? query
+        : { ...query, purchaseOptions: [...wanted, "on-demand"] }
+      return Effect.map(inner.catalog(widened), (catalog) => filterCatalog(withAccountPricing(catalog, account.pricing, account.path), query))
+    }
+  })

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises"
 import { parse as parseCsv } from "csv-parse/sync"
 import { Effect, Exit, Layer, Option, Schema } from "effect"
 import { type InputIssue, inputIssuesFromSchemaIssue, InstanceType, InvalidInput, type Offer, PurchaseOption, strictParseOptions } from "@frugal/core"
-import { type AccountPricing, withAccountPricing } from "./AccountPricing.ts"
+import { type AccountPricing, accountPricedCatalog } from "./AccountPricing.ts"
 import { filterCatalog } from "./CatalogFilter.ts"
 import { catalog as embeddedCatalog } from "./EmbeddedCatalog.ts"
 import { type Catalog, type CatalogQuery, PriceCatalog } from "./PriceCatalog.ts"
@@ -158,7 +158,7 @@ export const layer = (
       })
       const file = yield* parseCatalogFile(text, path)
       const base = yield* catalogFromFile(file, path, embeddedCatalog())
-      const priced = accountPricing === undefined ? base : withAccountPricing(base, accountPricing.pricing, accountPricing.path)
-      return PriceCatalog.of({ catalog: (query?: CatalogQuery) => Effect.succeed(filterCatalog(priced, query)) })
+      const service = PriceCatalog.of({ catalog: (query?: CatalogQuery) => Effect.succeed(filterCatalog(base, query)) })
+      return accountPricing === undefined ? service : accountPricedCatalog(service, accountPricing)
     })
   )

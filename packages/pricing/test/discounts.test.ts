@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { Offer } from "@frugal/core"
-import { applyAccountPricing, parseAccountPricing } from "../src/AccountPricing.ts"
+import { accountPricedCatalog, applyAccountPricing, parseAccountPricing } from "../src/AccountPricing.ts"
+import { catalog as embeddedCatalog } from "../src/EmbeddedCatalog.ts"
+import { type Catalog, PriceCatalog } from "../src/PriceCatalog.ts"
 
 const offer = (instanceType: string, purchaseOption: Offer["purchaseOption"], hourlyPriceUsd: number, zone: string | null = null): Offer => ({
   instanceType,
@@ -54,5 +56,31 @@ describe("account pricing", () => {
       const paths = error.issues.map((issue) => issue.path)
       assert.includeMembers(paths, ["enterpriseDiscountPct", "privateRates.p5.discount"])
       assert.match(error.message, /enterpriseDiscountPct: expected a percentage between 0 and 100, got 140/)
+    }))
+
+  it.effect("wrapped around any catalog, the spot cap still sees on-demand prices when the query asks for spot only", () =>
+    Effect.gen(function*() {
+      const listed: Catalog = {
+        source: { kind: "embedded", asOf: "2026-07-09", description: "test snapshot", notes: [] },
+        instanceTypes: embeddedCatalog().instanceTypes.filter((type) => type.name === "g5.xlarge"),
+        offers: [offer("g5.xlarge", "on-demand", 1.0), offer("g5.xlarge", "spot", 0.2, "use1-az1")]
+      }
+      const asked: Array<ReadonlyArray<string> | undefined> = []
+      const inner = PriceCatalog.of({
+        catalog: (query) =>
+          Effect.sync(() => {
+            asked.push(query?.purchaseOptions)
+            return listed
+          })
+      })
+      const priced = accountPricedCatalog(inner, { path: "pricing.yaml", pricing: { enterpriseDiscountPct: 10, spotDiscountCapPct: 50 } })
+      const spotOnly = yield* priced.catalog({ purchaseOptions: ["spot"] })
+      assert.deepStrictEqual(asked, [["spot", "on-demand"]])
+      // on-demand 1.0 × 0.9 = 0.9; spot 0.2 × 0.9 = 0.18 is below the cap's floor of 0.45.
+      assert.deepStrictEqual(spotOnly.offers.map((o) => [o.purchaseOption, o.hourlyPriceUsd]), [["spot", 0.45]])
+      assert.strictEqual(spotOnly.source.description, "test snapshot, with account pricing applied")
+      assert.deepStrictEqual(spotOnly.source.notes, [
+        "Account pricing from pricing.yaml applied on top of list prices: enterprise discount 10% on every price; spot counted at most 50% below on-demand."
+      ])
     }))
 })

@@ -1,5 +1,5 @@
 /**
- * `frugal gpus [--region R|all] [--gpu NAME] [--json] [--catalog …]`: the GPU price list.
+ * `frugal gpus [--region R|all] [--gpu NAME] [--json] [--catalog …] [--pricing-config FILE]`: the GPU price list.
  */
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { InvalidInput } from "@frugal/core"
 import { DEFAULT_PRICE_LIST_REGION, gpuPriceList, type PriceListRow } from "@frugal/sdk"
-import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { catalogLines, gib, interruptionBucketLabel, percent, usdPerHour } from "../Format.ts"
 import { renderTable } from "../Table.ts"
 
@@ -65,7 +65,7 @@ const table = (rows: ReadonlyArray<PriceListRow>, allRegions: boolean): Readonly
 
 export const gpus = Command.make(
   "gpus",
-  { region, gpu, json, catalog: catalogFlag },
+  { region, gpu, json, catalog: catalogFlag, pricingConfig: pricingConfigFlag },
   Effect.fnUntraced(function*(input) {
     const report = yield* gpuPriceList({ region: input.region, gpu: Option.getOrUndefined(input.gpu) }).pipe(
       Effect.mapError((error) => error._tag === "InvalidInput" ? asFlagError(error) : error)
@@ -77,7 +77,7 @@ export const gpus = Command.make(
       ? [`No ${what} in ${where}. Try --region all.`]
       : [`${what} in ${where} (${report.instances.length}), USD per instance-hour:`, "", ...table(report.instances, report.region === null)]
     yield* Console.log([...lines, "", ...catalogLines(report.catalog)].join("\n"))
-  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog)))
+  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog, Option.getOrUndefined(input.pricingConfig))))
 ).pipe(
   Command.withDescription("List GPU instance types with on-demand and spot prices, like a price list"),
   Command.withExamples([

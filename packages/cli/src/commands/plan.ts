@@ -1,7 +1,7 @@
 /**
- * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH]`: the cheapest placement that
- * meets the workload's constraints, with the ranked alternatives. One workload with no feasible
- * placement exits 3 naming the binding constraint; a fleet prints every workload's plan and exits 3
+ * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH] [--pricing-config FILE]`: the
+ * cheapest placement that meets the workload's constraints, with the ranked alternatives. One workload
+ * with no feasible placement exits 3 naming the binding constraint; a fleet prints every workload's plan and exits 3
  * when any of them is infeasible.
  */
 import * as Argument from "effect/cli/Argument"
@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
 import { type FleetPlan, isFleetPlan, planWorkloads } from "@frugal/sdk"
-import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
 import { catalogLines, usd } from "../Format.ts"
 import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
@@ -91,7 +91,7 @@ const fleetFailures = (fleet: FleetPlan): ReadonlyArray<NoFeasiblePlacement> =>
 
 export const plan = Command.make(
   "plan",
-  { file, json, top, catalog: catalogFlag, calibration: calibrationFlag },
+  { file, json, top, catalog: catalogFlag, pricingConfig: pricingConfigFlag, calibration: calibrationFlag },
   Effect.fnUntraced(function*(input) {
     const topN = yield* checkTop(input.top)
     const text = yield* readWorkloadText(input.file)
@@ -110,7 +110,7 @@ export const plan = Command.make(
     if (isFleetPlan(result) && result.summary.infeasible > 0) {
       return yield* new FleetInfeasible({ failures: fleetFailures(result) })
     }
-  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog)))
+  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog, Option.getOrUndefined(input.pricingConfig))))
 ).pipe(
   Command.withDescription("Find the cheapest placement that meets a workload's deadline, budget and risk limits"),
   Command.withExamples([

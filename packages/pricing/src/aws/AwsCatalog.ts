@@ -8,7 +8,7 @@
  */
 import { Clock, Effect, Layer, Option } from "effect"
 import type { CatalogSource, InstanceType, Offer } from "@frugal/core"
-import { type AccountPricing, withAccountPricing } from "../AccountPricing.ts"
+import { type AccountPricing, accountPricedCatalog } from "../AccountPricing.ts"
 import { CatalogCache } from "../CatalogCache.ts"
 import { filterCatalog } from "../CatalogFilter.ts"
 import { catalog as embeddedCatalog } from "../EmbeddedCatalog.ts"
@@ -192,13 +192,11 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
           groupRegionNotes([...notes, ...perRegion.flatMap((region) => region.notes)], regions.length)
         )
         const answer: Catalog = { source, instanceTypes: [...types.values()], offers }
-        const priced = options.accountPricing === undefined
-          ? answer
-          : withAccountPricing(answer, options.accountPricing.pricing, options.accountPricing.path)
-        return filterCatalog(priced, query)
+        return filterCatalog(answer, query)
       }).pipe(Effect.provideContext(context))
 
-    return PriceCatalog.of({ catalog })
+    const service = PriceCatalog.of({ catalog })
+    return options.accountPricing === undefined ? service : accountPricedCatalog(service, options.accountPricing)
   })
 
 /** The live catalog with its AWS clients, the configured disk cache and `AWS_MAX_ATTEMPTS`. */
