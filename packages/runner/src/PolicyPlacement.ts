@@ -26,6 +26,8 @@ export interface PolicyPlacementOptions {
   /** How long a "wait" (hold nothing) lasts before the policy is asked again; default 15 minutes. */
   readonly waitHours?: number
   readonly seed?: number
+  /** Told before each wait (the policy holds nothing for `waitHours`), so a caller can say why nothing runs. */
+  readonly onWait?: (waitHours: number) => Effect.Effect<void>
 }
 
 const HOUR_MILLIS = 3_600_000
@@ -91,6 +93,7 @@ export const policyPlacement = (policy: Policy, options: PolicyPlacementOptions)
       const holding = policy.decide(state, history)
       if (holding.kind === "on-demand") return options.onDemand
       if (holding.kind === "spot") return options.spotZones[holding.zone] ?? options.onDemand
+      if (options.onWait !== undefined) yield* options.onWait(waitHours)
       yield* Effect.sleep(waitHours * HOUR_MILLIS)
     }
     return null

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import { frugalPolicy, greedyPolicy, onDemandPolicy } from "@frugal/planner"
 import { type AttemptRecord, type Placement, policyPlacement, type PolicyPlacementOptions } from "../src/index.ts"
 
@@ -95,5 +96,26 @@ describe("policyPlacement", () => {
       // but the slack (1.1 h) is more than 2d under Frugal's pace line (0.85 × 1.9 × 11/12 = 1.48 h), so
       // on-demand starts at once instead of waiting for the zone to come back.
       assert.deepStrictEqual(next, onDemand)
+    }))
+
+  it.effect("frugal waits out a reclaim when the deadline has room, then takes spot again, saying so before the wait", () =>
+    Effect.gen(function*() {
+      const waits: Array<number> = []
+      const single: PolicyPlacementOptions = {
+        ...options(48),
+        spotZones: [zones[0] ?? onDemand],
+        onWait: (hours) => Effect.sync(() => void waits.push(hours))
+      }
+      const fiber = yield* Effect.forkChild(policyPlacement(frugalPolicy, single)({
+        jobId: "j",
+        current: zones[0] ?? onDemand,
+        lastExit: { _tag: "Interrupted", resumable: true },
+        attempts: [interruptedOn(zones[0] ?? onDemand)],
+        lastCheckpointStep: 100,
+        nowMillis: 3_600_000
+      }))
+      yield* TestClock.adjust("15 minutes")
+      assert.deepStrictEqual(yield* Fiber.join(fiber), zones[0])
+      assert.deepStrictEqual(waits, [0.25])
     }))
 })

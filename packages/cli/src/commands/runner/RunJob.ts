@@ -128,7 +128,15 @@ const placementText = (attempt: AttemptRecord): string => {
 /** The policy's relaunches (`--policy`), announced as they are chosen. */
 const withPolicy = (options: SuperviseOptions, settings: PlanPolicy | null): SuperviseOptions => {
   if (settings === null) return options
-  const choose = policyPlacement(policyNamed(settings.policy), policyOptions(settings))
+  const choose = policyPlacement(policyNamed(settings.policy), {
+    ...policyOptions(settings),
+    onWait: (hours) =>
+      Console.log(
+        `[policy ${settings.policy}] no spot capacity known now and the deadline has room: waiting ${
+          Math.round(hours * 60)
+        } min before asking again`
+      )
+  })
   return {
     ...options,
     nextPlacement: (context) =>
