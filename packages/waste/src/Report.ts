@@ -15,6 +15,7 @@ import { renderHtml } from "./report/Html.ts"
 import { renderMarkdown } from "./report/Markdown.ts"
 import { CostSource } from "./sources/CostSource.ts"
 import { LostWorkSource } from "./sources/LostWorkSource.ts"
+import { PrometheusUtilization } from "./sources/PrometheusUtilization.ts"
 import { UtilizationSource } from "./sources/UtilizationSource.ts"
 import type { Thresholds } from "./Thresholds.ts"
 
@@ -67,12 +68,14 @@ export const renderReport = (report: WasteReport, format: ReportFormat): string 
 }
 
 /**
- * The sources a report reads: files when given (offline), else Cost Explorer and CloudWatch; the ledger
- * at `$FRUGAL_HOME/ledger.sqlite` (or `ledgerPath`) when it exists.
+ * The sources a report reads: files when given (offline), else Cost Explorer; GPU utilisation from the
+ * file, else the Prometheus server, else CloudWatch (none when offline); the ledger at
+ * `$FRUGAL_HOME/ledger.sqlite` (or `ledgerPath`) when it exists.
  */
 export const reportSources = (options: {
   readonly ceFiles: ReadonlyArray<string>
   readonly utilizationFile?: string | undefined
+  readonly prometheusUrl?: string | undefined
   readonly ledgerPath?: string | undefined
 }): Layer.Layer<CostSource | UtilizationSource | LostWorkSource, RemoteServiceFailure> => {
   const offline = options.ceFiles.length > 0
@@ -80,6 +83,8 @@ export const reportSources = (options: {
     offline ? CostSource.layerFiles(options.ceFiles) : CostSource.layerCostExplorer(),
     options.utilizationFile !== undefined
       ? UtilizationSource.layerFile(options.utilizationFile)
+      : options.prometheusUrl !== undefined
+      ? PrometheusUtilization.layer({ url: options.prometheusUrl })
       : offline
       ? UtilizationSource.layerNone
       : UtilizationSource.layerCloudWatch(),

@@ -1,7 +1,7 @@
 /**
- * `frugal report [--since 30d] [--ce-file F ...] [--utilization-file F] [--format md|html|json|slack] [--out FILE]`:
+ * `frugal report [--since 30d] [--ce-file F ...] [--utilization-file F | --prometheus-url URL] [--format md|html|json|slack] [--out FILE]`:
  * where the GPU money went and what to change. Live by default (Cost Explorer, CloudWatch, the ledger);
- * offline with the JSON files the AWS CLI printed.
+ * offline with the JSON files the AWS CLI printed; GPU utilisation from Prometheus (DCGM) when given its URL.
  *
  * `frugal report schedule --cron "0 9 * * MON" --to slack:#channel --to file:DIR`: the same report,
  * delivered every period exactly once by a long-running process.
@@ -13,6 +13,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { InvalidInput } from "@frugal/core"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 
 const since = Flag.String("since").pipe(
@@ -28,6 +29,13 @@ const ceFile = Flag.String("ce-file").pipe(
 )
 const utilizationFile = Flag.String("utilization-file").pipe(
   Flag.withDescription("Offline: JSON printed by `aws cloudwatch get-metric-data` for nvidia_smi_* (examples/waste/metric-queries.json)"),
+  Flag.optional
+)
+const prometheusUrl = Flag.String("prometheus-url").pipe(
+  Flag.withDescription(
+    "GPU utilisation from this Prometheus server scraping NVIDIA dcgm-exporter (DCGM_FI_DEV_GPU_UTIL, DCGM_FI_DEV_FB_USED); " +
+      "series need the labels gpu, instance_id|Hostname|instance and instance_type (docs/waste.md)"
+  ),
   Flag.optional
 )
 const format = Flag.Literals("format", ["md", "html", "json", "slack"]).pipe(
@@ -63,14 +71,22 @@ const schedule = Command.make(
 
 const reportCommand = Command.make(
   "report",
-  { since, ceFile, utilizationFile, format, out, catalog: catalogFlag },
+  { since, ceFile, utilizationFile, prometheusUrl, format, out, catalog: catalogFlag },
   Effect.fnUntraced(function*(input) {
     const waste = yield* Effect.promise(() => import("@frugal/waste"))
     const period = yield* waste.periodSince(input.since)
+    if (Option.isSome(input.prometheusUrl) && Option.isSome(input.utilizationFile)) {
+      return yield* new InvalidInput({
+        source: "--prometheus-url",
+        issues: [{ path: "--prometheus-url", expected: "either --utilization-file or --prometheus-url, not both", actual: input.prometheusUrl.value }]
+      })
+    }
+    const prometheus = Option.isSome(input.prometheusUrl) ? yield* waste.decodePrometheusUrl(input.prometheusUrl.value) : undefined
     const wasteReport = yield* waste.buildReport(period).pipe(
       Effect.provide(waste.reportSources({
         ceFiles: input.ceFile,
-        utilizationFile: Option.getOrUndefined(input.utilizationFile)
+        utilizationFile: Option.getOrUndefined(input.utilizationFile),
+        prometheusUrl: prometheus
       })),
       Effect.provide(catalogLayer(input.catalog))
     )
