@@ -303,4 +303,18 @@ describe("frugal report --prometheus-url", () => {
       await server.close()
     }
   })
+
+  it("report schedule and slack serve check the URL before they start", async () => {
+    const [schedule, serve] = await Promise.all([
+      report("schedule", "--to", `file:${join(dir, "scheduled")}`, "--prometheus-url", "ftp://prometheus"),
+      runFrugal(["slack", "serve", "--port", "0", "--host", "127.0.0.1", "--prometheus-url", "ftp://prometheus"], {
+        env: { ...env, SLACK_BOT_TOKEN: "xoxb-test", SLACK_SIGNING_SECRET: "secret" }
+      })
+    ])
+    for (const run of [schedule, serve]) {
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain("--prometheus-url: expected the http(s) base URL of a Prometheus server")
+      expect(run.stderr).not.toMatch(STACK_FRAME)
+    }
+  })
 })

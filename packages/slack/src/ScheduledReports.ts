@@ -5,7 +5,16 @@
 import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
 import type { PriceCatalog } from "@frugal/pricing"
 import { defaultLedgerPath } from "@frugal/runner"
-import { buildReport, type Destination, fileDestination, parseCron, ReportDeliveries, reportSources, runReportSchedule } from "@frugal/waste"
+import {
+  buildReport,
+  decodeUtilizationFlags,
+  type Destination,
+  fileDestination,
+  parseCron,
+  ReportDeliveries,
+  reportSources,
+  runReportSchedule
+} from "@frugal/waste"
 import { WebClient } from "@slack/web-api"
 import { Effect, type Layer, Redacted } from "effect"
 import { mkdirSync } from "node:fs"
@@ -18,6 +27,8 @@ export interface ScheduledReportOptions {
   readonly destinations: ReadonlyArray<string>
   readonly ceFiles: ReadonlyArray<string>
   readonly utilizationFile?: string | undefined
+  /** GPU utilisation from this Prometheus server (dcgm-exporter) instead of CloudWatch. */
+  readonly prometheusUrl?: string | undefined
   readonly catalog: Layer.Layer<PriceCatalog, InvalidInput | RemoteServiceFailure>
   readonly ledgerPath?: string | undefined
   readonly log: (line: string) => Effect.Effect<void>
@@ -60,6 +71,7 @@ export const runScheduledReports = (options: ScheduledReportOptions): Effect.Eff
   Effect.gen(function*() {
     const cron = yield* parseCron(options.cron)
     const destinations = yield* parseDestinations(options.destinations)
+    const utilization = yield* decodeUtilizationFlags(options)
     const ledgerPath = options.ledgerPath ?? defaultLedgerPath(process.env)
     yield* options.log(`delivering "${options.cron}" (UTC) to ${destinations.map((d) => d.name).join(", ")}; deliveries in ${ledgerPath}`)
     return yield* runReportSchedule({
@@ -67,7 +79,7 @@ export const runScheduledReports = (options: ScheduledReportOptions): Effect.Eff
       destinations,
       report: (period) =>
         buildReport(period).pipe(
-          Effect.provide(reportSources({ ceFiles: options.ceFiles, utilizationFile: options.utilizationFile, ledgerPath })),
+          Effect.provide(reportSources({ ceFiles: options.ceFiles, ...utilization, ledgerPath })),
           Effect.provide(options.catalog)
         ),
       log: options.log

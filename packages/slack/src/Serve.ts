@@ -1,7 +1,7 @@
 /** `frugal slack serve`: the bot over HTTP until stopped. Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. */
 import type { InvalidInput, RemoteServiceFailure } from "@frugal/core"
 import type { PriceCatalog } from "@frugal/pricing"
-import { reportSources } from "@frugal/waste"
+import { decodeUtilizationFlags, reportSources } from "@frugal/waste"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { makeFrugalBot } from "./FrugalBot.ts"
 import { slackCredentials } from "./SlackConfig.ts"
@@ -11,6 +11,8 @@ export interface ServeOptions {
   readonly host: string
   readonly ceFiles: ReadonlyArray<string>
   readonly utilizationFile?: string | undefined
+  /** GPU utilisation from this Prometheus server (dcgm-exporter) instead of CloudWatch. */
+  readonly prometheusUrl?: string | undefined
   readonly examplesDir: string
   readonly catalog: Layer.Layer<PriceCatalog, InvalidInput | RemoteServiceFailure>
   readonly log: (line: string) => void
@@ -19,11 +21,12 @@ export interface ServeOptions {
 export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidInput | RemoteServiceFailure> =>
   Effect.gen(function*() {
     const credentials = yield* slackCredentials({ needSigningSecret: true })
+    const utilization = yield* decodeUtilizationFlags(options)
     const runtime = yield* Effect.acquireRelease(
       Effect.sync(() =>
         ManagedRuntime.make(Layer.mergeAll(
           options.catalog,
-          reportSources({ ceFiles: options.ceFiles, utilizationFile: options.utilizationFile })
+          reportSources({ ceFiles: options.ceFiles, ...utilization })
         ))
       ),
       (runtime) => Effect.promise(() => runtime.dispose())

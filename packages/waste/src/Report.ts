@@ -2,7 +2,7 @@
  * Builds a report from whichever sources are provided (Cost Explorer or files, CloudWatch or a file,
  * the ledger when there is one) and renders it in one of the four formats.
  */
-import { type InvalidInput, RemoteServiceFailure } from "@frugal/core"
+import { InvalidInput, RemoteServiceFailure } from "@frugal/core"
 import { PriceCatalog } from "@frugal/pricing"
 import { defaultLedgerPath } from "@frugal/runner"
 import { Effect, Layer } from "effect"
@@ -15,7 +15,7 @@ import { renderHtml } from "./report/Html.ts"
 import { renderMarkdown } from "./report/Markdown.ts"
 import { CostSource } from "./sources/CostSource.ts"
 import { LostWorkSource } from "./sources/LostWorkSource.ts"
-import { PrometheusUtilization } from "./sources/PrometheusUtilization.ts"
+import { decodePrometheusUrl, PrometheusUtilization } from "./sources/PrometheusUtilization.ts"
 import { UtilizationSource } from "./sources/UtilizationSource.ts"
 import type { Thresholds } from "./Thresholds.ts"
 
@@ -66,6 +66,22 @@ export const renderReport = (report: WasteReport, format: ReportFormat): string 
       return `${JSON.stringify(renderBlockKit(report), null, 2)}\n`
   }
 }
+
+/** `--utilization-file` and `--prometheus-url` as given: at most one, the URL an http(s) URL. */
+export const decodeUtilizationFlags = (flags: {
+  readonly utilizationFile?: string | undefined
+  readonly prometheusUrl?: string | undefined
+}): Effect.Effect<{ readonly utilizationFile: string | undefined; readonly prometheusUrl: string | undefined }, InvalidInput> =>
+  Effect.gen(function*() {
+    if (flags.prometheusUrl === undefined) return { utilizationFile: flags.utilizationFile, prometheusUrl: undefined }
+    if (flags.utilizationFile !== undefined) {
+      return yield* new InvalidInput({
+        source: "--prometheus-url",
+        issues: [{ path: "--prometheus-url", expected: "either --utilization-file or --prometheus-url, not both", actual: flags.prometheusUrl }]
+      })
+    }
+    return { utilizationFile: undefined, prometheusUrl: yield* decodePrometheusUrl(flags.prometheusUrl) }
+  })
 
 /**
  * The sources a report reads: files when given (offline), else Cost Explorer; GPU utilisation from the

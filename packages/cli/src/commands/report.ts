@@ -13,7 +13,6 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidInput } from "@frugal/core"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 
 const since = Flag.String("since").pipe(
@@ -55,7 +54,7 @@ const to = Flag.String("to").pipe(
 
 const schedule = Command.make(
   "schedule",
-  { cron, to, ceFile, utilizationFile, catalog: catalogFlag },
+  { cron, to, ceFile, utilizationFile, prometheusUrl, catalog: catalogFlag },
   Effect.fnUntraced(function*(input) {
     const slack = yield* Effect.promise(() => import("@frugal/slack"))
     yield* slack.runScheduledReports({
@@ -63,6 +62,7 @@ const schedule = Command.make(
       destinations: input.to,
       ceFiles: input.ceFile,
       utilizationFile: Option.getOrUndefined(input.utilizationFile),
+      prometheusUrl: Option.getOrUndefined(input.prometheusUrl),
       catalog: catalogLayer(input.catalog),
       log: (line: string) => Console.error(line)
     })
@@ -75,19 +75,12 @@ const reportCommand = Command.make(
   Effect.fnUntraced(function*(input) {
     const waste = yield* Effect.promise(() => import("@frugal/waste"))
     const period = yield* waste.periodSince(input.since)
-    if (Option.isSome(input.prometheusUrl) && Option.isSome(input.utilizationFile)) {
-      return yield* new InvalidInput({
-        source: "--prometheus-url",
-        issues: [{ path: "--prometheus-url", expected: "either --utilization-file or --prometheus-url, not both", actual: input.prometheusUrl.value }]
-      })
-    }
-    const prometheus = Option.isSome(input.prometheusUrl) ? yield* waste.decodePrometheusUrl(input.prometheusUrl.value) : undefined
+    const utilization = yield* waste.decodeUtilizationFlags({
+      utilizationFile: Option.getOrUndefined(input.utilizationFile),
+      prometheusUrl: Option.getOrUndefined(input.prometheusUrl)
+    })
     const wasteReport = yield* waste.buildReport(period).pipe(
-      Effect.provide(waste.reportSources({
-        ceFiles: input.ceFile,
-        utilizationFile: Option.getOrUndefined(input.utilizationFile),
-        prometheusUrl: prometheus
-      })),
+      Effect.provide(waste.reportSources({ ceFiles: input.ceFile, ...utilization })),
       Effect.provide(catalogLayer(input.catalog))
     )
     const text = waste.renderReport(wasteReport, input.format)

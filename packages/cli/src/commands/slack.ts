@@ -19,6 +19,10 @@ const utilizationFile = Flag.String("utilization-file").pipe(
   Flag.withDescription("GPU utilisation from this `aws cloudwatch get-metric-data` output instead of CloudWatch"),
   Flag.optional
 )
+const prometheusUrl = Flag.String("prometheus-url").pipe(
+  Flag.withDescription("GPU utilisation from this Prometheus server scraping dcgm-exporter instead of CloudWatch (docs/waste.md)"),
+  Flag.optional
+)
 const examples = Flag.String("examples").pipe(
   Flag.withDescription("Directory of example workloads for `/frugal plan <name>`"),
   Flag.withDefault("examples")
@@ -26,7 +30,7 @@ const examples = Flag.String("examples").pipe(
 
 const serve = Command.make(
   "serve",
-  { port, host, ceFile, utilizationFile, examples, catalog: catalogFlag },
+  { port, host, ceFile, utilizationFile, prometheusUrl, examples, catalog: catalogFlag },
   Effect.fnUntraced(function*(input) {
     const slack = yield* Effect.promise(() => import("@frugal/slack"))
     yield* slack.serveSlack({
@@ -34,6 +38,7 @@ const serve = Command.make(
       host: input.host,
       ceFiles: input.ceFile,
       utilizationFile: Option.getOrUndefined(input.utilizationFile),
+      prometheusUrl: Option.getOrUndefined(input.prometheusUrl),
       examplesDir: input.examples,
       catalog: catalogLayer(input.catalog),
       log: (line: string) => process.stderr.write(`${line}\n`)
