@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import { existsSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
-import { decodeWorkloadFile, type Workload } from "@frugal/core"
+import { acceleratorByName, decodeWorkloadFile, estimatePlacement, type Workload } from "@frugal/core"
 import type { Estimator } from "@frugal/planner"
 
 export const calibrationFlag = Flag.Boolean("calibration").pipe(
@@ -58,6 +58,13 @@ export const loadCalibration = (enabled: boolean): Effect.Effect<Calibration> =>
 
 const percent = (value: number): string => `${Math.round(value * 100)}%`
 
+/** Core's MFU for the accelerator and precision, from the first training workload at that precision. */
+const defaultMfu = (workloads: ReadonlyArray<Workload>, row: MeasuredMfu): number | null => {
+  const spec = acceleratorByName(row.accelerator)
+  const workload = workloads.find((w) => w.kind === "training" && w.model.precision === row.precision)
+  return spec === undefined || workload === undefined ? null : estimatePlacement(workload, spec, 1).mfu
+}
+
 const trainingPrecisions = (workloads: ReadonlyArray<Workload>): ReadonlySet<string> =>
   new Set(workloads.flatMap((w) => (w.kind === "training" ? [w.model.precision] : [])))
 
@@ -68,10 +75,11 @@ export const calibrationLines = (calibration: Calibration, workloads: ReadonlyAr
   if (applied.length === 0) {
     return [`MFU: default MFU per accelerator (${calibration.defaultsBecause ?? `no run measured at ${[...precisions].join("/") || "this precision"}`}).`]
   }
-  return applied.map((row) =>
-    `MFU ${percent(row.mfu)} measured on ${row.accelerator} ${row.precision} over ${row.runs} run${row.runs === 1 ? "" : "s"} ` +
-    "(ledger; --no-calibration for the default MFU); other accelerators: default MFU."
-  )
+  return applied.map((row) => {
+    const fallback = defaultMfu(workloads, row)
+    return `MFU ${percent(row.mfu)} measured on ${row.accelerator} ${row.precision} over ${row.runs} run${row.runs === 1 ? "" : "s"} ` +
+      `(ledger; default MFU ${fallback === null ? "n/a" : percent(fallback)}, --no-calibration to use it); other accelerators: default MFU.`
+  })
 }
 
 /** The workloads of a spec, decoded only when measurements exist to match them against. */

@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { InvalidInput, type NoFeasiblePlacement, type Workload } from "@frugal/core"
 import {
   DEFAULT_COST_ASSUMPTIONS,
+  type Estimator,
   onDemandPolicy,
   onlinePolicyByName,
   type Plan,
@@ -111,19 +112,21 @@ export const planPolicyFrom = (
 export const planPolicy = (
   workload: Workload,
   policy: PlanPolicy["policy"],
-  local: boolean
+  local: boolean,
+  /** The ledger's calibration, so C uses the MFU measured on earlier runs where there is one. */
+  estimator?: Estimator
 ): Effect.Effect<PlanPolicy, InvalidInput | NoFeasiblePlacement | PriceCatalogError, PriceCatalog> =>
   Effect.gen(function*() {
     if (workload.kind !== "training") {
       return yield* flagError("--placement-from-plan", "a training workload (its steps measure progress)", workload.kind)
     }
-    const plan = yield* Planner.plan(workload, { top: 1 })
+    const plan = yield* Planner.plan(workload, { top: 1, estimator })
     const recommended = plan.options[0]
     // Held to its region, without deadline or budget (the recommendation meets them; its on-demand twin need not).
     const { budgetUsd: _budget, deadlineHours: _deadline, ...constraints } = workload.constraints
     const regionPlan = recommended === undefined
       ? plan
-      : yield* Planner.plan({ ...workload, constraints: { ...constraints, regions: [recommended.region] } }, { top: 1000 })
+      : yield* Planner.plan({ ...workload, constraints: { ...constraints, regions: [recommended.region] } }, { top: 1000, estimator })
     const settings = planPolicyFrom(workload, policy, plan, regionPlan, local)
     if (typeof settings === "string") return yield* flagError("--placement-from-plan", "a plan with spot or on-demand options", settings)
     return settings

@@ -30,6 +30,7 @@ import type { ClusterRunnerName } from "./ClusterEngine.ts"
 import { duration, usd } from "./Format.ts"
 import { launchFor, readSingleWorkload } from "./LoadLaunch.ts"
 import { catalogLayer } from "../../Catalogs.ts"
+import { loadCalibration } from "../../MeasuredMfu.ts"
 import {
   describePlanPolicy,
   loadPlanPolicy,
@@ -210,13 +211,16 @@ export const run = (input: RunInput) =>
     const jobId = Option.isSome(input.jobId) ? input.jobId.value : yield* newJobId(workload.name)
     const launch = yield* launchFor(file, workload, join(jobDirectory(process.env, jobId), "checkpoints"))
     const settings = fromPlan
-      ? yield* planPolicy(workload, Option.getOrElse(policyName, () => "frugal" as const), cluster === null).pipe(
-        Effect.provide(catalogLayer(input.catalog ?? "embedded"))
-      )
+      ? yield* planPolicy(
+        workload,
+        Option.getOrElse(policyName, () => "frugal" as const),
+        cluster === null,
+        (yield* loadCalibration(true)).estimator
+      ).pipe(Effect.provide(catalogLayer(input.catalog ?? "embedded")))
       : null
     const spec: JobSpec = {
       name: workload.name,
-      launch,
+      launch: cluster === null ? launch : cluster.launch(workload, launch),
       placement: settings !== null ? settings.first : cluster === null ? localPlacement(price) : cluster.placement(workload, price),
       retry: DEFAULT_RETRY_BUDGET,
       checkpointEverySeconds: null,
