@@ -10,7 +10,9 @@
  * 2. Without spot, wait while the slack is above a pace line a little below Uniform Progress's
  *    (`lineScale`·initial slack·time left/R). Below it, start on-demand once the outage has
  *    lasted `outageGateChangeovers`·d (short outages are common: wait them out), or at once when
- *    the slack is `urgencyChangeovers`·d under the line.
+ *    the slack is `urgencyChangeovers`·d under the line. With several zones the line is closer to
+ *    Uniform Progress's, an outage of every zone starts on-demand at once, and on-demand is left
+ *    only when ahead of the line (`multiZone…`): each pre-emption there is a move that spends d.
  * 3. On-demand is left only for spot, never to wait: relaunching it costs a changeover at the
  *    on-demand price.
  * 4. Leave on-demand for spot only when (a) the slack can pay two changeovers (there, and back if
@@ -39,6 +41,18 @@ export interface FrugalParameters {
   readonly slackPriceShare: number
   /** Prior mean spot lifetime (hours), one pseudo-observation, for a zone without history. */
   readonly priorSpotLifetimeHours: number
+  /**
+   * With several zones: `lineScale` and `outageGateChangeovers` instead of the two above. Every
+   * pre-emption is then a move that spends d of slack at once, so the line sits closer to Uniform
+   * Progress's; and an outage in every zone at once is not the short blip the gate waits out.
+   */
+  readonly multiZoneLineScale: number
+  readonly multiZoneOutageGateChangeovers: number
+  /**
+   * With several zones, leave on-demand only when ahead of the line (Uniform Progress's catch-up
+   * rule): behind it, a turbulent period that pre-empts zone after zone would take the slack again.
+   */
+  readonly multiZoneLeaveOnDemandOnlyAhead: boolean
 }
 
 /** Tuned on the 2022-10-26 and 2023-02-15 AWS traces (docs/spot-policy.md has the table). */
@@ -49,7 +63,10 @@ export const defaultFrugalParameters: FrugalParameters = {
   ageGateChangeovers: 1.5,
   aheadSkipsAgeGate: true,
   slackPriceShare: 1,
-  priorSpotLifetimeHours: 4
+  priorSpotLifetimeHours: 4,
+  multiZoneLineScale: 0.95,
+  multiZoneOutageGateChangeovers: 0,
+  multiZoneLeaveOnDemandOnlyAhead: true
 }
 
 /** Mean length of the zone's completed spot periods, with the prior as one pseudo-observation. */
@@ -103,6 +120,7 @@ const worthLeavingOnDemand = (
 ): boolean => {
   const d = state.changeoverHours
   if (slack - 2 * d < 0) return false
+  if (state.spotAvailable.length > 1 && !ahead && parameters.multiZoneLeaveOnDemandOnlyAhead) return false
   const proven = history.currentStateHours(zone) >= parameters.ageGateChangeovers * d
   if (!(proven || (ahead && parameters.aheadSkipsAgeGate))) return false
   const onDemandPrice = state.onDemandPriceUsdPerHour
@@ -122,7 +140,10 @@ export const makeFrugalPolicy = (parameters: FrugalParameters = defaultFrugalPar
     const slack = slackHours(state)
     const initialSlack = Math.max(0, state.deadlineHours - state.computeHours - d)
     const timeShare = Math.max(0, state.hoursToDeadline / state.deadlineHours)
-    const line = parameters.lineScale * initialSlack * timeShare
+    const multiZone = state.spotAvailable.length > 1
+    const lineScale = multiZone ? parameters.multiZoneLineScale : parameters.lineScale
+    const outageGate = multiZone ? parameters.multiZoneOutageGateChangeovers : parameters.outageGateChangeovers
+    const line = lineScale * initialSlack * timeShare
     const held = state.holding
     const ahead = slack >= line
     if (held.kind === "on-demand") {
@@ -137,7 +158,7 @@ export const makeFrugalPolicy = (parameters: FrugalParameters = defaultFrugalPar
         outageHours = Math.min(outageHours, history.currentStateHours(zone))
       }
       const urgent = slack < line - parameters.urgencyChangeovers * d
-      if (urgent || outageHours >= parameters.outageGateChangeovers * d) return ON_DEMAND
+      if (urgent || outageHours >= outageGate * d) return ON_DEMAND
     }
     return isSafe(state, NONE) ? NONE : ON_DEMAND
   }
