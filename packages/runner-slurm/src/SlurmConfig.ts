@@ -8,7 +8,7 @@
  * | FRUGAL_SLURM_ACCOUNT, FRUGAL_SLURM_QOS | `--account`, `--qos` |
  * | FRUGAL_SLURM_NODES | nodes per attempt (default 1) |
  * | FRUGAL_SLURM_GPUS_PER_NODE | `--gpus-per-node` (default: the workload's accelerators per node, else 0) |
- * | FRUGAL_SLURM_TIME_MINUTES | `--time` (default: the partition's own limit) |
+ * | FRUGAL_SLURM_TIME_MINUTES | `--time` for every job (default: derived from the workload's estimate, TimeLimit.ts; else the partition's) |
  * | FRUGAL_SLURM_SIGNAL_SECONDS | SIGUSR1 this long before the time limit (default 120) |
  * | FRUGAL_SLURM_CPUS_PER_TASK | `--cpus-per-task` |
  * | FRUGAL_SLURM_OUTPUT_DIR | shared directory for scripts and outputs (default next to the checkpoints) |

@@ -28,12 +28,13 @@ import { attemptFiles, batchScript, invalidEnvironmentNames } from "./BatchScrip
 import { FileTail } from "./FileTail.ts"
 import { makeSlurmCommands, type SlurmCommands } from "./SlurmCommands.ts"
 import { isTerminal, type SlurmJobState } from "./SlurmJob.ts"
+import { launchTimeLimitMinutes } from "./TimeLimit.ts"
 
 export interface SlurmRunnerOptions {
   readonly partition: string | null
   readonly account: string | null
   readonly qos: string | null
-  /** Whole minutes for `--time`; null leaves the partition's default. */
+  /** Whole minutes for `--time` for every job; null takes the job's own (TimeLimit.ts), else the partition's default. */
   readonly timeLimitMinutes: number | null
   /** Seconds before the time limit at which the command gets SIGUSR1 (default 120). */
   readonly signalSeconds: number
@@ -94,7 +95,9 @@ export const scriptFor = (options: SlurmRunnerOptions, request: AttemptRequest):
     nodes: Math.max(1, placement.instanceCount),
     gpusPerNode: placement.acceleratorsPerInstance,
     cpusPerTask: options.cpusPerTask,
-    timeLimitMinutes: options.timeLimitMinutes,
+    // FRUGAL_SLURM_TIME_MINUTES of the engine's environment wins; else the limit derived from the plan's
+    // estimate, carried in the job's launch environment (TimeLimit.ts); else the partition's default.
+    timeLimitMinutes: options.timeLimitMinutes ?? launchTimeLimitMinutes(launch.env),
     signalSeconds: options.signalSeconds,
     outputDirectory: outputDirectoryFor(options, request),
     workdir: launch.workdir,

@@ -8,13 +8,15 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { stringify } from "yaml"
 import { InvalidInput, type Workload } from "@frugal/core"
-import type { AttemptRequest, JobSpec, Placement, Runner } from "@frugal/runner"
+import type { AttemptRequest, JobSpec, LaunchSpec, Placement, Runner } from "@frugal/runner"
 
 export type ClusterRunnerName = "slurm" | "kubernetes" | "ec2"
 
 export interface ClusterEngine {
   readonly layer: Layer.Layer<Runner>
   readonly placement: (workload: Workload, pricePerHourUsd: number) => Placement
+  /** The job's launch with what the engine derives from the workload (Slurm: the time limit from the estimate). */
+  readonly launch: (workload: Workload, launch: LaunchSpec) => LaunchSpec
   /** What the engine would submit for the job's first attempt. */
   readonly dryRun: (jobId: string, spec: JobSpec) => string
 }
@@ -47,23 +49,32 @@ export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv)
         const slurm = yield* Effect.promise(() => import("@frugal/runner-slurm"))
         const settings = yield* slurm.slurmSettingsFromEnvironment(env)
         const options = { ...slurm.SlurmRunner.defaultSlurmOptions, ...settings.options }
+        const placement = (workload: Workload, price: number): Placement => {
+          const pinned = pinnedAccelerators(workload)
+          const perNode = settings.gpusPerNode ?? pinned?.perNode ?? 0
+          return {
+            instanceType: options.partition ?? "slurm",
+            region: "slurm",
+            availabilityZone: null,
+            // The cluster's own capacity, not pre-emptible spot as far as the supervisor's policy goes.
+            purchaseOption: "on-demand",
+            hourlyPriceUsd: price,
+            instanceCount: settings.nodes,
+            accelerator: perNode > 0 ? pinned?.name ?? null : null,
+            acceleratorsPerInstance: perNode,
+            interruptionsPerHour: 0
+          }
+        }
         return {
           layer: slurm.SlurmRunner.layer(settings.options),
-          placement: (workload, price) => {
-            const pinned = pinnedAccelerators(workload)
-            const perNode = settings.gpusPerNode ?? pinned?.perNode ?? 0
-            return {
-              instanceType: options.partition ?? "slurm",
-              region: "slurm",
-              availabilityZone: null,
-              // The cluster's own capacity, not pre-emptible spot as far as the supervisor's policy goes.
-              purchaseOption: "on-demand",
-              hourlyPriceUsd: price,
-              instanceCount: settings.nodes,
-              accelerator: perNode > 0 ? pinned?.name ?? null : null,
-              acceleratorsPerInstance: perNode,
-              interruptionsPerHour: 0
-            }
+          placement,
+          // `--time` from the estimate on this placement (docs/runner-slurm.md), unless FRUGAL_SLURM_TIME_MINUTES
+          // is set in the environment (it wins in the engine) or in the workload's run.env.
+          launch: (workload, launch) => {
+            if (options.timeLimitMinutes !== null || launch.env[slurm.TIME_LIMIT_VARIABLE] !== undefined) return launch
+            const at = placement(workload, 0)
+            const minutes = slurm.workloadTimeLimitMinutes(workload, at.accelerator, at.instanceCount * at.acceleratorsPerInstance, options.signalSeconds)
+            return minutes === null ? launch : { ...launch, env: { ...launch.env, [slurm.TIME_LIMIT_VARIABLE]: String(minutes) } }
           },
           dryRun: (jobId, spec) => slurm.SlurmRunner.scriptFor(options, firstAttempt(jobId, spec, "/dev/null"))
         }
@@ -73,6 +84,7 @@ export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv)
         const found = yield* k8s.kubernetesSettingsFromEnvironment(env)
         return {
           layer: k8s.KubernetesRunner.layer(found.settings),
+          launch: (_workload, launch) => launch,
           placement: (workload, price) => {
             const pinned = pinnedAccelerators(workload)
             const perNode = found.gpusPerNode ?? pinned?.perNode ?? 0
@@ -116,6 +128,7 @@ export const clusterEngine = (runner: ClusterRunnerName, env: NodeJS.ProcessEnv)
         if (issues.length > 0) return yield* new InvalidInput({ source: "environment", issues })
         return {
           layer: ec2.Ec2Runner.layer(settings),
+          launch: (_workload, launch) => launch,
           placement: (workload, price) => {
             const pinned = pinnedAccelerators(workload)
             return {
