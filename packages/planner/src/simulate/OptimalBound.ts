@@ -8,7 +8,7 @@
  * (cost − μ·progress) + μ·C is at most the cost of any schedule that finishes (a schedule that
  * stops mid-tick is matched by holding or releasing that whole tick, both no worse at any μ). That
  * minimum needs no progress dimension: the same states as the exact DP, one number each, so
- * O(ticks × states). The best μ is found by cutting planes (about 4.5 solves per run, warm-started
+ * O(ticks × states). The best μ is found by cutting planes (3.5–4 solves per run, warm-started
  * from the previous run), stopped once the dual maximum is within 1e-5 of on-demand-only cost.
  * The bound is exact when that schedule finishes the job exactly; otherwise it is below the
  * optimum by the duality gap (measured in docs/spot-policy.md).
@@ -20,8 +20,8 @@ const MAX_CUTS = 8
 /** Stop once the dual maximum can be at most this share of on-demand-only cost above the bound. */
 const DUAL_TOLERANCE = 1e-5
 /** The warm start evaluates μ this far below the last run's best first, then this far above. */
-const BRACKET_LOW = 0.97
-const BRACKET_HIGH = 1.03
+const BRACKET_LOW = 0.99
+const BRACKET_HIGH = 1.01
 
 export class OptimalBoundSolver {
   readonly set: ZoneSet
