@@ -112,11 +112,12 @@ export const logitsBytes = (options: {
 
 /**
  * KV cache of a served model: keys and values of every layer, 2·L·h values per token in the serving dtype
- * (fp8 serving keeps an fp8 cache). Models with grouped-query attention need less; the spec does not say, so this
- * is the conservative multi-head figure.
+ * (fp8 serving keeps an fp8 cache), scaled by kvHeads/heads for grouped-query attention (Ainslie et al. 2023,
+ * "GQA"; LLaMA 3 8B keeps 8 of 32 heads, a quarter of the multi-head cache). Without `kvHeads` in the spec the
+ * shape carries kvHeads = heads: the conservative multi-head figure.
  */
 export const kvCacheBytesPerToken = (shape: ModelShape, precision: Precision): number =>
-  2 * shape.layers * shape.hiddenSize * bytesPerValue(precision)
+  (2 * shape.layers * shape.hiddenSize * shape.kvHeads * bytesPerValue(precision)) / shape.heads
 
 /** Sharded persistent state of one GPU: ZeRO stages (Rajbhandari et al. 2020, §5) and FSDP (= ZeRO-3). */
 export interface ShardedState {

@@ -10,6 +10,8 @@ export interface ModelShape {
   readonly layers: number
   readonly hiddenSize: number
   readonly heads: number
+  /** Key/value heads: fewer than `heads` under grouped-query attention (Ainslie et al. 2023), which shrinks the KV cache. */
+  readonly kvHeads: number
   readonly vocabSize: number
   /** True when layers/hiddenSize were derived from the parameter count rather than given. */
   readonly derived: boolean
@@ -28,6 +30,7 @@ export interface ModelSpec {
   readonly layers?: number | undefined
   readonly hiddenSize?: number | undefined
   readonly heads?: number | undefined
+  readonly kvHeads?: number | undefined
   readonly vocabSize?: number | undefined
 }
 
@@ -47,11 +50,13 @@ const deriveShape = (model: ModelSpec): ModelShape => {
   const vocabSize = model.vocabSize ?? DEFAULT_VOCAB_SIZE
   const n = model.parameters
   if (model.layers !== undefined && model.hiddenSize !== undefined) {
+    const heads = model.heads ?? Math.max(1, Math.round(model.hiddenSize / HEAD_DIM))
     return {
       parameters: n,
       layers: model.layers,
       hiddenSize: model.hiddenSize,
-      heads: model.heads ?? Math.max(1, Math.round(model.hiddenSize / HEAD_DIM)),
+      heads,
+      kvHeads: Math.min(heads, model.kvHeads ?? heads),
       vocabSize,
       derived: false
     }
@@ -69,8 +74,11 @@ const deriveShape = (model: ModelSpec): ModelShape => {
     layers = Math.max(1, Math.round(Math.cbrt(n / (12 * ASPECT_RATIO * ASPECT_RATIO))))
     hiddenSize = solveHidden(n, layers, vocabSize)
   }
-  const heads = model.heads ?? (hiddenSize % HEAD_DIM === 0 ? hiddenSize / HEAD_DIM : Math.max(1, hiddenSize / 64))
-  return { parameters: n, layers, hiddenSize, heads: Math.max(1, Math.round(heads)), vocabSize, derived: true }
+  const heads = Math.max(1, Math.round(
+    model.heads ?? (hiddenSize % HEAD_DIM === 0 ? hiddenSize / HEAD_DIM : Math.max(1, hiddenSize / 64))
+  ))
+  // Without kvHeads the cache is sized for full multi-head attention: never smaller than the model's real one.
+  return { parameters: n, layers, hiddenSize, heads, kvHeads: Math.min(heads, model.kvHeads ?? heads), vocabSize, derived: true }
 }
 
 /** h solving 12·L·h² + V·h = N (positive root), rounded to a multiple of 64 as real models are. */

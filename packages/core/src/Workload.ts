@@ -192,15 +192,19 @@ const Architecture = {
   layers: Schema.optionalKey(Bounded({ min: 1, max: 1000, integer: true, unit: "layers" })),
   hiddenSize: Schema.optionalKey(Bounded({ min: 1, max: 262_144, integer: true })),
   heads: Schema.optionalKey(Bounded({ min: 1, max: 4096, integer: true, unit: "attention heads" })),
+  /** Key/value heads under grouped-query attention (LLaMA 3 8B: 8 of 32); absent: as many as `heads`. */
+  kvHeads: Schema.optionalKey(Bounded({ min: 1, max: 4096, integer: true, unit: "key/value heads" })),
   vocabSize: Schema.optionalKey(Bounded({ min: 1, max: 10_000_000, integer: true, unit: "tokens" }))
 }
 
 const headsDivideHidden = Schema.makeFilter(
-  (model: { readonly hiddenSize?: number; readonly heads?: number }) =>
-    model.hiddenSize === undefined || model.heads === undefined || model.hiddenSize % model.heads === 0
-      ? undefined
-      : { path: ["heads"], issue: `a divisor of hiddenSize ${model.hiddenSize} (got ${model.heads})` },
-  { expected: "heads dividing hiddenSize" }
+  (model: { readonly hiddenSize?: number; readonly heads?: number; readonly kvHeads?: number }) =>
+    model.hiddenSize !== undefined && model.heads !== undefined && model.hiddenSize % model.heads !== 0
+      ? { path: ["heads"], issue: `a divisor of hiddenSize ${model.hiddenSize} (got ${model.heads})` }
+      : model.kvHeads !== undefined && model.heads !== undefined && model.heads % model.kvHeads !== 0
+      ? { path: ["kvHeads"], issue: `a divisor of heads ${model.heads} (got ${model.kvHeads})` }
+      : undefined,
+  { expected: "heads dividing hiddenSize, kvHeads dividing heads" }
 )
 
 const Parameters = Quantity("parameters", 1e14, "100T")

@@ -99,6 +99,15 @@ describe("Memory model", () => {
     assert.strictEqual(kvCacheBytesPerToken(llama7b, "fp16"), 2 * 32 * 4096 * 2)
     assert.strictEqual(kvCacheBytesPerToken(llama7b, "fp16"), 512 * 1024)
   })
+
+  it("shrinks the KV cache by kvHeads/heads under grouped-query attention: 128 KiB per token for LLaMA 3 8B in bf16", () => {
+    // LLaMA 3 8B: 32 layers, hidden 4096, 32 query heads, 8 key/value heads (Meta's model card).
+    const llama3 = modelShape({ parameters: 8e9, layers: 32, hiddenSize: 4096, heads: 32, kvHeads: 8 })
+    assert.strictEqual(kvCacheBytesPerToken(llama3, "bf16"), 2 * 32 * 1024 * 2)
+    assert.strictEqual(kvCacheBytesPerToken(llama3, "bf16"), 128 * 1024)
+    // Derived shapes and specs without kvHeads keep the conservative multi-head cache.
+    assert.strictEqual(modelShape({ parameters: 8e9 }).kvHeads, modelShape({ parameters: 8e9 }).heads)
+  })
 })
 
 describe("Model shape", () => {
@@ -119,7 +128,7 @@ describe("Model shape", () => {
 
   it("keeps the given architecture", () => {
     const shape = modelShape({ parameters: 7e9, layers: 32, hiddenSize: 4096, heads: 32, vocabSize: 32000 })
-    assert.deepStrictEqual(shape, { parameters: 7e9, layers: 32, hiddenSize: 4096, heads: 32, vocabSize: 32000, derived: false })
+    assert.deepStrictEqual(shape, { parameters: 7e9, layers: 32, hiddenSize: 4096, heads: 32, kvHeads: 32, vocabSize: 32000, derived: false })
   })
 
   it("derives a plausible shape for tiny models", () => {

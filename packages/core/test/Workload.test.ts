@@ -217,6 +217,11 @@ constraints: { deadlineHours: 1000000, budgetUsd: -1, regions: [mars-1] }
     assert.include(issue.expected, "divisor of hiddenSize")
   })
 
+  it("requires kvHeads to divide heads", () => {
+    const spec = training.replace("parameters: 7B", "parameters: 7B\n  hiddenSize: 4096\n  heads: 32\n  kvHeads: 5")
+    assert.include(issueAt(issues(spec), "model.kvHeads").expected, "divisor of heads 32")
+  })
+
   it("wants run.command as an argv list and env values as strings", () => {
     const all = issues(`${training}run: { command: "python train.py", env: { A: 1, "BAD-NAME": "x" } }\n`)
     assert.include(issueAt(all, "run.command").expected, "argv")
