@@ -9,18 +9,18 @@
  * When an attempt ends its Job is deleted, so the supervisor's next attempt (perhaps on-demand instead of
  * spot) is the only one running. The pod's Events go to the attempt's log.
  */
-import { Deferred, Effect, Layer, Queue, Stream, type Cause } from "effect"
+import { Deferred, Effect, Layer, Queue, type Cause } from "effect"
 import { BatchV1Api, CoreV1Api, KubeConfig, Log, type V1Pod, Watch } from "@kubernetes/client-node"
-import { appendFileSync, createReadStream, existsSync, mkdirSync } from "node:fs"
+import { appendFileSync, mkdirSync } from "node:fs"
 import { dirname } from "node:path"
-import { createInterface } from "node:readline"
 import { Writable } from "node:stream"
 import {
+  attemptHandle,
   type AttemptExit,
-  type AttemptHandle,
   type AttemptRequest,
   type CancelOptions,
   INTERRUPTED_EXIT_CODE,
+  logFileLines,
   type OrphanAttempt,
   Runner,
   RunnerError
@@ -214,16 +214,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           }
         })
 
-      const handle: AttemptHandle = {
-        attemptId: request.attemptId,
-        externalId: `${namespace}/${name}`,
-        pid: null,
-        logPath: request.logPath,
-        events: Stream.fromQueue(events),
-        exit: Deferred.await(exited),
-        cancel
-      }
-      return handle
+      return attemptHandle(request, { externalId: `${namespace}/${name}`, pid: null, events, exited, cancel })
     })
 
   return Runner.of({
@@ -241,13 +232,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
         yield* deleteAttemptObjects(name, orphan.attemptId, options?.graceSeconds ?? graceSeconds)
         return true
       }),
-    logs: (attempt) =>
-      attempt.logPath === null || !existsSync(attempt.logPath)
-        ? Stream.empty
-        : Stream.fromAsyncIterable(
-          createInterface({ input: createReadStream(attempt.logPath), crlfDelay: Infinity }),
-          (cause) => new RunnerError({ runner: RUNNER, operation: "logs", attemptId: attempt.attemptId, detail: errorText(cause) })
-        )
+    logs: (attempt) => logFileLines(attempt, RUNNER)
   })
 }
 

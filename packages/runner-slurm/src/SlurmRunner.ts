@@ -9,16 +9,16 @@
  * Progress comes from the per-restart files the script writes on shared storage (see BatchScript), state
  * from `scontrol show job`. Nothing is left queued: closing the engine cancels every job it still tracks.
  */
-import { Deferred, Effect, Layer, Queue, Stream, type Cause } from "effect"
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { Deferred, Effect, Layer, Queue, type Cause } from "effect"
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { createInterface } from "node:readline"
 import {
+  attemptHandle,
   type AttemptExit,
-  type AttemptHandle,
   type AttemptRequest,
   type CancelOptions,
   exitFromStatus,
+  logFileLines,
   type OrphanAttempt,
   Runner,
   RunnerError
@@ -295,16 +295,7 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
           yield* Deferred.await(exited)
         })
 
-      const handle: AttemptHandle = {
-        attemptId: request.attemptId,
-        externalId: slurmJobId,
-        pid: null,
-        logPath: request.logPath,
-        events: Stream.fromQueue(events),
-        exit: Deferred.await(exited),
-        cancel
-      }
-      return handle
+      return attemptHandle(request, { externalId: slurmJobId, pid: null, events, exited, cancel })
     })
 
   return Runner.of({
@@ -328,13 +319,7 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
         yield* commands.scancel(slurmJobId)
         return true
       }),
-    logs: (attempt) =>
-      attempt.logPath === null || !existsSync(attempt.logPath)
-        ? Stream.empty
-        : Stream.fromAsyncIterable(
-          createInterface({ input: createReadStream(attempt.logPath), crlfDelay: Infinity }),
-          (cause) => new RunnerError({ runner: RUNNER, operation: "logs", attemptId: attempt.attemptId, detail: errorText(cause) })
-        )
+    logs: (attempt) => logFileLines(attempt, RUNNER)
   })
 }
 

@@ -5,16 +5,17 @@
  * ranks). stdout is read line by line for protocol events; stderr goes straight to the attempt's log file
  * (by file descriptor, so the log keeps filling even if this process dies).
  */
-import { Cause, Deferred, Effect, Layer, Queue, Stream } from "effect"
+import { Cause, Deferred, Effect, Layer, Queue } from "effect"
 import { spawn } from "node:child_process"
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { createInterface } from "node:readline"
 import { classifyEventLine, type TrainerEvent } from "@frugal/trainer"
 import { type AttemptExit, exitFromStatus } from "./AttemptExit.ts"
 import { protocolEnvironment } from "./LaunchSpec.ts"
+import { logFileLines } from "./AttemptLogFile.ts"
 import {
-  type AttemptHandle,
+  attemptHandle,
   type AttemptRequest,
   type CancelOptions,
   type OrphanAttempt,
@@ -149,16 +150,7 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
         signalGroup(pid, "SIGKILL")
       })
 
-    const handle: AttemptHandle = {
-      attemptId: request.attemptId,
-      externalId: String(pid),
-      pid,
-      logPath: request.logPath,
-      events: Stream.fromQueue(events),
-      exit: Deferred.await(exited),
-      cancel
-    }
-    return handle
+    return attemptHandle(request, { externalId: String(pid), pid, events, exited, cancel })
   })
 
 export const make = (options: LocalRunnerOptions = {}): Runner["Service"] => {
@@ -182,14 +174,7 @@ export const make = (options: LocalRunnerOptions = {}): Runner["Service"] => {
         }
         return true
       }),
-    logs: (attempt) =>
-      attempt.logPath === null || !existsSync(attempt.logPath)
-        ? Stream.empty
-        : Stream.fromAsyncIterable(
-          createInterface({ input: createReadStream(attempt.logPath), crlfDelay: Infinity }),
-          (cause) =>
-            new RunnerError({ runner: RUNNER, operation: "logs", attemptId: attempt.attemptId, detail: errorText(cause) })
-        )
+    logs: (attempt) => logFileLines(attempt, RUNNER)
   })
 }
 

@@ -4,7 +4,7 @@
  * streams the trainer protocol events it prints, reports how it ended, stops it on request, and serves
  * its logs. Everything above the engine (the Supervisor, the drill, the ledger) is engine-agnostic.
  */
-import { Context, type Effect, Schema, type Scope, type Stream } from "effect"
+import { type Cause, Context, Deferred, type Effect, type Queue, Schema, type Scope, Stream } from "effect"
 import type { TrainerEvent } from "@frugal/trainer"
 import type { AttemptExit } from "./AttemptExit.ts"
 import type { LaunchSpec } from "./LaunchSpec.ts"
@@ -61,6 +61,29 @@ export interface AttemptHandle {
   /** Stops the command (see {@link CancelOptions}) and waits until it has ended. */
   readonly cancel: (options?: CancelOptions) => Effect.Effect<void, RunnerError>
 }
+
+/**
+ * The handle every engine returns: its events read from the queue the engine fills (ended when the command's
+ * output ends), its exit from the deferred the engine completes, its log where the request put it.
+ */
+export const attemptHandle = (
+  request: Pick<AttemptRequest, "attemptId" | "logPath">,
+  started: {
+    readonly externalId: string
+    readonly pid: number | null
+    readonly events: Queue.Dequeue<TrainerEvent, Cause.Done>
+    readonly exited: Deferred.Deferred<AttemptExit>
+    readonly cancel: AttemptHandle["cancel"]
+  }
+): AttemptHandle => ({
+  attemptId: request.attemptId,
+  externalId: started.externalId,
+  pid: started.pid,
+  logPath: request.logPath,
+  events: Stream.fromQueue(started.events),
+  exit: Deferred.await(started.exited),
+  cancel: started.cancel
+})
 
 /** An attempt the ledger says was running when its supervisor vanished. */
 export interface OrphanAttempt {

@@ -1,4 +1,5 @@
 export * from "./AttemptExit.ts"
+export * from "./AttemptLogFile.ts"
 export * from "./Calibration.ts"
 export * from "./FrugalHome.ts"
 export * from "./LaunchSpec.ts"
