@@ -13,6 +13,8 @@
  * | FRUGAL_EC2_CHECKPOINT_URI | `s3://bucket/prefix` or `efs://fs-0123/path` (required) |
  * | FRUGAL_EC2_SETUP | shell lines run first on the instance (fetch the code), separated by newlines |
  * | FRUGAL_EC2_POLL_SECONDS | seconds between DescribeInstances calls (15) |
+ * | FRUGAL_EC2_PLACEMENT_GROUP | existing cluster placement group for multi-node attempts |
+ * | FRUGAL_EC2_RENDEZVOUS_PORT | torchrun c10d rendezvous port on node 0 (29400) |
  */
 import { Effect } from "effect"
 import { InvalidInput } from "@frugal/core"
@@ -51,6 +53,10 @@ export const ec2SettingsFromEnvironment = (env: NodeJS.ProcessEnv): Effect.Effec
       })
     }
     const poll = Number(text("FRUGAL_EC2_POLL_SECONDS") ?? "15")
+    const port = Number(text("FRUGAL_EC2_RENDEZVOUS_PORT") ?? "29400")
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      issues.push({ path: "FRUGAL_EC2_RENDEZVOUS_PORT", expected: "a TCP port (1-65535)", actual: String(text("FRUGAL_EC2_RENDEZVOUS_PORT")) })
+    }
     if (!(poll > 0)) issues.push({ path: "FRUGAL_EC2_POLL_SECONDS", expected: "a positive number of seconds", actual: String(poll) })
     if (issues.length > 0 || region === null || checkpointUri === null) return yield* new InvalidInput({ source: "environment", issues })
     return {
@@ -64,6 +70,8 @@ export const ec2SettingsFromEnvironment = (env: NodeJS.ProcessEnv): Effect.Effec
       keyName: text("FRUGAL_EC2_KEY_NAME"),
       checkpointUri,
       setupCommands: (env["FRUGAL_EC2_SETUP"] ?? "").split("\n").filter((line) => line.trim() !== ""),
-      pollSeconds: poll
+      pollSeconds: poll,
+      placementGroup: text("FRUGAL_EC2_PLACEMENT_GROUP"),
+      rendezvousPort: port
     }
   })

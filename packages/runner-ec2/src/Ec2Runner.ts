@@ -33,6 +33,7 @@ import {
   RunnerError
 } from "@frugal/runner"
 import type { TrainerEvent } from "@frugal/trainer"
+import { DEFAULT_RENDEZVOUS_PORT } from "./Rendezvous.ts"
 import { userDataScript } from "./UserData.ts"
 
 export interface Ec2Settings {
@@ -52,6 +53,13 @@ export interface Ec2Settings {
   readonly setupCommands: ReadonlyArray<string>
   /** Seconds between DescribeInstances calls (default 15). */
   readonly pollSeconds: number
+  /**
+   * An existing placement group (strategy `cluster`) that multi-node attempts launch into, for the low-latency
+   * network between their nodes; single-node attempts ignore it.
+   */
+  readonly placementGroup?: string | null
+  /** torchrun c10d rendezvous port on node 0 of a multi-node attempt (default 29400). */
+  readonly rendezvousPort?: number
 }
 
 const RUNNER = "ec2"
@@ -87,6 +95,8 @@ export const runInstancesInput = (settings: Ec2Settings, request: AttemptRequest
   ]
   const { PYTHONPATH: _local, ...env } = request.launch.env
   const [program, ...rest] = request.launch.argv
+  const nodes = placement.instanceCount
+  const placementGroup = nodes > 1 ? (settings.placementGroup ?? null) : null
   return {
     MinCount: placement.instanceCount,
     MaxCount: placement.instanceCount,
@@ -103,6 +113,8 @@ export const runInstancesInput = (settings: Ec2Settings, request: AttemptRequest
         }
       }),
     ...(subnet === undefined ? {} : { SubnetId: subnet }),
+    // The subnet fixes the AZ; a cluster placement group lives in one AZ, so the group name is all it needs.
+    ...(placementGroup === null ? {} : { Placement: { GroupName: placementGroup } }),
     ...(settings.securityGroupIds.length === 0 ? {} : { SecurityGroupIds: [...settings.securityGroupIds] }),
     ...(settings.keyName === null ? {} : { KeyName: settings.keyName }),
     ...(settings.instanceProfile === null
@@ -122,7 +134,10 @@ export const runInstancesInput = (settings: Ec2Settings, request: AttemptRequest
       env,
       checkpointUri: settings.checkpointUri,
       setupCommands: settings.setupCommands,
-      checkpointEverySeconds: request.checkpointEverySeconds
+      checkpointEverySeconds: request.checkpointEverySeconds,
+      multiNode: nodes > 1
+        ? { nodes, procsPerNode: placement.acceleratorsPerInstance, port: settings.rendezvousPort ?? DEFAULT_RENDEZVOUS_PORT }
+        : null
     })).toString("base64"),
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },
@@ -178,6 +193,14 @@ export const make = (settings: Ec2Settings, client: () => EC2Client, live: Set<s
       const ids = (out.Instances ?? []).flatMap((i) => (i.InstanceId === undefined ? [] : [i.InstanceId]))
       for (const id of ids) live.add(id)
       appendFileSync(request.logPath, `[frugal] launched ${ids.join(", ")} (${request.placement.instanceType}, ${request.placement.purchaseOption})\n`)
+      if (ids.length > 1) {
+        // The address every node discovers at boot (launch index 0), logged so an operator can follow the rendezvous.
+        const node0 = (out.Instances ?? []).find((i) => i.AmiLaunchIndex === 0)
+        appendFileSync(
+          request.logPath,
+          `[frugal] rendezvous on node 0 ${node0?.InstanceId ?? "?"} at ${node0?.PrivateIpAddress ?? "?"}:${settings.rendezvousPort ?? DEFAULT_RENDEZVOUS_PORT}\n`
+        )
+      }
 
       const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
       const exited = yield* Deferred.make<AttemptExit>()

@@ -7,7 +7,13 @@
  * Checkpoints live at an S3 URI (`s3://bucket/prefix`, synced down before and up after, and every minute while
  * the command runs) or on EFS (`efs://fs-0123/path`, mounted with amazon-efs-utils). The trainer library polls
  * IMDSv2 for the spot interruption notice itself (FRUGAL_IMDS_POLL=1) and checkpoints before the reclaim.
+ *
+ * Several nodes: every instance runs the same script, finds its rank and node 0 at boot (see Rendezvous) and
+ * runs one torchrun that meets the others at node 0.
  */
+import { type MultiNode, rendezvousLines, torchrunLine } from "./Rendezvous.ts"
+import { shellQuote } from "./Shell.ts"
+
 export interface UserDataInput {
   readonly jobId: string
   readonly attemptId: string
@@ -18,15 +24,18 @@ export interface UserDataInput {
   /** Commands run before the job (as root), e.g. to fetch the code; one shell line each, from the operator. */
   readonly setupCommands: ReadonlyArray<string>
   readonly checkpointEverySeconds: number | null
+  /** Set when the attempt runs on several instances; absent or null for one. */
+  readonly multiNode?: MultiNode | null
 }
 
-export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`
+export { shellQuote }
 
 export const LOCAL_CHECKPOINT_DIR = "/var/lib/frugal/checkpoints"
 
 export const userDataScript = (input: UserDataInput): string => {
   const efs = /^efs:\/\/(fs-[0-9a-f]+)(\/.*)?$/.exec(input.checkpointUri)
   const checkpointDir = efs === null ? LOCAL_CHECKPOINT_DIR : `/mnt/frugal-efs${efs[2] ?? ""}/${input.jobId}`
+  const multi = input.multiNode !== undefined && input.multiNode !== null && input.multiNode.nodes > 1 ? input.multiNode : null
   const s3 = efs === null ? `${input.checkpointUri.replace(/\/+$/, "")}/${input.jobId}` : null
   const env = {
     FRUGAL_JOB_ID: input.jobId,
@@ -46,6 +55,7 @@ export const userDataScript = (input: UserDataInput): string => {
     "instance_id=\"$(curl -sf -H \"X-aws-ec2-metadata-token: $token\" http://169.254.169.254/latest/meta-data/instance-id)\"",
     "region=\"$(curl -sf -H \"X-aws-ec2-metadata-token: $token\" http://169.254.169.254/latest/meta-data/placement/region)\"",
     ...input.setupCommands,
+    ...(multi === null ? [] : rendezvousLines(input.attemptId, multi)),
     ...Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
     `mkdir -p ${shellQuote(checkpointDir)}`,
     ...(efs === null
@@ -58,7 +68,7 @@ export const userDataScript = (input: UserDataInput): string => {
     ...(s3 === null
       ? []
       : [`( while sleep 60; do aws s3 sync --only-show-errors ${shellQuote(checkpointDir)} ${shellQuote(s3)}; done ) &`, "syncer=$!"]),
-    `${input.argv.map(shellQuote).join(" ")} &`,
+    `${multi === null ? input.argv.map(shellQuote).join(" ") : torchrunLine(input.argv, input.attemptId, multi)} &`,
     "child=$!",
     "trap 'trapped=1; kill -TERM \"$child\" 2>/dev/null' TERM",
     "while :; do trapped=0; wait \"$child\"; status=$?; [ \"$trapped\" = 1 ] || break; done",

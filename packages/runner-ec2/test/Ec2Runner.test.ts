@@ -5,7 +5,8 @@
  * or is cancelled.
  */
 import { Effect, Layer } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -18,6 +19,8 @@ interface FakeInstance {
   state: "pending" | "running" | "shutting-down" | "terminated"
   reason: { code: string; message: string } | null
   tags: Map<string, string>
+  launchIndex: number
+  privateIp: string
 }
 
 const instances = new Map<string, FakeInstance>()
@@ -34,6 +37,8 @@ const tagsOf = (params: Ec2Params, spec: number) => {
 
 const describeItem = (id: string, instance: FakeInstance) => ({
   instanceId: id,
+  amiLaunchIndex: instance.launchIndex,
+  privateIpAddress: instance.privateIp,
   instanceState: { code: CODES[instance.state], name: instance.state },
   ...(instance.reason === null ? {} : { stateReason: instance.reason }),
   tagSet: [...instance.tags].map(([key, value]) => ({ key, value }))
@@ -43,7 +48,9 @@ const handler = ec2QueryHandler({
   RunInstances: (params) => {
     const count = Number(params.get("MinCount") ?? "1")
     const ids = Array.from({ length: count }, () => `i-${(++counter).toString(16).padStart(17, "0")}`)
-    for (const id of ids) instances.set(id, { state: "pending", reason: null, tags: tagsOf(params, 1) })
+    ids.forEach((id, launchIndex) =>
+      instances.set(id, { state: "pending", reason: null, tags: tagsOf(params, 1), launchIndex, privateIp: `10.0.${counter % 250}.${10 + launchIndex}` })
+    )
     return { reservationId: "r-1", ownerId: "123456789012", instancesSet: ids.map((id) => describeItem(id, instances.get(id) as FakeInstance)) }
   },
   DescribeInstances: (params) => {
@@ -108,7 +115,7 @@ const settings: Ec2Runner.Ec2Settings = {
   pollSeconds: 0.05
 }
 
-const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot"): AttemptRequest => ({
+const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot", instanceCount = 1): AttemptRequest => ({
   jobId: "ec2-job",
   attemptId,
   placement: {
@@ -117,7 +124,7 @@ const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot
     availabilityZone: "use1-az6",
     purchaseOption,
     hourlyPriceUsd: 40,
-    instanceCount: 1,
+    instanceCount,
     accelerator: "H100",
     acceleratorsPerInstance: 8,
     interruptionsPerHour: 0.05
@@ -133,7 +140,11 @@ const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot
 })
 
 /** Submits an attempt, lets `drive` play the instance's life, and returns how the attempt ended. */
-const attempt = (req: AttemptRequest, drive: (ids: ReadonlyArray<string>, cancel: () => Promise<void>) => Promise<void>) =>
+const attempt = (
+  req: AttemptRequest,
+  drive: (ids: ReadonlyArray<string>, cancel: () => Promise<void>) => Promise<void>,
+  engine: Ec2Runner.Ec2Settings = settings
+) =>
   Effect.runPromise(
     Effect.scoped(Effect.gen(function*() {
       const runner = yield* Runner
@@ -141,7 +152,7 @@ const attempt = (req: AttemptRequest, drive: (ids: ReadonlyArray<string>, cancel
       const ids = handle.externalId.split(",")
       yield* Effect.promise(() => drive(ids, () => Effect.runPromise(Effect.ignore(handle.cancel()))))
       return { exit: yield* handle.exit, ids }
-    })).pipe(Effect.provide(Ec2Runner.layer(settings) satisfies Layer.Layer<Runner>))
+    })).pipe(Effect.provide(Ec2Runner.layer(engine) satisfies Layer.Layer<Runner>))
   )
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
@@ -254,5 +265,147 @@ describe("EC2 engine against a loopback EC2 query server", () => {
     )
     expect(result.message).toMatch(/no subnet configured for use1-az1/)
     expect(server.requests.length).toBe(before)
+  })
+})
+
+/** The RunInstances request sent after `before` requests, decoded. */
+const runInstancesAfter = (before: number) =>
+  server.requests.slice(before).map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "RunInstances")
+const userDataOf = (run: URLSearchParams | undefined) => Buffer.from(run?.get("UserData") ?? "", "base64").toString("utf8")
+
+/** `bash -n`: the script parses. */
+const bashSyntax = (script: string) => {
+  const file = join(dir, `user-data-${Math.random().toString(16).slice(2)}.sh`)
+  writeFileSync(file, script)
+  const result = spawnSync("bash", ["-n", file], { encoding: "utf8" })
+  return { status: result.status, stderr: result.stderr }
+}
+
+/**
+ * Runs the rendezvous part of a decoded user data script as one node would at boot, with `curl` answering as
+ * IMDS (launch index, reservation, local address) and `aws` answering as EC2 (node 0's private address, only
+ * for the query on the reservation, the attempt tag and launch index 0). Prints rank and rendezvous.
+ */
+const bootRendezvous = (userData: string, node: { launchIndex: number; ownIp: string; node0Ip: string; attemptId: string }) => {
+  const lines = userData.split("\n")
+  const from = lines.findIndex((line) => line.startsWith("imds() {"))
+  const to = lines.findIndex((line) => line.startsWith("export FRUGAL_RENDEZVOUS="))
+  const bin = mkdtempSync(join(dir, "bin-"))
+  writeFileSync(join(bin, "curl"), [
+    "#!/bin/bash",
+    "case \"${@: -1}\" in",
+    `  */ami-launch-index) echo ${node.launchIndex} ;;`,
+    "  */reservation-id) echo r-1 ;;",
+    `  */local-ipv4) echo ${node.ownIp} ;;`,
+    "  *) exit 22 ;;",
+    "esac"
+  ].join("\n"))
+  writeFileSync(join(bin, "aws"), [
+    "#!/bin/bash",
+    "args=\"$*\"",
+    "case \"$args\" in",
+    `  *'ec2 describe-instances'*'Name=reservation-id,Values=r-1'*'Name=tag:frugal:attempt,Values=${node.attemptId}'*'AmiLaunchIndex==\`0\`'*) echo ${node.node0Ip} ;;`,
+    "  *) echo \"unexpected aws $args\" >&2; exit 1 ;;",
+    "esac"
+  ].join("\n"))
+  chmodSync(join(bin, "curl"), 0o755)
+  chmodSync(join(bin, "aws"), 0o755)
+  const script = ["token=t", "region=us-east-1", "instance_id=i-self", ...lines.slice(from, to + 1), "echo \"$FRUGAL_NODE_RANK $FRUGAL_NNODES $FRUGAL_RENDEZVOUS\""].join("\n")
+  const result = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env["PATH"] ?? ""}` } })
+  return { stdout: result.stdout.trim(), stderr: result.stderr, status: result.status, found: from >= 0 && to > from }
+}
+
+describe("multi-node EC2 attempts", () => {
+  const clustered: Ec2Runner.Ec2Settings = { ...settings, placementGroup: "frugal-cluster" }
+
+  it("launches N instances in one RunInstances call, in the cluster placement group, each running torchrun meeting at node 0", async () => {
+    const before = server.requests.length
+    const { exit, ids } = await attempt(request("ec2-mn-1", "spot", 2), async (launched) => {
+      await sleep(100)
+      for (const id of launched) finish(id, { exitCode: 0 })
+    }, clustered)
+    expect(exit).toEqual<AttemptExit>({ _tag: "Completed" })
+    const runs = server.requests.slice(before).map((r) => new URLSearchParams(r.body)).filter((p) => p.get("Action") === "RunInstances")
+    expect(runs.length).toBe(1)
+    const run = runs[0]
+    expect(run?.get("MinCount")).toBe("2")
+    expect(run?.get("MaxCount")).toBe("2")
+    expect(run?.get("Placement.GroupName")).toBe("frugal-cluster")
+    expect(run?.get("SubnetId")).toBe("subnet-0bbb")
+    const userData = userDataOf(run)
+    expect(userData).toContain(
+      "torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint \"$FRUGAL_RENDEZVOUS\" --rdzv-id 'ec2-mn-1' --no-python 'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &"
+    )
+    expect(userData).toContain("export FRUGAL_NNODES='2'")
+    expect(userData).toContain("export FRUGAL_RENDEZVOUS=\"$rdzv_host:29400\"")
+    expect(bashSyntax(userData)).toEqual({ status: 0, stderr: "" })
+
+    // Node 0's private address as the RunInstances response gave it: the runner logs it, and both nodes find it.
+    const node0 = ids.map((id) => instances.get(id)).find((i) => i?.launchIndex === 0)
+    const node0Ip = node0?.privateIp ?? ""
+    expect(node0Ip).toMatch(/^10\.0\.\d+\.10$/)
+    expect(readFileSync(join(dir, "logs", "ec2-mn-1.log"), "utf8")).toContain(`[frugal] rendezvous on node 0 ${ids[0] ?? ""} at ${node0Ip}:29400`)
+    const rank0 = bootRendezvous(userData, { launchIndex: 0, ownIp: node0Ip, node0Ip: "203.0.113.99", attemptId: "ec2-mn-1" })
+    expect(rank0).toEqual({ stdout: `0 2 ${node0Ip}:29400`, stderr: "", status: 0, found: true })
+    const rank1 = bootRendezvous(userData, { launchIndex: 1, ownIp: "10.0.99.11", node0Ip, attemptId: "ec2-mn-1" })
+    expect(rank1).toEqual({ stdout: `1 2 ${node0Ip}:29400`, stderr: "", status: 0, found: true })
+    expect(allTerminated(ids)).toEqual(["terminated", "terminated"])
+  })
+
+  it("uses the configured rendezvous port and one process per node on a CPU instance", () => {
+    const req = request("ec2-mn-port", "on-demand", 3)
+    const input = Ec2Runner.runInstancesInput({ ...clustered, rendezvousPort: 29555 }, { ...req, placement: { ...req.placement, acceleratorsPerInstance: 0 } })
+    const userData = Buffer.from(input.UserData ?? "", "base64").toString("utf8")
+    expect(input.MinCount).toBe(3)
+    expect(input.Placement).toEqual({ GroupName: "frugal-cluster" })
+    expect(userData).toContain("torchrun --nnodes 3 --nproc-per-node 1 ")
+    expect(userData).toContain("export FRUGAL_RENDEZVOUS=\"$rdzv_host:29555\"")
+    expect(bashSyntax(userData).status).toBe(0)
+  })
+
+  it("leaves a single-node attempt as it was: no placement group, no torchrun, no rendezvous", async () => {
+    const before = server.requests.length
+    await attempt(request("ec2-sn-1"), async (launched) => {
+      await sleep(100)
+      for (const id of launched) finish(id, { exitCode: 0 })
+    }, clustered)
+    const run = runInstancesAfter(before)
+    expect(run?.get("MinCount")).toBe("1")
+    expect(run?.get("MaxCount")).toBe("1")
+    expect(run?.get("Placement.GroupName")).toBeNull()
+    const userData = userDataOf(run)
+    expect(userData).not.toContain("torchrun")
+    expect(userData).not.toContain("FRUGAL_RENDEZVOUS")
+    expect(userData).not.toContain("ami-launch-index")
+    expect(userData).toContain("\n'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &\n")
+    expect(bashSyntax(userData)).toEqual({ status: 0, stderr: "" })
+  })
+
+  it("cancel terminates every instance of a multi-node attempt", async () => {
+    const before = server.requests.length
+    const { exit, ids } = await attempt(request("ec2-mn-2", "spot", 2), async (_launched, cancel) => {
+      await sleep(100)
+      await cancel()
+    }, clustered)
+    expect(exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: false })
+    expect(ids.length).toBe(2)
+    const terminate = server.requests.slice(before).map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "TerminateInstances")
+    expect([terminate?.get("InstanceId.1"), terminate?.get("InstanceId.2")]).toEqual(ids)
+    expect(allTerminated(ids)).toEqual(["terminated", "terminated"])
+  })
+
+  it("ends the attempt and terminates the other node when one node stops", async () => {
+    const before = server.requests.length
+    const { exit, ids } = await attempt(request("ec2-mn-3", "spot", 2), async (launched) => {
+      await sleep(100)
+      const [, second] = launched
+      if (second !== undefined) finish(second, { exitCode: 1 })
+    }, clustered)
+    expect(exit).toEqual<AttemptExit>({ _tag: "Crashed", code: 1, signal: null })
+    // The surviving node was sent TerminateInstances and is shutting down (EC2's state right after the call).
+    const [first, second] = ids
+    expect([instances.get(first ?? "")?.state, instances.get(second ?? "")?.state]).toEqual(["shutting-down", "terminated"])
+    const terminate = server.requests.slice(before).map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "TerminateInstances")
+    expect(terminate?.get("InstanceId.1")).toBe(first)
   })
 })
