@@ -21,9 +21,9 @@ const decodeButtonBody = Schema.decodeUnknownOption(Schema.Struct({
 
 export type BotServices = PriceCatalog | CostSource | UtilizationSource | LostWorkSource
 
-export interface BotOptions {
+/** What the answers need, whichever way requests arrive (signed HTTP or Socket Mode). */
+export interface BotAnswerOptions {
   readonly token: string
-  readonly signingSecret: string
   /** Web API base URL (tests point it at a loopback server); Slack's by default. */
   readonly slackApiUrl?: string | undefined
   /** Where `/frugal plan <name>` finds `<name>.yaml`. */
@@ -32,6 +32,10 @@ export interface BotOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<BotServices, AnswerError>
   readonly now?: (() => number) | undefined
   readonly log: (line: string) => void
+}
+
+export interface BotOptions extends BotAnswerOptions {
+  readonly signingSecret: string
 }
 
 export interface FrugalBot {
@@ -52,6 +56,12 @@ export const makeFrugalBot = (options: BotOptions): FrugalBot => {
     logLevel: LogLevel.ERROR,
     clientOptions: options.slackApiUrl === undefined ? {} : { slackApiUrl: options.slackApiUrl }
   })
+  answerSlashCommands(app, options)
+  return { app, receiver }
+}
+
+/** Registers `/frugal` and its buttons on `app`; the receiver decides how requests arrive. */
+export const answerSlashCommands = (app: App, options: BotAnswerOptions): void => {
   // The last waste report per channel, for its buttons.
   const lastReports = new Map<string, WasteReport>()
 
@@ -113,6 +123,4 @@ export const makeFrugalBot = (options: BotOptions): FrugalBot => {
       : findingDetails(report, value)
     await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: [...message.blocks] })
   })
-
-  return { app, receiver }
 }

@@ -1,12 +1,18 @@
-/** `frugal slack serve`: the bot over HTTP until stopped. Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. */
-import type { InvalidInput, RemoteServiceFailure } from "@frugal/core"
+/**
+ * `frugal slack serve`: the bot until stopped, over HTTP (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) or,
+ * with `socketMode`, over a Socket Mode WebSocket (SLACK_BOT_TOKEN, SLACK_APP_TOKEN).
+ */
+import { type InvalidInput, RemoteServiceFailure } from "@frugal/core"
 import type { PriceCatalog } from "@frugal/pricing"
 import { decodeUtilizationFlags, reportSources } from "@frugal/waste"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { makeFrugalBot } from "./FrugalBot.ts"
 import { slackCredentials } from "./SlackConfig.ts"
+import { makeSocketModeBot } from "./SocketModeBot.ts"
 
 export interface ServeOptions {
+  /** Connect out over Socket Mode instead of listening for HTTP requests. */
+  readonly socketMode?: boolean | undefined
   readonly port: number
   readonly host: string
   readonly ceFiles: ReadonlyArray<string>
@@ -20,7 +26,8 @@ export interface ServeOptions {
 
 export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidInput | RemoteServiceFailure> =>
   Effect.gen(function*() {
-    const credentials = yield* slackCredentials({ needSigningSecret: true })
+    const socketMode = options.socketMode === true
+    const credentials = yield* slackCredentials({ needSigningSecret: !socketMode, needAppToken: socketMode })
     const utilization = yield* decodeUtilizationFlags(options)
     const runtime = yield* Effect.acquireRelease(
       Effect.sync(() =>
@@ -31,6 +38,31 @@ export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidI
       ),
       (runtime) => Effect.promise(() => runtime.dispose())
     )
+    if (credentials.appToken !== null) {
+      const appToken = credentials.appToken
+      const bot = makeSocketModeBot({
+        token: Redacted.value(credentials.token),
+        appToken: Redacted.value(appToken),
+        slackApiUrl: credentials.apiUrl,
+        examplesDir: options.examplesDir,
+        runtime,
+        log: options.log
+      })
+      yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () => bot.receiver.start(),
+          catch: (cause) =>
+            new RemoteServiceFailure({
+              service: "Slack",
+              operation: "apps.connections.open",
+              detail: (cause instanceof Error ? cause.message : String(cause)).split(Redacted.value(appToken)).join("<redacted>")
+            })
+        }),
+        () => Effect.promise(() => bot.receiver.stop())
+      )
+      options.log("Frugal's Slack bot connected over Socket Mode")
+      return yield* Effect.never
+    }
     const bot = makeFrugalBot({
       token: Redacted.value(credentials.token),
       signingSecret: credentials.signingSecret === null ? "" : Redacted.value(credentials.signingSecret),

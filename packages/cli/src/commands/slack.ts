@@ -1,7 +1,8 @@
 /**
- * `frugal slack serve [--port N] [--host H]`: the Slack bot (`/frugal plan|gpus|waste`) over HTTP.
- * Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in the environment; point the app's slash command
- * and interactivity URLs at `https://<host>/slack/events`. Slack and the AWS SDK load only here.
+ * `frugal slack serve [--port N] [--host H] [--socket-mode]`: the Slack bot (`/frugal plan|gpus|waste`).
+ * Over HTTP it needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, with the app's slash command and
+ * interactivity URLs at `https://<host>/slack/events`; with --socket-mode it connects out over a
+ * WebSocket instead and needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN. Slack and the AWS SDK load only here.
  */
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -11,6 +12,9 @@ import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 
 const port = Flag.Int("port").pipe(Flag.withDescription("Port to listen on"), Flag.withDefault(3000))
 const host = Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("0.0.0.0"))
+const socketMode = Flag.Boolean("socket-mode").pipe(
+  Flag.withDescription("Connect to Slack over Socket Mode (SLACK_APP_TOKEN, xapp-...) instead of listening for HTTP; --port and --host are unused")
+)
 const ceFile = Flag.String("ce-file").pipe(
   Flag.withDescription("Answer /frugal waste from these Cost Explorer files instead of the live API (repeatable, or a directory)"),
   Flag.atLeast(0)
@@ -30,10 +34,11 @@ const examples = Flag.String("examples").pipe(
 
 const serve = Command.make(
   "serve",
-  { port, host, ceFile, utilizationFile, prometheusUrl, examples, catalog: catalogFlag },
+  { socketMode, port, host, ceFile, utilizationFile, prometheusUrl, examples, catalog: catalogFlag },
   Effect.fnUntraced(function*(input) {
     const slack = yield* Effect.promise(() => import("@frugal/slack"))
     yield* slack.serveSlack({
+      socketMode: input.socketMode,
       port: input.port,
       host: input.host,
       ceFiles: input.ceFile,
@@ -44,7 +49,9 @@ const serve = Command.make(
       log: (line: string) => process.stderr.write(`${line}\n`)
     })
   })
-).pipe(Command.withDescription("Serve the Slack bot over HTTP (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)"))
+).pipe(Command.withDescription(
+  "Serve the Slack bot over HTTP (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) or Socket Mode (--socket-mode: SLACK_BOT_TOKEN, SLACK_APP_TOKEN)"
+))
 
 export const slack = Command.make("slack").pipe(
   Command.withDescription("Frugal in Slack: slash commands and the weekly digest"),

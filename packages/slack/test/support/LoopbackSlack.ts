@@ -1,20 +1,24 @@
 /**
  * A loopback stand-in for Slack: the Web API under `/api/<method>` (form-encoded or JSON bodies,
- * answering `{ ok: true }`), and response URLs under `/respond/<id>` (JSON bodies). Records every call.
+ * answering `{ ok: true }`; `apps.connections.open` answers with a WebSocket URL on this same server, for
+ * Socket Mode), and response URLs under `/respond/<id>` (JSON bodies). Records every call.
  * Also signs requests the way Slack does (v0 HMAC-SHA256 of `v0:<timestamp>:<body>`).
  */
 import { createHmac } from "node:crypto"
-import { createServer } from "node:http"
+import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 
 export interface RecordedCall {
   readonly path: string
   readonly body: Record<string, unknown>
+  readonly authorization: string | undefined
 }
 
 export interface LoopbackSlack {
   readonly url: string
   readonly calls: Array<RecordedCall>
+  /** The HTTP server, so a WebSocket server can share its port. */
+  readonly server: Server
   readonly close: () => Promise<void>
 }
 
@@ -30,14 +34,20 @@ export const startLoopbackSlack = (): Promise<LoopbackSlack> =>
         const body: Record<string, unknown> = json
           ? JSON.parse(text)
           : Object.fromEntries([...new URLSearchParams(text)].map(([key, value]) => [key, key === "blocks" ? JSON.parse(value) : value]))
-        calls.push({ path: request.url ?? "", body })
+        const path = request.url ?? ""
+        calls.push({ path, body, authorization: request.headers.authorization })
         response.writeHead(200, { "content-type": "application/json" })
+        if (path.endsWith("/apps.connections.open")) {
+          const { port } = server.address() as AddressInfo
+          response.end(JSON.stringify({ ok: true, url: `ws://127.0.0.1:${port}/link/?ticket=loopback-ticket` }))
+          return
+        }
         response.end(JSON.stringify({ ok: true, channel: body["channel"] ?? "C1", ts: "1700000000.000100" }))
       })
     })
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo
-      resolve({ url: `http://127.0.0.1:${port}`, calls, close: () => new Promise((done) => server.close(() => done())) })
+      resolve({ url: `http://127.0.0.1:${port}`, calls, server, close: () => new Promise((done) => server.close(() => done())) })
     })
   })
 
