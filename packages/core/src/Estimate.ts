@@ -1,10 +1,10 @@
 /**
  * The estimate facade the planner, CLI and runner use: one workload on `gpus` accelerators of one kind → memory per
- * GPU, whether it fits, and how long it takes. Composes Memory, Compute and ModelShape; pure.
+ * GPU, whether it fits, and how long it takes. Composes Memory, Compute, ModelShape and Serving (the inference
+ * layout); pure.
  */
 import { type AcceleratorSpec, acceleratorByName, effectivePeakTflops } from "./Accelerator.ts"
 import {
-  decodeTokensPerSecond,
   defaultTrainingMfu,
   relativeBatchSpeed,
   scalingEfficiency,
@@ -14,33 +14,20 @@ import {
   trainingHours,
   trainingTokensPerSecondPerGpu
 } from "./Compute.ts"
-import {
-  activationBytes,
-  activationBytesPerLayer,
-  bytesPerValue,
-  GIB,
-  kvCacheBytesPerToken,
-  logitsBytes,
-  overheadBytes,
-  shardedTrainingState
-} from "./Memory.ts"
-import { type ModelShape, modelShape } from "./ModelShape.ts"
+import { activationBytes, GIB, logitsBytes, overheadBytes, shardedTrainingState } from "./Memory.ts"
+import { breakdown, type MemoryBreakdown } from "./MemoryBreakdown.ts"
+import { modelShape } from "./ModelShape.ts"
+import { meetsInferenceTarget, servingLayout, servingMeetsTarget } from "./Serving.ts"
 import type { BatchWorkload, InferenceWorkload, Sharding, TrainingWorkload, Workload } from "./Workload.ts"
 
-export interface MemoryBreakdown { // GiB per GPU, after sharding
-  readonly weightsGiB: number
-  readonly gradientsGiB: number
-  readonly optimizerGiB: number
-  readonly activationsGiB: number
-  readonly logitsGiB: number
-  readonly kvCacheGiB: number
-  /** CUDA context, allocator fragmentation. */
-  readonly overheadGiB: number
-  /** The sum. */
-  readonly perGpuGiB: number
-  /** Across all GPUs. */
-  readonly totalGiB: number
-}
+export type { MemoryBreakdown } from "./MemoryBreakdown.ts"
+export {
+  AVERAGE_CONTEXT_OCCUPANCY,
+  concurrentRequests,
+  meetsInferenceTarget,
+  MIN_STREAM_TOKENS_PER_SECOND,
+  STREAM_TOKENS_PER_SECOND
+} from "./Serving.ts"
 
 export interface PlacementEstimate {
   /** Canonical name. */
@@ -65,39 +52,6 @@ export interface PlacementEstimate {
 /** Calibration a caller may pass: an MFU measured by the trainer replaces the default for this accelerator. */
 export interface EstimateOptions {
   readonly mfu?: number | undefined
-}
-
-/** Tokens per second a stream is first assumed to get: sets the starting number of concurrent requests. */
-export const STREAM_TOKENS_PER_SECOND = 30
-/** Slowest generation a user of an interactive service accepts (faster than reading speed, ≈5 tokens/s). */
-export const MIN_STREAM_TOKENS_PER_SECOND = 10
-/** On average a request is half-way through its context, so holds half of `sequenceLength` in the KV cache. */
-export const AVERAGE_CONTEXT_OCCUPANCY = 0.5
-
-const toGiB = (bytes: number): number => bytes / GIB
-
-const breakdown = (parts: {
-  readonly weights: number
-  readonly gradients: number
-  readonly optimizer: number
-  readonly activations: number
-  readonly logits: number
-  readonly kvCache: number
-  readonly overhead: number
-}, gpus: number): MemoryBreakdown => {
-  const perGpu = parts.weights + parts.gradients + parts.optimizer + parts.activations + parts.logits + parts.kvCache +
-    parts.overhead
-  return {
-    weightsGiB: toGiB(parts.weights),
-    gradientsGiB: toGiB(parts.gradients),
-    optimizerGiB: toGiB(parts.optimizer),
-    activationsGiB: toGiB(parts.activations),
-    logitsGiB: toGiB(parts.logits),
-    kvCacheGiB: toGiB(parts.kvCache),
-    overheadGiB: toGiB(parts.overhead),
-    perGpuGiB: toGiB(perGpu),
-    totalGiB: toGiB(perGpu) * gpus
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -181,138 +135,7 @@ const estimateTraining = (
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Inference
-
-interface ServingLayout {
-  readonly tensorParallel: number
-  readonly replicas: number
-  /** Requests in flight across all replicas. */
-  readonly concurrentRequests: number
-  readonly memory: MemoryBreakdown
-  /** Tokens per second all replicas together generate. */
-  readonly tokensPerSecond: number
-  /** Tokens per second each request sees. */
-  readonly streamTokensPerSecond: number
-}
-
-const servingMemory = (
-  workload: InferenceWorkload,
-  shape: ModelShape,
-  gpus: number,
-  tensorParallel: number,
-  perReplica: number
-): MemoryBreakdown => {
-  const { precision } = workload.model
-  const tokens = perReplica * workload.inference.sequenceLength * AVERAGE_CONTEXT_OCCUPANCY
-  const weights = (shape.parameters * bytesPerValue(precision)) / tensorParallel
-  const kvCache = (tokens * kvCacheBytesPerToken(shape, precision)) / tensorParallel
-  // Inference keeps no activations across layers: the prefill of one sequence through one layer is the working set.
-  const activations = activationBytesPerLayer({
-    sequenceLength: workload.inference.sequenceLength,
-    microBatchSize: 1,
-    hiddenSize: shape.hiddenSize,
-    heads: shape.heads,
-    fusedAttention: true,
-    precision
-  }) / tensorParallel
-  const logits = perReplica * shape.vocabSize * 4
-  const allocated = weights + kvCache + activations + logits
-  return breakdown({
-    weights,
-    gradients: 0,
-    optimizer: 0,
-    activations,
-    logits,
-    kvCache,
-    overhead: overheadBytes(allocated, tensorParallel)
-  }, gpus)
-}
-
-/**
- * Serving with replicas of `tensorParallel` GPUs. With `concurrentRequests` in the spec the load is that many
- * requests; without it, the requests in flight follow from the target: a service generating T tokens/s whose
- * streams each get r tokens/s holds T / r requests (Little's law), and r depends on the batch, so a few fixed-point
- * rounds settle both.
- */
-const servingWith = (
-  workload: InferenceWorkload,
-  shape: ModelShape,
-  spec: AcceleratorSpec,
-  gpus: number,
-  tensorParallel: number
-): ServingLayout => {
-  const { precision } = workload.model
-  const replicas = Math.max(1, Math.floor(gpus / tensorParallel))
-  const target = workload.inference.tokensPerSecond
-  const perReplicaFor = (requests: number) => Math.ceil(requests / Math.min(replicas, requests))
-  const streamRate = (perReplica: number) =>
-    decodeTokensPerSecond({
-      spec,
-      precision,
-      parameters: shape.parameters,
-      weightBytes: shape.parameters * bytesPerValue(precision),
-      kvCacheBytes: perReplica * workload.inference.sequenceLength * AVERAGE_CONTEXT_OCCUPANCY *
-        kvCacheBytesPerToken(shape, precision),
-      batch: perReplica,
-      tensorParallel
-    }) / perReplica
-  let requests = workload.inference.concurrentRequests ?? Math.max(1, Math.ceil(target / STREAM_TOKENS_PER_SECOND))
-  if (workload.inference.concurrentRequests === undefined) {
-    for (let round = 0; round < 6; round++) {
-      const rate = streamRate(perReplicaFor(requests))
-      if (rate <= 0) break
-      const next = Math.max(1, Math.ceil(target / rate))
-      if (next === requests) break
-      requests = next
-    }
-  }
-  const perReplica = perReplicaFor(requests)
-  const rate = streamRate(perReplica)
-  return {
-    tensorParallel,
-    replicas,
-    concurrentRequests: requests,
-    memory: servingMemory(workload, shape, gpus, tensorParallel, perReplica),
-    tokensPerSecond: rate * requests,
-    streamTokensPerSecond: rate
-  }
-}
-
-/** Whether a layout carries the workload: it fits, and (inference) generates the target at an acceptable speed. */
-const servingMeetsTarget = (workload: InferenceWorkload, spec: AcceleratorSpec, layout: ServingLayout): boolean =>
-  layout.memory.perGpuGiB <= spec.memoryGiB &&
-  layout.tokensPerSecond >= workload.inference.tokensPerSecond * (1 - 1e-9) &&
-  layout.streamTokensPerSecond >= Math.min(MIN_STREAM_TOKENS_PER_SECOND, workload.inference.tokensPerSecond)
-
-/**
- * How `gpus` accelerators serve the model: replicas of `tensorParallel` GPUs each (a power of two,
- * within one instance). A layout that meets the target beats one that does not; then the faster one wins.
- */
-const servingLayout = (
-  workload: InferenceWorkload,
-  shape: ModelShape,
-  spec: AcceleratorSpec,
-  gpus: number
-): ServingLayout => {
-  let best: ServingLayout | undefined
-  const rank = (layout: ServingLayout) =>
-    (servingMeetsTarget(workload, spec, layout) ? 2 : layout.memory.perGpuGiB <= spec.memoryGiB ? 1 : 0)
-  // GPUs beyond a whole number of replicas idle; keeping the search monotone in `gpus` is worth that.
-  for (let tp = 1; tp <= gpus && tp <= spec.maxPerInstance; tp *= 2) {
-    const layout = servingWith(workload, shape, spec, gpus, tp)
-    if (
-      best === undefined || rank(layout) > rank(best) ||
-      (rank(layout) === rank(best) && (rank(layout) > 0
-        ? layout.streamTokensPerSecond > best.streamTokensPerSecond
-        : layout.memory.perGpuGiB < best.memory.perGpuGiB))
-    ) best = layout
-  }
-  return best ?? servingWith(workload, shape, spec, gpus, 1)
-}
-
-/** Requests in flight when `gpus` accelerators serve the workload (the spec's figure when it gives one). */
-export const concurrentRequests = (workload: InferenceWorkload, accelerator: AcceleratorSpec, gpus: number): number =>
-  servingLayout(workload, modelShape(workload.model), accelerator, Math.max(1, Math.floor(gpus))).concurrentRequests
+// Inference (the serving layout is in Serving.ts)
 
 const estimateInference = (workload: InferenceWorkload, spec: AcceleratorSpec, gpus: number): PlacementEstimate => {
   const shape = modelShape(workload.model)
@@ -332,10 +155,6 @@ const estimateInference = (workload: InferenceWorkload, spec: AcceleratorSpec, g
     scalingEfficiency: tensorParallelEfficiency(spec, layout.tensorParallel)
   }
 }
-
-/** Whether `gpus` accelerators serve the workload at its target (used by `minimumGpus`). */
-export const meetsInferenceTarget = (workload: InferenceWorkload, accelerator: AcceleratorSpec, gpus: number): boolean =>
-  servingMeetsTarget(workload, accelerator, servingLayout(workload, modelShape(workload.model), accelerator, gpus))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Batch
