@@ -7,6 +7,9 @@
  * reason (`Server.SpotInstanceTermination` is a spot reclaim). No instance outlives its attempt: an attempt
  * that ends, fails or is cancelled has its instances terminated, and closing the engine terminates any left.
  *
+ * A multi-node attempt is one RunInstances call for all N nodes (optionally in a cluster placement group); each
+ * node runs torchrun and meets the others at node 0 (see Rendezvous).
+ *
  * Progress events are not streamed from the instance (no inbound connection is opened to it): the instance's
  * `/var/log/frugal-attempt.log` and the checkpoint store hold them.
  */
