@@ -62,16 +62,17 @@ export const rendezvousLines = (attemptId: string, multi: MultiNode): ReadonlyAr
 /**
  * The launch argv on every node: one torchrun per node meeting at node 0; `--no-python` runs the argv as given
  * (its own python), as the Slurm and Kubernetes engines do. The attempt id is the rendezvous id, so a relaunched
- * attempt never joins an old one.
+ * attempt never joins an old one. The flags are spelled with underscores: torchrun accepts those in every release,
+ * while the dashed spellings (`--nproc-per-node`) exist only from PyTorch 2.0 (1.13 rejects them).
  */
 export const torchrunLine = (argv: ReadonlyArray<string>, attemptId: string, multi: MultiNode): string =>
   [
     "torchrun",
     `--nnodes ${multi.nodes}`,
-    `--nproc-per-node ${Math.max(1, multi.procsPerNode)}`,
-    "--rdzv-backend c10d",
-    "--rdzv-endpoint \"$FRUGAL_RENDEZVOUS\"",
-    `--rdzv-id ${shellQuote(attemptId)}`,
-    "--no-python",
+    `--nproc_per_node ${Math.max(1, multi.procsPerNode)}`,
+    "--rdzv_backend c10d",
+    "--rdzv_endpoint \"$FRUGAL_RENDEZVOUS\"",
+    `--rdzv_id ${shellQuote(attemptId)}`,
+    "--no_python",
     ...argv.map(shellQuote)
   ].join(" ")

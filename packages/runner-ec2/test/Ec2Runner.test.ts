@@ -315,6 +315,21 @@ const bootRendezvous = (userData: string, node: { launchIndex: number; ownIp: st
   return { stdout: result.stdout.trim(), stderr: result.stderr, status: result.status, found: from >= 0 && to > from }
 }
 
+/** A python whose PyTorch has torchrun's argument parser (Debian's python3-torch here); null where there is none. */
+const torchPython = ["/usr/bin/python3", "python3"].find(
+  (python) => spawnSync(python, ["-c", "import torch.distributed.run"], { encoding: "utf8" }).status === 0
+) ?? null
+
+/** The torchrun line of a user data script, parsed by the installed torchrun's own argument parser. */
+const parseTorchrunLine = (python: string, userData: string, rendezvous: string) => {
+  const line = userData.split("\n").find((l) => l.startsWith("torchrun ")) ?? ""
+  const parse = "import json, sys; from torch.distributed.run import parse_args; a = parse_args(sys.argv[1:]); " +
+    "print(json.dumps([a.nnodes, a.nproc_per_node, a.rdzv_backend, a.rdzv_endpoint, a.rdzv_id, a.no_python, a.training_script, a.training_script_args]))"
+  const script = [`FRUGAL_RENDEZVOUS=${rendezvous}`, `parse=${JSON.stringify(parse).replaceAll("$", "\\$")}`, line.replace(/^torchrun /, `${python} -c "$parse" `).replace(/ &$/, "")].join("\n")
+  const result = spawnSync("bash", ["-c", script], { encoding: "utf8" })
+  return { status: result.status, parsed: result.status === 0 ? JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null") : result.stderr }
+}
+
 describe("multi-node EC2 attempts", () => {
   const clustered: Ec2Runner.Ec2Settings = { ...settings, placementGroup: "frugal-cluster" }
 
@@ -334,7 +349,7 @@ describe("multi-node EC2 attempts", () => {
     expect(run?.get("SubnetId")).toBe("subnet-0bbb")
     const userData = userDataOf(run)
     expect(userData).toContain(
-      "torchrun --nnodes 2 --nproc-per-node 8 --rdzv-backend c10d --rdzv-endpoint \"$FRUGAL_RENDEZVOUS\" --rdzv-id 'ec2-mn-1' --no-python 'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &"
+      "torchrun --nnodes 2 --nproc_per_node 8 --rdzv_backend c10d --rdzv_endpoint \"$FRUGAL_RENDEZVOUS\" --rdzv_id 'ec2-mn-1' --no_python 'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &"
     )
     expect(userData).toContain("export FRUGAL_NNODES='2'")
     expect(userData).toContain("export FRUGAL_RENDEZVOUS=\"$rdzv_host:29400\"")
@@ -352,13 +367,22 @@ describe("multi-node EC2 attempts", () => {
     expect(allTerminated(ids)).toEqual(["terminated", "terminated"])
   })
 
+  it.skipIf(torchPython === null)("writes a torchrun line that the installed torchrun parses as a 2-node c10d rendezvous", () => {
+    const input = Ec2Runner.runInstancesInput({ ...settings, placementGroup: "frugal-cluster" }, request("ec2-mn-parse", "spot", 2))
+    const userData = Buffer.from(input.UserData ?? "", "base64").toString("utf8")
+    expect(parseTorchrunLine(torchPython ?? "", userData, "10.0.7.10:29400")).toEqual({
+      status: 0,
+      parsed: ["2", "8", "c10d", "10.0.7.10:29400", "ec2-mn-parse", true, "python3", ["-m", "frugal_trainer", "--tag", "a; rm -rf $(pwd)"]]
+    })
+  })
+
   it("uses the configured rendezvous port and one process per node on a CPU instance", () => {
     const req = request("ec2-mn-port", "on-demand", 3)
     const input = Ec2Runner.runInstancesInput({ ...clustered, rendezvousPort: 29555 }, { ...req, placement: { ...req.placement, acceleratorsPerInstance: 0 } })
     const userData = Buffer.from(input.UserData ?? "", "base64").toString("utf8")
     expect(input.MinCount).toBe(3)
     expect(input.Placement).toEqual({ GroupName: "frugal-cluster" })
-    expect(userData).toContain("torchrun --nnodes 3 --nproc-per-node 1 ")
+    expect(userData).toContain("torchrun --nnodes 3 --nproc_per_node 1 ")
     expect(userData).toContain("export FRUGAL_RENDEZVOUS=\"$rdzv_host:29555\"")
     expect(bashSyntax(userData).status).toBe(0)
   })
