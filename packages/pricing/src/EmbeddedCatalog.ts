@@ -59,11 +59,14 @@ export const snapshot = (): EmbeddedSnapshot => {
   return snapshotMemo
 }
 
+const correctionNote = (correction: string): string => `Correction: ${correction}.`
+
+/** The snapshot's provenance; `answerWithRelevantNotes` drops the corrections an answer does not concern. */
 const notes = (data: EmbeddedSnapshot): ReadonlyArray<string> => [
   `Prices are a snapshot (${data.inputs.offers.asOf} or later), not live: on-demand per region and spot per availability zone at fetch time; run \`frugal prices refresh\` or use --catalog aws for current prices.`,
   `Spot interruption buckets are from the AWS Spot Instance Advisor as of ${data.inputs.spotAdvisor.asOf} (Linux).`,
   "Reserved and savings-plan rates are ESTIMATES modelled from published AWS discount levels (docs/catalog.md), not quotes.",
-  ...data.corrections.map((correction) => `Correction: ${correction}.`)
+  ...data.corrections.map(correctionNote)
 ]
 
 let catalogMemo: Catalog | undefined
@@ -102,12 +105,44 @@ export const catalog = (): Catalog => {
   return catalogMemo
 }
 
+/**
+ * The accelerator a snapshot correction is about, when it names one: the generator (MEMORY_CORRECTIONS) starts each
+ * reason with the accelerator's name, e.g. "Trainium2 memory set to 96 GiB per chip (...)".
+ */
+const correctedAccelerator = (correction: string, accelerators: ReadonlySet<string>): string | undefined => {
+  const first = correction.split(" ", 1)[0]
+  return first !== undefined && accelerators.has(first) ? first : undefined
+}
+
+/**
+ * The answer to a query with only the corrections that concern it: a correction about an accelerator is noted only
+ * when the answer offers an instance type carrying it, so a price list or plan without Trainium2 does not print the
+ * Trainium2 memory fix. The whole snapshot (`catalog()`) keeps every correction, as its provenance.
+ */
+const answerWithRelevantNotes = (answer: Catalog): Catalog => {
+  const data = snapshot()
+  if (data.corrections.length === 0 || answer === catalogMemo) return answer
+  const acceleratorOf = new Map(answer.instanceTypes.map((type) => [type.name, type.accelerator]))
+  const known = new Set(data.instanceTypes.map((type) => type.accelerator))
+  const offered = new Set<string>()
+  for (const offer of answer.offers) {
+    const accelerator = acceleratorOf.get(offer.instanceType)
+    if (accelerator !== undefined) offered.add(accelerator)
+  }
+  const irrelevant = new Set(data.corrections.filter((correction) => {
+    const accelerator = correctedAccelerator(correction, known)
+    return accelerator !== undefined && !offered.has(accelerator)
+  }).map(correctionNote))
+  if (irrelevant.size === 0) return answer
+  return { ...answer, source: { ...answer.source, notes: answer.source.notes.filter((note) => !irrelevant.has(note)) } }
+}
+
 /** The `PriceCatalog` served from the snapshot. Loading is deferred to the first query. */
 export const layer: Layer.Layer<PriceCatalog> = Layer.succeed(PriceCatalog)(
   PriceCatalog.of({
     catalog: (query?: CatalogQuery) =>
       Effect.try({
-        try: () => filterCatalog(catalog(), query),
+        try: () => answerWithRelevantNotes(filterCatalog(catalog(), query)),
         catch: (error) => new PriceCatalogError({ detail: `embedded catalog: ${error instanceof Error ? error.message : String(error)}` })
       })
   })

@@ -16,6 +16,21 @@ describe("EmbeddedCatalog", () => {
       assert.isTrue(source.notes.some((note) => /2025-06-28/.test(note)))
     }))
 
+  it.effect("notes the Trainium2 memory correction only in answers that offer Trainium2", () =>
+    Effect.gen(function*() {
+      const trainium2 = (notes: ReadonlyArray<string>) => notes.filter((note) => note.startsWith("Correction: Trainium2 memory"))
+      assert.lengthOf(trainium2((yield* query()).source.notes), 1)
+      assert.lengthOf(trainium2(EmbeddedCatalog.catalog().source.notes), 1)
+      assert.lengthOf(trainium2((yield* query({ regions: ["us-east-2"] })).source.notes), 1)
+      assert.lengthOf(trainium2((yield* query({ accelerators: ["trainium2"] })).source.notes), 1)
+      // us-east-1 lists trn2 instance types but sells none there in the snapshot.
+      const eastOne = yield* query({ regions: ["us-east-1"], purchaseOptions: ["on-demand", "spot"] })
+      assert.isTrue(eastOne.instanceTypes.some((type) => type.accelerator === "Trainium2"))
+      assert.lengthOf(trainium2(eastOne.source.notes), 0)
+      assert.lengthOf(trainium2((yield* query({ accelerators: ["h100"] })).source.notes), 0)
+      assert.isTrue(eastOne.source.notes.some((note) => /ESTIMATES/.test(note)))
+    }))
+
   it.effect("serves on-demand per region, spot per AZ with its bucket, and estimated commitments", () =>
     Effect.gen(function*() {
       const catalog = yield* query({ instanceTypes: ["p4d.24xlarge"], regions: ["us-east-1"] })
