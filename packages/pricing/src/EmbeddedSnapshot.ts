@@ -5,6 +5,7 @@
  * path, and tuples keep it small and quick to parse (see docs/catalog.md for the measured figures).
  */
 import { Schema } from "effect"
+import { InstanceType } from "@frugal/core"
 
 export const SNAPSHOT_FORMAT = 1
 
@@ -23,18 +24,8 @@ export const SnapshotInput = Schema.Struct({
 })
 export type SnapshotInput = typeof SnapshotInput.Type
 
-export const SnapshotInstanceType = Schema.Struct({
-  name: Schema.String,
-  /** Canonical accelerator name (ARCHITECTURE.md list). */
-  accelerator: Schema.String,
-  /** Accelerators per instance; below 1 for fractional GPUs (g6f, gr6f). */
-  acceleratorCount: Schema.Number,
-  /** GiB of one accelerator, or of the fraction this instance gets. */
-  acceleratorMemoryGiB: Schema.Number,
-  vcpus: Schema.Number,
-  memoryGiB: Schema.Number,
-  arch: Schema.Literals(["x86_64", "arm64"])
-})
+/** The snapshot stores instance types exactly as core's vocabulary defines them. */
+export const SnapshotInstanceType = InstanceType
 export type SnapshotInstanceType = typeof SnapshotInstanceType.Type
 
 /**
