@@ -13,7 +13,8 @@ import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 const port = Flag.Int("port").pipe(Flag.withDescription("Port to listen on"), Flag.withDefault(3000))
 const host = Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("0.0.0.0"))
 const socketMode = Flag.Boolean("socket-mode").pipe(
-  Flag.withDescription("Connect to Slack over Socket Mode (SLACK_APP_TOKEN, xapp-...) instead of listening for HTTP; --port and --host are unused")
+  Flag.withDescription("Connect to Slack over Socket Mode (SLACK_APP_TOKEN, xapp-...) instead of listening for HTTP; --port and --host are unused"),
+  Flag.withDefault(false)
 )
 const ceFile = Flag.String("ce-file").pipe(
   Flag.withDescription("Answer /frugal waste from these Cost Explorer files instead of the live API (repeatable, or a directory)"),
