@@ -106,11 +106,11 @@ const containerArgv = (request: AttemptRequest, settings: KubernetesSettings, na
   return [
     "torchrun",
     `--nnodes=${nodes}`,
-    `--nproc-per-node=${Math.max(1, request.placement.acceleratorsPerInstance)}`,
-    "--rdzv-backend=c10d",
-    `--rdzv-endpoint=${name}-0.${name}.${settings.namespace}.svc:${settings.rendezvousPort}`,
-    `--rdzv-id=${name}`,
-    "--no-python",
+    `--nproc_per_node=${Math.max(1, request.placement.acceleratorsPerInstance)}`,
+    "--rdzv_backend=c10d",
+    `--rdzv_endpoint=${name}-0.${name}.${settings.namespace}.svc:${settings.rendezvousPort}`,
+    `--rdzv_id=${name}`,
+    "--no_python",
     ...argv
   ]
 }

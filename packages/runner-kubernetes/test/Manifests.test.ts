@@ -40,6 +40,11 @@ const request = (overrides: Partial<AttemptRequest["placement"]> = {}): AttemptR
   logPath: "/dev/null"
 })
 
+/** A python whose PyTorch has torchrun's argument parser (Debian's python3-torch in CI); null where there is none. */
+const torchPython = ["/usr/bin/python3", "python3"].find(
+  (python) => spawnSync(python, ["-c", "import torch.distributed.run"], { encoding: "utf8" }).status === 0
+) ?? null
+
 const validate = (manifests: ReturnType<typeof attemptManifests>) => {
   new PersistentVolumeClaim(manifests.claim as never).validate()
   new Job(manifests.job as never).validate()
@@ -68,11 +73,11 @@ describe(`Kubernetes manifests validate against ${SCHEMA}`, () => {
     expect(container?.command?.slice(0, 7)).toEqual([
       "torchrun",
       "--nnodes=2",
-      "--nproc-per-node=8",
-      "--rdzv-backend=c10d",
-      `--rdzv-endpoint=${manifests.job.metadata?.name}-0.${manifests.job.metadata?.name}.default.svc:29500`,
-      `--rdzv-id=${manifests.job.metadata?.name}`,
-      "--no-python"
+      "--nproc_per_node=8",
+      "--rdzv_backend=c10d",
+      `--rdzv_endpoint=${manifests.job.metadata?.name}-0.${manifests.job.metadata?.name}.default.svc:29500`,
+      `--rdzv_id=${manifests.job.metadata?.name}`,
+      "--no_python"
     ])
     expect(container?.command?.slice(7)).toEqual(["python3", "-m", "frugal_trainer", "--max-steps", "100"])
     const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]))
@@ -81,6 +86,15 @@ describe(`Kubernetes manifests validate against ${SCHEMA}`, () => {
     expect(env["FRUGAL_CHECKPOINT_EVERY_SECONDS"]).toBe("600")
     expect(manifests.service?.spec?.clusterIP).toBe("None")
     expect(manifests.claim.spec?.accessModes).toEqual(["ReadWriteMany"])
+  })
+
+  it.skipIf(torchPython === null)("its torchrun arguments parse with the installed torchrun (underscore flags, which PyTorch 1.x needs)", () => {
+    const command = attemptManifests(request(), defaultKubernetesSettings).job.spec?.template.spec?.containers[0]?.command ?? []
+    const parse = "import json, sys; from torch.distributed.run import parse_args; a = parse_args(sys.argv[1:]); " +
+      "print(json.dumps([a.nnodes, a.nproc_per_node, a.rdzv_backend, a.no_python, a.training_script]))"
+    const result = spawnSync(torchPython ?? "python3", ["-c", parse, ...command.slice(1)], { encoding: "utf8" })
+    expect(result.stderr).not.toMatch(/unrecognized arguments/)
+    expect(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null")).toEqual(["2", "8", "c10d", true, "python3"])
   })
 
   it("a one-node on-demand CPU attempt on EKS managed nodes with a zone name and custom tolerations", () => {

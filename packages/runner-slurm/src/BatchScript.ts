@@ -64,7 +64,7 @@ const sbatchOptions = (input: BatchScriptInput): ReadonlyArray<string> => [
 
 /**
  * The launch line. One node: the argv itself. Several: one `torchrun` per node through `srun`, meeting at a
- * c10d rendezvous on the first node of the allocation; `--no-python` runs the argv as given (its own python).
+ * c10d rendezvous on the first node of the allocation; `--no_python` runs the argv as given (its own python).
  */
 const launchLine = (input: BatchScriptInput): string => {
   const argv = input.argv.map(shellQuote).join(" ")
@@ -72,11 +72,11 @@ const launchLine = (input: BatchScriptInput): string => {
   return [
     "srun --nodes=\"$SLURM_JOB_NUM_NODES\" --ntasks-per-node=1 --kill-on-bad-exit=1",
     "torchrun --nnodes=\"$SLURM_JOB_NUM_NODES\"",
-    `--nproc-per-node=${Math.max(1, input.gpusPerNode)}`,
-    "--rdzv-backend=c10d",
-    `--rdzv-endpoint="$head_node:${input.rendezvousPort}"`,
-    "--rdzv-id=\"$SLURM_JOB_ID\"",
-    "--no-python",
+    `--nproc_per_node=${Math.max(1, input.gpusPerNode)}`,
+    "--rdzv_backend=c10d",
+    `--rdzv_endpoint="$head_node:${input.rendezvousPort}"`,
+    "--rdzv_id=\"$SLURM_JOB_ID\"",
+    "--no_python",
     argv
   ].join(" ")
 }

@@ -56,7 +56,7 @@ describe("batch script", () => {
     const launch = script.split("\n").find((line) => line.startsWith("srun "))
     expect(launch).toBe(
       `srun --nodes="$SLURM_JOB_NUM_NODES" --ntasks-per-node=1 --kill-on-bad-exit=1 torchrun --nnodes="$SLURM_JOB_NUM_NODES" ` +
-        `--nproc-per-node=8 --rdzv-backend=c10d --rdzv-endpoint="$head_node:29500" --rdzv-id="$SLURM_JOB_ID" --no-python ` +
+        `--nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint="$head_node:29500" --rdzv_id="$SLURM_JOB_ID" --no_python ` +
         `${base.argv.map(shellQuote).join(" ")} >"$base.out" 2>"$base.err" </dev/null &`
     )
   })
