@@ -64,3 +64,26 @@ export const Offer = Schema.Struct({
   placementScore: Schema.NullOr(Schema.Number)
 })
 export type Offer = typeof Offer.Type
+
+/**
+ * An offer for a whole region with no term, quoted (not modelled) and without spot signals: the shape every price
+ * source starts from. `extra` sets the rest (a zone, a term, an interruption bucket).
+ */
+export const regionalOffer = (
+  instanceType: string,
+  region: string,
+  purchaseOption: PurchaseOption,
+  hourlyPriceUsd: number,
+  extra: Partial<Offer> = {}
+): Offer => ({
+  instanceType,
+  region,
+  availabilityZone: null,
+  purchaseOption,
+  hourlyPriceUsd,
+  term: null,
+  priceIsEstimate: false,
+  interruptionBucket: null,
+  placementScore: null,
+  ...extra
+})

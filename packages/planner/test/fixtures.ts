@@ -8,6 +8,7 @@ import {
   type InstanceType,
   type Offer,
   type PlacementEstimate,
+  regionalOffer,
   type Workload,
   workloadsOf
 } from "@frugal/core"
@@ -25,24 +26,7 @@ const type = (name: string, accelerator: string, acceleratorCount: number, accel
   name, accelerator, acceleratorCount, acceleratorMemoryGiB, vcpus: 96, memoryGiB: 1152, arch: "x86_64"
 })
 
-const offer = (
-  instanceType: string,
-  region: string,
-  purchaseOption: Offer["purchaseOption"],
-  hourlyPriceUsd: number,
-  extra: Partial<Offer> = {}
-): Offer => ({
-  instanceType,
-  region,
-  availabilityZone: null,
-  purchaseOption,
-  hourlyPriceUsd,
-  term: null,
-  priceIsEstimate: false,
-  interruptionBucket: null,
-  placementScore: null,
-  ...extra
-})
+const offer = regionalOffer
 
 const reserved1y = (instanceType: string, region: string, hourly: number): Offer =>
   offer(instanceType, region, "reserved", hourly, {

@@ -19,7 +19,7 @@
  * - Payment options: the page figures are taken as all-upfront; partial upfront is 1 (1-yr) or 2 (3-yr) points
  *   less and no upfront 4 or 5 points less, the spread AWS's RI price list shows for general-purpose types.
  */
-import { type CommitmentTerm, HOURS_PER_YEAR, type Offer } from "@frugal/core"
+import { type CommitmentTerm, HOURS_PER_YEAR, type Offer, regionalOffer } from "@frugal/core"
 
 /** AWS prices commitments over 8,760 hours a year (re-exported from core for the modules that price terms). */
 export { HOURS_PER_YEAR }
@@ -141,14 +141,4 @@ const commitmentOffer = (
   purchaseOption: "reserved" | "savings-plan",
   hourlyPriceUsd: number,
   commitment: CommitmentTerm
-): Offer => ({
-  instanceType,
-  region,
-  availabilityZone: null,
-  purchaseOption,
-  hourlyPriceUsd,
-  term: commitment,
-  priceIsEstimate: true,
-  interruptionBucket: null,
-  placementScore: null
-})
+): Offer => regionalOffer(instanceType, region, purchaseOption, hourlyPriceUsd, { term: commitment, priceIsEstimate: true })

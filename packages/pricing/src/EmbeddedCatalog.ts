@@ -6,7 +6,7 @@
  *
  *   Effect.provide(program, EmbeddedCatalog.layer)
  */
-import type { InstanceType, Offer } from "@frugal/core"
+import { type InstanceType, type Offer, regionalOffer } from "@frugal/core"
 import { Effect, Layer, Predicate, Schema } from "effect"
 import snapshotJson from "../data/embedded-catalog.json" with { type: "json" }
 import { filterCatalog } from "./CatalogFilter.ts"
@@ -79,16 +79,10 @@ export const catalog = (): Catalog => {
   const offers: Array<Offer> = []
   for (const [instanceType, region, onDemand, bucket, , zones] of data.prices) {
     if (onDemand !== null) {
-      offers.push({
-        instanceType, region, availabilityZone: null, purchaseOption: "on-demand", hourlyPriceUsd: onDemand,
-        term: null, priceIsEstimate: false, interruptionBucket: null, placementScore: null
-      })
+      offers.push(regionalOffer(instanceType, region, "on-demand", onDemand))
     }
     for (const [zone, price] of zones) {
-      offers.push({
-        instanceType, region, availabilityZone: zone, purchaseOption: "spot", hourlyPriceUsd: price,
-        term: null, priceIsEstimate: false, interruptionBucket: bucket, placementScore: null
-      })
+      offers.push(regionalOffer(instanceType, region, "spot", price, { availabilityZone: zone, interruptionBucket: bucket }))
     }
     if (onDemand !== null) offers.push(...modelledCommitmentOffers(instanceType, region, onDemand))
   }

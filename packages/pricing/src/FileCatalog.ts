@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises"
 import { parse as parseCsv } from "csv-parse/sync"
 import { Effect, Exit, Layer, Option, Schema } from "effect"
-import { type InputIssue, inputIssuesFromSchemaIssue, InstanceType, InvalidInput, type Offer, PurchaseOption, strictParseOptions } from "@frugal/core"
+import { type InputIssue, inputIssuesFromSchemaIssue, InstanceType, InvalidInput, type Offer, PurchaseOption, regionalOffer, strictParseOptions } from "@frugal/core"
 import { type AccountPricing, accountPricedCatalog } from "./AccountPricing.ts"
 import { filterCatalog } from "./CatalogFilter.ts"
 import { catalog as embeddedCatalog } from "./EmbeddedCatalog.ts"
@@ -109,17 +109,10 @@ export const catalogFromFile = (file: CatalogFile, path: string, embedded: Catal
           recurringHourlyUsd: row.recurringHourlyUsd ?? row.hourlyPriceUsd
         } as const
         : null
-      offers.push({
-        instanceType: row.instanceType,
-        region: row.region,
+      offers.push(regionalOffer(row.instanceType, row.region, row.purchaseOption, row.hourlyPriceUsd, {
         availabilityZone: row.availabilityZone ?? null,
-        purchaseOption: row.purchaseOption,
-        hourlyPriceUsd: row.hourlyPriceUsd,
-        term,
-        priceIsEstimate: false,
-        interruptionBucket: null,
-        placementScore: null
-      })
+        term
+      }))
     })
     if (issues.length > 0) return Effect.fail(invalid(path, issues))
     // Spot rows get the advisor's interruption bucket where the snapshot knows the type and region.

@@ -3,7 +3,7 @@
  * failed and nothing is cached) the embedded snapshot or the commitment model fills the gap, and the
  * gap is named in the notes so no plan silently mixes quotes and estimates.
  */
-import type { InstanceType, Offer } from "@frugal/core"
+import { type InstanceType, type Offer, regionalOffer } from "@frugal/core"
 import { modelledCommitmentOffers } from "../CommitmentModel.ts"
 import type { Catalog } from "../PriceCatalog.ts"
 import type {
@@ -44,23 +44,6 @@ export interface RegionOffers {
   readonly usedEmbedded: boolean
 }
 
-const regionOffer = (
-  instanceType: string,
-  region: string,
-  purchaseOption: Offer["purchaseOption"],
-  hourlyPriceUsd: number
-): Offer => ({
-  instanceType,
-  region,
-  availabilityZone: null,
-  purchaseOption,
-  hourlyPriceUsd,
-  term: null,
-  priceIsEstimate: false,
-  interruptionBucket: null,
-  placementScore: null
-})
-
 /** Offers of one region from live data, with the embedded catalog filling gaps. */
 export const regionOffers = (data: RegionData, embedded: Catalog): RegionOffers => {
   const { region } = data
@@ -78,7 +61,7 @@ export const regionOffers = (data: RegionData, embedded: Catalog): RegionOffers 
   if (use(data.onDemand)) {
     for (const rate of data.onDemand.data) {
       liveOnDemand.set(rate.instanceType, rate.hourlyUsd)
-      offers.push(regionOffer(rate.instanceType, region, "on-demand", rate.hourlyUsd))
+      offers.push(regionalOffer(rate.instanceType, region, "on-demand", rate.hourlyUsd))
     }
   } else {
     usedEmbedded = true
@@ -94,7 +77,7 @@ export const regionOffers = (data: RegionData, embedded: Catalog): RegionOffers 
     )
   }
   const commitments = (purchaseOption: "reserved" | "savings-plan", rates: ReadonlyArray<CommitmentRate>) =>
-    rates.map((rate): Offer => ({ ...regionOffer(rate.instanceType, region, purchaseOption, rate.hourlyUsd), term: rate.term }))
+    rates.map((rate): Offer => ({ ...regionalOffer(rate.instanceType, region, purchaseOption, rate.hourlyUsd), term: rate.term }))
   if (use(data.reserved)) offers.push(...commitments("reserved", data.reserved.data))
   else {
     if (liveOnDemand.size === 0) usedEmbedded = true
@@ -121,7 +104,7 @@ export const regionOffers = (data: RegionData, embedded: Catalog): RegionOffers 
   if (use(data.spot)) {
     for (const market of data.spot.data) {
       offers.push({
-        ...regionOffer(market.instanceType, region, "spot", market.latestUsd),
+        ...regionalOffer(market.instanceType, region, "spot", market.latestUsd),
         availabilityZone: market.availabilityZoneId,
         interruptionBucket: bucketOf.get(market.instanceType) ?? null,
         placementScore: scoreOf.get(`${market.instanceType}|${market.availabilityZoneId}`) ?? null
