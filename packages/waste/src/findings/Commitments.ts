@@ -2,7 +2,7 @@
 import type { Offer } from "@frugal/core"
 import { datesOf } from "../CostData.ts"
 import type { Evidence, Finding } from "../Finding.ts"
-import { type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import { costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
 
 export const unusedCommitments = (context: FindingContext): Finding | undefined => {
   const evidence: Array<Evidence> = []
@@ -39,8 +39,8 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
-  const worst = [...evidence].sort((a, b) => b.costUsd - a.costUsd)[0]
+  const costUsd = evidenceCostUsd(evidence)
+  const worst = costliest(evidence)
   return {
     kind: "unused-commitment",
     title: "Unused commitments: reserved capacity paid for and not used",
@@ -113,7 +113,7 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const costUsd = evidenceCostUsd(evidence)
   return {
     kind: "commitment-opportunity",
     title: "Steady on-demand baseline that a commitment would cut",

@@ -64,3 +64,11 @@ export const INTERRUPTION_BUCKETS = ["<5%", "5-10%", "10-15%", "15-20%", ">20%"]
 
 export const bucketLabel = (bucket: number | null): string =>
   bucket === null ? "unknown" : INTERRUPTION_BUCKETS[bucket] ?? "unknown"
+
+/** A finding's dollars: the sum of its evidence, so every figure traces to an item. */
+export const evidenceCostUsd = (evidence: ReadonlyArray<{ readonly costUsd: number }>): number =>
+  evidence.reduce((total, item) => total + item.costUsd, 0)
+
+/** The costliest piece of evidence (the first of equals), which a finding's action names. */
+export const costliest = <E extends { readonly costUsd: number }>(evidence: ReadonlyArray<E>): E | undefined =>
+  evidence.reduce<E | undefined>((best, item) => (best === undefined || item.costUsd > best.costUsd ? item : best), undefined)

@@ -1,7 +1,7 @@
 /** Findings from GPU utilisation: idle GPUs and GPUs larger than the work needs. */
 import type { ComputeSpend, GpuSeries } from "../CostData.ts"
 import type { Evidence, Finding } from "../Finding.ts"
-import { type FindingContext, gpusPerInstance, monthly, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import { costliest, evidenceCostUsd, type FindingContext, gpusPerInstance, monthly, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
 import { type GpuUsage, gpuUsage } from "./GpuUsage.ts"
 
 /** Average price paid per instance-hour of a type over the period, across purchase options. */
@@ -73,8 +73,8 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
-  const worst = [...evidence].sort((a, b) => b.costUsd - a.costUsd)[0]
+  const costUsd = evidenceCostUsd(evidence)
+  const worst = costliest(evidence)
   return {
     kind: "idle-gpu",
     title: `Idle GPUs: ${evidence.length} instance(s) below ${context.thresholds.idleUtilizationPct}% utilisation`,
@@ -139,7 +139,7 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const costUsd = evidenceCostUsd(evidence)
   const largest = evidence.reduce((best, item, index) => (item.costUsd > (evidence[best]?.costUsd ?? 0) ? index : best), 0)
   const first = evidence[largest]
   const target = targets[largest] ?? ""

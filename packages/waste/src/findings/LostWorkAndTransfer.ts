@@ -1,7 +1,7 @@
 /** Findings from the ledger (work lost to interruptions) and from data transfer between regions. */
 import { isTransferUsageType } from "../CostData.ts"
 import type { Evidence, Finding } from "../Finding.ts"
-import { type FindingContext, monthly, usd } from "./FindingContext.ts"
+import { evidenceCostUsd, type FindingContext, monthly, usd } from "./FindingContext.ts"
 
 export const lostWork = (context: FindingContext): Finding | undefined => {
   const evidence: Array<Evidence> = []
@@ -21,7 +21,7 @@ export const lostWork = (context: FindingContext): Finding | undefined => {
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const costUsd = evidenceCostUsd(evidence)
   const worstHours = Math.max(...evidence.map((item) => item.hours))
   return {
     kind: "lost-work",
@@ -76,7 +76,7 @@ export const crossRegionTransfer = (context: FindingContext): Finding | undefine
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
+  const costUsd = evidenceCostUsd(evidence)
   const top = INTER_REGION.exec(evidence[0]?.subject ?? "")
   return {
     kind: "cross-region-transfer",

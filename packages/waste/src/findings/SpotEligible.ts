@@ -1,6 +1,6 @@
 /** On-demand hours that spot would have served for less, in zones with an acceptable interruption rate. */
 import type { Evidence, Finding } from "../Finding.ts"
-import { bucketLabel, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf } from "./FindingContext.ts"
+import { bucketLabel, costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf } from "./FindingContext.ts"
 
 export const spotEligible = (context: FindingContext): Finding | undefined => {
   const evidence: Array<Evidence> = []
@@ -37,8 +37,8 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
     })
   }
   if (evidence.length === 0) return undefined
-  const costUsd = evidence.reduce((total, item) => total + item.costUsd, 0)
-  const top = [...evidence].sort((a, b) => b.costUsd - a.costUsd)[0]
+  const costUsd = evidenceCostUsd(evidence)
+  const top = costliest(evidence)
   return {
     kind: "spot-eligible",
     title: "On-demand hours that could have run on spot",
