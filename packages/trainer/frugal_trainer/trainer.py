@@ -1,6 +1,7 @@
 """``Trainer`` (the model, optimizer, LR schedule, loss scaler and data cursor, one ``train_step`` at a
 time) and ``run`` (the reference loop: resume, checkpoint on an interval, stop cleanly on a signal)."""
 
+import dataclasses
 import hashlib
 import inspect
 import math
@@ -73,10 +74,9 @@ class Trainer:
             torch.use_deterministic_algorithms(True)
         prec.set_matmul_precision(cfg.precision, self.device.type)
         seed_everything(cfg.seed)
-        self.model = GPT(GPTConfig(
-            layers=cfg.layers, hidden_size=cfg.hidden_size, heads=cfg.heads, vocab_size=cfg.vocab_size,
-            sequence_length=cfg.sequence_length, dropout=cfg.dropout, fused_attention=cfg.fused_attention,
-            activation_checkpointing=cfg.activation_checkpointing)).to(self.device)
+        # The run's settings carry every model field (config.py stays importable without torch).
+        model_fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(GPTConfig)}
+        self.model = GPT(GPTConfig(**model_fields)).to(self.device)
         self.model.train()
         self.optimizer = self._adamw()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _lr_factor(cfg))
