@@ -150,7 +150,7 @@ export const generateCatalog = (input: GeneratorInput): string => {
   const advisor = decodeInput(SpotAdvisor, advisorJson, `${input.spotAdvisorFileName} (the Spot Instance Advisor feed)`)
 
   const instanceTypes = new Map<string, SnapshotInstanceType>()
-  const corrections = new Set<string>()
+  const corrections = new Map<string, string>()
   /** key `type|region` → on-demand price and spot price per AZ */
   const regions = new Map<string, { type: string; region: string; onDemand: number | null; spot: Map<string, number> }>()
   let excludedRows = 0
@@ -167,7 +167,7 @@ export const generateCatalog = (input: GeneratorInput): string => {
     const accelerator = catalogAcceleratorName(row.AcceleratorName)
     if (accelerator === undefined) throw new CatalogInputError(`${where}: unknown accelerator ${JSON.stringify(row.AcceleratorName)}`)
     const correction = MEMORY_CORRECTIONS.get(accelerator)
-    if (correction !== undefined) corrections.add(correction.reason)
+    if (correction !== undefined) corrections.set(accelerator, correction.reason)
     const arch = row.Arch === "arm64" ? "arm64" : row.Arch === "x86_64" ? "x86_64" : undefined
     if (arch === undefined) throw new CatalogInputError(`${where}: unknown Arch ${JSON.stringify(row.Arch)}`)
     const spec: SnapshotInstanceType = {
@@ -222,7 +222,7 @@ export const generateCatalog = (input: GeneratorInput): string => {
       spotAdvisor: { file: input.spotAdvisorFileName, sha256: sha256(input.spotAdvisorJson), ...input.provenance.spotAdvisor }
     },
     interruptionBuckets: [...advisor.ranges].sort((a, b) => a.index - b.index).map((r) => ({ bucket: r.index, label: r.label })),
-    corrections: [...corrections].sort(byString),
+    corrections: [...corrections.keys()].sort(byString).map((accelerator) => ({ accelerator, detail: corrections.get(accelerator) ?? "" })),
     counts: {
       sourceRows: rows.length,
       excludedRows,

@@ -59,7 +59,7 @@ export const snapshot = (): EmbeddedSnapshot => {
   return snapshotMemo
 }
 
-const correctionNote = (correction: string): string => `Correction: ${correction}.`
+const correctionNote = (correction: { readonly detail: string }): string => `Correction: ${correction.detail}.`
 
 /** The snapshot's provenance; `answerWithRelevantNotes` drops the corrections an answer does not concern. */
 const notes = (data: EmbeddedSnapshot): ReadonlyArray<string> => [
@@ -100,15 +100,6 @@ export const catalog = (): Catalog => {
 }
 
 /**
- * The accelerator a snapshot correction is about, when it names one: the generator (MEMORY_CORRECTIONS) starts each
- * reason with the accelerator's name, e.g. "Trainium2 memory set to 96 GiB per chip (...)".
- */
-const correctedAccelerator = (correction: string, accelerators: ReadonlySet<string>): string | undefined => {
-  const first = correction.split(" ", 1)[0]
-  return first !== undefined && accelerators.has(first) ? first : undefined
-}
-
-/**
  * The answer to a query with only the corrections that concern it: a correction about an accelerator is noted only
  * when the answer offers an instance type carrying it, so a price list or plan without Trainium2 does not print the
  * Trainium2 memory fix. The whole snapshot (`catalog()`) keeps every correction, as its provenance.
@@ -117,16 +108,12 @@ const answerWithRelevantNotes = (answer: Catalog): Catalog => {
   const data = snapshot()
   if (data.corrections.length === 0 || answer === catalogMemo) return answer
   const acceleratorOf = new Map(answer.instanceTypes.map((type) => [type.name, type.accelerator]))
-  const known = new Set(data.instanceTypes.map((type) => type.accelerator))
   const offered = new Set<string>()
   for (const offer of answer.offers) {
     const accelerator = acceleratorOf.get(offer.instanceType)
     if (accelerator !== undefined) offered.add(accelerator)
   }
-  const irrelevant = new Set(data.corrections.filter((correction) => {
-    const accelerator = correctedAccelerator(correction, known)
-    return accelerator !== undefined && !offered.has(accelerator)
-  }).map(correctionNote))
+  const irrelevant = new Set(data.corrections.filter((correction) => !offered.has(correction.accelerator)).map(correctionNote))
   if (irrelevant.size === 0) return answer
   return { ...answer, source: { ...answer.source, notes: answer.source.notes.filter((note) => !irrelevant.has(note)) } }
 }

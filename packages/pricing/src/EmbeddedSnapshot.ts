@@ -7,7 +7,7 @@
 import { Schema } from "effect"
 import { InstanceType } from "@frugal/core"
 
-export const SNAPSHOT_FORMAT = 1
+export const SNAPSHOT_FORMAT = 2
 
 /** Where one input file came from and when its data was true. */
 export const SnapshotInput = Schema.Struct({
@@ -68,8 +68,8 @@ export const EmbeddedSnapshot = Schema.Struct({
   inputs: Schema.Struct({ offers: SnapshotInput, spotAdvisor: SnapshotInput }),
   /** Advisor interruption-frequency buckets, index = bucket. */
   interruptionBuckets: Schema.Array(Schema.Struct({ bucket: Schema.Number, label: Schema.String })),
-  /** Corrections applied to upstream figures, each with its reason. */
-  corrections: Schema.Array(Schema.String),
+  /** Corrections applied to upstream figures: the accelerator each concerns and what was changed and why. */
+  corrections: Schema.Array(Schema.Struct({ accelerator: Schema.String, detail: Schema.String })),
   counts: SnapshotCounts,
   instanceTypes: Schema.Array(SnapshotInstanceType),
   prices: Schema.Array(SnapshotPriceRow)
