@@ -7,7 +7,7 @@
 import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
 import { ACCELERATOR_NAMES, type AcceleratorName, resolveAcceleratorNames } from "./AcceleratorName.ts"
 
-const expecting = <S extends Schema.Top>(schema: S, expected: string, description?: string): S["Rebuild"] =>
+export const expecting = <S extends Schema.Top>(schema: S, expected: string, description?: string): S["Rebuild"] =>
   schema.annotate({ expected, description: description ?? expected })
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ const Quantity = (what: string, max: number, maxWords: string) => {
 }
 
 /** A finite number in (min, max] or [min, max]; the bounds are named in the message. */
-const Bounded = (options: {
+export const Bounded = (options: {
   readonly min: number
   readonly max: number
   readonly minExclusive?: boolean
@@ -77,11 +77,11 @@ const oneOf = <const L extends ReadonlyArray<string>>(literals: L, what: string)
   expecting(Schema.Literals(literals), `${what}: one of ${literals.join(", ")}`)
 
 /** A key that may be left out, decoded to `value` then; the JSON Schema shows the default to editors. */
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Rebuild"]["Encoded"]) =>
+export const withDefault = <S extends Schema.Top>(schema: S, value: S["Rebuild"]["Encoded"]) =>
   Schema.withDecodingDefaultKey<S["Rebuild"]>(Effect.succeed(value))(schema.annotate({ default: value }))
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}$/
-const Region = expecting(Schema.String.check(Schema.isPattern(REGION)), "an AWS region code like us-east-1")
+export const Region = expecting(Schema.String.check(Schema.isPattern(REGION)), "an AWS region code like us-east-1")
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 const nameExpected = "a name of lowercase letters, digits and '-' (at most 63 characters, not starting or ending with '-')"
@@ -284,7 +284,7 @@ export const DataLocation = Schema.Struct({
 export type DataLocation = typeof DataLocation.Type
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const NonEmptyString = expecting(Schema.NonEmptyString, "a non-empty string")
+export const NonEmptyString = expecting(Schema.NonEmptyString, "a non-empty string")
 export const RunSection = Schema.Struct({
   command: Schema.optionalKey(
     expecting(Schema.NonEmptyArray(NonEmptyString), "an argv list of strings like [python3, train.py] (never a shell string)")

@@ -20,7 +20,7 @@ const MAX_ALIAS_COUNT = 100
 const decodeSingle = Schema.decodeUnknownExit(Workload)
 const decodeFleet = Schema.decodeUnknownExit(Fleet)
 
-const looksBinary = (text: string): boolean => {
+export const looksBinary = (text: string): boolean => {
   // NUL bytes and U+FFFD (what a UTF-8 decoder leaves for invalid bytes) do not occur in a hand-written spec.
   const sample = text.slice(0, 8192)
   return sample.includes("\u0000") || sample.includes("\uFFFD")
@@ -73,7 +73,7 @@ const parseJson = (text: string): { readonly value: unknown } | { readonly issue
 }
 
 /** Parses JSON natively or YAML (of which JSON is a subset) into plain data, or the list of syntax problems. */
-const parseText = (text: string): { readonly value: unknown } | { readonly issues: ReadonlyArray<InputIssue> } => {
+export const parseText = (text: string): { readonly value: unknown } | { readonly issues: ReadonlyArray<InputIssue> } => {
   const json = parseJson(text)
   if (json !== undefined) return json
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true, strict: true, version: "1.2" })
