@@ -41,11 +41,11 @@ describe("frugal drill", () => {
   it("--hard-kill resumes each attempt from its last checkpoint, loses at most one interval, still identical", async () => {
     // Any command that speaks the protocol can be drilled; this one is the reference trainer with
     // synchronous checkpoints every 5 steps, so "one interval" is exactly 5 steps.
-    // `run --dry-run` prints the launch of the reference trainer: the Python that has torch, and PYTHONPATH.
-    const dryRun = await runFrugal(["run", example("run/tiny-train.yaml"), "--dry-run"], { env: { FRUGAL_HOME: dir } })
+    // `run --dry-run --json` prints the launch of the reference trainer: the Python that has torch, and PYTHONPATH.
+    const dryRun = await runFrugal(["run", example("run/tiny-train.yaml"), "--dry-run", "--json"], { env: { FRUGAL_HOME: dir } })
     expect(dryRun.code, dryRun.stderr).toBe(0)
     const launch: { readonly launch: { readonly argv: ReadonlyArray<string>; readonly env: Record<string, string> } } =
-      JSON.parse(dryRun.stdout)
+      JSON.parse(dryRun.stdout).job
     const [python, module, trainer] = launch.launch.argv
     expect([module, trainer]).toEqual(["-m", "frugal_trainer"])
     const workload = join(dir, "hard-kill.yaml")

@@ -1,8 +1,8 @@
 /**
  * The plan feeds the runner and the runner feeds the plan, through the real CLI:
  * - `frugal run --policy frugal` on a workload with a deadline starts on the plan's spot option; a SIGTERM
- *   to the trainer (a spot reclaim) makes the policy pick the next attempt, here on-demand in the same
- *   region because the deadline leaves no time to wait for spot; `frugal status --json` lists both
+ *   to the trainer (a spot reclaim) makes the policy pick the next attempt, here on-demand (the plan's
+ *   on-demand placement of the same type) because the deadline leaves no time to wait for spot; `frugal status --json` lists both
  *   attempts, each charged at its own placement's price;
  * - a ledger holding a measured MFU for an accelerator changes `frugal plan --json`'s hours on it and says
  *   so; `--no-calibration` gives the defaults back; without a ledger, `plan` creates none.
@@ -81,29 +81,21 @@ describe("frugal run --policy", () => {
     const spot: PlanOption = JSON.parse(planned.stdout).options[0]
     expect(spot.purchaseOption).toBe("spot")
 
-    // The on-demand price of the same type in the same region, asked of the planner independently.
-    const regionFile = join(home, "region.yaml")
-    writeFileSync(
-      regionFile,
-      readFileSync(example("run/tiny-train.yaml"), "utf8").replace(
-        /^run:/m,
-        `constraints:\n  regions: [${spot.region}]\nresources:\n  purchaseOptions: [on-demand]\nrun:`
-      )
-    )
-    const regionPlan = await runFrugal(["plan", regionFile, "--json", "--top", "1000"], { env })
-    expect(regionPlan.code, regionPlan.stderr).toBe(0)
-    const onDemand = (JSON.parse(regionPlan.stdout).options as ReadonlyArray<PlanOption>).find((o) =>
-      o.instanceType === spot.instanceType && o.instanceCount === spot.instanceCount
-    )
+    // The job's ranked placements, as the dry run shows them: the plan's spot option first, and the same type on
+    // demand further down, where the policy falls back to.
+    const dry = await runFrugal(["run", workloadFile, "--policy", "frugal", "--dry-run", "--json"], { env })
+    expect(dry.code, dry.stderr).toBe(0)
+    const placements: ReadonlyArray<PlanOption & { readonly runner: string }> = JSON.parse(dry.stdout).placements
+    expect(placements[0]).toMatchObject({ runner: "local", instanceType: spot.instanceType, availabilityZone: spot.availabilityZone, purchaseOption: "spot" })
+    const onDemand = placements.find((p) => p.instanceType === spot.instanceType && p.instanceCount === spot.instanceCount && p.purchaseOption === "on-demand")
     expect(onDemand).toBeDefined()
     if (onDemand === undefined) return
 
     const run = await runInterruptedOnce([workloadFile, "--job-id", "policy-job", "--policy", "frugal"], env)
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stdout).toContain("policy frugal")
-    expect(run.stdout).toContain("local runner: the command runs on this machine either way")
+    expect(run.stdout).toContain("policy frugal picks each relaunch to meet the 0.3 h deadline")
     expect(run.stdout).toContain("[attempt 1] interrupted by SIGTERM")
-    expect(run.stdout).toContain("[policy frugal] next attempt on on-demand")
+    expect(run.stdout).toMatch(/\[next\] \S+ on-demand in \S+ at \$[0-9.]+\/h: policy frugal: on-demand/)
     expect(run.stdout).toContain("job policy-job: completed")
 
     const status = await runFrugal(["status", "policy-job", "--json"], { env })
@@ -125,8 +117,8 @@ describe("frugal run --policy", () => {
     })
     expect(second.placement).toMatchObject({
       instanceType: spot.instanceType,
-      region: spot.region,
-      availabilityZone: null,
+      region: onDemand.region,
+      purchaseOption: "on-demand",
       hourlyPriceUsd: onDemand.hourlyPriceUsd
     })
     expect(onDemand.hourlyPriceUsd).toBeGreaterThan(spot.hourlyPriceUsd)
@@ -136,8 +128,11 @@ describe("frugal run --policy", () => {
       expect(attempt.costUsd).toBeGreaterThan(0)
     }
     expect(report.job.costUsd).toBeCloseTo(first.costUsd + second.costUsd, 8)
-    // Saved with the job, so `frugal run --resume policy-job` keeps placing relaunches with the policy.
-    expect(JSON.parse(readFileSync(join(home, "run", "jobs", "policy-job", "policy.json"), "utf8")).policy).toBe("frugal")
+    // Kept in the ledger with the job, so `frugal run --resume policy-job` keeps placing relaunches with the policy.
+    const db = new DatabaseSync(join(home, "run", "ledger.sqlite"), { readOnly: true })
+    const row = db.prepare("SELECT policy_json FROM jobs WHERE id = 'policy-job'").get()
+    db.close()
+    expect(JSON.parse(String(row?.["policy_json"])).policy).toBe("frugal")
   }, 120_000)
 
   it("refuses --price-per-hour together with a policy, naming the flag (exit 2)", async () => {

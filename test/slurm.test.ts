@@ -34,6 +34,8 @@ const envFor = (): Record<string, string> => {
     ...cluster.env,
     FRUGAL_HOME: home,
     FRUGAL_SLURM_PARTITION: cluster.partition,
+    // A CPU cluster: without a profile the engine would ask for the plan's GPUs per node.
+    FRUGAL_SLURM_GPUS_PER_NODE: "0",
     FRUGAL_SLURM_TIME_MINUTES: "10",
     FRUGAL_SLURM_CPUS_PER_TASK: "1"
   }

@@ -33,8 +33,13 @@ describe.concurrent("frugal run --runner slurm --dry-run: the time limit", () =>
     // Recorded with the job's launch, so a resumed job keeps the same limit.
     expect(run.stdout).toContain(`export FRUGAL_SLURM_TIME_MINUTES='${expected}'`)
 
+    // Without FRUGAL_SLURM_NODES the plan's shape for H100:16 holds: two nodes of 8, as on every engine.
+    const planned = await runFrugal(["run", file, "--runner", "slurm", "--dry-run"], { env: env() })
+    expect(planned.stdout).toContain("#SBATCH --nodes=2")
+    expect(timeLines(planned.stdout)).toEqual([`#SBATCH --time=${expected}`])
+
     // One node of 8 GPUs takes longer, so its limit is longer.
-    const oneNode = await runFrugal(["run", file, "--runner", "slurm", "--dry-run"], { env: env() })
+    const oneNode = await runFrugal(["run", file, "--runner", "slurm", "--dry-run"], { env: env({ FRUGAL_SLURM_NODES: "1" }) })
     const [line] = timeLines(oneNode.stdout)
     expect(Number(line?.split("=")[1])).toBe(Math.min(Math.ceil(estimatePlacement(workload, h100, 8).hours * 60 * 1.25 + 15), 48 * 60))
   })
@@ -47,8 +52,10 @@ describe.concurrent("frugal run --runner slurm --dry-run: the time limit", () =>
     expect(timeLines(run.stdout)).toEqual(["#SBATCH --time=30"])
   })
 
-  it("a CPU job with no accelerator to estimate on keeps the partition's default", async () => {
-    const run = await runFrugal(["run", example("cluster/slurm-cpu.yaml"), "--runner", "slurm", "--dry-run"], { env: env() })
+  it("a CPU job (FRUGAL_SLURM_GPUS_PER_NODE=0) with no accelerator to estimate on keeps the partition's default", async () => {
+    const run = await runFrugal(["run", example("cluster/slurm-cpu.yaml"), "--runner", "slurm", "--dry-run"], {
+      env: env({ FRUGAL_SLURM_GPUS_PER_NODE: "0" })
+    })
     expect(run.code).toBe(0)
     expect(run.stdout).toContain("#SBATCH --partition=gpu")
     expect(timeLines(run.stdout)).toEqual([])

@@ -68,6 +68,18 @@ export interface PlacementOption {
   /** Fleets: served by a commitment the user already owns (its cost is sunk). */
   readonly owned: boolean
   readonly reason: string
+  /** The account's EC2 vCPU quota this option counts against, where known (`plan --infra` with AWS); see QuotaFit. */
+  readonly quota?: OptionQuota
+}
+
+export interface OptionQuota {
+  /** Service Quotas code (`L-417A185B`) and name. */
+  readonly code: string
+  readonly name: string
+  readonly limitVcpus: number
+  readonly neededVcpus: number
+  /** False: the account cannot launch this option; it is ranked after every option that fits. */
+  readonly fits: boolean
 }
 
 export interface AcceleratorRequirement {

@@ -33,7 +33,7 @@ const DISCOVERY_TRIES = 60
  * `FRUGAL_RENDEZVOUS` (`host:port`), or record exit code 1 and power off when node 0 cannot be found.
  */
 export const rendezvousLines = (attemptId: string, multi: MultiNode): ReadonlyArray<string> => [
-  "imds() { curl -sf -H \"X-aws-ec2-metadata-token: $token\" \"http://169.254.169.254/latest/meta-data/$1\"; }",
+  "imds() { curl -sf -H \"X-aws-ec2-metadata-token: $token\" \"$imds_endpoint/latest/meta-data/$1\"; }",
   "node_rank=\"$(imds ami-launch-index)\"",
   "reservation=\"$(imds reservation-id)\"",
   "rdzv_host=''",

@@ -1,4 +1,5 @@
-export * from "./Ec2Config.ts"
+export * from "./Ec2Settings.ts"
+export * from "./Ec2Engine.ts"
 export * as Ec2Runner from "./Ec2Runner.ts"
 export * from "./UserData.ts"
 export * from "./Rendezvous.ts"

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AttemptExit, type AttemptRequest, Runner } from "@frugal/runner"
-import { Ec2Runner } from "@frugal/runner-ec2"
+import { type Ec2RegionSettings, Ec2Runner, type Ec2Settings } from "@frugal/runner-ec2"
 import { ec2QueryHandler, type Ec2Params } from "../../../test/support/aws/Ec2Query.ts"
 import { type LoopbackServer, startLoopbackServer } from "../../../test/support/aws/LoopbackServer.ts"
 
@@ -101,8 +101,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const settings: Ec2Runner.Ec2Settings = {
-  region: "us-east-1",
+const region: Ec2RegionSettings = {
   subnets: { "use1-az4": "subnet-0aaa", "use1-az6": "subnet-0bbb" },
   imageId: "ami-0123456789abcdef0",
   launchTemplate: null,
@@ -110,10 +109,17 @@ const settings: Ec2Runner.Ec2Settings = {
   instanceProfile: "frugal-trainer",
   securityGroupIds: ["sg-0123"],
   keyName: null,
-  checkpointUri: "s3://acme-checkpoints/frugal",
-  setupCommands: ["git clone --depth 1 https://example.invalid/acme/train.git /opt/train"],
-  pollSeconds: 0.05
+  placementGroup: null
 }
+const settings: Ec2Settings = {
+  regions: { "us-east-1": region },
+  checkpoints: { uri: "s3://acme-checkpoints/frugal", region: "us-east-1", kmsKeyId: null },
+  setupCommands: ["git clone --depth 1 https://example.invalid/acme/train.git /opt/train"],
+  pollSeconds: 0.05,
+  rendezvousPort: 29400
+}
+/** The settings with the region's placement group set. */
+const withPlacementGroup = (base: Ec2Settings, group: string): Ec2Settings => ({ ...base, regions: { "us-east-1": { ...region, placementGroup: group } } })
 
 const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot", instanceCount = 1): AttemptRequest => ({
   jobId: "ec2-job",
@@ -143,7 +149,7 @@ const request = (attemptId: string, purchaseOption: "spot" | "on-demand" = "spot
 const attempt = (
   req: AttemptRequest,
   drive: (ids: ReadonlyArray<string>, cancel: () => Promise<void>) => Promise<void>,
-  engine: Ec2Runner.Ec2Settings = settings
+  engine: Ec2Settings = settings
 ) =>
   Effect.runPromise(
     Effect.scoped(Effect.gen(function*() {
@@ -189,7 +195,7 @@ describe("EC2 engine against a loopback EC2 query server", () => {
     expect(run?.get("TagSpecification.1.Tag.3.Value")).toBe("ec2-job-1")
     const userData = Buffer.from(run?.get("UserData") ?? "", "base64").toString("utf8")
     expect(userData).toContain("export FRUGAL_CHECKPOINT_DIR='/var/lib/frugal/checkpoints'")
-    expect(userData).toContain("aws s3 sync --only-show-errors 's3://acme-checkpoints/frugal/ec2-job' '/var/lib/frugal/checkpoints'")
+    expect(userData).toContain("aws s3 sync --only-show-errors --region 'us-east-1' 's3://acme-checkpoints/frugal/ec2-job' '/var/lib/frugal/checkpoints'")
     expect(userData).toContain("export FRUGAL_IMDS_POLL='1'")
     expect(userData).toContain("export FRUGAL_CHECKPOINT_EVERY_SECONDS='900'")
     expect(userData).toContain("'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &")
@@ -228,12 +234,12 @@ describe("EC2 engine against a loopback EC2 query server", () => {
         finish(id, { reason: { code: "Server.SpotInstanceTermination", message: "Server.SpotInstanceTermination: Spot instance termination" } })
       }
     })
-    expect(reclaimed.exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: false })
+    expect(reclaimed.exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: false, reason: "Server.SpotInstanceTermination" })
     const checkpointed = await attempt(request("ec2-job-4"), async (launched) => {
       await sleep(100)
       for (const id of launched) finish(id, { exitCode: 75, reason: { code: "Server.SpotInstanceTermination", message: "" } })
     })
-    expect(checkpointed.exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: true })
+    expect(checkpointed.exit).toEqual<AttemptExit>({ _tag: "Interrupted", resumable: true, reason: "Server.SpotInstanceTermination" })
     const crashed = await attempt(request("ec2-job-5"), async (launched) => {
       await sleep(100)
       for (const id of launched) finish(id, { exitCode: 1 })
@@ -263,7 +269,7 @@ describe("EC2 engine against a loopback EC2 query server", () => {
         Effect.flip
       )
     )
-    expect(result.message).toMatch(/no subnet configured for use1-az1/)
+    expect(result.message).toMatch(/no subnet configured for use1-az1 in us-east-1/)
     expect(server.requests.length).toBe(before)
   })
 })
@@ -331,7 +337,7 @@ const parseTorchrunLine = (python: string, userData: string, rendezvous: string)
 }
 
 describe("multi-node EC2 attempts", () => {
-  const clustered: Ec2Runner.Ec2Settings = { ...settings, placementGroup: "frugal-cluster" }
+  const clustered: Ec2Settings = withPlacementGroup(settings, "frugal-cluster")
 
   it("launches N instances in one RunInstances call, in the cluster placement group, each running torchrun meeting at node 0", async () => {
     const before = server.requests.length
@@ -368,7 +374,7 @@ describe("multi-node EC2 attempts", () => {
   })
 
   it.skipIf(torchPython === null)("writes a torchrun line that the installed torchrun parses as a 2-node c10d rendezvous", () => {
-    const input = Ec2Runner.runInstancesInput({ ...settings, placementGroup: "frugal-cluster" }, request("ec2-mn-parse", "spot", 2))
+    const input = Ec2Runner.runInstancesInput(clustered, { ...region, placementGroup: "frugal-cluster" }, request("ec2-mn-parse", "spot", 2))
     const userData = Buffer.from(input.UserData ?? "", "base64").toString("utf8")
     expect(parseTorchrunLine(torchPython ?? "", userData, "10.0.7.10:29400")).toEqual({
       status: 0,
@@ -378,7 +384,7 @@ describe("multi-node EC2 attempts", () => {
 
   it("uses the configured rendezvous port and one process per node on a CPU instance", () => {
     const req = request("ec2-mn-port", "on-demand", 3)
-    const input = Ec2Runner.runInstancesInput({ ...clustered, rendezvousPort: 29555 }, { ...req, placement: { ...req.placement, acceleratorsPerInstance: 0 } })
+    const input = Ec2Runner.runInstancesInput({ ...clustered, rendezvousPort: 29555 }, { ...region, placementGroup: "frugal-cluster" }, { ...req, placement: { ...req.placement, acceleratorsPerInstance: 0 } })
     const userData = Buffer.from(input.UserData ?? "", "base64").toString("utf8")
     expect(input.MinCount).toBe(3)
     expect(input.Placement).toEqual({ GroupName: "frugal-cluster" })

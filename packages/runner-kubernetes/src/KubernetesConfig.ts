@@ -78,6 +78,19 @@ export const kubernetesSettingsFromEnvironment = (
     if (pull !== null && !isPullPolicy(pull)) {
       issues.push({ path: "FRUGAL_K8S_IMAGE_PULL_POLICY", expected: "Always, IfNotPresent or Never", actual: pull })
     }
+    // Values that reach manifests are held to the same patterns as the profile's.
+    const patterned = (name: string, pattern: RegExp, expected: string): string | null => {
+      const value = text(name)
+      if (value === null || (pattern.test(value) && env[name]?.trim() === value)) return value
+      issues.push({ path: name, expected, actual: JSON.stringify(env[name]) })
+      return null
+    }
+    const namespace = patterned("FRUGAL_K8S_NAMESPACE", /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a DNS label: lowercase letters, digits and '-'")
+    const image = patterned("FRUGAL_K8S_IMAGE", /^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}$/, "a container image reference like ghcr.io/acme/train:1.2")
+    const serviceAccount = patterned("FRUGAL_K8S_SERVICE_ACCOUNT", /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "a service account name")
+    const claim = patterned("FRUGAL_K8S_CHECKPOINT_CLAIM", /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "a PersistentVolumeClaim name")
+    const storageClass = patterned("FRUGAL_K8S_STORAGE_CLASS", /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "a storage class name")
+    const size = patterned("FRUGAL_K8S_CHECKPOINT_SIZE", /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "a storage quantity like 100Gi")
     const grace = integer("FRUGAL_K8S_GRACE_SECONDS", 1)
     const backoff = integer("FRUGAL_K8S_BACKOFF_LIMIT", 0)
     const nodes = integer("FRUGAL_K8S_NODES", 1)
@@ -89,13 +102,13 @@ export const kubernetesSettingsFromEnvironment = (
       gpusPerNode,
       settings: {
         ...d,
-        namespace: text("FRUGAL_K8S_NAMESPACE") ?? d.namespace,
-        image: text("FRUGAL_K8S_IMAGE") ?? d.image,
+        namespace: namespace ?? d.namespace,
+        image: image ?? d.image,
         imagePullPolicy: pull !== null && isPullPolicy(pull) ? pull : null,
-        serviceAccountName: text("FRUGAL_K8S_SERVICE_ACCOUNT"),
-        checkpointClaim: text("FRUGAL_K8S_CHECKPOINT_CLAIM"),
-        checkpointStorageClass: text("FRUGAL_K8S_STORAGE_CLASS"),
-        checkpointSize: text("FRUGAL_K8S_CHECKPOINT_SIZE") ?? d.checkpointSize,
+        serviceAccountName: serviceAccount,
+        checkpointClaim: claim,
+        checkpointStorageClass: storageClass,
+        checkpointSize: size ?? d.checkpointSize,
         capacityTypeLabel: capacity === "eks" ? "eks" : "karpenter",
         zoneNames,
         extraTolerations: tolerations,

@@ -52,17 +52,27 @@ const terminatedCode = (pod: V1Pod): number | null => {
 const disrupted = (pod: V1Pod): boolean =>
   pod.status?.conditions?.some((c) => c.type === "DisruptionTarget" && c.status === "True") ?? false
 
-/** How the leading pod ended, or null while it runs. */
+/** How the leading pod ended, or null while it runs. A disruption (spot reclaim, drain) keeps `DisruptionTarget` as its reason. */
 export const podExit = (pod: V1Pod, deleted: boolean, cancelRequested: boolean): AttemptExit | null => {
   const code = terminatedCode(pod)
   const phase = pod.status?.phase
   const ended = deleted || phase === "Succeeded" || phase === "Failed" || code !== null
   if (!ended) return null
   if (code === 0) return { _tag: "Completed" }
-  if (code === INTERRUPTED_EXIT_CODE) return { _tag: "Interrupted", resumable: true }
-  if (disrupted(pod) || deleted || cancelRequested) return { _tag: "Interrupted", resumable: false }
+  const reason = disrupted(pod) ? { reason: "DisruptionTarget" } : deleted && !cancelRequested ? { reason: "pod deleted" } : {}
+  if (code === INTERRUPTED_EXIT_CODE) return { _tag: "Interrupted", resumable: true, ...reason }
+  if (disrupted(pod) || deleted || cancelRequested) return { _tag: "Interrupted", resumable: false, ...reason }
   return { _tag: "Crashed", code, signal: null }
 }
+
+/** The scheduler's message when the pod cannot be placed on any node (PodScheduled=False, Unschedulable); else null. */
+export const unschedulable = (pod: V1Pod): string | null => {
+  const condition = pod.status?.conditions?.find((c) => c.type === "PodScheduled")
+  return condition?.status === "False" && condition.reason === "Unschedulable" ? condition.message ?? "Unschedulable" : null
+}
+
+/** An attempt's log lines (the pod's log as the runner kept it). */
+export const logs: Runner["Service"]["logs"] = (attempt) => logFileLines(attempt, RUNNER)
 
 export interface KubernetesClients {
   readonly config: KubeConfig
@@ -101,7 +111,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
 
   const start = (request: AttemptRequest) =>
     Effect.gen(function*() {
-      const { batch, core, config } = clients()
+      const { batch, core } = clients()
       const manifests = attemptManifests(request, settings)
       const name = jobName(request.attemptId)
       yield* Effect.try({
@@ -123,7 +133,15 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
       }
       yield* call("create job", request.attemptId, () => batch.createNamespacedJob({ namespace, body: manifests.job }))
       log(`[frugal] created Job ${namespace}/${name}`)
+      return yield* follow(request, manifests.service !== null)
+    })
 
+  /** A handle that follows an attempt's Job to its end (created now, or adopted from a dead supervisor). */
+  const follow = (request: AttemptRequest, withService: boolean) =>
+    Effect.gen(function*() {
+      const { core, config } = clients()
+      const name = jobName(request.attemptId)
+      const log = (line: string) => appendFileSync(request.logPath, `${line}\n`)
       const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
       const exited = yield* Deferred.make<AttemptExit>()
       let cancelRequested = false
@@ -172,15 +190,30 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           yield* podEvents(pod.metadata?.name ?? "")
           if (disrupted(pod)) log(`[frugal] pod ${pod.metadata?.name ?? ""} was disrupted (DisruptionTarget)`)
           Queue.endUnsafe(events)
-          yield* deleteAttemptObjects(name, request.attemptId, undefined, manifests.service !== null)
+          yield* deleteAttemptObjects(name, request.attemptId, undefined, withService)
           yield* Deferred.succeed(exited, exit)
         })
+
+      // A pod no node can take (no capacity of that type, zone or market) is a failed launch once it has waited long enough.
+      let scheduled = false
+      let unschedulableMessage: string | null = null
+      yield* Effect.forkScoped(Effect.gen(function*() {
+        yield* Effect.sleep(settings.unschedulableTimeoutSeconds * 1000)
+        if (scheduled || unschedulableMessage === null || finishing) return
+        finishing = true
+        log(`[frugal] no node could take the pod in ${settings.unschedulableTimeoutSeconds} s: ${unschedulableMessage}`)
+        Queue.endUnsafe(events)
+        yield* deleteAttemptObjects(name, request.attemptId, 0, withService)
+        yield* Deferred.succeed(exited, { _tag: "ProvisionFailed", code: "Unschedulable", detail: unschedulableMessage, scope: "pool" })
+      }))
 
       const onPod = (phase: string, pod: V1Pod) => {
         if (podIndex(pod) !== 0) return
         const podName = pod.metadata?.name
         if (podName === undefined) return
         const running = pod.status?.phase === "Running" || terminatedCode(pod) !== null
+        if (pod.spec?.nodeName !== undefined || running) scheduled = true
+        else unschedulableMessage = unschedulable(pod) ?? unschedulableMessage
         if (running && following !== podName) followLog(podName)
         const exit = podExit(pod, phase === "DELETED", cancelRequested)
         if (exit !== null && !finishing) {
@@ -206,7 +239,7 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           if (yield* Deferred.isDone(exited)) return
           cancelRequested = true
           const grace = options?.graceSeconds ?? graceSeconds
-          yield* deleteAttemptObjects(name, request.attemptId, Math.max(0, grace), manifests.service !== null)
+          yield* deleteAttemptObjects(name, request.attemptId, Math.max(0, grace), withService)
           const ended = yield* Deferred.await(exited).pipe(Effect.timeoutOption((grace + 30) * 1000))
           if (ended._tag === "None") {
             Queue.endUnsafe(events)
@@ -220,6 +253,27 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
   return Runner.of({
     name: RUNNER,
     submit: (request) => Effect.acquireRelease(start(request), (handle) => Effect.ignore(handle.cancel())),
+    adopt: (orphan, request) =>
+      Effect.gen(function*() {
+        const name = jobName(orphan.attemptId)
+        const { batch } = clients()
+        const found = yield* Effect.result(call("read job", orphan.attemptId, () => batch.readNamespacedJob({ name, namespace })))
+        if (found._tag === "Failure") {
+          if (statusCode(found.failure) === 404 || /404|not found/i.test(found.failure.detail)) return null
+          return yield* found.failure
+        }
+        const status = found.success.status
+        if ((status?.succeeded ?? 0) > 0 || (status?.failed ?? 0) > 0 || status?.completionTime !== undefined) return null
+        yield* Effect.try({
+          try: () => mkdirSync(dirname(request.logPath), { recursive: true }),
+          catch: (cause) => new RunnerError({ runner: RUNNER, operation: "prepare", attemptId: request.attemptId, detail: errorText(cause) })
+        })
+        appendFileSync(request.logPath, `[frugal] adopted Job ${namespace}/${name} after the supervisor restarted\n`)
+        return yield* Effect.acquireRelease(
+          follow(request, request.placement.instanceCount > 1),
+          (handle) => Effect.ignore(handle.cancel())
+        )
+      }),
     stopOrphan: (orphan: OrphanAttempt, options?: CancelOptions) =>
       Effect.gen(function*() {
         const name = jobName(orphan.attemptId)
@@ -232,7 +286,8 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
         yield* deleteAttemptObjects(name, orphan.attemptId, options?.graceSeconds ?? graceSeconds)
         return true
       }),
-    logs: (attempt) => logFileLines(attempt, RUNNER)
+    logs
+
   })
 }
 

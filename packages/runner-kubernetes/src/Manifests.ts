@@ -4,6 +4,14 @@
  * through a headless Service (`<job>-0.<service>` is the c10d rendezvous); checkpoints live on a
  * PersistentVolumeClaim per Frugal job, so the next attempt, on any node, resumes from them.
  *
+ * What the placement asks for: `nvidia.com/gpu` limits per pod (its GPUs per instance), one pod per instance, and
+ * node selectors for its capacity type (`karpenter.sh/capacity-type`), zone (`topology.kubernetes.io/zone`, or
+ * EKS's `topology.k8s.aws/zone-id` for an AZ ID without a known name), instance type
+ * (`node.kubernetes.io/instance-type`) and, on Karpenter, GPU (`karpenter.k8s.aws/instance-gpu-name`).
+ *
+ * The kubelet expands `$(VAR)` in a container's command, args and env values; every `$` of the job's own text is
+ * written `$$`, so argv and environment arrive verbatim.
+ *
  * Failure policy (Kubernetes "Handling retriable and non-retriable pod failures with Pod failure policy"):
  * a pod that ends with the `DisruptionTarget` condition (spot reclamation, node drain, pre-emption) is
  * ignored, not counted against `backoffLimit`; a container exit code other than 0 and 75 (the protocol's
@@ -33,6 +41,10 @@ export interface KubernetesSettings {
   /** Pod failures the Job itself retries (exit 75 without a disruption); disruptions never count. */
   readonly backoffLimit: number
   readonly rendezvousPort: number
+  /** Profile pool (`cluster/pool`) → the EC2 instance type of its nodes, for the instance-type selector. */
+  readonly poolInstanceTypes: Readonly<Record<string, string>>
+  /** Seconds a pod may stay unschedulable before the attempt counts as not provisioned (default 600). */
+  readonly unschedulableTimeoutSeconds: number
 }
 
 export const defaultKubernetesSettings: KubernetesSettings = {
@@ -49,7 +61,9 @@ export const defaultKubernetesSettings: KubernetesSettings = {
   extraTolerations: [],
   terminationGracePeriodSeconds: 300,
   backoffLimit: 2,
-  rendezvousPort: 29500
+  rendezvousPort: 29500,
+  poolInstanceTypes: {},
+  unschedulableTimeoutSeconds: 600
 }
 
 export interface Toleration {
@@ -74,6 +88,15 @@ export const dnsLabel = (text: string, max = 63): string => {
   const suffix = hash.toString(36)
   return `${clean.slice(0, max - suffix.length - 1).replace(/-+$/, "")}-${suffix}`
 }
+
+/** Text the kubelet passes through as written: `$` becomes `$$`, so no `$(VAR)` is expanded. */
+export const kubeletLiteral = (text: string): string => text.replaceAll("$", "$$$$")
+
+/** An EC2 instance type name, as opposed to a pool or partition name. */
+const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[0-9]*[a-z0-9-]+$/
+
+/** Karpenter's GPU name label value of an accelerator (`H100` → `h100`, `A100-80GB` → `a100`). */
+const karpenterGpuName = (accelerator: string): string => accelerator.toLowerCase().replace(/-.*$/, "")
 
 /** Job name of an attempt; short enough that `<name>-<index>` stays a valid pod hostname. */
 export const jobName = (attemptId: string): string => dnsLabel(`frugal-${attemptId}`, 52)
@@ -100,7 +123,7 @@ const zoneSelector = (settings: KubernetesSettings, zone: string | null): Record
  */
 const containerArgv = (request: AttemptRequest, settings: KubernetesSettings, name: string): Array<string> => {
   const [program, ...rest] = request.launch.argv
-  const argv = [/^\/.*\/python3?(\.\d+)?$/.test(program) ? "python3" : program, ...rest]
+  const argv = [/^\/.*\/python3?(\.\d+)?$/.test(program) ? "python3" : program, ...rest].map(kubeletLiteral)
   const nodes = request.placement.instanceCount
   if (nodes <= 1) return argv
   return [
@@ -126,6 +149,9 @@ export const attemptManifests = (request: AttemptRequest, settings: KubernetesSe
   const claim = claimName(settings, request.jobId)
   const nodes = Math.max(1, request.placement.instanceCount)
   const gpus = request.placement.acceleratorsPerInstance
+  // A pool's instance type (the profile names it) or the placement's own when it is an EC2 type.
+  const instanceType = settings.poolInstanceTypes[request.placement.pool ?? ""] ??
+    (EC2_INSTANCE_TYPE.test(request.placement.instanceType) ? request.placement.instanceType : null)
   const labels = { "app.kubernetes.io/managed-by": "frugal", [LABEL_JOB]: dnsLabel(request.jobId), [LABEL_ATTEMPT]: name }
   const checkpointDir = `${settings.checkpointMountPath}/${dnsLabel(request.jobId)}`
   // The local machine's PYTHONPATH points at this checkout; the image brings its own.
@@ -149,7 +175,11 @@ export const attemptManifests = (request: AttemptRequest, settings: KubernetesSe
     ...(nodes > 1 ? { subdomain: name } : {}),
     nodeSelector: {
       ...capacityType(settings, request.placement.purchaseOption),
-      ...zoneSelector(settings, request.placement.availabilityZone)
+      ...zoneSelector(settings, request.placement.availabilityZone),
+      ...(instanceType === null ? {} : { "node.kubernetes.io/instance-type": instanceType }),
+      ...(gpus > 0 && request.placement.accelerator !== null && settings.capacityTypeLabel === "karpenter"
+        ? { "karpenter.k8s.aws/instance-gpu-name": karpenterGpuName(request.placement.accelerator) }
+        : {})
     },
     ...(tolerations.length > 0 ? { tolerations } : {}),
     containers: [{
@@ -157,7 +187,7 @@ export const attemptManifests = (request: AttemptRequest, settings: KubernetesSe
       image: settings.image,
       ...(settings.imagePullPolicy === null ? {} : { imagePullPolicy: settings.imagePullPolicy }),
       command: containerArgv(request, settings, name),
-      env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+      env: Object.entries(env).map(([envName, value]) => ({ name: envName, value: kubeletLiteral(value) })),
       ...(gpus > 0 ? { resources: { limits: { "nvidia.com/gpu": String(gpus) } } } : {}),
       ...(nodes > 1 ? { ports: [{ name: "rendezvous", containerPort: settings.rendezvousPort }] } : {}),
       volumeMounts: [{ name: "checkpoints", mountPath: settings.checkpointMountPath }]

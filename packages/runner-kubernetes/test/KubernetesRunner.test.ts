@@ -61,7 +61,7 @@ const supervise = (jobId: string, jobSpec: JobSpec): Promise<JobOutcome> =>
   Effect.runPromise(
     Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run(jobId, jobSpec, { logDirectory: join(dir, "logs") })).pipe(
       Effect.provide(
-        Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
+        Supervisor.layerWithRunner.pipe(Layer.provideMerge(Layer.merge(
           KubernetesRunner.layer({ ...defaultKubernetesSettings, namespace: "training" }, kubeConfig(), 5),
           Ledger.layerFile(join(dir, "ledger.sqlite"))
         )))

@@ -65,7 +65,12 @@ describe(`Kubernetes manifests validate against ${SCHEMA}`, () => {
     const pod = spec?.template.spec
     expect(pod?.restartPolicy).toBe("Never")
     expect(pod?.terminationGracePeriodSeconds).toBe(300)
-    expect(pod?.nodeSelector).toEqual({ "karpenter.sh/capacity-type": "spot", "topology.k8s.aws/zone-id": "use1-az4" })
+    expect(pod?.nodeSelector).toEqual({
+      "karpenter.sh/capacity-type": "spot",
+      "topology.k8s.aws/zone-id": "use1-az4",
+      "node.kubernetes.io/instance-type": "p5.48xlarge",
+      "karpenter.k8s.aws/instance-gpu-name": "h100"
+    })
     expect(pod?.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }])
     expect(pod?.subdomain).toBe(manifests.service?.metadata?.name)
     const container = pod?.containers[0]
@@ -116,7 +121,8 @@ describe(`Kubernetes manifests validate against ${SCHEMA}`, () => {
     expect(manifests.job.spec?.completionMode).toBeUndefined()
     expect(manifests.job.spec?.template.spec?.nodeSelector).toEqual({
       "eks.amazonaws.com/capacityType": "ON_DEMAND",
-      "topology.kubernetes.io/zone": "us-east-1a"
+      "topology.kubernetes.io/zone": "us-east-1a",
+      "node.kubernetes.io/instance-type": "p5.48xlarge"
     })
     expect(manifests.job.spec?.template.spec?.containers[0]?.resources).toBeUndefined()
   })

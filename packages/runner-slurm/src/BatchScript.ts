@@ -3,7 +3,10 @@
  * every quoting rule is tested at the script level.
  *
  * The script is the one place a shell is involved, so every argument and environment value is single-quoted
- * (`'…'` with `'` written as `'\''`): `;`, `$(…)`, backticks and globs reach the command as plain characters.
+ * (`'…'` with `'` written as `'\''`): `;`, `$(…)`, backticks, globs and line breaks reach the command as plain
+ * characters. `#SBATCH` directives are built only from numbers and from names checked against a strict pattern
+ * (`directiveProblems`); paths (the output file, the working directory) never become directive text: they are
+ * sbatch's command-line arguments (`sbatchArguments`), which the runner passes as argv.
  * The command runs in the background with its stdout, stderr and exit status in per-restart files on shared
  * storage (`<slurm job id>.<restart>.out|err|exit`), so the runner can tell the attempts of a requeued job
  * apart. SIGTERM (scancel, requeue, pre-emption) and SIGUSR1 (`--signal=B:USR1@N` before the time limit; `B:`
@@ -29,9 +32,26 @@ export interface BatchScriptInput {
   readonly env: Readonly<Record<string, string>>
   /** TCP port of the torchrun c10d rendezvous on the first node (multi-node only). */
   readonly rendezvousPort: number
-  /** Extra `#SBATCH` options from the configuration, verbatim (`--constraint=h100`). */
+  /** Extra `#SBATCH` options from the configuration (`--constraint=h100`), each checked by `EXTRA_OPTION`. */
   readonly extraOptions: ReadonlyArray<string>
 }
+
+/** Names that may appear in a directive: partitions, accounts, QOS, job names. */
+export const DIRECTIVE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+/** An extra option: `--name` or `--name=value` of ordinary characters, nothing a line or a shell could split. */
+export const EXTRA_OPTION = /^--?[A-Za-z][A-Za-z0-9-]*(=[A-Za-z0-9_.,:/@%+=&|!*-]{1,256})?$/
+
+/** What in the input would make a directive carry more than one option, or anything but its value. */
+export const directiveProblems = (input: BatchScriptInput): ReadonlyArray<string> => [
+  ...(DIRECTIVE_NAME.test(input.jobName) ? [] : [`job name ${JSON.stringify(input.jobName)}`]),
+  ...([["partition", input.partition], ["account", input.account], ["qos", input.qos]] as const).flatMap(([what, value]) =>
+    value === null || DIRECTIVE_NAME.test(value) ? [] : [`${what} ${JSON.stringify(value)} (letters, digits, '.', '_' and '-')`]
+  ),
+  ...input.extraOptions.filter((option) => !EXTRA_OPTION.test(option)).map((option) => `extra option ${JSON.stringify(option)}`),
+  ...([input.nodes, input.gpusPerNode, input.signalSeconds, input.cpusPerTask ?? 1, input.timeLimitMinutes ?? 1] as const)
+    .filter((n) => !Number.isFinite(n) || n < 0)
+    .map((n) => `number ${n}`)
+]
 
 /** A POSIX shell word that is exactly `value`. */
 export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`
@@ -57,9 +77,13 @@ const sbatchOptions = (input: BatchScriptInput): ReadonlyArray<string> => [
   "--requeue",
   `--signal=B:USR1@${input.signalSeconds}`,
   "--open-mode=append",
-  `--output=${input.outputDirectory}/slurm-%j.log`,
-  `--chdir=${input.workdir}`,
   ...input.extraOptions
+]
+
+/** Options with paths in them, given to sbatch as arguments (argv, no shell), ahead of the script. */
+export const sbatchArguments = (input: BatchScriptInput): ReadonlyArray<string> => [
+  `--output=${input.outputDirectory}/slurm-%j.log`,
+  `--chdir=${input.workdir}`
 ]
 
 /**

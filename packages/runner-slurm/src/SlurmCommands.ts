@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import { RunnerError } from "@frugal/runner"
-import { parseScontrolJob, parseSbatchOutput, type SlurmJobState } from "./SlurmJob.ts"
+import { parseScontrolJob, parseScontrolPartitionState, parseSbatchOutput, type SlurmJobState } from "./SlurmJob.ts"
 
 export interface CommandResult {
   readonly code: number
@@ -47,8 +47,24 @@ const failed = (operation: string, result: CommandResult, attemptId?: string) =>
     detail: `exit ${result.code}: ${(result.stderr || result.stdout).trim()}`
   })
 
+/** sbatch refused the job; `stderr` says why (a node configuration the cluster cannot satisfy, a bad option). */
+export interface SbatchRefusal {
+  readonly _tag: "SbatchRefusal"
+  readonly stderr: string
+}
+
 export interface SlurmCommands {
-  readonly sbatch: (scriptPath: string, attemptId: string) => Effect.Effect<string, RunnerError>
+  /**
+   * Submits the script with `arguments` before it on the command line (paths travel as argv, never as `#SBATCH`
+   * text); the Slurm job id, or sbatch's refusal.
+   */
+  readonly sbatch: (
+    scriptPath: string,
+    attemptId: string,
+    args?: ReadonlyArray<string>
+  ) => Effect.Effect<string | SbatchRefusal, RunnerError>
+  /** A partition's state (UP, DOWN, DRAIN, INACTIVE); null when Slurm does not know it. */
+  readonly partitionState: (partition: string) => Effect.Effect<string | null, RunnerError>
   /** The job's state; null when Slurm no longer knows it (purged after MinJobAge, or never existed). */
   readonly show: (slurmJobId: string) => Effect.Effect<SlurmJobState | null, RunnerError>
   /** Ids of this user's jobs with this name that Slurm still knows (pending, running or recently ended). */
@@ -61,11 +77,19 @@ export interface SlurmCommands {
 }
 
 export const makeSlurmCommands = (env: NodeJS.ProcessEnv): SlurmCommands => ({
-  sbatch: (scriptPath, attemptId) =>
-    Effect.flatMap(runCommand(["sbatch", "--parsable", scriptPath], env), (result) => {
+  sbatch: (scriptPath, attemptId, args = []) =>
+    Effect.flatMap(runCommand(["sbatch", "--parsable", ...args, scriptPath], env), (result): Effect.Effect<string | SbatchRefusal, RunnerError> => {
       const id = result.code === 0 ? parseSbatchOutput(result.stdout) : null
-      return id === null ? Effect.fail(failed("sbatch", result, attemptId)) : Effect.succeed(id)
+      if (id !== null) return Effect.succeed(id)
+      return result.code !== 0 && result.stderr.trim() !== ""
+        ? Effect.succeed({ _tag: "SbatchRefusal" as const, stderr: result.stderr.trim() })
+        : Effect.fail(failed("sbatch", result, attemptId))
     }),
+  partitionState: (partition) =>
+    Effect.flatMap(runCommand(["scontrol", "--oneliner", "show", "partition", partition], env), (result) =>
+      result.code !== 0
+        ? /not found|invalid partition/i.test(result.stderr) ? Effect.succeed(null) : Effect.fail(failed("scontrol show partition", result))
+        : Effect.succeed(parseScontrolPartitionState(result.stdout))),
   show: (slurmJobId) =>
     Effect.flatMap(runCommand(["scontrol", "--oneliner", "show", "job", slurmJobId], env), (result) => {
       if (result.code !== 0) {

@@ -16,11 +16,13 @@
  */
 import { Effect } from "effect"
 import { InvalidInput } from "@frugal/core"
+import { DIRECTIVE_NAME, EXTRA_OPTION } from "./BatchScript.ts"
 import type { SlurmRunnerOptions } from "./SlurmRunner.ts"
 
 export interface SlurmSettings {
   readonly options: Partial<SlurmRunnerOptions>
-  readonly nodes: number
+  /** Nodes per attempt when set (FRUGAL_SLURM_NODES); null takes the plan's. */
+  readonly nodes: number | null
   readonly gpusPerNode: number | null
 }
 
@@ -40,7 +42,7 @@ export const slurmSettingsFromEnvironment = (env: NodeJS.ProcessEnv): Effect.Eff
       issues.push({ path: name, expected: `an integer ≥ ${minimum}`, actual: raw })
       return null
     }
-    const nodes = integer("FRUGAL_SLURM_NODES", 1) ?? 1
+    const nodes = integer("FRUGAL_SLURM_NODES", 1)
     const gpusPerNode = integer("FRUGAL_SLURM_GPUS_PER_NODE", 0)
     const timeLimitMinutes = integer("FRUGAL_SLURM_TIME_MINUTES", 1)
     const signalSeconds = integer("FRUGAL_SLURM_SIGNAL_SECONDS", 1)
@@ -48,20 +50,37 @@ export const slurmSettingsFromEnvironment = (env: NodeJS.ProcessEnv): Effect.Eff
     const extra = text(env, "FRUGAL_SLURM_EXTRA_OPTIONS")
     const extraOptions = extra === null ? [] : extra.split(/\s+/)
     for (const option of extraOptions) {
-      if (!option.startsWith("-")) issues.push({ path: "FRUGAL_SLURM_EXTRA_OPTIONS", expected: "sbatch options starting with -", actual: option })
+      if (!EXTRA_OPTION.test(option)) {
+        issues.push({ path: "FRUGAL_SLURM_EXTRA_OPTIONS", expected: "sbatch options like --constraint=h100 (--name or --name=value of letters, digits and _.,:/@%+=&|!*-)", actual: option })
+      }
+    }
+    const name = (variable: string): string | null => {
+      const raw = env[variable]
+      const value = text(env, variable)
+      if (value === null) return null
+      if (DIRECTIVE_NAME.test(value) && raw?.trim() === value) return value
+      issues.push({ path: variable, expected: "a name of letters, digits, '.', '_' and '-'", actual: JSON.stringify(raw) })
+      return null
+    }
+    const partition = name("FRUGAL_SLURM_PARTITION")
+    const account = name("FRUGAL_SLURM_ACCOUNT")
+    const qos = name("FRUGAL_SLURM_QOS")
+    const outputDirectory = text(env, "FRUGAL_SLURM_OUTPUT_DIR")
+    if (outputDirectory !== null && (!outputDirectory.startsWith("/") || /[\u0000-\u001f\u007f]/.test(outputDirectory))) {
+      issues.push({ path: "FRUGAL_SLURM_OUTPUT_DIR", expected: "an absolute path without control characters", actual: JSON.stringify(outputDirectory) })
     }
     if (issues.length > 0) return yield* new InvalidInput({ source: "environment", issues })
     return {
       nodes,
       gpusPerNode,
       options: {
-        partition: text(env, "FRUGAL_SLURM_PARTITION"),
-        account: text(env, "FRUGAL_SLURM_ACCOUNT"),
-        qos: text(env, "FRUGAL_SLURM_QOS"),
+        partition,
+        account,
+        qos,
         timeLimitMinutes,
         ...(signalSeconds === null ? {} : { signalSeconds }),
         cpusPerTask,
-        outputDirectory: text(env, "FRUGAL_SLURM_OUTPUT_DIR"),
+        outputDirectory,
         extraOptions,
         commandEnvironment: env
       }

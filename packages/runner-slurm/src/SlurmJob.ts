@@ -13,6 +13,8 @@ export interface SlurmJobState {
   readonly exitCode: number | null
   readonly exitSignal: number | null
   readonly reason: string | null
+  /** The partition the job is (or was) in. */
+  readonly partition: string | null
 }
 
 /** States after which Slurm will not run the job again by itself. */
@@ -44,13 +46,15 @@ export const parseScontrolJob = (line: string): SlurmJobState | null => {
   const restarts = Number(field(line, "Restarts") ?? "0")
   const exit = /^(\d+):(\d+)$/.exec(field(line, "ExitCode") ?? "")
   const reason = field(line, "Reason")
+  const partition = field(line, "Partition")
   return {
     jobId,
     state,
     restarts: Number.isInteger(restarts) ? restarts : 0,
     exitCode: exit === null ? null : Number(exit[1]),
     exitSignal: exit === null ? null : Number(exit[2]),
-    reason: reason === null || reason === "None" ? null : reason
+    reason: reason === null || reason === "None" ? null : reason,
+    partition: partition === null || partition === "" ? null : partition
   }
 }
 
@@ -59,3 +63,6 @@ export const parseSbatchOutput = (stdout: string): string | null => {
   const match = /^(\d+)(?:;\S+)?\s*$/.exec(stdout.trim())
   return match?.[1] ?? null
 }
+
+/** `scontrol --oneliner show partition NAME`: its state (UP, DOWN, DRAIN, INACTIVE); null when not found. */
+export const parseScontrolPartitionState = (stdout: string): string | null => field(stdout.split("\n")[0] ?? "", "State")

@@ -20,11 +20,12 @@ import {
   exitFromStatus,
   logFileLines,
   type OrphanAttempt,
+  ProvisioningFailed,
   Runner,
   RunnerError
 } from "@frugal/runner"
 import { classifyEventLine, type TrainerEvent } from "@frugal/trainer"
-import { attemptFiles, batchScript, invalidEnvironmentNames } from "./BatchScript.ts"
+import { attemptFiles, batchScript, type BatchScriptInput, directiveProblems, invalidEnvironmentNames, sbatchArguments } from "./BatchScript.ts"
 import { FileTail } from "./FileTail.ts"
 import { makeSlurmCommands, type SlurmCommands } from "./SlurmCommands.ts"
 import { isTerminal, type SlurmJobState } from "./SlurmJob.ts"
@@ -52,6 +53,8 @@ export interface SlurmRunnerOptions {
   readonly stateEveryMillis: number
   /** Environment of the Slurm commands (SLURM_CONF, PATH); default this process's. */
   readonly commandEnvironment: NodeJS.ProcessEnv
+  /** Per profile pool (`cluster/partition`): the account and QOS its jobs are charged to. */
+  readonly pools: Readonly<Record<string, { readonly account: string | null; readonly qos: string | null }>>
 }
 
 export const defaultSlurmOptions: SlurmRunnerOptions = {
@@ -67,7 +70,8 @@ export const defaultSlurmOptions: SlurmRunnerOptions = {
   graceSeconds: 30,
   pollMillis: 500,
   stateEveryMillis: 2000,
-  commandEnvironment: process.env
+  commandEnvironment: process.env,
+  pools: {}
 }
 
 const RUNNER = "slurm"
@@ -84,14 +88,22 @@ export const outputDirectoryFor = (options: SlurmRunnerOptions, request: Attempt
     ? join(dirname(request.launch.checkpointDir), "slurm")
     : join(options.outputDirectory, request.jobId)
 
-/** The script for a request: what `sbatch` gets (exported for `--dry-run` and script-level tests). */
-export const scriptFor = (options: SlurmRunnerOptions, request: AttemptRequest): string => {
+/** The partition a placement names: a profile pool (`lab/gpu` → `gpu`), else the engine's configured one. */
+export const partitionOf = (options: SlurmRunnerOptions, request: AttemptRequest): string | null => {
+  const pool = request.placement.pool
+  if (pool === undefined || pool === null || pool.startsWith("env/")) return options.partition
+  return pool.slice(pool.indexOf("/") + 1)
+}
+
+/** What the batch script is made from: the placement's shape and the engine's options. */
+export const batchInputFor = (options: SlurmRunnerOptions, request: AttemptRequest): BatchScriptInput => {
   const { launch, placement } = request
-  return batchScript({
+  const pool = placement.pool === undefined || placement.pool === null ? undefined : options.pools[placement.pool]
+  return {
     jobName: slurmJobName(request.jobId),
-    partition: options.partition,
-    account: options.account,
-    qos: options.qos,
+    partition: partitionOf(options, request),
+    account: pool?.account ?? options.account,
+    qos: pool?.qos ?? options.qos,
     nodes: Math.max(1, placement.instanceCount),
     gpusPerNode: placement.acceleratorsPerInstance,
     cpusPerTask: options.cpusPerTask,
@@ -113,8 +125,27 @@ export const scriptFor = (options: SlurmRunnerOptions, request: AttemptRequest):
     },
     rendezvousPort: options.rendezvousPort,
     extraOptions: options.extraOptions
-  })
+  }
 }
+
+/** The script for a request: what `sbatch` gets (exported for `--dry-run` and script-level tests). */
+export const scriptFor = (options: SlurmRunnerOptions, request: AttemptRequest): string => batchScript(batchInputFor(options, request))
+
+/** The sbatch command line for a request, the script last. */
+export const sbatchCommandFor = (options: SlurmRunnerOptions, request: AttemptRequest, scriptPath: string): ReadonlyArray<string> => [
+  "sbatch",
+  "--parsable",
+  ...sbatchArguments(batchInputFor(options, request)),
+  scriptPath
+]
+
+/** sbatch's refusals that mean the cluster cannot host this shape now, not that the request is wrong. */
+const CAPACITY_REFUSALS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/requested node configuration is not available/i, "NodeConfigUnavailable"],
+  [/node count specification invalid/i, "NodeCountUnavailable"],
+  [/partition.*(down|inactive|drain)/i, "PartitionDown"],
+  [/QOSMaxGRESPerUser|AssocGrpGRES|QOSGrpGRES|MaxGRESPerAccount/i, "GresLimit"]
+]
 
 /** How a run of the script ended when it wrote no exit status (killed, node lost, requeued hard). */
 const exitFromSlurmState = (state: SlurmJobState | null, cancelRequested: boolean): AttemptExit => {
@@ -124,7 +155,7 @@ const exitFromSlurmState = (state: SlurmJobState | null, cancelRequested: boolea
     case "PREEMPTED":
     case "TIMEOUT":
     case "DEADLINE":
-      return { _tag: "Interrupted", resumable: false }
+      return { _tag: "Interrupted", resumable: false, reason: state.state }
     case "NODE_FAIL":
     case "BOOT_FAIL":
       return { _tag: "Lost", detail: `Slurm job ${state.jobId}: ${state.state}` }
@@ -151,10 +182,16 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
     Effect.gen(function*() {
       const known = tracked.get(request.jobId)?.slurmJobId
       const candidates = known === undefined ? yield* commands.findByName(slurmJobName(request.jobId)) : [known]
+      const partition = partitionOf(options, request)
       for (const slurmJobId of candidates) {
         for (let waited = 0; waited <= REQUEUE_WAIT_MILLIS; waited += 1000) {
           const state = yield* commands.show(slurmJobId)
           if (state === null || isTerminal(state)) break
+          if (partition !== null && state.partition !== null && state.partition !== partition) {
+            // The policy moved the job to another partition: the requeued run here must not run as well.
+            yield* commands.scancel(slurmJobId)
+            break
+          }
           if (!existsSync(attemptFiles(outputs, slurmJobId, state.restarts).exit)) {
             return { slurmJobId, restart: state.restarts }
           }
@@ -169,42 +206,9 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
       return null
     })
 
-  const start = (request: AttemptRequest) =>
+  /** A handle that follows run `restart` of a Slurm job to its end (submitted now, requeued, or adopted). */
+  const follow = (request: AttemptRequest, outputs: string, slurmJobId: string, restart: number) =>
     Effect.gen(function*() {
-      const { launch } = request
-      const outputs = outputDirectoryFor(options, request)
-      const badNames = invalidEnvironmentNames(launch.env)
-      if (badNames.length > 0) {
-        return yield* fail("prepare", request.attemptId)(
-          `environment names a shell cannot export: ${badNames.join(", ")}`
-        )
-      }
-      yield* Effect.try({
-        try: () => {
-          for (const directory of [outputs, launch.checkpointDir, dirname(request.logPath)]) {
-            mkdirSync(directory, { recursive: true })
-          }
-        },
-        catch: fail("prepare", request.attemptId)
-      })
-
-      const adopted = yield* adoptable(request, outputs)
-      let slurmJobId: string
-      let restart: number
-      if (adopted !== null) {
-        slurmJobId = adopted.slurmJobId
-        restart = adopted.restart
-        appendFileSync(request.logPath, `[frugal] Slurm job ${slurmJobId} requeued: this attempt is its restart ${restart}\n`)
-      } else {
-        const scriptPath = join(outputs, `${request.attemptId}.sbatch`)
-        yield* Effect.try({
-          try: () => writeFileSync(scriptPath, scriptFor(options, request), { mode: 0o700 }),
-          catch: fail("prepare", request.attemptId)
-        })
-        slurmJobId = yield* commands.sbatch(scriptPath, request.attemptId)
-        restart = 0
-        appendFileSync(request.logPath, `[frugal] submitted Slurm job ${slurmJobId} (${scriptPath})\n`)
-      }
       tracked.set(request.jobId, { slurmJobId })
       const files = attemptFiles(outputs, slurmJobId, restart)
 
@@ -236,7 +240,9 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
         if (!existsSync(files.exit)) return null
         const code = Number(readFileSync(files.exit, "utf8").trim())
         const exit = exitFromStatus(Number.isInteger(code) ? code : null, null)
-        return cancelRequested && exit._tag === "Crashed" ? { _tag: "Interrupted", resumable: false } : exit
+        if (cancelRequested && exit._tag === "Crashed") return { _tag: "Interrupted", resumable: false }
+        // 75 without our asking: Slurm sent SIGTERM (a requeue or a pre-emption) and the command checkpointed.
+        return exit._tag === "Interrupted" && !cancelRequested ? { ...exit, reason: "requeued or pre-empted (exit 75)" } : exit
       }
 
       const watch = Effect.gen(function*() {
@@ -264,7 +270,7 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
                 const late = readExitFile()
                 if (late !== null) return yield* finish(late)
                 if (current !== null && current.restarts > restart) {
-                  return yield* finish({ _tag: "Interrupted", resumable: false })
+                  return yield* finish({ _tag: "Interrupted", resumable: false, reason: "requeued" })
                 }
                 return yield* finish(exitFromSlurmState(current, cancelRequested))
               }
@@ -298,9 +304,87 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
       return attemptHandle(request, { externalId: slurmJobId, pid: null, events, exited, cancel })
     })
 
+  const start = (request: AttemptRequest) =>
+    Effect.gen(function*() {
+      const { launch } = request
+      const outputs = outputDirectoryFor(options, request)
+      const badNames = invalidEnvironmentNames(launch.env)
+      if (badNames.length > 0) {
+        return yield* fail("prepare", request.attemptId)(
+          `environment names a shell cannot export: ${badNames.join(", ")}`
+        )
+      }
+      const problems = directiveProblems(batchInputFor(options, request))
+      if (problems.length > 0) {
+        return yield* fail("prepare", request.attemptId)(`values that cannot be #SBATCH directives: ${problems.join("; ")}`)
+      }
+      yield* Effect.try({
+        try: () => {
+          for (const directory of [outputs, launch.checkpointDir, dirname(request.logPath)]) {
+            mkdirSync(directory, { recursive: true })
+          }
+        },
+        catch: fail("prepare", request.attemptId)
+      })
+
+      const adopted = yield* adoptable(request, outputs)
+      let slurmJobId: string
+      let restart: number
+      if (adopted !== null) {
+        slurmJobId = adopted.slurmJobId
+        restart = adopted.restart
+        appendFileSync(request.logPath, `[frugal] Slurm job ${slurmJobId} requeued: this attempt is its restart ${restart}\n`)
+      } else {
+        const partition = partitionOf(options, request)
+        if (partition !== null) {
+          const state = yield* commands.partitionState(partition)
+          if (state !== null && !/^UP\b/.test(state)) {
+            return yield* new ProvisioningFailed({
+              runner: RUNNER,
+              code: `Partition${state.charAt(0)}${state.slice(1).toLowerCase()}`,
+              scope: "pool",
+              detail: `partition ${partition} is ${state}`
+            })
+          }
+        }
+        const scriptPath = join(outputs, `${request.attemptId}.sbatch`)
+        yield* Effect.try({
+          try: () => writeFileSync(scriptPath, scriptFor(options, request), { mode: 0o700 }),
+          catch: fail("prepare", request.attemptId)
+        })
+        const submitted = yield* commands.sbatch(scriptPath, request.attemptId, sbatchArguments(batchInputFor(options, request)))
+        if (typeof submitted !== "string") {
+          const capacity = CAPACITY_REFUSALS.find(([pattern]) => pattern.test(submitted.stderr))
+          if (capacity !== undefined) {
+            return yield* new ProvisioningFailed({ runner: RUNNER, code: capacity[1], scope: "pool", detail: submitted.stderr })
+          }
+          return yield* fail("sbatch", request.attemptId)(submitted.stderr)
+        }
+        slurmJobId = submitted
+        restart = 0
+        appendFileSync(request.logPath, `[frugal] submitted Slurm job ${slurmJobId} (${scriptPath})\n`)
+      }
+      return yield* follow(request, outputs, slurmJobId, restart)
+    })
+
   return Runner.of({
     name: RUNNER,
     submit: (request) => Effect.acquireRelease(start(request), (handle) => Effect.ignore(handle.cancel())),
+    adopt: (orphan, request) =>
+      Effect.gen(function*() {
+        const slurmJobId = orphan.externalId
+        if (slurmJobId === null || !/^\d+$/.test(slurmJobId)) return null
+        const state = yield* commands.show(slurmJobId)
+        if (state === null || isTerminal(state)) return null
+        const outputs = outputDirectoryFor(options, request)
+        // The run the dead supervisor followed has ended if its exit status is written; a later run is a requeue.
+        if (existsSync(attemptFiles(outputs, slurmJobId, state.restarts).exit)) return null
+        yield* Effect.sync(() => {
+          mkdirSync(dirname(request.logPath), { recursive: true })
+          appendFileSync(request.logPath, `[frugal] adopted Slurm job ${slurmJobId} (restart ${state.restarts}) after the supervisor restarted\n`)
+        })
+        return yield* Effect.acquireRelease(follow(request, outputs, slurmJobId, state.restarts), (handle) => Effect.ignore(handle.cancel()))
+      }),
     stopOrphan: (orphan: OrphanAttempt, cancelOptions?: CancelOptions) =>
       Effect.gen(function*() {
         const slurmJobId = orphan.externalId

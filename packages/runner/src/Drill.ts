@@ -119,7 +119,10 @@ export const runDrill = (
         launch: { ...launch, checkpointDir: join(options.workDirectory, run, "checkpoints") },
         checkpointEverySeconds: null,
         logPath: join(options.workDirectory, run, `attempt-${attempt}.log`)
-      })
+      }).pipe(
+        // The drill runs where it is told; a launch the engine could not start fails the drill.
+        Effect.catchTag("ProvisioningFailed", (error) => Effect.fail(new DrillFailed({ run, detail: error.message })))
+      )
 
     // 1. The reference: one uninterrupted run.
     yield* progress("reference run (uninterrupted)…")

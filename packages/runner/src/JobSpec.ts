@@ -10,11 +10,13 @@ export const RetryBudget = Schema.Struct({
   /** Relaunches allowed after interruptions (pre-emptions, lost nodes); they are not the job's fault. */
   maxInterruptions: Schema.Number,
   /** Relaunches allowed after crashes (non-zero exits other than 75); a crash loop must stop early. */
-  maxCrashes: Schema.Number
+  maxCrashes: Schema.Number,
+  /** Launches the engines could not start (capacity, quotas) before the job gives up; default 100. */
+  maxProvisionFailures: Schema.optionalKey(Schema.Number)
 })
 export type RetryBudget = typeof RetryBudget.Type
 
-export const DEFAULT_RETRY_BUDGET: RetryBudget = { maxInterruptions: 50, maxCrashes: 3 }
+export const DEFAULT_RETRY_BUDGET: RetryBudget = { maxInterruptions: 50, maxCrashes: 3, maxProvisionFailures: 100 }
 
 export const JobSpec = Schema.Struct({
   /** Workload name (`[a-z0-9-]`), shown by `frugal status`. */

@@ -8,7 +8,7 @@ import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import { DatabaseSync } from "node:sqlite"
-import { type AttemptExit, describeExit, exitReason } from "./AttemptExit.ts"
+import { type AttemptExit, describeExit, exitRan, exitReason, exitReasonCode } from "./AttemptExit.ts"
 import { type CalibrationSample, type MeasuredThroughput, summarizeCalibration } from "./Calibration.ts"
 import { defaultLedgerPath } from "./FrugalHome.ts"
 import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
@@ -46,6 +46,8 @@ export class Ledger extends Context.Service<Ledger, {
   readonly createJob: (job: NewJob) => Effect.Effect<JobRecord, LedgerError>
   readonly job: (id: string) => Effect.Effect<JobRecord | undefined, LedgerError>
   readonly jobs: Effect.Effect<ReadonlyArray<JobRecord>, LedgerError>
+  /** Replaces the job's placement policy (ranked placements and settings), kept with the job for `--resume`. */
+  readonly setJobPolicy: (id: string, policyJson: string | null) => Effect.Effect<void, LedgerError>
   readonly setJobStatus: (
     id: string,
     status: JobStatus,
@@ -62,8 +64,15 @@ export class Ledger extends Context.Service<Ledger, {
   readonly recordEvent: (attemptId: string, event: LedgerEvent) => Effect.Effect<void, LedgerError>
   /** Marks the attempt seen now without storing an event: a heartbeat, or a step not kept as an event. */
   readonly touchAttempt: (attemptId: string, step?: number) => Effect.Effect<void, LedgerError>
-  /** Closes the attempt now with its exit and final cost. */
-  readonly finishAttempt: (attemptId: string, exit: AttemptExit) => Effect.Effect<AttemptRecord, LedgerError>
+  /**
+   * Closes the attempt now with its exit and final cost: its hours at its placement's price plus `transferCostUsd`
+   * (checkpoint data moved between regions); an attempt the engine never started (`ProvisionFailed`) costs nothing.
+   */
+  readonly finishAttempt: (
+    attemptId: string,
+    exit: AttemptExit,
+    charges?: { readonly transferCostUsd?: number }
+  ) => Effect.Effect<AttemptRecord, LedgerError>
   /** Closes every attempt of the job still open as `lost`, charging it up to the time it was last seen. */
   readonly closeOpenAttempts: (jobId: string, detail: string) => Effect.Effect<ReadonlyArray<AttemptRecord>, LedgerError>
   readonly attempts: (jobId: string) => Effect.Effect<ReadonlyArray<AttemptRecord>, LedgerError>
@@ -130,18 +139,22 @@ const makeLedger = (path: string) =>
       return row === undefined ? undefined : toJob(decodeJob(row))
     }
 
-    const closeAttempt = (attempt: AttemptRecord, exit: AttemptExit, endedAtMillis: number): void => {
+    const closeAttempt = (attempt: AttemptRecord, exit: AttemptExit, endedAtMillis: number, transferCostUsd = 0): void => {
       const ended = Math.max(attempt.startedAtMillis, endedAtMillis)
+      const transfer = exitRan(exit) ? Math.max(0, transferCostUsd) : 0
       db.prepare(
         `UPDATE attempts SET ended_ms = ?, last_seen_ms = MAX(last_seen_ms, ?), exit_reason = ?, exit_code = ?,
-           exit_detail = ?, cost_usd = ? WHERE id = ? AND ended_ms IS NULL`
+           exit_detail = ?, reason = ?, cool_down_scope = ?, transfer_cost_usd = ?, cost_usd = ? WHERE id = ? AND ended_ms IS NULL`
       ).run(
         ended,
         ended,
         exitReason(exit),
         exit._tag === "Crashed" ? exit.code : exit._tag === "Completed" ? 0 : exit._tag === "Interrupted" ? 75 : null,
         describeExit(exit),
-        costUsd(attempt.placement, attempt.startedAtMillis, ended),
+        exitReasonCode(exit),
+        exit._tag === "ProvisionFailed" ? exit.scope : null,
+        transfer,
+        exitRan(exit) ? costUsd(attempt.placement, attempt.startedAtMillis, ended) + transfer : 0,
         attempt.id
       )
     }
@@ -156,9 +169,9 @@ const makeLedger = (path: string) =>
           use("createJob", () =>
             transaction(() => {
               db.prepare(
-                `INSERT INTO jobs (id, name, status, runner, spec_json, created_ms, updated_ms)
-                 VALUES (?, ?, 'running', ?, ?, ?, ?)`
-              ).run(job.id, job.name, job.runner, job.specJson, at, at)
+                `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, created_ms, updated_ms)
+                 VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`
+              ).run(job.id, job.name, job.runner, job.specJson, job.policyJson ?? null, at, at)
               const created = jobById(job.id)
               if (created === undefined) throw new Error(`job ${job.id} vanished after insert`)
               return created
@@ -166,6 +179,11 @@ const makeLedger = (path: string) =>
       job: (id) => use("job", () => jobById(id)),
       jobs: use("jobs", () =>
         db.prepare("SELECT * FROM jobs ORDER BY created_ms DESC, id").all().map((row) => toJob(decodeJob(row)))),
+      setJobPolicy: (id, policyJson) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          use("setJobPolicy", () => {
+            db.prepare("UPDATE jobs SET policy_json = ?, updated_ms = ? WHERE id = ?").run(policyJson, at, id)
+          })),
       setJobStatus: (id, status, outcome) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>
           use("setJobStatus", () => {
@@ -191,15 +209,16 @@ const makeLedger = (path: string) =>
               const sequence = Schema.decodeUnknownSync(Schema.Struct({ n: Schema.Number }))(previous).n + 1
               const p = attempt.placement
               db.prepare(
-                `INSERT INTO attempts (id, job_id, sequence, runner, instance_type, region, availability_zone,
+                `INSERT INTO attempts (id, job_id, sequence, runner, pool, instance_type, region, availability_zone,
                    purchase_option, hourly_price_usd, instance_count, accelerator, accelerators_per_instance,
                    interruptions_per_hour, checkpoint_every_seconds, started_ms, last_seen_ms)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
               ).run(
                 attempt.id,
                 attempt.jobId,
                 sequence,
                 attempt.runner,
+                p.pool ?? null,
                 p.instanceType,
                 p.region,
                 p.availabilityZone,
@@ -255,12 +274,12 @@ const makeLedger = (path: string) =>
                WHERE id = ? AND ended_ms IS NULL`
             ).run(at, step ?? null, step ?? null, attemptId)
           })),
-      finishAttempt: (attemptId, exit) =>
+      finishAttempt: (attemptId, exit, charges) =>
         Effect.flatMap(Clock.currentTimeMillis, (at) =>
           use("finishAttempt", () =>
             transaction(() => {
               const attempt = attemptById(attemptId)
-              closeAttempt(attempt, exit, exit._tag === "Lost" ? attempt.lastSeenAtMillis : at)
+              closeAttempt(attempt, exit, exit._tag === "Lost" ? attempt.lastSeenAtMillis : at, charges?.transferCostUsd)
               return attemptById(attemptId)
             }))),
       closeOpenAttempts: (jobId, detail) =>

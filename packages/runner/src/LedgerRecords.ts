@@ -3,7 +3,8 @@
  * external data, so each is decoded with a Schema of its columns rather than cast.
  */
 import { Schema } from "effect"
-import { costUsd, type Placement } from "./Placement.ts"
+import { type AttemptOutcome, attemptOutcome, EXIT_REASONS, type ExitReason } from "./AttemptExit.ts"
+import { costUsd, ENGINE_NAMES, type EngineName, type Placement } from "./Placement.ts"
 
 export type JobStatus = "running" | "completed" | "failed" | "cancelled"
 
@@ -19,6 +20,8 @@ export interface JobRecord {
   readonly finalStep: number | null
   readonly weightsSha256: string | null
   readonly detail: string | null
+  /** The job's placement policy (ranked placements, policy name, deadline) as JSON; null for a job that stays put. */
+  readonly policyJson: string | null
 }
 
 export interface AttemptRecord {
@@ -36,13 +39,21 @@ export interface AttemptRecord {
   readonly startedAtMillis: number
   readonly lastSeenAtMillis: number
   readonly endedAtMillis: number | null
-  readonly exitReason: "completed" | "interrupted" | "crashed" | "lost" | null
+  readonly exitReason: ExitReason | null
+  /** As `frugal status --json` reports it: completed, interrupted, failed, provision-failed, cancelled or running. */
+  readonly outcome: AttemptOutcome
+  /** The engine's short reason: `InsufficientInstanceCapacity`, `Server.SpotInstanceTermination`, `exit 1`. */
+  readonly reason: string | null
+  /** For a provision failure: what it set aside for a cool-down, the pool or the market in the region. */
+  readonly coolDownScope: "pool" | "region" | null
   readonly exitCode: number | null
   readonly exitDetail: string | null
   readonly resumedFromStep: number | null
   readonly lastStep: number | null
   readonly lastCheckpointStep: number | null
-  /** Final for ended attempts; accrued to the last time seen for running ones. */
+  /** Checkpoint data moved between regions for this attempt (its part of `costUsd`). */
+  readonly transferCostUsd: number
+  /** Final for ended attempts; accrued to the last time seen for running ones. Includes the transfer. */
   readonly costUsd: number
 }
 
@@ -61,6 +72,7 @@ export interface NewJob {
   readonly name: string
   readonly runner: string
   readonly specJson: string
+  readonly policyJson?: string | null
 }
 
 export interface NewAttempt {
@@ -88,7 +100,8 @@ const JobRow = Schema.Struct({
   updated_ms: Schema.Number,
   final_step: Schema.NullOr(Schema.Number),
   weights_sha256: Schema.NullOr(Schema.String),
-  detail: Schema.NullOr(Schema.String)
+  detail: Schema.NullOr(Schema.String),
+  policy_json: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
 const AttemptRow = Schema.Struct({
@@ -96,6 +109,7 @@ const AttemptRow = Schema.Struct({
   job_id: Schema.String,
   sequence: Schema.Number,
   runner: Schema.String,
+  pool: Schema.optionalKey(Schema.NullOr(Schema.String)),
   instance_type: Schema.String,
   region: Schema.String,
   availability_zone: Schema.NullOr(Schema.String),
@@ -112,12 +126,15 @@ const AttemptRow = Schema.Struct({
   started_ms: Schema.Number,
   last_seen_ms: Schema.Number,
   ended_ms: Schema.NullOr(Schema.Number),
-  exit_reason: Schema.NullOr(Schema.Literals(["completed", "interrupted", "crashed", "lost"])),
+  exit_reason: Schema.NullOr(Schema.Literals(EXIT_REASONS)),
   exit_code: Schema.NullOr(Schema.Number),
   exit_detail: Schema.NullOr(Schema.String),
+  reason: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  cool_down_scope: Schema.optionalKey(Schema.NullOr(Schema.Literals(["pool", "region"]))),
   resumed_from_step: Schema.NullOr(Schema.Number),
   last_step: Schema.NullOr(Schema.Number),
   last_checkpoint_step: Schema.NullOr(Schema.Number),
+  transfer_cost_usd: Schema.optionalKey(Schema.Number),
   cost_usd: Schema.NullOr(Schema.Number)
 })
 
@@ -156,11 +173,16 @@ export const toJob = (row: typeof JobRow.Type): JobRecord => ({
   updatedAtMillis: row.updated_ms,
   finalStep: row.final_step,
   weightsSha256: row.weights_sha256,
-  detail: row.detail
+  detail: row.detail,
+  policyJson: row.policy_json ?? null
 })
+
+const isEngineName = (name: string): name is EngineName => ENGINE_NAMES.some((engine) => engine === name)
 
 export const toAttempt = (row: typeof AttemptRow.Type): AttemptRecord => {
   const placement: Placement = {
+    ...(isEngineName(row.runner) ? { runner: row.runner } : {}),
+    pool: row.pool ?? null,
     instanceType: row.instance_type,
     region: row.region,
     availabilityZone: row.availability_zone,
@@ -185,12 +207,16 @@ export const toAttempt = (row: typeof AttemptRow.Type): AttemptRecord => {
     lastSeenAtMillis: row.last_seen_ms,
     endedAtMillis: row.ended_ms,
     exitReason: row.exit_reason,
+    outcome: attemptOutcome(row.exit_reason),
+    reason: row.reason ?? null,
+    coolDownScope: row.cool_down_scope ?? null,
     exitCode: row.exit_code,
     exitDetail: row.exit_detail,
     resumedFromStep: row.resumed_from_step,
     lastStep: row.last_step,
     lastCheckpointStep: row.last_checkpoint_step,
-    costUsd: row.cost_usd ?? costUsd(placement, row.started_ms, row.last_seen_ms)
+    transferCostUsd: row.transfer_cost_usd ?? 0,
+    costUsd: row.cost_usd ?? costUsd(placement, row.started_ms, row.last_seen_ms) + (row.transfer_cost_usd ?? 0)
   }
 }
 

@@ -5,7 +5,16 @@
  */
 import { Schema } from "effect"
 
+/** The engines a placement can name. */
+export const ENGINE_NAMES = ["local", "slurm", "kubernetes", "ec2"] as const
+export const EngineName = Schema.Literals(ENGINE_NAMES)
+export type EngineName = typeof EngineName.Type
+
 export const Placement = Schema.Struct({
+  /** The engine that launches it; absent in placements recorded before engines were named (the job's runner). */
+  runner: Schema.optionalKey(EngineName),
+  /** Slurm `cluster/partition` or Kubernetes `cluster/pool` of the infrastructure profile; null for EC2 and local. */
+  pool: Schema.optionalKey(Schema.NullOr(Schema.String)),
   /** EC2 instance type (`p5.48xlarge`), a Slurm partition, a Kubernetes node class, or `local`. */
   instanceType: Schema.String,
   region: Schema.String,
@@ -26,6 +35,7 @@ export type Placement = typeof Placement.Type
 
 /** The placement of a run on this machine. */
 export const localPlacement = (hourlyPriceUsd = 0): Placement => ({
+  runner: "local",
   instanceType: "local",
   region: "local",
   availabilityZone: null,
@@ -40,3 +50,20 @@ export const localPlacement = (hourlyPriceUsd = 0): Placement => ({
 /** Cost of holding a placement for a span of wall-clock time. */
 export const costUsd = (placement: Placement, startedAtMillis: number, endedAtMillis: number): number =>
   (Math.max(0, endedAtMillis - startedAtMillis) / 3_600_000) * placement.hourlyPriceUsd * placement.instanceCount
+
+/**
+ * A capacity pool: what a provisioning failure or a reclaim sets aside for a cool-down. Two placements in the same
+ * pool are the same place to ask for capacity: engine, cluster pool, instance type, region, zone and market.
+ */
+export const poolKey = (placement: Placement): string =>
+  [placement.runner ?? "", placement.pool ?? "", placement.instanceType, placement.region, placement.availabilityZone ?? "", placement.purchaseOption]
+    .join("|")
+
+/** The human name of a placement: `2 × p5.48xlarge spot in use1-az4 (us-east-1)`, `slurm lab/gpu`. */
+export const describePlacement = (placement: Placement): string => {
+  if (placement.purchaseOption === "local") return "this machine"
+  const count = placement.instanceCount > 1 ? `${placement.instanceCount} × ` : ""
+  const where = placement.availabilityZone === null ? placement.region : `${placement.availabilityZone} (${placement.region})`
+  const pool = placement.pool === undefined || placement.pool === null ? "" : ` ${placement.runner ?? ""} ${placement.pool}`.trimEnd()
+  return `${count}${placement.instanceType}${pool} ${placement.purchaseOption} in ${where}`
+}

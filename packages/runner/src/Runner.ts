@@ -22,6 +22,25 @@ export class RunnerError extends Schema.TaggedError<RunnerError>()("RunnerError"
   }
 }
 
+/**
+ * The engine could not start the attempt for want of capacity or quota: EC2's `InsufficientInstanceCapacity`,
+ * `VcpuLimitExceeded` …, a Slurm partition that is down, Kubernetes pods unschedulable past their timeout. The
+ * supervisor records it as a `provision-failed` attempt (cost 0), sets the capacity aside for a cool-down and tries
+ * the next placement. `scope` says what to set aside: this pool only (type, zone, market), or every pool of the
+ * market in the region (a regional quota).
+ */
+export class ProvisioningFailed extends Schema.TaggedError<ProvisioningFailed>()("ProvisioningFailed", {
+  runner: Schema.String,
+  /** The engine's own error code, kept as the attempt's `reason`. */
+  code: Schema.String,
+  scope: Schema.Literals(["pool", "region"]),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.runner}: ${this.code}: ${this.detail}`
+  }
+}
+
 /** What the engine is asked to start. */
 export interface AttemptRequest {
   readonly jobId: string
@@ -90,6 +109,8 @@ export interface OrphanAttempt {
   readonly attemptId: string
   readonly externalId: string | null
   readonly pid: number | null
+  /** Where it ran (which region, cluster or pool to look in), when the ledger knows. */
+  readonly placement?: Placement
 }
 
 export class Runner extends Context.Service<Runner, {
@@ -100,7 +121,13 @@ export class Runner extends Context.Service<Runner, {
    * so an interrupted supervisor never leaves a command behind — except when the supervisor process is
    * killed outright, which {@link stopOrphan} handles on restart.
    */
-  readonly submit: (request: AttemptRequest) => Effect.Effect<AttemptHandle, RunnerError, Scope.Scope>
+  readonly submit: (request: AttemptRequest) => Effect.Effect<AttemptHandle, RunnerError | ProvisioningFailed, Scope.Scope>
+  /**
+   * Takes over an attempt left running by a supervisor that died (`frugal run --resume`), so that nothing is
+   * launched twice: a handle that follows it to its end, or null when it is no longer running. Engines whose
+   * attempts cannot outlive their supervisor (a local child process) have none; the supervisor stops those.
+   */
+  readonly adopt?: (orphan: OrphanAttempt, request: AttemptRequest) => Effect.Effect<AttemptHandle | null, RunnerError, Scope.Scope>
   /**
    * Makes sure an attempt left running by a supervisor that died is no longer running (politely first, so it
    * can write a final checkpoint). Returns whether it was still running.

@@ -1,21 +1,29 @@
 /**
- * The supervisor: launch → watch → on interruption or crash, record the attempt, ask the placement policy
- * where to go next, relaunch (the command resumes from its newest checkpoint), until the job completes or
- * its retry budget is spent. Every fact goes to the ledger as it happens, so a supervisor killed outright
- * and started again on the same job id continues where the ledger and the checkpoint directory say the job
- * is: attempts it left open are stopped if still running and closed as `lost`, charged to when last seen.
+ * The supervisor: launch → watch → on interruption, crash or a failed launch, record the attempt, choose where the
+ * next one runs, relaunch (the command resumes from its newest checkpoint), until the job completes, its retry
+ * budget is spent or nothing can meet its deadline. Each attempt goes to the engine its placement names.
+ *
+ * Where the next attempt runs: with a job policy (the plan's ranked placements and a spot policy, kept in the ledger
+ * with the job; see LaunchPolicy) the policy decides; without one the job stays where it is.
+ *
+ * Every fact goes to the ledger as it happens, so a supervisor killed outright and started again on the same job id
+ * continues where the ledger and the checkpoints say the job is: an attempt it left running is adopted when its
+ * engine can follow it again (an EC2 instance, a Slurm job, a Kubernetes Job), else stopped and closed as `lost`,
+ * charged to when it was last seen.
  */
-import { Clock, Context, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schedule, Schema, type Scope, Stream } from "effect"
 import type { TrainerEvent } from "@frugal/trainer"
+import { interRegionTransferUsdPerGB } from "@frugal/planner"
 import { type AttemptExit, describeExit } from "./AttemptExit.ts"
 import { steadyStateTokensPerSecond } from "./Calibration.ts"
 import { checkpointIntervalSeconds, DEFAULT_CHECKPOINT_WRITE_SECONDS } from "./CheckpointInterval.ts"
+import { Engines, type EngineUnavailable } from "./Engine.ts"
 import { decodeJobSpec, encodeJobSpec, type JobSpec } from "./JobSpec.ts"
+import { type ChoiceContext, chooseNext, decodeJobPolicy, encodeJobPolicy, type JobPolicy, type LaunchChoice } from "./LaunchPolicy.ts"
 import { Ledger, type LedgerError } from "./Ledger.ts"
 import type { AttemptRecord } from "./LedgerRecords.ts"
-import { type NextPlacement, samePlacement } from "./NextPlacement.ts"
-import type { Placement } from "./Placement.ts"
-import { type AttemptHandle, Runner, type RunnerError } from "./Runner.ts"
+import { describePlacement, type EngineName, type Placement, poolKey } from "./Placement.ts"
+import { type AttemptHandle, type AttemptRequest, type ProvisioningFailed, Runner, type RunnerError } from "./Runner.ts"
 import { join } from "node:path"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
@@ -38,7 +46,7 @@ export class JobSpecUnreadable extends Schema.TaggedError<JobSpecUnreadable>()("
 export interface JobOutcome {
   readonly jobId: string
   readonly status: "completed" | "failed"
-  /** Why a job failed (the budget it exhausted, the policy's stop); null when completed. */
+  /** Why a job failed (the budget it exhausted, the deadline no placement can meet); null when completed. */
   readonly detail: string | null
   readonly finalStep: number | null
   readonly weightsSha256: string | null
@@ -47,12 +55,16 @@ export interface JobOutcome {
 }
 
 export interface SuperviseOptions {
-  /** Where to relaunch after an early end (default: the same placement). */
-  readonly nextPlacement?: NextPlacement
+  /** The placement policy of a new job (kept in the ledger with it); a resumed job keeps its own. */
+  readonly policy?: JobPolicy | null
   /** Called for every protocol event as it arrives (progress display). */
   readonly onEvent?: (attempt: AttemptRecord, event: TrainerEvent) => Effect.Effect<void>
   /** Called when an attempt ends. */
   readonly onAttemptEnd?: (attempt: AttemptRecord) => Effect.Effect<void>
+  /** Called with every placement decision after the first launch: a relaunch, a wait, the stop. */
+  readonly onDecision?: (choice: LaunchChoice) => Effect.Effect<void>
+  /** Called when an attempt left running by a dead supervisor is taken over instead of relaunched. */
+  readonly onAdopt?: (attempt: AttemptRecord) => Effect.Effect<void>
   /** Where attempt logs go; default `<checkpointDir>/../logs`. */
   readonly logDirectory?: string
   /** Minimum seconds between two `step` events kept in the ledger (all other events are kept). Default 10. */
@@ -63,7 +75,7 @@ export interface SuperviseOptions {
   readonly orphanGraceSeconds?: number
 }
 
-type SuperviseError = LedgerError | RunnerError | JobNotFound | JobSpecUnreadable
+type SuperviseError = LedgerError | RunnerError | EngineUnavailable | JobNotFound | JobSpecUnreadable
 
 export class Supervisor extends Context.Service<Supervisor, {
   /** Runs a job to the end: creates it in the ledger, or continues it when the id is already there. */
@@ -71,13 +83,13 @@ export class Supervisor extends Context.Service<Supervisor, {
   /** Continues a job from the ledger alone (`frugal run --resume JOB`). */
   readonly resume: (jobId: string, options?: SuperviseOptions) => Effect.Effect<JobOutcome, SuperviseError>
 }>()("@frugal/runner/Supervisor") {
-  static readonly layer: Layer.Layer<Supervisor, never, Runner | Ledger> = Layer.effect(
+  static readonly layer: Layer.Layer<Supervisor, never, Engines | Ledger> = Layer.effect(
     Supervisor,
     Effect.gen(function*() {
-      const runner = yield* Runner
+      const engines = yield* Engines
       const ledger = yield* Ledger
       const run = (jobId: string, spec: JobSpec, options: SuperviseOptions = {}) =>
-        supervise(runner, ledger, jobId, spec, options)
+        supervise(engines, ledger, jobId, spec, options)
       const resume = (jobId: string, options: SuperviseOptions = {}) =>
         Effect.gen(function*() {
           const job = yield* ledger.job(jobId)
@@ -85,15 +97,20 @@ export class Supervisor extends Context.Service<Supervisor, {
           const spec = yield* decodeJobSpec(job.specJson).pipe(
             Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message }))
           )
-          return yield* supervise(runner, ledger, jobId, spec, options)
+          return yield* supervise(engines, ledger, jobId, spec, options)
         })
       return Supervisor.of({ run, resume })
     })
   )
+
+  /** A supervisor whose every attempt runs on the one `Runner` provided. */
+  static readonly layerWithRunner: Layer.Layer<Supervisor, never, Runner | Ledger> = Supervisor.layer.pipe(
+    Layer.provide(Engines.fromRunner)
+  )
 }
 
 const decodeBlockingSeconds = Schema.decodeUnknownOption(
-  Schema.fromJsonString(Schema.Struct({ blockingSeconds: Schema.Number }))
+  Schema.fromJsonString(Schema.Struct({ blockingSeconds: Schema.Number, bytes: Schema.optionalKey(Schema.Number) }))
 )
 
 const outcomeOf = (
@@ -118,145 +135,267 @@ interface AttemptReport {
   readonly completed: Extract<TrainerEvent, { event: "completed" }> | null
   readonly started: Extract<TrainerEvent, { event: "started" }> | null
   readonly checkpointBlockingSeconds: ReadonlyArray<number>
+  readonly checkpointBytes: ReadonlyArray<number>
   readonly tokensPerSecond: ReadonlyArray<number>
 }
 
+/** The exit an ended attempt recorded, as the placement choice reads it. */
+const recordedExit = (attempt: AttemptRecord): AttemptExit => {
+  switch (attempt.exitReason) {
+    case "completed":
+      return { _tag: "Completed" }
+    case "crashed":
+      return { _tag: "Crashed", code: attempt.exitCode, signal: null }
+    case "provision-failed":
+      return { _tag: "ProvisionFailed", code: attempt.reason ?? "unknown", detail: attempt.exitDetail ?? "", scope: attempt.coolDownScope ?? "pool" }
+    case "interrupted":
+      return { _tag: "Interrupted", resumable: attempt.exitCode === 75, ...(attempt.reason === null ? {} : { reason: attempt.reason }) }
+    default:
+      return { _tag: "Lost", detail: attempt.exitDetail ?? "lost" }
+  }
+}
+
+/** The newest step a checkpoint made safe, over all attempts. */
+const lastCheckpointStep = (attempts: ReadonlyArray<AttemptRecord>): number | null =>
+  attempts.reduce<number | null>(
+    (step, a) => (a.lastCheckpointStep === null ? step : Math.max(step ?? 0, a.lastCheckpointStep)),
+    null
+  )
+
+/** What is next: a fresh launch, or an attempt a dead supervisor left running that this one follows to its end. */
+type Next =
+  | { readonly _tag: "Launch"; readonly placement: Placement }
+  | { readonly _tag: "Adopted"; readonly attempt: AttemptRecord; readonly handle: AttemptHandle }
+
 const supervise = (
-  runner: Runner["Service"],
+  engines: Engines["Service"],
   ledger: Ledger["Service"],
   jobId: string,
   spec: JobSpec,
   options: SuperviseOptions
 ): Effect.Effect<JobOutcome, SuperviseError> =>
-  Effect.gen(function*() {
-    const nextPlacement = options.nextPlacement ?? samePlacement
+  // Scoped: an adopted attempt's handle lives as long as the job's supervision.
+  Effect.scoped(Effect.gen(function*() {
     const existing = yield* ledger.job(jobId)
+    const defaultEngine: EngineName = spec.placement.runner ?? "local"
+    const engineOf = (placement: Placement): EngineName => placement.runner ?? defaultEngine
+    const logDirectory = options.logDirectory ?? join(spec.launch.checkpointDir, "..", "logs")
+    const request = (attemptId: string, placement: Placement, interval: number | null): AttemptRequest => ({
+      jobId,
+      attemptId,
+      placement,
+      launch: spec.launch,
+      checkpointEverySeconds: interval,
+      logPath: join(logDirectory, `${attemptId}.log`)
+    })
+
+    let policy: JobPolicy | null = options.policy ?? null
+    let next: Next | null = null
     if (existing === undefined) {
-      yield* ledger.createJob({ id: jobId, name: spec.name, runner: runner.name, specJson: encodeJobSpec(spec) })
+      yield* ledger.createJob({
+        id: jobId,
+        name: spec.name,
+        runner: defaultEngine,
+        specJson: encodeJobSpec(spec),
+        policyJson: policy === null ? null : encodeJobPolicy(policy)
+      })
     } else {
       if (existing.status === "completed") {
         const attempts = yield* ledger.attempts(jobId)
         return outcomeOf(jobId, "completed", null, existing.finalStep, existing.weightsSha256, attempts)
       }
-      // A previous supervisor of this job died: stop what it left running, then close those attempts.
-      for (const attempt of yield* ledger.attempts(jobId)) {
-        if (attempt.endedAtMillis !== null) continue
-        yield* runner.stopOrphan(
-          { attemptId: attempt.id, externalId: attempt.externalId, pid: attempt.pid },
-          options.orphanGraceSeconds === undefined ? undefined : { graceSeconds: options.orphanGraceSeconds }
+      if (existing.policyJson !== null) {
+        policy = yield* decodeJobPolicy(existing.policyJson).pipe(
+          Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its placement policy: ${error.message}` }))
         )
       }
-      yield* ledger.closeOpenAttempts(jobId, "its supervisor stopped; closed when the job was resumed")
+      // A previous supervisor of this job died: follow again what it left running where the engine can, stop the rest.
+      for (const attempt of yield* ledger.attempts(jobId)) {
+        if (attempt.endedAtMillis !== null) continue
+        const runner = yield* engines.runner(engineOf(attempt.placement))
+        const orphan = { attemptId: attempt.id, externalId: attempt.externalId, pid: attempt.pid, placement: attempt.placement }
+        if (next === null && runner.adopt !== undefined && attempt.externalId !== null) {
+          const handle = yield* runner.adopt(orphan, request(attempt.id, attempt.placement, attempt.checkpointEverySeconds))
+          if (handle !== null) {
+            next = { _tag: "Adopted", attempt, handle }
+            if (options.onAdopt !== undefined) yield* options.onAdopt(attempt)
+            continue
+          }
+        }
+        yield* runner.stopOrphan(orphan, options.orphanGraceSeconds === undefined ? undefined : { graceSeconds: options.orphanGraceSeconds })
+      }
+      if (next === null) yield* ledger.closeOpenAttempts(jobId, "its supervisor stopped; closed when the job was resumed")
     }
 
     const previous = yield* ledger.attempts(jobId)
-    let placement: Placement = previous.at(-1)?.placement ?? spec.placement
+    const firstPlacement = policy?.placements[0].placement ?? spec.placement
+    if (next === null) {
+      const last = previous.at(-1)
+      if (last === undefined) next = { _tag: "Launch", placement: firstPlacement }
+      else if (last.exitReason === "cancelled") next = { _tag: "Launch", placement: last.placement }
+      else {
+        const decided = yield* decide(last, recordedExit(last))
+        if (decided._tag === "Stop") return yield* fail(decided.reason, previous)
+        next = { _tag: "Launch", placement: decided.placement }
+      }
+    }
+
     let interruptions = previous.filter((a) => a.exitReason === "interrupted" || a.exitReason === "lost").length
     let crashes = previous.filter((a) => a.exitReason === "crashed").length
+    let provisionFailures = previous.filter((a) => a.exitReason === "provision-failed").length
     const measuredWrites = (yield* ledger.events(jobId, ["checkpoint"])).flatMap((event) =>
-      Option.toArray(decodeBlockingSeconds(event.payloadJson)).map((checkpoint) => checkpoint.blockingSeconds)
+      Option.toArray(decodeBlockingSeconds(event.payloadJson))
     )
-    let writeSeconds = measuredWrites.length > 0 ? Math.max(...measuredWrites) : DEFAULT_CHECKPOINT_WRITE_SECONDS
-    const logDirectory = options.logDirectory ?? join(spec.launch.checkpointDir, "..", "logs")
+    let writeSeconds = measuredWrites.length > 0 ? Math.max(...measuredWrites.map((w) => w.blockingSeconds)) : DEFAULT_CHECKPOINT_WRITE_SECONDS
+    let checkpointGB = Math.max(0, ...measuredWrites.map((w) => (w.bytes ?? 0) / 1e9)) || (policy?.checkpointGB ?? 0)
 
     while (true) {
-      const sequence = (yield* ledger.attempts(jobId)).length + 1
-      const attemptId = `${jobId}-${sequence}`
-      const interval = spec.checkpointEverySeconds ?? checkpointIntervalSeconds(placement, writeSeconds)
-      const attempt = yield* ledger.startAttempt({
-        id: attemptId,
-        jobId,
-        runner: runner.name,
-        placement,
-        checkpointEverySeconds: interval
-      })
+      const current: Next = next
+      let attempt: AttemptRecord
+      let launch: Effect.Effect<AttemptHandle, RunnerError | ProvisioningFailed | EngineUnavailable, Scope.Scope>
+      if (current._tag === "Adopted") {
+        attempt = current.attempt
+        launch = Effect.succeed(current.handle)
+      } else {
+        const placement = current.placement
+        const sequence = (yield* ledger.attempts(jobId)).length + 1
+        const attemptId = `${jobId}-${sequence}`
+        const interval = spec.checkpointEverySeconds ?? checkpointIntervalSeconds(placement, writeSeconds)
+        attempt = yield* ledger.startAttempt({ id: attemptId, jobId, runner: engineOf(placement), placement, checkpointEverySeconds: interval })
+        launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval)))
+      }
       const launched: { handle: AttemptHandle | null } = { handle: null }
-      const { exit, report } = yield* runAttempt(runner, ledger, attempt, spec, interval, logDirectory, options, launched)
-        .pipe(
-          // Stopped from outside (Ctrl-C): closing the attempt's scope stopped the command; record how it ended.
-          Effect.onInterrupt(() =>
-            Effect.ignore(Effect.gen(function*() {
-              const stoppedExit: AttemptExit = launched.handle === null
-                ? { _tag: "Interrupted", resumable: false }
-                : yield* launched.handle.exit
-              yield* ledger.finishAttempt(attemptId, stoppedExit)
-              yield* ledger.setJobStatus(jobId, "cancelled", { detail: "supervisor stopped; continue with --resume" })
-            }))
-          )
+      const { exit, report } = yield* runAttempt(ledger, attempt, launch, options, launched).pipe(
+        // Stopped from outside (Ctrl-C, `frugal cancel`): closing the attempt's scope stopped the command; the
+        // attempt and the job are cancelled, and `--resume` continues where the checkpoints are.
+        Effect.onInterrupt(() =>
+          Effect.ignore(Effect.gen(function*() {
+            if (launched.handle !== null) yield* launched.handle.exit
+            yield* ledger.finishAttempt(attempt.id, { _tag: "Cancelled" })
+            yield* ledger.setJobStatus(jobId, "cancelled", { detail: "cancelled; continue with frugal run --resume" })
+          }))
         )
-      const ended = yield* ledger.finishAttempt(attemptId, exit)
-      if (options.onAttemptEnd !== undefined) yield* options.onAttemptEnd(ended)
+      )
       if (report.checkpointBlockingSeconds.length > 0) writeSeconds = Math.max(...report.checkpointBlockingSeconds)
+      if (report.checkpointBytes.length > 0) checkpointGB = Math.max(...report.checkpointBytes) / 1e9
+      const ended = yield* ledger.finishAttempt(attempt.id, exit, {
+        transferCostUsd: transferCostUsd(policy, attempt.placement, checkpointGB, report, attempt.resumedFromStep)
+      })
+      if (options.onAttemptEnd !== undefined) yield* options.onAttemptEnd(ended)
 
       if (exit._tag === "Completed") {
         const completed = report.completed
-        yield* recordCalibration(ledger, jobId, placement, spec, report)
+        yield* recordCalibration(ledger, jobId, attempt.placement, spec, report)
         yield* ledger.setJobStatus(jobId, "completed", {
           finalStep: completed?.step ?? ended.lastStep,
           weightsSha256: completed?.weightsSha256 ?? null,
           detail: completed === null ? "exited 0 without a completed event" : null
         })
-        return outcomeOf(
-          jobId,
-          "completed",
-          null,
-          completed?.step ?? ended.lastStep,
-          completed?.weightsSha256 ?? null,
-          yield* ledger.attempts(jobId)
-        )
+        return outcomeOf(jobId, "completed", null, completed?.step ?? ended.lastStep, completed?.weightsSha256 ?? null, yield* ledger.attempts(jobId))
       }
 
       if (exit._tag === "Crashed") crashes += 1
+      else if (exit._tag === "ProvisionFailed") provisionFailures += 1
       else interruptions += 1
-      const exhausted = crashes > spec.retry.maxCrashes
-        ? `${crashes} crashes, more than the budget of ${spec.retry.maxCrashes}`
-        : interruptions > spec.retry.maxInterruptions
-        ? `${interruptions} interruptions, more than the budget of ${spec.retry.maxInterruptions}`
+      const retry = spec.retry
+      const maxProvisionFailures = retry.maxProvisionFailures ?? 100
+      const exhausted = crashes > retry.maxCrashes
+        ? `${crashes} crashes, more than the budget of ${retry.maxCrashes}`
+        : interruptions > retry.maxInterruptions
+        ? `${interruptions} interruptions, more than the budget of ${retry.maxInterruptions}`
+        : provisionFailures > maxProvisionFailures
+        ? `${provisionFailures} failed launches, more than the budget of ${maxProvisionFailures}`
         : null
       const attempts = yield* ledger.attempts(jobId)
-      const next = exhausted === null
-        ? yield* nextPlacement({
-          jobId,
-          current: placement,
-          lastExit: exit,
-          attempts,
-          lastCheckpointStep: attempts.reduce<number | null>(
-            (step, a) => (a.lastCheckpointStep === null ? step : Math.max(step ?? 0, a.lastCheckpointStep)),
-            null
-          ),
-          nowMillis: yield* Clock.currentTimeMillis
-        })
-        : null
-      if (next === null) {
-        const detail = `stopped after attempt ${sequence} ${describeExit(exit)}: ${
-          exhausted ?? "the placement policy chose to stop"
-        }`
-        yield* ledger.setJobStatus(jobId, "failed", { detail })
-        return outcomeOf(jobId, "failed", detail, ended.lastStep, null, attempts)
-      }
-      placement = next
+      if (exhausted !== null) return yield* fail(`stopped after attempt ${ended.sequence} ${describeExit(exit)}: ${exhausted}`, attempts)
+      const decided = yield* decide(ended, exit)
+      if (decided._tag === "Stop") return yield* fail(`stopped after attempt ${ended.sequence} ${describeExit(exit)}: ${decided.reason}`, attempts)
+      next = { _tag: "Launch", placement: decided.placement }
     }
-  })
+
+    /** Where next after `last` ended with `exit`: the job's policy, or the same placement; waits as told. */
+    function decide(last: AttemptRecord, exit: AttemptExit) {
+      return Effect.gen(function*() {
+        let waitedHours = 0
+        for (let round = 0; round < 10_000; round++) {
+          const attempts = yield* ledger.attempts(jobId)
+          const context: ChoiceContext = {
+            attempts,
+            lastExit: exit,
+            current: last.placement,
+            lastCheckpointStep: lastCheckpointStep(attempts),
+            nowMillis: yield* Clock.currentTimeMillis,
+            waitedHours
+          }
+          const choice: LaunchChoice = policy === null ? stayPut(last, exit) : chooseNext(policy, context)
+          yield* ledger.recordEvent(last.id, { kind: "placement", step: null, payload: choiceRecord(choice) })
+          if (options.onDecision !== undefined) yield* options.onDecision(choice)
+          if (choice._tag !== "Wait") return choice
+          yield* Effect.sleep(Math.max(1, Math.round(choice.hours * 3_600_000)))
+          waitedHours += choice.hours
+        }
+        return { _tag: "Stop", reason: "waited 10,000 times without a placement" } satisfies LaunchChoice
+      })
+    }
+
+    function fail(detail: string, attempts: ReadonlyArray<AttemptRecord>) {
+      return Effect.gen(function*() {
+        yield* ledger.setJobStatus(jobId, "failed", { detail })
+        return outcomeOf(jobId, "failed", detail, attempts.at(-1)?.lastStep ?? null, null, attempts)
+      })
+    }
+  }))
+
+/** Without a policy a job stays where it is; a failed launch there has nowhere else to go. */
+const stayPut = (last: AttemptRecord, exit: AttemptExit): LaunchChoice =>
+  exit._tag === "ProvisionFailed"
+    ? { _tag: "Stop", reason: `${describePlacement(last.placement)} could not be launched (${exit.code}) and the job has no other placement (run it with --policy or --infra)` }
+    : { _tag: "Launch", placement: last.placement, why: "relaunch where it ran" }
+
+const choiceRecord = (choice: LaunchChoice) =>
+  choice._tag === "Launch"
+    ? { choice: "launch", why: choice.why, placement: choice.placement, pool: poolKey(choice.placement) }
+    : choice._tag === "Wait"
+    ? { choice: "wait", why: choice.why, hours: choice.hours }
+    : { choice: "stop", why: choice.reason }
+
+/**
+ * Checkpoint data an attempt moved between the checkpoint store's region and its own: the checkpoint it resumed
+ * from and every checkpoint it wrote, at the inter-region rate (docs/planner.md). Nothing for clusters and local runs.
+ */
+const transferCostUsd = (
+  policy: JobPolicy | null,
+  placement: Placement,
+  checkpointGB: number,
+  report: AttemptReport,
+  resumedFromStep: number | null
+): number => {
+  const store = policy?.checkpointRegion ?? null
+  if (store === null || placement.runner === "local" || placement.runner === "slurm" || placement.region === store) return 0
+  const moves = report.checkpointBytes.length + (resumedFromStep !== null && resumedFromStep > 0 ? 1 : 0)
+  // Reads leave the store's region, writes leave the attempt's: each is charged where the data leaves.
+  const rate = Math.max(interRegionTransferUsdPerGB(store, placement.region), interRegionTransferUsdPerGB(placement.region, store))
+  return moves * checkpointGB * rate
+}
 
 const runAttempt = (
-  runner: Runner["Service"],
   ledger: Ledger["Service"],
   attempt: AttemptRecord,
-  spec: JobSpec,
-  checkpointEverySeconds: number | null,
-  logDirectory: string,
+  launch: Effect.Effect<AttemptHandle, RunnerError | ProvisioningFailed | EngineUnavailable, Scope.Scope>,
   options: SuperviseOptions,
   launched: { handle: AttemptHandle | null }
-): Effect.Effect<{ readonly exit: AttemptExit; readonly report: AttemptReport }, LedgerError | RunnerError> =>
+): Effect.Effect<{ readonly exit: AttemptExit; readonly report: AttemptReport }, LedgerError | RunnerError | EngineUnavailable> =>
   Effect.scoped(Effect.gen(function*() {
-    const handle = yield* runner.submit({
-      jobId: attempt.jobId,
-      attemptId: attempt.id,
-      placement: attempt.placement,
-      launch: spec.launch,
-      checkpointEverySeconds,
-      logPath: join(logDirectory, `${attempt.id}.log`)
-    })
+    const empty: AttemptReport = { started: null, completed: null, checkpointBlockingSeconds: [], checkpointBytes: [], tokensPerSecond: [] }
+    const started = yield* Effect.result(launch)
+    if (started._tag === "Failure") {
+      const error = started.failure
+      if (error._tag === "ProvisioningFailed") {
+        return { exit: { _tag: "ProvisionFailed", code: error.code, detail: error.detail, scope: error.scope } as const, report: empty }
+      }
+      return yield* Effect.fail(error)
+    }
+    const handle = started.success
     launched.handle = handle
     yield* ledger.attachProcess(attempt.id, { externalId: handle.externalId, pid: handle.pid, logPath: handle.logPath })
     yield* ledger.touchAttempt(attempt.id).pipe(
@@ -267,9 +406,10 @@ const runAttempt = (
 
     const progressEveryMillis = (options.progressEverySeconds ?? 10) * 1000
     let lastProgressMillis = Number.NEGATIVE_INFINITY
-    let started: AttemptReport["started"] = null
+    let startedEvent: AttemptReport["started"] = null
     let completed: AttemptReport["completed"] = null
     const checkpointBlockingSeconds: Array<number> = []
+    const checkpointBytes: Array<number> = []
     const tokensPerSecond: Array<number> = []
 
     yield* Stream.runForEach(handle.events, (event) =>
@@ -284,15 +424,18 @@ const runAttempt = (
             yield* ledger.recordEvent(attempt.id, { kind: event.event, step: event.step, payload: event })
           }
         } else {
-          if (event.event === "started") started = event
+          if (event.event === "started") startedEvent = event
           if (event.event === "completed") completed = event
-          if (event.event === "checkpoint") checkpointBlockingSeconds.push(event.blockingSeconds)
+          if (event.event === "checkpoint") {
+            checkpointBlockingSeconds.push(event.blockingSeconds)
+            checkpointBytes.push(event.bytes)
+          }
           yield* ledger.recordEvent(attempt.id, { kind: event.event, step: event.step, payload: event })
         }
         if (options.onEvent !== undefined) yield* options.onEvent(attempt, event)
       }))
     const exit = yield* handle.exit
-    return { exit, report: { started, completed, checkpointBlockingSeconds, tokensPerSecond } }
+    return { exit, report: { started: startedEvent, completed, checkpointBlockingSeconds, checkpointBytes, tokensPerSecond } }
   }))
 
 /** Files the run's steady-state throughput under its accelerator and precision, for the planner. */

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { defaultLedgerPath, Ledger, type Placement } from "../src/index.ts"
+import { applyMigrations, RUNNER_MIGRATIONS } from "../src/LedgerMigrations.ts"
 
 const spot: Placement = {
   instanceType: "g5.xlarge",
@@ -83,8 +84,48 @@ describe("Ledger", () => {
       const versions = db.prepare("SELECT component, version FROM frugal_migrations ORDER BY component").all()
       db.close()
       assert.deepStrictEqual(mode, { journal_mode: "wal" })
-      assert.deepStrictEqual(versions, [{ component: "runner", version: 1 }, { component: "waste", version: 1 }])
+      assert.deepStrictEqual(versions, [
+        { component: "runner", version: 1 },
+        { component: "runner", version: 2 },
+        { component: "waste", version: 1 }
+      ])
     })
+  })
+
+  it.effect("migrates a ledger written before provision failures keeping its jobs, attempts and events", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "frugal-ledger-")), "ledger.sqlite")
+    // A file as the first release left it: only migration 1, one job with an ended attempt and its event.
+    const old = new DatabaseSync(path)
+    applyMigrations(old, "runner", RUNNER_MIGRATIONS.filter((m) => m.version === 1), 0)
+    old.exec(`INSERT INTO jobs (id, name, status, runner, spec_json, created_ms, updated_ms) VALUES ('old', 'old', 'running', 'ec2', '{}', 0, 0);
+      INSERT INTO attempts (id, job_id, sequence, runner, instance_type, region, availability_zone, purchase_option, hourly_price_usd,
+        instance_count, accelerator, accelerators_per_instance, interruptions_per_hour, started_ms, last_seen_ms, ended_ms, exit_reason, cost_usd)
+        VALUES ('old-1', 'old', 1, 'ec2', 'p5.48xlarge', 'us-east-1', 'use1-az4', 'spot', 10, 1, 'H100', 8, 0.1, 0, 3600000, 3600000, 'interrupted', 10);
+      INSERT INTO events (job_id, attempt_id, time_ms, kind, step, payload_json) VALUES ('old', 'old-1', 5, 'started', 0, '{}');`)
+    old.close()
+    return Effect.gen(function*() {
+      const ledger = yield* Ledger
+      const [attempt] = yield* ledger.attempts("old")
+      assert.strictEqual(attempt?.exitReason, "interrupted")
+      assert.strictEqual(attempt?.outcome, "interrupted")
+      assert.strictEqual(attempt?.placement.runner, "ec2")
+      assert.strictEqual(attempt?.costUsd, 10)
+      assert.strictEqual((yield* ledger.events("old")).length, 1)
+      // The new outcomes: a launch the engine refused costs nothing and names the engine's error.
+      yield* ledger.startAttempt({ id: "old-2", jobId: "old", runner: "ec2", placement: spot, checkpointEverySeconds: null })
+      const refused = yield* ledger.finishAttempt("old-2", {
+        _tag: "ProvisionFailed",
+        code: "InsufficientInstanceCapacity",
+        detail: "no capacity in use1-az4",
+        scope: "pool"
+      })
+      assert.strictEqual(refused.outcome, "provision-failed")
+      assert.strictEqual(refused.reason, "InsufficientInstanceCapacity")
+      assert.strictEqual(refused.coolDownScope, "pool")
+      assert.strictEqual(refused.costUsd, 0)
+      yield* ledger.setJobPolicy("old", "{\"policy\":\"frugal\"}")
+      assert.strictEqual((yield* ledger.job("old"))?.policyJson, "{\"policy\":\"frugal\"}")
+    }).pipe(Effect.provide(Ledger.layerFile(path)))
   })
 
   it.effect("summarises measured throughput per accelerator and precision as the median of recent runs", () =>

@@ -10,7 +10,7 @@ const fakeTrainer = fileURLToPath(new URL("./fixtures/fake-trainer.ts", import.m
 
 const setup = () => {
   const dir = mkdtempSync(join(tmpdir(), "frugal-supervisor-"))
-  const layer = Supervisor.layer.pipe(
+  const layer = Supervisor.layerWithRunner.pipe(
     Layer.provideMerge(Layer.merge(LocalRunner.layerWith({ graceSeconds: 5 }), Ledger.layerFile(join(dir, "ledger.sqlite"))))
   )
   const spec = (args: ReadonlyArray<string>, checkpointDir = join(dir, "checkpoints")): JobSpec => ({

@@ -1,11 +1,13 @@
 /**
- * `frugal run FILE [--runner local] [--dry-run] [--job-id ID] [--resume JOB] [--price-per-hour USD]
- *   [--placement-from-plan] [--policy on-demand|greedy|uniform-progress|frugal] [--catalog embedded|aws|PATH]`:
- * run a workload under the supervisor, recording every attempt in the ledger.
+ * `frugal run FILE [--infra F] [--runner local|slurm|kubernetes|ec2] [--policy P] [--dry-run] [--json]
+ *   [--job-id ID] [--resume JOB] [--price-per-hour USD] [--placement-from-plan] [--catalog embedded|aws|PATH]`:
+ * run a workload where its plan ranks first, failing over down the ranked list and letting the spot policy choose
+ * every relaunch; every attempt goes to the ledger.
  */
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { ONLINE_POLICY_NAMES } from "@frugal/planner"
 import { catalogFlag } from "../Catalogs.ts"
 import { lazy } from "../Lazy.ts"
 
@@ -15,47 +17,51 @@ const file = Argument.String("file").pipe(
   Argument.optional
 )
 const runner = Flag.Literals("runner", ["local", "slurm", "kubernetes", "ec2"]).pipe(
-  Flag.withDescription("Where to run: local (a child process on this machine)"),
-  Flag.withDefault("local")
+  Flag.withDescription(
+    "The one engine to run on: local (this machine), slurm, kubernetes or ec2. Default: every engine the infrastructure profile configures, else local"
+  ),
+  Flag.optional
+)
+const infra = Flag.String("infra").pipe(
+  Flag.withDescription("Infrastructure profile: what this account can launch (default FRUGAL_INFRA, else $XDG_CONFIG_HOME/frugal/infra.yaml)"),
+  Flag.withMetavar("FILE"),
+  Flag.optional
 )
 const dryRun = Flag.Boolean("dry-run").pipe(
-  Flag.withDescription("Print the job (argv, env, directories, placement) without starting it"),
+  Flag.withDescription("Print what the first attempt would submit (and, with --json, the ranked placements) without starting it"),
   Flag.withDefault(false)
 )
+const json = Flag.Boolean("json").pipe(Flag.withDescription("With --dry-run: print the job, its ranked placements and the first launch as JSON"), Flag.withDefault(false))
 const jobId = Flag.String("job-id").pipe(
   Flag.withDescription("Job id to use; if the ledger already has it, the job continues where it stopped"),
   Flag.optional
 )
 const resume = Flag.String("resume").pipe(
-  Flag.withDescription("Continue this job from the ledger and its checkpoints (after a crash or Ctrl-C)"),
+  Flag.withDescription("Continue this job from the ledger and its checkpoints (after a crash or Ctrl-C); adopts attempts still running"),
   Flag.optional
 )
 const pricePerHour = Flag.Finite("price-per-hour").pipe(
-  Flag.withDescription("What this machine costs, USD per hour, so the ledger charges local attempts (default 0)"),
+  Flag.withDescription("What this machine (or a cluster configured only by FRUGAL_SLURM_*/FRUGAL_K8S_*) costs, USD per hour"),
   Flag.optional
 )
-
-const policy = Flag.Literals("policy", ["on-demand", "greedy", "uniform-progress", "frugal"]).pipe(
-  Flag.withDescription(
-    "Spot policy that picks spot or on-demand for each relaunch, given compute hours left and constraints.deadlineHours (implies --placement-from-plan)"
-  ),
+const policy = Flag.Literals("policy", ONLINE_POLICY_NAMES).pipe(
+  Flag.withDescription("Spot policy that picks spot (which zone) or on-demand for each relaunch, given the work left and constraints.deadlineHours (default frugal)"),
   Flag.optional
 )
 const placementFromPlan = Flag.Boolean("placement-from-plan").pipe(
-  Flag.withDescription(
-    "Place attempts on the plan's recommended instance type: spot, and on-demand in the same region, at their prices (policy: frugal unless --policy)"
-  ),
+  Flag.withDescription("A local run charged at the plan's prices: attempts run here, placed and priced as the plan ranks them (policy: frugal unless --policy)"),
   Flag.withDefault(false)
 )
 
 export const run = Command.make(
   "run",
-  { file, runner, dryRun, jobId, resume, pricePerHour, policy, placementFromPlan, catalog: catalogFlag },
+  { file, runner, infra, dryRun, json, jobId, resume, pricePerHour, policy, placementFromPlan, catalog: catalogFlag },
   lazy(() => import("./runner/RunJob.ts"))
 ).pipe(
-  Command.withDescription("Run a training job, relaunching and resuming it after interruptions; every attempt goes to the ledger"),
+  Command.withDescription("Run a training job where its plan ranks first; fail over down the ranked list and relaunch after interruptions; every attempt goes to the ledger"),
   Command.withExamples([
     { command: "frugal run examples/run/tiny-train.yaml", description: "Train the tiny reference GPT on this machine" },
+    { command: "frugal run job.yaml --infra infra.yaml --dry-run --json", description: "The ranked placements and the first RunInstances / sbatch / Job" },
     { command: "frugal run --resume tiny-train-20261123-070000-ab12", description: "Continue a job whose supervisor was killed" },
     { command: "frugal run examples/run/tiny-train.yaml --policy frugal", description: "Charge attempts at the plan's spot and on-demand prices; the policy picks after each interruption" }
   ])

@@ -7,4 +7,8 @@ import { uniformProgressPolicy } from "./UniformProgress.ts"
 
 export const onlinePolicies: ReadonlyArray<Policy> = [onDemandPolicy, greedyPolicy, uniformProgressPolicy, frugalPolicy]
 
+/** Their names: the one list that `frugal run --policy`, `frugal simulate` and a job's saved policy accept. */
+export const ONLINE_POLICY_NAMES = ["on-demand", "greedy", "uniform-progress", "frugal"] as const
+export type OnlinePolicyName = (typeof ONLINE_POLICY_NAMES)[number]
+
 export const onlinePolicyByName = (name: string): Policy | undefined => onlinePolicies.find((p) => p.name === name)

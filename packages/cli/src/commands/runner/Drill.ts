@@ -7,7 +7,8 @@ import { join } from "node:path"
 import { InvalidInput } from "@frugal/core"
 import { drillJson, DrillFailed, type DrillReport, LocalRunner, runDrill } from "@frugal/runner"
 import { renderTable } from "../../Table.ts"
-import { launchFor, readSingleWorkload } from "./LoadLaunch.ts"
+import { launchFor, singleWorkload } from "@frugal/sdk/jobs"
+import { readWorkloadText } from "../../WorkloadInput.ts"
 
 export interface DrillInput {
   readonly file: string
@@ -69,7 +70,7 @@ export const run = (input: DrillInput) =>
         issues: [{ path: "--grace-seconds", expected: "a non-negative number of seconds", actual: String(input.graceSeconds) }]
       })
     }
-    const workload = yield* readSingleWorkload(input.file)
+    const workload = yield* singleWorkload(yield* readWorkloadText(input.file), input.file === "-" ? "stdin" : input.file)
     const workDirectory = mkdtempSync(join(tmpdir(), "frugal-drill-"))
     const launch = yield* launchFor(input.file, workload, join(workDirectory, "unused"))
     const report = yield* runDrill(launch, {

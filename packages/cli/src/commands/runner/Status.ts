@@ -3,7 +3,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { InvalidInput } from "@frugal/core"
-import { type AttemptRecord, type JobRecord, Ledger } from "@frugal/runner"
+import { type AttemptRecord, Ledger } from "@frugal/runner"
+import { attemptStatus, jobStatus as jobJson } from "@frugal/sdk/jobs"
 import { renderTable } from "../../Table.ts"
 import { duration, isoTime, usd } from "./Format.ts"
 
@@ -11,41 +12,6 @@ export interface StatusInput {
   readonly job: Option.Option<string>
   readonly json: boolean
 }
-
-const attemptJson = (attempt: AttemptRecord) => ({
-  sequence: attempt.sequence,
-  id: attempt.id,
-  runner: attempt.runner,
-  placement: attempt.placement,
-  externalId: attempt.externalId,
-  startedAt: isoTime(attempt.startedAtMillis),
-  endedAt: attempt.endedAtMillis === null ? null : isoTime(attempt.endedAtMillis),
-  lastSeenAt: isoTime(attempt.lastSeenAtMillis),
-  durationSeconds: ((attempt.endedAtMillis ?? attempt.lastSeenAtMillis) - attempt.startedAtMillis) / 1000,
-  exitReason: attempt.exitReason,
-  exitDetail: attempt.exitDetail,
-  exitCode: attempt.exitCode,
-  resumedFromStep: attempt.resumedFromStep,
-  lastStep: attempt.lastStep,
-  lastCheckpointStep: attempt.lastCheckpointStep,
-  checkpointEverySeconds: attempt.checkpointEverySeconds,
-  costUsd: attempt.costUsd,
-  logPath: attempt.logPath
-})
-
-const jobJson = (job: JobRecord, attempts: ReadonlyArray<AttemptRecord>) => ({
-  id: job.id,
-  name: job.name,
-  status: job.status,
-  runner: job.runner,
-  attempts: attempts.length,
-  costUsd: attempts.reduce((sum, a) => sum + a.costUsd, 0),
-  finalStep: job.finalStep,
-  weightsSha256: job.weightsSha256,
-  detail: job.detail,
-  createdAt: isoTime(job.createdAtMillis),
-  updatedAt: isoTime(job.updatedAtMillis)
-})
 
 const placementLabel = (attempt: AttemptRecord): string => {
   const p = attempt.placement
@@ -88,7 +54,7 @@ export const run = (input: StatusInput) =>
     }
     const attempts = yield* ledger.attempts(id)
     if (input.json) {
-      return yield* Console.log(JSON.stringify({ job: jobJson(job, attempts), attempts: attempts.map(attemptJson) }, null, 2))
+      return yield* Console.log(JSON.stringify({ job: jobJson(job, attempts), attempts: attempts.map(attemptStatus) }, null, 2))
     }
     const summary = jobJson(job, attempts)
     return yield* Console.log([

@@ -1,25 +1,24 @@
 /**
- * Shared by `run` and `drill`: a workload file → the one workload in it → what to launch. Without a
- * `run.command` the reference trainer runs, on the first Python found that can import torch.
+ * Shared by `run` and `drill`: a workload (spec text or object) → the one workload in it → what to launch. Without
+ * a `run.command` the reference trainer runs, on the first Python found that can import torch.
  */
 import * as Effect from "effect/Effect"
-import type * as FileSystem from "effect/FileSystem"
 import { existsSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { InvalidInput, type Workload } from "@frugal/core"
 import { type LaunchSpec, launchForWorkload } from "@frugal/runner"
 import { findPython, type PythonNotFound, trainerPythonRoot } from "@frugal/trainer"
-import { readWorkloadFile } from "../../WorkloadInput.ts"
+import { decodeWorkloadInput, type WorkloadInput } from "../WorkloadInput.ts"
 
-/** The single workload of a file (a fleet is refused: one job runs one workload). */
-export const readSingleWorkload = (file: string): Effect.Effect<Workload, InvalidInput, FileSystem.FileSystem> =>
-  Effect.flatMap(readWorkloadFile(file), (decoded) =>
+/** The single workload of an input (a fleet is refused: one job runs one workload). */
+export const singleWorkload = (input: WorkloadInput, source = "workload"): Effect.Effect<Workload, InvalidInput> =>
+  Effect.flatMap(decodeWorkloadInput(input, source), (decoded) =>
     decoded.kind === "single"
       ? Effect.succeed(decoded.workload)
       : Effect.fail(
         new InvalidInput({
-          source: file,
+          source,
           issues: [{ path: "workloads", expected: "a single workload to run (run each workload of a fleet on its own)", actual: `${decoded.workloads.length} workloads` }]
         })
       ))
@@ -40,13 +39,14 @@ const locateTrainerRoot = (): string => {
   return candidates.find((root) => existsSync(join(root, "frugal_trainer", "__main__.py"))) ?? trainerPythonRoot
 }
 
+/** What to launch; relative `run` paths resolve next to `source` (a file path; `-` or none: the current directory). */
 export const launchFor = (
-  file: string,
+  source: string | undefined,
   workload: Workload,
   defaultCheckpointDir: string
 ): Effect.Effect<LaunchSpec, InvalidInput | PythonNotFound> =>
-  launchForWorkload(workload, file, {
-    workloadDirectory: file === "-" ? process.cwd() : dirname(resolve(file)),
+  launchForWorkload(workload, source ?? "workload", {
+    workloadDirectory: source === undefined || source === "-" ? process.cwd() : dirname(resolve(source)),
     defaultCheckpointDir,
     referenceTrainer: Effect.map(findPython(process.env), (python) => ({
       python: python.executable,

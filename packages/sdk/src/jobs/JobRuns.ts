@@ -1,0 +1,151 @@
+/**
+ * Running a prepared job to its end, continuing one from the ledger (`--resume`), and what the ledger says about
+ * jobs (`frugal status`): the Effect programs behind `frugal run`, `frugal status` and the SDK's `run`, `resume` and
+ * `status`.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { join } from "node:path"
+import type { InvalidInput } from "@frugal/core"
+import {
+  type AttemptRecord,
+  decodeJobPolicy,
+  decodeJobSpec,
+  type EngineUnavailable,
+  jobDirectory,
+  type JobOutcome,
+  type JobRecord,
+  Ledger,
+  type LedgerError,
+  type RunnerError,
+  Supervisor,
+  type SuperviseOptions
+} from "@frugal/runner"
+import { JobNotFound, JobSpecUnreadable } from "@frugal/runner"
+import { setUpEngines } from "./EngineSetup.ts"
+import { loadInfraProfile } from "./InfraProfileFile.ts"
+import { checkJobId, jobEngineNames, type PreparedJob } from "./Jobs.ts"
+
+/** What a caller hears while a job runs (progress lines, a dashboard). */
+export type RunHooks = Pick<SuperviseOptions, "onEvent" | "onAttemptEnd" | "onDecision" | "onAdopt">
+
+type RunError = LedgerError | RunnerError | EngineUnavailable | JobNotFound | JobSpecUnreadable
+
+/** Where a job's attempt logs go: `$FRUGAL_HOME/jobs/<id>/logs`. */
+export const jobLogDirectory = (env: Readonly<Record<string, string | undefined>>, jobId: string): string =>
+  join(jobDirectory(env, jobId), "logs")
+
+/** Runs a prepared job to its end (or continues it when its id is in the ledger already). */
+export const runPrepared = (
+  prepared: PreparedJob,
+  env: Readonly<Record<string, string | undefined>>,
+  hooks: RunHooks = {}
+): Effect.Effect<JobOutcome, RunError, Ledger> =>
+  Effect.flatMap(Supervisor, (supervisor) =>
+    supervisor.run(prepared.jobId, prepared.spec, {
+      ...hooks,
+      policy: prepared.policy,
+      logDirectory: jobLogDirectory(env, prepared.jobId)
+    })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
+
+export interface ResumeRequest {
+  readonly jobId: string
+  /** The profile the engines are configured from now (`--infra`); absent: FRUGAL_INFRA, else the XDG default. */
+  readonly infra?: string | undefined
+  /** Prices a cluster configured only by the environment. */
+  readonly pricePerHourUsd?: number | undefined
+}
+
+/** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
+export const resumeJob = (
+  request: ResumeRequest,
+  env: NodeJS.ProcessEnv,
+  hooks: RunHooks = {}
+): Effect.Effect<JobOutcome, RunError | InvalidInput, Ledger> =>
+  Effect.gen(function*() {
+    const jobId = yield* checkJobId("--resume", request.jobId)
+    const ledger = yield* Ledger
+    const job = yield* ledger.job(jobId)
+    if (job === undefined) return yield* new JobNotFound({ jobId })
+    const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
+    const policy = job.policyJson === null
+      ? null
+      : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
+    const profile = yield* loadInfraProfile(request.infra, env)
+    const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
+      pricePerHourUsd: request.pricePerHourUsd
+    })
+    return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, { ...hooks, logDirectory: jobLogDirectory(env, jobId) })).pipe(
+      Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))
+    )
+  })
+
+/** One attempt as `frugal status --json` prints it (ARCHITECTURE.md), with the engine's details after. */
+export const attemptStatus = (attempt: AttemptRecord) => ({
+  sequence: attempt.sequence,
+  id: attempt.id,
+  runner: attempt.runner,
+  instanceType: attempt.placement.instanceType,
+  region: attempt.placement.region,
+  availabilityZone: attempt.placement.availabilityZone,
+  purchaseOption: attempt.placement.purchaseOption,
+  instanceCount: attempt.placement.instanceCount,
+  pool: attempt.placement.pool ?? null,
+  outcome: attempt.outcome,
+  reason: attempt.reason,
+  startedAt: isoTime(attempt.startedAtMillis),
+  endedAt: attempt.endedAtMillis === null ? null : isoTime(attempt.endedAtMillis),
+  costUsd: attempt.costUsd,
+  transferCostUsd: attempt.transferCostUsd,
+  placement: attempt.placement,
+  externalId: attempt.externalId,
+  lastSeenAt: isoTime(attempt.lastSeenAtMillis),
+  durationSeconds: ((attempt.endedAtMillis ?? attempt.lastSeenAtMillis) - attempt.startedAtMillis) / 1000,
+  exitReason: attempt.exitReason,
+  exitDetail: attempt.exitDetail,
+  exitCode: attempt.exitCode,
+  resumedFromStep: attempt.resumedFromStep,
+  lastStep: attempt.lastStep,
+  lastCheckpointStep: attempt.lastCheckpointStep,
+  checkpointEverySeconds: attempt.checkpointEverySeconds,
+  logPath: attempt.logPath
+})
+
+/** A job as `frugal status` lists it. */
+export const jobStatus = (job: JobRecord, attempts: ReadonlyArray<AttemptRecord>) => ({
+  id: job.id,
+  name: job.name,
+  state: job.status,
+  status: job.status,
+  runner: job.runner,
+  attempts: attempts.length,
+  costUsd: attempts.reduce((sum, a) => sum + a.costUsd, 0),
+  finalStep: job.finalStep,
+  weightsSha256: job.weightsSha256,
+  detail: job.detail,
+  createdAt: isoTime(job.createdAtMillis),
+  updatedAt: isoTime(job.updatedAtMillis)
+})
+
+export type JobStatus = ReturnType<typeof jobStatus>
+export type AttemptStatus = ReturnType<typeof attemptStatus>
+
+/** `frugal status JOB --json`: the job and its attempts. */
+export const jobStatusReport = (jobId: string): Effect.Effect<{ readonly job: JobStatus; readonly attempts: ReadonlyArray<AttemptStatus> }, LedgerError | JobNotFound, Ledger> =>
+  Effect.gen(function*() {
+    const ledger = yield* Ledger
+    const job = yield* ledger.job(jobId)
+    if (job === undefined) return yield* new JobNotFound({ jobId })
+    const attempts = yield* ledger.attempts(jobId)
+    return { job: jobStatus(job, attempts), attempts: attempts.map(attemptStatus) }
+  })
+
+/** `frugal status --json`: every job, newest first. */
+export const jobsStatusReport: Effect.Effect<{ readonly ledger: string; readonly jobs: ReadonlyArray<JobStatus> }, LedgerError, Ledger> =
+  Effect.gen(function*() {
+    const ledger = yield* Ledger
+    const jobs = yield* Effect.forEach(yield* ledger.jobs, (job) => Effect.map(ledger.attempts(job.id), (attempts) => jobStatus(job, attempts)))
+    return { ledger: ledger.path, jobs }
+  })
+
+const isoTime = (millis: number): string => new Date(millis).toISOString()
