@@ -19,7 +19,8 @@ import {
 } from "@aws-sdk/client-cost-explorer"
 import type { InvalidInput, RemoteServiceFailure } from "@frugal/core"
 import { Context, Effect, Layer, Option, Stream } from "effect"
-import { readdir, readFile, stat } from "node:fs/promises"
+import { type InputFileOptions, readInputFile } from "@frugal/core/io"
+import { readdir, stat } from "node:fs/promises"
 import { join } from "node:path"
 import type { CostData, Period } from "../CostData.ts"
 import { invalid, parseJson } from "../InputDecoding.ts"
@@ -119,25 +120,25 @@ export class CostSource extends Context.Service<CostSource, {
       CostSource.of({
         costs: Effect.fn("CostSource.costs")(function*() {
           const documents: Array<{ source: string; json: unknown }> = []
-          for (const path of yield* expandDirectories(paths)) documents.push({ source: path, json: yield* readJsonFile(path) })
+          for (const path of yield* expandDirectories(paths)) {
+            documents.push({ source: path, json: yield* readJsonFile(path, { kind: "costExplorer", flag: "--ce-file" }) })
+          }
           return yield* costDataFromResponses(documents)
         })
       })
     )
 }
 
-export const readJsonFile = (path: string): Effect.Effect<unknown, InvalidInput> =>
-  Effect.tryPromise({ try: () => readFile(path, "utf8"), catch: (error) => error }).pipe(
-    Effect.mapError((error) =>
-      invalid(path, "", "a readable file", error instanceof Error ? error.message.replace(/^[A-Z]+: /, "") : String(error))
-    ),
-    Effect.flatMap((text) => parseJson(text, path))
-  )
+/** A JSON input file through the shared bounded reader (regular files only, a size cap per kind). */
+export const readJsonFile = (path: string, options: InputFileOptions): Effect.Effect<unknown, InvalidInput> =>
+  Effect.flatMap(readInputFile(path, options), (text) => parseJson(text, path))
 
+/** `--ce-file` values: a file stands for itself, a directory for every `.json` file in it. */
 const expandDirectories = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>, InvalidInput> =>
   Effect.forEach(paths, (path) =>
     Effect.tryPromise({
       try: async () => {
+        // stat, unlike open, does not wait on a FIFO; the reader refuses anything that is not a regular file.
         if (!(await stat(path)).isDirectory()) return [path]
         return (await readdir(path)).filter((name) => name.endsWith(".json")).sort().map((name) => join(path, name))
       },

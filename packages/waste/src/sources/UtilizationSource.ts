@@ -70,7 +70,8 @@ export class UtilizationSource extends Context.Service<UtilizationSource, {
       UtilizationSource,
       UtilizationSource.of({
         gpus: Effect.fn("UtilizationSource.gpus")(function*() {
-          return yield* gpuSeriesFromResponses([{ source: path, json: yield* readJsonFile(path) }])
+          const json = yield* readJsonFile(path, { kind: "utilization", flag: "--utilization-file" })
+          return yield* gpuSeriesFromResponses([{ source: path, json }])
         })
       })
     )
