@@ -13,6 +13,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { writeFileAtomic } from "@frugal/core/io"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 
 const since = Flag.String("since").pipe(
@@ -85,7 +86,7 @@ const reportCommand = Command.make(
     )
     const text = waste.renderReport(wasteReport, input.format)
     if (Option.isSome(input.out)) {
-      yield* waste.writeFileAtomic(input.out.value, text)
+      yield* writeFileAtomic(input.out.value, text)
       return yield* Console.error(`Wrote ${input.format} report to ${input.out.value}: ${waste.summaryLine(wasteReport)}`)
     }
     yield* Console.log(text.replace(/\n$/, ""))

@@ -8,7 +8,7 @@
  * stays `failed`, is logged, and is tried again at the next fire and at the next start: never dropped.
  * Delivery is at least once: a crash between sending and recording repeats that one send on restart.
  */
-import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
+import { InvalidInput, type LocalFailure, type RemoteServiceFailure } from "@frugal/core"
 import { Clock, Cron, Effect, Result, Schedule } from "effect"
 import type { Period } from "../CostData.ts"
 import type { WasteReport } from "../Finding.ts"
@@ -18,7 +18,7 @@ import { ReportDeliveries } from "./ReportDeliveries.ts"
 export interface Destination {
   /** `slack:#finops`, `file:/var/reports`: also the key deliveries are recorded under. */
   readonly name: string
-  readonly deliver: (report: WasteReport) => Effect.Effect<void, RemoteServiceFailure>
+  readonly deliver: (report: WasteReport) => Effect.Effect<void, RemoteServiceFailure | LocalFailure>
 }
 
 export interface ScheduleOptions {
