@@ -98,7 +98,7 @@ const refresh = Command.make(
     const summary = yield* aws.refreshMarketData(
       { regions: regionList, kinds: requestedKinds, concurrency: input.concurrency, spotHistoryHours: input.spotHours },
       onEvent
-    ).pipe(Effect.provide(aws.AwsClients.layer), Effect.provide(aws.AwsRetryPolicyFromEnv))
+    ).pipe(Effect.provide(aws.AwsClients.layer), Effect.provide(aws.AwsCallSettingsFromEnv))
     if (tty) process.stderr.write("\n")
 
     const seconds = (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000
