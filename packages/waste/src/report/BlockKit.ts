@@ -5,7 +5,7 @@
  */
 import type { WasteReport } from "../Finding.ts"
 import { usd } from "../findings/FindingContext.ts"
-import { KIND_LABELS, summaryLine } from "./Markdown.ts"
+import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
 
 export const MAX_BLOCKS = 50
 export const MAX_TEXT = 3000
@@ -50,11 +50,16 @@ export const EXPLAIN_ACTION = "frugal_explain"
 export const ALTERNATIVES_ACTION = "frugal_alternatives"
 
 export const renderBlockKit = (report: WasteReport, options: { readonly maxFindings?: number } = {}): SlackMessage => {
-  // 4 blocks a finding + 4 fixed blocks keeps a report of 11 findings under 50 blocks.
-  const maxFindings = Math.min(options.maxFindings ?? 10, Math.floor((MAX_BLOCKS - 4) / 4))
+  // 4 blocks a finding + 5 fixed blocks keeps a report of 10 findings under 50 blocks.
+  const maxFindings = Math.min(options.maxFindings ?? 10, Math.floor((MAX_BLOCKS - 5) / 4))
+  const credits = creditsLine(report)
   const blocks: Array<Block> = [
     { type: "header", text: plain(`GPU waste ${report.period.start} to ${report.period.end}`, 150) },
-    { type: "section", text: mrkdwn(escapeMrkdwn(summaryLine(report))) },
+    { type: "section", text: mrkdwn(escapeMrkdwn(credits === null ? summaryLine(report) : `${summaryLine(report)}\n${credits}`)) },
+    ...(report.unavailable.length === 0 ? [] : [{
+      type: "section" as const,
+      text: mrkdwn(`:warning: *${escapeMrkdwn(PARTIAL_HEADLINE)}*\n${partialLines(report).map((line) => `• ${escapeMrkdwn(line)}`).join("\n")}`)
+    }]),
     { type: "divider" }
   ]
   const shown = report.findings.slice(0, maxFindings)
