@@ -17,7 +17,7 @@ import { isEc2Query } from "./support/aws/Ec2Query.ts"
 import { billingServiceOf, fakeBillingHandler } from "./support/aws/FakeBilling.ts"
 import { type Fault, HTTP_FAULTS, type HttpFault, startSilentServer, withFault } from "./support/aws/Faults.ts"
 import { type LoopbackRequest, startLoopbackServer } from "./support/aws/LoopbackServer.ts"
-import { example, type FrugalRun, runFrugal, STACK_FRAME } from "./support/frugalCli.ts"
+import { example, type FrugalRun, runFrugal, STACK_FRAME, startFrugal } from "./support/frugalCli.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-aws-faults-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -246,3 +246,27 @@ for (const site of SITES) {
     }
   })
 }
+
+describe("a signal ends a command that waits on AWS", () => {
+  it("the first SIGINT stops prices refresh against an endpoint that never answers, with exit 130", async () => {
+    const silent = await startSilentServer()
+    try {
+      // Default timeouts: a minute per call. The signal must not wait for them.
+      const { env } = awsEnv(silent.url)
+      const refresh = startFrugal(["prices", "refresh", "--regions", "us-east-1"], {
+        env: { ...env, FRUGAL_AWS_TIMEOUT_SECONDS: "", FRUGAL_AWS_DEADLINE_SECONDS: "", AWS_MAX_ATTEMPTS: "" }
+      })
+      for (let i = 0; i < 300 && silent.connections() === 0; i++) await new Promise((done) => setTimeout(done, 100))
+      expect(silent.connections()).toBeGreaterThan(0)
+      const signalledAt = performance.now()
+      refresh.child.kill("SIGINT")
+      const run = await refresh.done
+      expect(run.code).toBe(130)
+      expect(run.stderr).not.toMatch(STACK_FRAME)
+      // Far under the minute a call could take.
+      expect((performance.now() - signalledAt) / 1000).toBeLessThan(20)
+    } finally {
+      await silent.close()
+    }
+  }, 90_000)
+})
