@@ -10,7 +10,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 
-const port = Flag.Int("port").pipe(Flag.withDescription("Port to listen on"), Flag.withDefault(3000))
+const port = Flag.Int("port").pipe(
+  Flag.withDescription("Port to listen on (0: any free port)"),
+  Flag.filter((value) => value >= 0 && value <= 65535, (value) => `--port: expected a port from 0 to 65535, got ${value}`),
+  Flag.withDefault(3000)
+)
 const host = Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("0.0.0.0"))
 const socketMode = Flag.Boolean("socket-mode").pipe(
   Flag.withDescription("Connect to Slack over Socket Mode (SLACK_APP_TOKEN, xapp-...) instead of listening for HTTP; --port and --host are unused"),

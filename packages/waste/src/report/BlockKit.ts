@@ -95,9 +95,13 @@ export const renderBlockKit = (report: WasteReport, options: { readonly maxFindi
   if (footer.trim() !== "") blocks.push({ type: "context", elements: [mrkdwn(footer)] })
   const top = report.findings[0]
   return {
+    // The notification text is read as mrkdwn too.
     text: clip(
-      `GPU waste ${report.period.start} to ${report.period.end}: ${summaryLine(report)}` +
-        (top === undefined ? "" : ` Largest: ${KIND_LABELS[top.kind]} ${usd(top.costUsd)}.`),
+      escapeMrkdwn(
+        `GPU waste ${report.period.start} to ${report.period.end}: ${summaryLine(report)}` +
+          (report.unavailable.length > 0 ? " (partial report)" : "") +
+          (top === undefined ? "" : ` Largest: ${KIND_LABELS[top.kind]} ${usd(top.costUsd)}.`)
+      ),
       MAX_TEXT
     ),
     blocks
