@@ -193,6 +193,6 @@ describe("slack serve on a port already in use", () => {
   it("a port that cannot exist is bad input (exit 2)", async () => {
     const run = await runFrugal(["slack", "serve", "--port", "70000"], { env: { ...noAws, SLACK_BOT_TOKEN: "xoxb-loopback", SLACK_SIGNING_SECRET: signingSecret } })
     expect(run.code).toBe(2)
-    expect(run.stderr).toContain("--port: expected a port from 0 to 65535, got 70000")
+    expect(run.stderr).toContain("--port: expected a port from 0 to 65,535, got 70000")
   }, 60_000)
 })

@@ -7,6 +7,7 @@ import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import { catalogFlag } from "../Catalogs.ts"
+import { MAX_USD_PER_HOUR, within } from "../FlagBounds.ts"
 import { lazy } from "../Lazy.ts"
 
 const file = Argument.String("file").pipe(
@@ -31,7 +32,8 @@ const resume = Flag.String("resume").pipe(
   Flag.optional
 )
 const pricePerHour = Flag.Finite("price-per-hour").pipe(
-  Flag.withDescription("What this machine costs, USD per hour, so the ledger charges local attempts (default 0)"),
+  Flag.withDescription(`What this machine costs, USD per hour, so the ledger charges local attempts (default 0, at most ${MAX_USD_PER_HOUR})`),
+  within("price-per-hour", 0, MAX_USD_PER_HOUR, "USD per hour"),
   Flag.optional
 )
 

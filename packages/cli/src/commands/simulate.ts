@@ -25,6 +25,7 @@ import {
   type TraceText,
   zoneSetsOf
 } from "@frugal/planner"
+import { MAX_USD_PER_HOUR, within } from "../FlagBounds.ts"
 import { renderTable } from "../Table.ts"
 
 const POLICY_NAMES = ["on-demand", "greedy", "uniform-progress", "frugal", "optimal"]
@@ -46,10 +47,12 @@ const restartHours = Flag.Finite("restart-hours").pipe(
 )
 const onDemandPrice = Flag.Finite("on-demand-price").pipe(
   Flag.withDescription(`On-demand USD per hour (default ${DEFAULT_ON_DEMAND_USD})`),
+  within("on-demand-price", 0, MAX_USD_PER_HOUR, "USD per hour"),
   Flag.withDefault(DEFAULT_ON_DEMAND_USD)
 )
 const spotPrice = Flag.Finite("spot-price").pipe(
   Flag.withDescription(`Spot USD per hour for every tick (default: the trace's prices, else ${DEFAULT_SPOT_USD})`),
+  within("spot-price", 0, MAX_USD_PER_HOUR, "USD per hour"),
   Flag.optional
 )
 const zones = Flag.Literals("zones", ["single", "multi"]).pipe(

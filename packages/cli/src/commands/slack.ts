@@ -9,10 +9,11 @@ import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+import { within } from "../FlagBounds.ts"
 
 const port = Flag.Int("port").pipe(
   Flag.withDescription("Port to listen on (0: any free port)"),
-  Flag.filter((value) => value >= 0 && value <= 65535, (value) => `--port: expected a port from 0 to 65535, got ${value}`),
+  within("port", 0, 65535, "a port"),
   Flag.withDefault(3000)
 )
 const host = Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("0.0.0.0"))
