@@ -104,7 +104,10 @@ export const deliverDue = Effect.fnUntraced(function*(options: ScheduleOptions) 
     )
     if (Result.isSuccess(outcome)) {
       yield* deliveries.delivered(due.destination, due.period, yield* Clock.currentTimeMillis)
-      yield* options.log(`report ${label} delivered: ${summaryLine(outcome.success)}`)
+      const partial = outcome.success.unavailable.length === 0
+        ? ""
+        : ` (partial: ${outcome.success.unavailable.map((part) => `${part.service} ${part.operation}`).join(", ")} unavailable)`
+      yield* options.log(`report ${label} delivered: ${summaryLine(outcome.success)}${partial}`)
     } else {
       yield* deliveries.failed(due.destination, due.period, outcome.failure.message)
       yield* options.log(`report ${label} FAILED after retries: ${outcome.failure.message}; will try again at the next fire`)
