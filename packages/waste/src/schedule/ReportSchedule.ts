@@ -116,7 +116,7 @@ export const deliverDue = Effect.fnUntraced(function*(options: ScheduleOptions) 
 })
 
 /** Runs until interrupted: catch up on start, then wake at each fire. */
-export const runReportSchedule = (options: ScheduleOptions): Effect.Effect<never, RemoteServiceFailure, ReportDeliveries> =>
+export const runReportSchedule = (options: ScheduleOptions): Effect.Effect<never, LocalFailure, ReportDeliveries> =>
   Effect.gen(function*() {
     yield* recordDue(options, null)
     yield* deliverDue(options)
