@@ -178,6 +178,8 @@ interface AttemptFailure {
   readonly errorName: string
   readonly detail: string
   readonly retryable: boolean
+  /** The call's deadline passed (rather than one attempt failing). */
+  readonly deadline?: true
 }
 
 /** Error names AWS uses for throttling and transient faults (SDK "tell errors apart by name"). */
@@ -266,11 +268,12 @@ const attemptTimedOut = (millis: number): AttemptFailure => ({
   retryable: true
 })
 
-/** The call's deadline passed: not retried (that is what the deadline is for). */
-const deadlinePassed = (millis: number, attempts: number): AttemptFailure => ({
+/** The call's deadline passed: not retried (that is what the deadline is for). The error counts the attempts. */
+const deadlinePassed = (millis: number): AttemptFailure => ({
   errorName: "TimeoutError",
-  detail: `no answer within the call's ${seconds(millis)} deadline (${attempts} attempt(s))`,
-  retryable: false
+  detail: `no answer within the call's ${seconds(millis)} deadline`,
+  retryable: false,
+  deadline: true
 })
 
 export interface AwsCallOptions {
@@ -301,7 +304,7 @@ export const awsCall = <A>(
       Effect.retry(retrySchedule(policy)),
       Effect.timeoutOrElse({
         duration: Duration.millis(timeouts.callDeadlineMillis),
-        orElse: () => Effect.fail(deadlinePassed(timeouts.callDeadlineMillis, attempts))
+        orElse: () => Effect.fail(deadlinePassed(timeouts.callDeadlineMillis))
       }),
       Effect.mapError((failure) => failed(name, attempts, failure)),
       Effect.withSpan(`AWS ${name.service}.${name.operation}`, { attributes: { region: name.region } })
@@ -349,11 +352,12 @@ export const awsPages = <Page>(
       )
     )
     const deadline = Effect.sleep(Duration.millis(timeouts.callDeadlineMillis)).pipe(
-      Effect.andThen(Effect.suspend(() => Effect.fail(deadlinePassed(timeouts.callDeadlineMillis, totalAttempts))))
+      Effect.andThen(Effect.fail(deadlinePassed(timeouts.callDeadlineMillis)))
     )
     return segment.pipe(
       Stream.retry(retrySchedule(policy)),
       Stream.interruptWhen(deadline),
-      Stream.mapError((failure) => failed(name, Math.max(attempts, 1), failure))
+      // A page that failed for good reports its own attempts; the deadline reports every attempt of the call.
+      Stream.mapError((failure) => failed(name, Math.max(failure.deadline === true ? totalAttempts : attempts, 1), failure))
     )
   }))

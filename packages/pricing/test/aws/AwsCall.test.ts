@@ -97,7 +97,8 @@ describe("timeouts", () => {
         Effect.flip
       )
       assert.strictEqual(failure.errorName, "TimeoutError")
-      assert.match(failure.detail, /no answer within the call's 1 s deadline \(\d+ attempt\(s\)\)/)
+      assert.strictEqual(failure.detail, "no answer within the call's 1 s deadline")
+      assert.isAtLeast(failure.attempts, 2)
       assert.isAtLeast(server.requests.length, 2)
       assert.isBelow(server.requests.length, 10)
     }).pipe(Effect.scoped))
