@@ -34,7 +34,7 @@ for (let instance = 0; instance < 100; instance++) {
     })
   }
 }
-const costs = { period, compute, zones: [], usageTypes: [], reservations: [], savingsPlans: [] }
+const costs = { period, compute, zones: [], usageTypes: [], reservations: [], savingsPlans: [], adjustments: [] }
 
 const median = (run: () => void, times = 5): number => {
   run()

@@ -192,7 +192,18 @@ describe.concurrent("frugal rejects bad flags and arguments with exit 2", () => 
     ["an unknown command", ["pln", file], ["pln"]],
     ["a catalog file that does not exist", ["plan", file, "--catalog", join(dir, "no-such-catalog.json")], ["--catalog"]],
     ["gpus with an unknown GPU", ["gpus", "--gpu", "H1000"], ["--gpu", "H1000"]],
-    ["gpus with an unknown region", ["gpus", "--region", "mars-1"], ["--region", "mars-1"]]
+    ["gpus with an unknown region", ["gpus", "--region", "mars-1"], ["--region", "mars-1"]],
+    // Absurd numbers are bounded where the flag is parsed, not carried into costs and timers.
+    ["run --price-per-hour 1e308", ["run", file, "--dry-run", "--price-per-hour", "1e308"], ["--price-per-hour: expected USD per hour from 0 to 10,000, got 1e+308"]],
+    ["run --price-per-hour below zero", ["run", file, "--dry-run", "--price-per-hour", "-1"], ["--price-per-hour: expected USD per hour from 0 to 10,000, got -1"]],
+    ["drill --grace-seconds 1e12", ["drill", file, "--grace-seconds", "1e12"], ["--grace-seconds: expected seconds from 0 to 3,600"]],
+    [
+      "simulate --on-demand-price 1e308",
+      ["simulate", "--trace", file, "--compute-hours", "1", "--deadline-hours", "2", "--restart-hours", "0", "--on-demand-price", "1e308"],
+      ["--on-demand-price: expected USD per hour from 0 to 10,000"]
+    ],
+    ["prices refresh --concurrency 100000", ["prices", "refresh", "--concurrency", "100000"], ["--concurrency: expected regions at once from 1 to 64, got 100000"]],
+    ["prices refresh --spot-history-hours 100000", ["prices", "refresh", "--spot-history-hours", "100000"], ["--spot-history-hours: expected hours from 1 to 2,160"]]
   ]
   for (const [title, args, mentions] of flagCases) {
     it(title, async () => {

@@ -168,8 +168,10 @@ describe("frugal report on the example week", () => {
       report(...exampleFlags, "--format", "html", "--out", outDir)
     ])
     expect(badInput.code).toBe(2)
-    expect(outIsDirectory.code).toBe(4)
-    expect(outIsDirectory.stderr).toContain(`error: file system write ${outDir} failed: EISDIR`)
+    // A local failure, not a remote service's: exit 1 with the reason, not 4.
+    expect(outIsDirectory.code).toBe(1)
+    expect(outIsDirectory.stderr).toContain(`error: cannot write ${outDir}: is a directory (EISDIR)`)
+    expect(outIsDirectory.stderr).not.toContain("bug")
     expect(outIsDirectory.stderr).not.toMatch(STACK_FRAME)
     expect(readFileSync(out, "utf8")).toBe(good)
     expect(readdirSync(outDir)).toEqual(["report.html"])
@@ -280,7 +282,7 @@ describe("frugal report --prometheus-url", () => {
     }
   })
 
-  it("exits 4 with Prometheus's error for a rejected query, and 2 for a bad URL or two utilisation sources", async () => {
+  it("a rejected query makes a partial report naming Prometheus's error (exit 5); a bad URL or two utilisation sources exit 2", async () => {
     const server = await startLoopbackPrometheus(() => apiError(422, "execution", "expanding series: too many samples"))
     try {
       const [rejected, badUrl, both] = await Promise.all([
@@ -288,10 +290,14 @@ describe("frugal report --prometheus-url", () => {
         report("--ce-file", ceDir, "--prometheus-url", "prometheus:9090x"),
         report(...exampleFlags, "--prometheus-url", server.url)
       ])
-      expect(rejected.code).toBe(4)
-      expect(rejected.stdout).toBe("")
+      // The report keeps the spend and the findings that need no utilisation, and names what failed.
+      expect(rejected.code).toBe(5)
+      expect(rejected.stdout).toContain("Spend $4,614.56")
+      expect(rejected.stdout).toContain(
+        `- Could not read Prometheus at ${server.url} query_range DCGM_FI_DEV_GPU_UTIL: HTTP 422: execution: expanding series: too many samples`
+      )
       expect(rejected.stderr.trim()).toBe(
-        `error: Prometheus at ${server.url} query_range DCGM_FI_DEV_GPU_UTIL failed: HTTP 422: execution: expanding series: too many samples`
+        `error: the report is partial: Prometheus at ${server.url} query_range DCGM_FI_DEV_GPU_UTIL: HTTP 422: execution: expanding series: too many samples`
       )
       expect(badUrl.code).toBe(2)
       expect(badUrl.stderr).toContain("--prometheus-url: expected the http(s) base URL of a Prometheus server, like http://prometheus:9090, got prometheus:9090x")

@@ -3,13 +3,14 @@
  *
  * The contract (ARCHITECTURE.md, "CLI contract"): 0 ok, 2 invalid input (every bad field on its own
  * line), 3 no feasible placement (naming the binding constraint), 4 a remote service failed after
- * retries, 1 anything else — a bug. A user never sees a stack trace unless they ask for one with
+ * retries, 5 partial (the output was produced from what could be had; the missing parts are named),
+ * 1 a local failure (a file that cannot be written, a port in use) or a bug. A user never sees a stack trace unless they ask for one with
  * `FRUGAL_DEBUG=1`: traces are for us, messages are for them.
  */
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
-import { formatIssue, InvalidInput, NoFeasiblePlacement, RemoteServiceFailure } from "@frugal/core"
+import { formatIssue, formatUnavailablePart, InvalidInput, NoFeasiblePlacement, PartialFailure, RemoteServiceFailure } from "@frugal/core"
 
 export const ExitCode = {
   ok: 0,
@@ -17,6 +18,8 @@ export const ExitCode = {
   invalidInput: 2,
   noFeasiblePlacement: 3,
   remoteServiceFailure: 4,
+  /** Output produced from the parts that could be had; stderr names each missing part. */
+  partial: 5,
   /** 128 + SIGINT, what shells expect from a run stopped with Ctrl-C. */
   interrupted: 130
 } as const
@@ -58,7 +61,8 @@ export const noFeasiblePlacementLine = (error: NoFeasiblePlacement): string =>
 
 /**
  * Failures of the work rather than of frugal: a job that spent its retry budget, a drill whose runs ended
- * differently, a command that could not start, no Python with torch, a ledger that cannot be opened.
+ * differently, a command that could not start, no Python with torch, a ledger that cannot be opened, a
+ * local failure (a file that cannot be written, a port already in use).
  * Exit 1 with their own message, without the "this is a bug" line.
  */
 const WORK_FAILURES: ReadonlySet<string> = new Set([
@@ -68,7 +72,8 @@ const WORK_FAILURES: ReadonlySet<string> = new Set([
   "LedgerError",
   "JobNotFound",
   "JobSpecUnreadable",
-  "PythonNotFound"
+  "PythonNotFound",
+  "LocalFailure"
 ])
 
 const isWorkFailure = (u: unknown): u is Error =>
@@ -92,6 +97,9 @@ export const outcomeOfError = (error: unknown): Outcome => {
   }
   if (error instanceof RemoteServiceFailure) {
     return { code: ExitCode.remoteServiceFailure, stderr: [`error: ${error.message}`] }
+  }
+  if (error instanceof PartialFailure) {
+    return { code: ExitCode.partial, stderr: error.missing.map((part) => `error: ${error.subject} is partial: ${formatUnavailablePart(part)}`) }
   }
   if (isWorkFailure(error)) {
     return { code: ExitCode.bug, stderr: error.message.split("\n").map((line, i) => (i === 0 ? `error: ${line}` : line)) }

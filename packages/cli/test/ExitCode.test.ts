@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
-import { InvalidInput, NoFeasiblePlacement, RemoteServiceFailure } from "@frugal/core"
+import { InvalidInput, LocalFailure, NoFeasiblePlacement, PartialFailure, RemoteServiceFailure } from "@frugal/core"
 import { debugEnabled, ExitCode, FleetInfeasible, outcomeOfExit } from "../src/ExitCode.ts"
 
 const infeasible = (workload: string) =>
@@ -40,6 +40,31 @@ describe("outcomeOfExit", () => {
     expect(outcome.code).toBe(3)
     expect(outcome.stderr).toHaveLength(2)
     expect(outcome.stderr[1]).toContain("b: no feasible placement")
+  })
+
+  it("exits 1 for a local failure, with its message and without calling it a bug", () => {
+    const error = new LocalFailure({ operation: "write /reports/week.html", detail: "no space left on device (ENOSPC)" })
+    expect(outcomeOfExit(Exit.fail(error), false)).toEqual({
+      code: 1,
+      stderr: ["error: cannot write /reports/week.html: no space left on device (ENOSPC)"]
+    })
+  })
+
+  it("exits 5 for a partial result, one line per part that could not be had", () => {
+    const error = new PartialFailure({
+      subject: "the report",
+      missing: [
+        { service: "AWS Cost Explorer", operation: "GetReservationUtilization", detail: "AccessDeniedException: no ce:GetReservationUtilization" },
+        { service: "AWS CloudWatch", operation: "GetMetricData", detail: "TimeoutError: no answer within 2 s" }
+      ]
+    })
+    expect(outcomeOfExit(Exit.fail(error), false)).toEqual({
+      code: 5,
+      stderr: [
+        "error: the report is partial: AWS Cost Explorer GetReservationUtilization: AccessDeniedException: no ce:GetReservationUtilization",
+        "error: the report is partial: AWS CloudWatch GetMetricData: TimeoutError: no answer within 2 s"
+      ]
+    })
   })
 
   it("exits 4 when a remote service failed after retries", () => {

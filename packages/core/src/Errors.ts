@@ -1,6 +1,7 @@
 /**
  * The errors every package and the CLI agree on. The CLI maps them to exit codes:
- * InvalidInput → 2, NoFeasiblePlacement → 3, RemoteServiceFailure → 4, anything else → 1.
+ * InvalidInput → 2, NoFeasiblePlacement → 3, RemoteServiceFailure → 4, PartialFailure → 5,
+ * LocalFailure → 1 (a local failure, not a bug), anything else → 1 (a bug).
  */
 import { Schema } from "effect"
 
@@ -54,3 +55,41 @@ export class RemoteServiceFailure extends Schema.TaggedError<RemoteServiceFailur
     return `${this.service} ${this.operation}${this.region === undefined ? "" : ` in ${this.region}`} failed: ${this.detail}`
   }
 }
+
+/**
+ * Something on this machine failed: a file that cannot be written, a port already in use. Not the user's input
+ * (exit 2) and not a remote service (exit 4): exit 1 with this message, without calling it a bug.
+ */
+export class LocalFailure extends Schema.TaggedError<LocalFailure>()("LocalFailure", {
+  /** What was being done, as a verb phrase: `write report.html`, `listen on 0.0.0.0:3000`. */
+  operation: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `cannot ${this.operation}: ${this.detail}`
+  }
+}
+
+/** One part of a result that could not be had: which service and call, and why. */
+export const UnavailablePart = Schema.Struct({
+  service: Schema.String,
+  operation: Schema.String,
+  detail: Schema.String
+})
+export type UnavailablePart = typeof UnavailablePart.Type
+
+/**
+ * A command produced its output from what it could get, and some parts failed: the output (already printed
+ * or written) names them, and the CLI exits with the "partial" code (5) and one line per missing part.
+ */
+export class PartialFailure extends Schema.TaggedError<PartialFailure>()("PartialFailure", {
+  /** What is partial: `the report`, `the refresh`. */
+  subject: Schema.String,
+  missing: Schema.Array(UnavailablePart)
+}) {
+  override get message(): string {
+    return `${this.subject} is partial: ${this.missing.map(formatUnavailablePart).join("; ")}`
+  }
+}
+
+export const formatUnavailablePart = (part: UnavailablePart): string => `${part.service} ${part.operation}: ${part.detail}`

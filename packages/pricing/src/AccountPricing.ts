@@ -12,12 +12,12 @@
  * spotDiscountCapPct: 60            # spot counted at no less than 40% of the account's on-demand price
  * ```
  */
-import { readFile } from "node:fs/promises"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { Effect, Exit, Option, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
 import { type InputIssue, inputIssuesFromSchemaIssue, InvalidInput, type Offer, strictParseOptions } from "@frugal/core"
+import { readInputFile, readOptionalInputFile } from "@frugal/core/io"
 import { filterCatalog } from "./CatalogFilter.ts"
 import { type Catalog, type CatalogQuery, PriceCatalog } from "./PriceCatalog.ts"
 
@@ -80,15 +80,14 @@ export const loadAccountPricing = (
 ): Effect.Effect<Option.Option<{ readonly path: string; readonly pricing: AccountPricing }>, InvalidInput> =>
   Effect.gen(function*() {
     const path = explicitPath ?? defaultAccountPricingPath(env, homedir())
-    const text = yield* Effect.tryPromise(() => readFile(path, "utf8")).pipe(Effect.option)
-    if (Option.isNone(text)) {
-      if (explicitPath === undefined) return Option.none()
-      return yield* new InvalidInput({
-        source: explicitSource,
-        issues: [{ path: explicitSource, expected: "a readable pricing config file (YAML or JSON)", actual: explicitPath }]
-      })
-    }
-    const pricing = yield* parseAccountPricing(text.value, path)
+    // The default path is optional: absent is fine, but anything else there (a FIFO, a directory) is refused.
+    const source = explicitPath === undefined ? "pricing config" : explicitSource
+    const found = explicitPath === undefined
+      ? yield* readOptionalInputFile(path, { kind: "pricingConfig", flag: source })
+      : Option.some(yield* readInputFile(path, { kind: "pricingConfig", flag: source }))
+    if (Option.isNone(found)) return Option.none()
+    const text = found.value
+    const pricing = yield* parseAccountPricing(text, path)
     return Option.some({ path, pricing })
   })
 

@@ -2,15 +2,15 @@
  * The live catalog's disk cache: one JSON file per region and kind of data under
  * `$FRUGAL_CACHE_DIR` (default `$XDG_CACHE_HOME/frugal`, else `~/.cache/frugal`).
  *
- * A write never replaces a good file with a partial one: the data goes to a temp file in the same
- * directory, is fsynced, then renamed over the old file (rename is atomic within a file system). A file
- * that does not parse or decode (truncated, hand-edited, from another version) is ignored with a warning,
- * never an error: the catalog then refreshes or falls back.
+ * A write never replaces a good file with a partial one (`writeFileAtomic` of `@frugal/core/io`: temp file in
+ * the same directory, fsync, rename). Reads go through the shared bounded reader. A file that cannot be read or
+ * does not parse or decode (truncated, hand-edited, from another version, not a regular file) is ignored with a
+ * warning, never an error: the catalog then refreshes or falls back.
  */
-import { randomUUID } from "node:crypto"
-import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises"
+import { readdir } from "node:fs/promises"
 import { homedir } from "node:os"
-import { dirname, join } from "node:path"
+import { join } from "node:path"
+import { readOptionalInputFile, writeFileAtomic } from "@frugal/core/io"
 import { Context, Effect, Layer, Option, Result, Schema } from "effect"
 
 export const CACHE_FORMAT = 1
@@ -45,31 +45,6 @@ export const defaultCacheDirectory = (env: Readonly<Record<string, string | unde
   return join(xdg !== undefined && xdg !== "" ? xdg : join(home, ".cache"), "frugal")
 }
 
-/** Writes `text` to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory. */
-export const writeFileAtomic = async (path: string, text: string): Promise<void> => {
-  await mkdir(dirname(path), { recursive: true })
-  const temp = `${path}.${randomUUID()}.tmp`
-  try {
-    const handle = await open(temp, "w", 0o644)
-    try {
-      await handle.writeFile(text, "utf8")
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
-  } catch (error) {
-    await unlink(temp).catch(() => undefined)
-    throw error
-  }
-  // Make the rename itself durable; not every file system lets a directory be fsynced, so this is best effort.
-  const directory = await open(dirname(path), "r").catch(() => undefined)
-  if (directory !== undefined) {
-    await directory.sync().catch(() => undefined)
-    await directory.close()
-  }
-}
-
 export class CatalogCache extends Context.Service<CatalogCache, {
   readonly directory: string
   /** The file a key lives in (for messages and tests). */
@@ -100,7 +75,9 @@ const makeCatalogCache = (directory: string): CatalogCache["Service"] => {
   const read = <A, I>(key: ReadonlyArray<string>, schema: Schema.Codec<A, I>) => {
     const path = pathOf(key)
     return Effect.gen(function*() {
-      const text = yield* Effect.tryPromise(() => readFile(path, "utf8")).pipe(Effect.option)
+      const text = yield* readOptionalInputFile(path, { kind: "cache" }).pipe(
+        Effect.catch((error) => Effect.logWarning(`ignoring price cache file ${path}: ${error.message}`).pipe(Effect.as(Option.none<string>())))
+      )
       if (Option.isNone(text)) return Option.none<CacheEntry<A>>()
       const envelope = decodeEnvelope(text.value)
       if (Result.isFailure(envelope)) {
@@ -123,10 +100,9 @@ const makeCatalogCache = (directory: string): CatalogCache["Service"] => {
         Effect.mapError((error) => new CacheWriteError({ path, detail: error.message }))
       )
       const text = JSON.stringify({ format: CACHE_FORMAT, fetchedAt: entry.fetchedAt, data: encoded })
-      yield* Effect.tryPromise({
-        try: () => writeFileAtomic(path, text),
-        catch: (error) => new CacheWriteError({ path, detail: error instanceof Error ? error.message : String(error) })
-      })
+      yield* writeFileAtomic(path, text, { createDirectory: true }).pipe(
+        Effect.mapError((error) => new CacheWriteError({ path, detail: error.detail }))
+      )
     })
   }
 

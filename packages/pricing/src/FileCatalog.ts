@@ -8,10 +8,10 @@
  *   instanceType,region,purchaseOption,hourlyPriceUsd,availabilityZone,termYears,paymentOption,offeringClass,upfrontUsd,recurringHourlyUsd
  * JSON: `{ "asOf": "2026-11-01", "description": "…", "offers": [{ "instanceType": …, … }], "instanceTypes": [...] }`
  */
-import { readFile } from "node:fs/promises"
 import { parse as parseCsv } from "csv-parse/sync"
 import { Effect, Exit, Layer, Option, Schema } from "effect"
 import { type InputIssue, inputIssuesFromSchemaIssue, InstanceType, InvalidInput, type Offer, PurchaseOption, regionalOffer, strictParseOptions } from "@frugal/core"
+import { readInputFile } from "@frugal/core/io"
 import { type AccountPricing, accountPricedCatalog } from "./AccountPricing.ts"
 import { filterCatalog } from "./CatalogFilter.ts"
 import { catalog as embeddedCatalog } from "./EmbeddedCatalog.ts"
@@ -144,11 +144,7 @@ export const layer = (
   Layer.effect(
     PriceCatalog,
     Effect.gen(function*() {
-      const text = yield* Effect.tryPromise({
-        try: () => readFile(path, "utf8"),
-        catch: (error) =>
-          invalid("--catalog", [{ path: "--catalog", expected: "embedded, aws, or a readable catalog file (JSON or CSV)", actual: `${path} (${error instanceof Error ? error.message : String(error)})` }])
-      })
+      const text = yield* readInputFile(path, { kind: "catalog", flag: "--catalog" })
       const file = yield* parseCatalogFile(text, path)
       const base = yield* catalogFromFile(file, path, embeddedCatalog())
       const service = PriceCatalog.of({ catalog: (query?: CatalogQuery) => Effect.succeed(filterCatalog(base, query)) })

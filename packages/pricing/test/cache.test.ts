@@ -4,7 +4,8 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Schema } from "effect"
 import { afterAll, beforeAll } from "vitest"
-import { CatalogCache, defaultCacheDirectory, writeFileAtomic } from "../src/CatalogCache.ts"
+import { writeFileAtomic } from "@frugal/core/io"
+import { CatalogCache, defaultCacheDirectory } from "../src/CatalogCache.ts"
 import { marketDataSchema } from "../src/aws/MarketData.ts"
 
 let dir: string
@@ -49,9 +50,9 @@ describe("CatalogCache", () => {
   it.live("a failed write keeps the previous good file", () =>
     Effect.gen(function*() {
       const path = join(dir, "keep.json")
-      yield* Effect.promise(() => writeFileAtomic(path, "good"))
+      yield* writeFileAtomic(path, "good")
       // Writing into a path whose parent is a file fails before the rename.
-      const failed = yield* Effect.tryPromise(() => writeFileAtomic(join(path, "child.json"), "bad")).pipe(Effect.flip)
+      const failed = yield* writeFileAtomic(join(path, "child.json"), "bad", { createDirectory: true }).pipe(Effect.flip)
       assert.isDefined(failed)
       assert.strictEqual(yield* Effect.promise(() => readFile(path, "utf8")), "good")
     }))

@@ -40,7 +40,7 @@ import {
   Runner,
   RunnerError
 } from "@frugal/runner"
-import { type AwsCallFailed, awsCall } from "@frugal/pricing/aws"
+import { type AwsCallFailed, awsCall, awsClientOptions, AwsTimeouts } from "@frugal/pricing/aws/call"
 import type { TrainerEvent } from "@frugal/trainer"
 import type { Ec2RegionSettings, Ec2Settings } from "./Ec2Settings.ts"
 import { invalidEnvironmentNames, userDataScript } from "./UserData.ts"
@@ -308,12 +308,13 @@ export const layer = (settings: Ec2Settings): Layer.Layer<Runner> => Layer.effec
 /** The engine's runtime in the caller's scope (what `Engine.runner` builds). */
 export const runtime = (settings: Ec2Settings) =>
   Effect.gen(function*() {
+    const timeouts = yield* AwsTimeouts
     const clients = new Map<string, EC2Client>()
     const client = (region: string) => {
       let existing = clients.get(region)
       if (existing === undefined) {
-        // Retries are awsCall's; the SDK's own are off so that one backoff governs.
-        existing = new EC2Client({ region, maxAttempts: 1 })
+        // Retries are awsCall's (the SDK's own are off, so one backoff governs); connection and request time out.
+        existing = new EC2Client({ region, ...awsClientOptions(timeouts) })
         clients.set(region, existing)
       }
       return existing

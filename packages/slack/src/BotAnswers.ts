@@ -117,7 +117,8 @@ export const explainFinding = (value: string): SlackMessage => {
     blocks: [{
       type: "section",
       text: mrkdwn(
-        `*${value}*: ${kind === undefined ? "unknown finding" : FINDING_EXPLANATIONS[kind]}\n` +
+        // The button's value comes back from Slack as the user's client sent it: escaped like typed text.
+        `*${escapeMrkdwn(value)}*: ${kind === undefined ? "unknown finding" : FINDING_EXPLANATIONS[kind]}\n` +
           "Findings claim dollars in a fixed order (unused commitments, idle, oversized, lost work, commitments, spot, transfer) " +
           "from what was actually paid, so together they never exceed the period's spend."
       )

@@ -1,6 +1,8 @@
 /**
  * Block Kit messages for the bot's answers: plans, GPU price lists, help, explanations. Every message goes
- * through `withinLimits`, which enforces Slack's limits (50 blocks, 3,000 characters of text per block).
+ * through `withinLimits`, which enforces Slack's limits (50 blocks, 3,000 characters of text per block) and
+ * escapes the top-level `text`: builders write it raw, and Slack reads it as mrkdwn (a `<!channel>` in a
+ * user's input would notify the channel). Text inside mrkdwn blocks is escaped where it is put together.
  */
 import type { Plan, PlacementOption } from "@frugal/planner"
 import type { Offer } from "@frugal/core"
@@ -18,7 +20,7 @@ import {
 } from "@frugal/waste"
 
 export const withinLimits = (message: SlackMessage): SlackMessage => ({
-  text: clip(message.text, MAX_TEXT),
+  text: clip(escapeMrkdwn(message.text), MAX_TEXT),
   blocks: message.blocks.slice(0, MAX_BLOCKS)
 })
 
@@ -130,11 +132,12 @@ export const gpusMessage = (gpu: string, region: string, rows: ReadonlyArray<Gpu
         type: "section",
         text: mrkdwn(
           rows.length === 0
-            ? `No ${escapeMrkdwn(gpu)} instances in ${region}.`
+            ? `No ${escapeMrkdwn(gpu)} instances in ${escapeMrkdwn(region)}.`
             : rows.slice(0, 25).map((row) =>
-              `• *${row.instanceType}* ${row.gpus}× ${row.accelerator} (${row.memoryGiB.toFixed(0)} GiB each): ` +
+              // Names come from the catalog, which may be the user's own file: escaped like any other input.
+              `• *${escapeMrkdwn(row.instanceType)}* ${row.gpus}× ${escapeMrkdwn(row.accelerator)} (${row.memoryGiB.toFixed(0)} GiB each): ` +
               `on-demand ${row.onDemand === null ? "n/a" : rate(row.onDemand)}, spot ` +
-              (row.spot === null ? "n/a" : `${rate(row.spot.hourlyPriceUsd)} in ${row.spot.availabilityZone ?? region}`)
+              (row.spot === null ? "n/a" : `${rate(row.spot.hourlyPriceUsd)} in ${escapeMrkdwn(row.spot.availabilityZone ?? region)}`)
             ).join("\n")
         )
       }

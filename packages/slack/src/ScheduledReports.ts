@@ -2,7 +2,7 @@
  * `frugal report schedule`: parses `--to slack:#channel` / `--to file:DIR`, then runs waste's
  * `runReportSchedule` with deliveries recorded in the ledger file. Slack needs SLACK_BOT_TOKEN.
  */
-import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
+import { InvalidInput, type LocalFailure, type RemoteServiceFailure } from "@frugal/core"
 import type { PriceCatalog } from "@frugal/pricing"
 import { defaultLedgerPath } from "@frugal/runner"
 import {
@@ -67,7 +67,7 @@ export const parseDestinations = (values: ReadonlyArray<string>): Effect.Effect<
     return destinations
   })
 
-export const runScheduledReports = (options: ScheduledReportOptions): Effect.Effect<never, InvalidInput | RemoteServiceFailure> =>
+export const runScheduledReports = (options: ScheduledReportOptions): Effect.Effect<never, InvalidInput | RemoteServiceFailure | LocalFailure> =>
   Effect.gen(function*() {
     const cron = yield* parseCron(options.cron)
     const destinations = yield* parseDestinations(options.destinations)

@@ -2,7 +2,7 @@
  * `frugal slack serve`: the bot until stopped, over HTTP (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) or,
  * with `socketMode`, over a Socket Mode WebSocket (SLACK_BOT_TOKEN, SLACK_APP_TOKEN).
  */
-import { type InvalidInput, RemoteServiceFailure } from "@frugal/core"
+import { type InvalidInput, LocalFailure, RemoteServiceFailure } from "@frugal/core"
 import type { PriceCatalog } from "@frugal/pricing"
 import { decodeUtilizationFlags, reportSources } from "@frugal/waste"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
@@ -24,7 +24,15 @@ export interface ServeOptions {
   readonly log: (line: string) => void
 }
 
-export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidInput | RemoteServiceFailure> =>
+const describeListenError = (cause: unknown): string => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
+  if (code === "EADDRINUSE") return "the port is already in use (EADDRINUSE)"
+  if (code === "EACCES") return "permission denied (EACCES): ports below 1024 need privileges"
+  if (code === "EADDRNOTAVAIL") return "no such address on this machine (EADDRNOTAVAIL)"
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
+export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidInput | RemoteServiceFailure | LocalFailure> =>
   Effect.gen(function*() {
     const socketMode = options.socketMode === true
     const credentials = yield* slackCredentials({ needSigningSecret: !socketMode, needAppToken: socketMode })
@@ -72,7 +80,11 @@ export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidI
       log: options.log
     })
     const port = yield* Effect.acquireRelease(
-      Effect.promise(() => bot.receiver.start(options.port, options.host)),
+      Effect.tryPromise({
+        try: () => bot.receiver.start(options.port, options.host),
+        // A port in use is this machine's problem, not the user's input and not Slack's: exit 1 saying which.
+        catch: (cause) => new LocalFailure({ operation: `listen on ${options.host}:${options.port}`, detail: describeListenError(cause) })
+      }),
       () => Effect.promise(() => bot.receiver.stop())
     )
     options.log(`Frugal's Slack bot listening on http://${options.host}:${port}/slack/events`)

@@ -1,8 +1,10 @@
 /**
  * A Bolt receiver on Node's HTTP server that accepts only requests Slack signed: the v0 HMAC-SHA256
- * signature of `v0:<timestamp>:<body>` with the signing secret, a timestamp within five minutes, and
- * not seen before (a replayed request carries the same timestamp and signature; we remember them for
- * the five minutes they would be accepted). https://api.slack.com/authentication/verifying-requests-from-slack
+ * signature of `v0:<timestamp>:<body>` with the signing secret, a timestamp within five minutes of now on
+ * either side (Bolt's own check refuses only old ones, so a request signed for tomorrow would be good all
+ * day), and not seen before: a replayed request carries the same signature, which is remembered until its
+ * timestamp leaves the window, i.e. for as long as it could be accepted.
+ * https://api.slack.com/authentication/verifying-requests-from-slack
  *
  * `ack()` answers the HTTP request at once (Slack's three-second limit); the work and `respond()` follow.
  */
@@ -12,6 +14,12 @@ import type { AddressInfo } from "node:net"
 
 const FIVE_MINUTES_MS = 5 * 60 * 1000
 const MAX_BODY_BYTES = 1_000_000
+/** Signatures remembered at most; far above what Slack sends a bot in five minutes. Past it, new requests wait. */
+const MAX_REMEMBERED = 100_000
+
+/** Whether a request's timestamp (seconds) is within five minutes of `nowMillis`, before or after. */
+export const withinWindow = (timestampSeconds: number, nowMillis: number): boolean =>
+  Math.abs(nowMillis - timestampSeconds * 1000) <= FIVE_MINUTES_MS
 
 export interface ReceiverOptions {
   readonly signingSecret: string
@@ -24,6 +32,7 @@ export interface ReceiverOptions {
 
 export class SignedRequestReceiver implements Receiver {
   readonly #options: ReceiverOptions
+  /** Signature → the time (ms) its request's timestamp leaves the window. */
   readonly #seen = new Map<string, number>()
   #app: App | undefined
   #server: Server | undefined
@@ -99,8 +108,9 @@ export class SignedRequestReceiver implements Receiver {
   #verify(request: IncomingMessage, body: string): string | null {
     const signature = header(request, "x-slack-signature")
     const timestamp = Number(header(request, "x-slack-request-timestamp"))
-    if (signature === undefined || !Number.isFinite(timestamp)) return "missing signature headers"
+    if (signature === undefined || !Number.isInteger(timestamp)) return "missing signature headers"
     const now = this.#options.now?.() ?? Date.now()
+    if (!withinWindow(timestamp, now)) return timestamp * 1000 < now ? "stale timestamp" : "timestamp in the future"
     try {
       verifySlackRequest({
         signingSecret: this.#options.signingSecret,
@@ -112,10 +122,11 @@ export class SignedRequestReceiver implements Receiver {
       const message = error instanceof Error ? error.message : String(error)
       return /stale|timestamp/i.test(message) ? "stale timestamp" : "signature mismatch"
     }
-    for (const [key, seenAt] of this.#seen) if (now - seenAt > FIVE_MINUTES_MS) this.#seen.delete(key)
-    const key = `${timestamp}:${signature}`
-    if (this.#seen.has(key)) return "replayed request"
-    this.#seen.set(key, now)
+    for (const [key, expiresAt] of this.#seen) if (expiresAt < now) this.#seen.delete(key)
+    // The signature covers the timestamp and the body, so it alone identifies the request.
+    if (this.#seen.has(signature)) return "replayed request"
+    if (this.#seen.size >= MAX_REMEMBERED) return "too many requests in five minutes"
+    this.#seen.set(signature, timestamp * 1000 + FIVE_MINUTES_MS)
     return null
   }
 }

@@ -12,7 +12,7 @@ const period = { start: "2026-11-02", end: "2026-11-09" }
 /** A report far beyond Slack's limits: 30 findings, long titles, 40 pieces of evidence each. */
 const hugeReport = (): WasteReport => {
   const base = analyzeWaste({
-    costs: { period, compute: [], zones: [], usageTypes: [], reservations: [], savingsPlans: [] },
+    costs: { period, compute: [], zones: [], usageTypes: [], reservations: [], savingsPlans: [], adjustments: [] },
     catalog: EmbeddedCatalog.catalog()
   })
   const finding = (index: number): Finding => ({

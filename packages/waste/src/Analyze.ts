@@ -3,8 +3,9 @@
  * so the sum of finding dollars can never exceed the period's spend (see `SpendPools.ts`).
  * Pure: data in, data out.
  */
+import type { UnavailablePart } from "@frugal/core"
 import type { Catalog } from "@frugal/pricing"
-import { type CostData, type GpuSeries, type LostWork, periodHours, totalSpendUsd, transferSpendUsd } from "./CostData.ts"
+import { type CostData, creditsUsd, type GpuSeries, type LostWork, periodHours, totalSpendUsd, transferSpendUsd } from "./CostData.ts"
 import type { DailySpend, Finding, WasteReport } from "./Finding.ts"
 import { unusedCommitments, commitmentOpportunities } from "./findings/Commitments.ts"
 import type { FindingContext } from "./findings/FindingContext.ts"
@@ -21,6 +22,8 @@ export interface WasteInput {
   readonly catalog: Catalog
   readonly thresholds?: Partial<Thresholds> | undefined
   readonly notes?: ReadonlyArray<string> | undefined
+  /** Sources that failed; the report names them (a partial report). */
+  readonly unavailable?: ReadonlyArray<UnavailablePart> | undefined
 }
 
 export const analyzeWaste = (input: WasteInput): WasteReport => {
@@ -70,6 +73,8 @@ export const analyzeWaste = (input: WasteInput): WasteReport => {
     dailySpend,
     instanceTypeSpend: [...byType.entries()].map(([instanceType, costUsd]) => ({ instanceType, costUsd }))
       .sort((a, b) => b.costUsd - a.costUsd),
+    creditsUsd: creditsUsd(costs),
+    unavailable: input.unavailable ?? [],
     notes: [
       `Prices for alternatives: ${input.catalog.source.description} (${input.catalog.source.asOf}).`,
       ...(input.notes ?? [])

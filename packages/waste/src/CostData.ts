@@ -40,6 +40,18 @@ export interface UsageTypeSpend {
   readonly usageQuantity: number
 }
 
+/**
+ * Money AWS gave back in the period: a credit (promotional, support) or a refund (Cost Explorer RECORD_TYPE
+ * `Credit` / `Refund`). Kept apart from spend, so findings are measured against what usage cost and can never
+ * exceed it however large the credits.
+ */
+export interface CostAdjustment {
+  readonly date: string
+  readonly recordType: "credit" | "refund"
+  /** As AWS reports it: 0 or less. */
+  readonly amountUsd: number
+}
+
 /** A reservation's use over the period (`GetReservationUtilization`). */
 export interface ReservationUse {
   /** Subscription id or `total` when the response was not grouped. */
@@ -66,6 +78,8 @@ export interface CostData {
   readonly usageTypes: ReadonlyArray<UsageTypeSpend>
   readonly reservations: ReadonlyArray<ReservationUse>
   readonly savingsPlans: ReadonlyArray<SavingsPlanUse>
+  /** Credits and refunds, never counted as spend. */
+  readonly adjustments: ReadonlyArray<CostAdjustment>
 }
 
 /** One GPU's hourly samples (CloudWatch agent `nvidia_smi_*`, statistic Average, period 1 h). */
@@ -102,7 +116,8 @@ export const emptyCostData = (period: Period): CostData => ({
   zones: [],
   usageTypes: [],
   reservations: [],
-  savingsPlans: []
+  savingsPlans: [],
+  adjustments: []
 })
 
 /** Hours in a period (end exclusive). */
@@ -118,6 +133,9 @@ export const isTransferUsageType = (usageType: string): boolean => usageType.end
  */
 export const totalSpendUsd = (data: CostData): number =>
   sum(data.compute.map((row) => row.costUsd)) + transferSpendUsd(data)
+
+/** Credits and refunds of the period, as a positive number of dollars given back. */
+export const creditsUsd = (data: CostData): number => -sum(data.adjustments.map((row) => row.amountUsd))
 
 export const transferSpendUsd = (data: CostData): number =>
   sum(data.usageTypes.filter((row) => isTransferUsageType(row.usageType)).map((row) => row.costUsd))

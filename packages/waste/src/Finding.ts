@@ -3,6 +3,7 @@
  * The kinds are listed in precedence order: when two findings could claim the same instance-hours or
  * dollars, the earlier kind claims them first (see `SpendPools.ts` and docs/waste.md).
  */
+import type { UnavailablePart } from "@frugal/core"
 import type { Period } from "./CostData.ts"
 
 export const FINDING_KINDS = [
@@ -60,6 +61,10 @@ export interface WasteReport {
   readonly dailySpend: ReadonlyArray<DailySpend>
   /** Spend per instance type over the period, largest first. */
   readonly instanceTypeSpend: ReadonlyArray<{ readonly instanceType: string; readonly costUsd: number }>
+  /** Credits and refunds in the period, in dollars given back: shown apart, never subtracted from spend. */
+  readonly creditsUsd: number
+  /** Sources or calls that failed: their findings are missing, so the report is partial. Empty when complete. */
+  readonly unavailable: ReadonlyArray<UnavailablePart>
   /** Where prices and data came from (catalog snapshot, files, APIs). */
   readonly notes: ReadonlyArray<string>
 }
@@ -68,6 +73,9 @@ export interface WasteReport {
 export const reportJson = (report: WasteReport) => ({
   period: report.period,
   totalCostUsd: round2(report.totalCostUsd),
+  creditsAndRefundsUsd: round2(report.creditsUsd),
+  partial: report.unavailable.length > 0,
+  unavailable: report.unavailable,
   findings: report.findings.map((finding) => ({
     kind: finding.kind,
     title: finding.title,

@@ -2,12 +2,13 @@
  * Builds a report from whichever sources are provided (Cost Explorer or files, CloudWatch or a file,
  * the ledger when there is one) and renders it in one of the four formats.
  */
-import { InvalidInput, RemoteServiceFailure } from "@frugal/core"
+import { InvalidInput, LocalFailure, RemoteServiceFailure, type UnavailablePart } from "@frugal/core"
 import { PriceCatalog } from "@frugal/pricing"
 import { defaultLedgerPath } from "@frugal/runner"
+import { AwsCallSettingsFromEnv } from "@frugal/pricing/aws/call"
 import { Effect, Layer } from "effect"
 import { analyzeWaste } from "./Analyze.ts"
-import type { Period } from "./CostData.ts"
+import type { GpuSeries, LostWork, Period } from "./CostData.ts"
 import { reportJson, type WasteReport } from "./Finding.ts"
 import { regionOfZone } from "./findings/FindingContext.ts"
 import { renderBlockKit } from "./report/BlockKit.ts"
@@ -22,6 +23,17 @@ import type { Thresholds } from "./Thresholds.ts"
 export const REPORT_FORMATS = ["md", "html", "json", "slack"] as const
 export type ReportFormat = typeof REPORT_FORMATS[number]
 
+/** A source that failed, as the report names it. */
+const unavailablePart = (source: string, error: RemoteServiceFailure | LocalFailure): UnavailablePart =>
+  error._tag === "RemoteServiceFailure"
+    ? { service: error.service, operation: error.operation, detail: error.detail }
+    : { service: source, operation: error.operation, detail: error.detail }
+
+/**
+ * Builds the report from what the sources give. The spend (Cost Explorer's main query, or the files) is required;
+ * any other source or call that fails (reservation or savings-plan utilisation, GPU utilisation, the ledger) is
+ * named in `report.unavailable` and its findings are left out: a partial report, never a wrong complete one.
+ */
 export const buildReport = Effect.fn("buildReport")(function*(
   period: Period,
   thresholds: Partial<Thresholds> = {}
@@ -30,10 +42,25 @@ export const buildReport = Effect.fn("buildReport")(function*(
   InvalidInput | RemoteServiceFailure,
   CostSource | UtilizationSource | LostWorkSource | PriceCatalog
 > {
-  const costs = yield* CostSource.use((source) => source.costs(period))
-  const gpus = yield* UtilizationSource.use((source) => source.gpus(costs.period))
+  const reading = yield* CostSource.use((source) => source.costs(period))
+  const costs = reading.data
+  const unavailable: Array<UnavailablePart> = [...reading.unavailable]
+  const orNothing = <A>(source: string, empty: A) => (error: RemoteServiceFailure | LocalFailure) =>
+    Effect.sync(() => {
+      unavailable.push(unavailablePart(source, error))
+      return empty
+    })
+  const gpus = yield* UtilizationSource.use((source) => source.gpus(costs.period)).pipe(
+    Effect.catchTags({
+      RemoteServiceFailure: orNothing<ReadonlyArray<GpuSeries>>("GPU utilisation", []),
+      LocalFailure: orNothing<ReadonlyArray<GpuSeries>>("GPU utilisation", [])
+    })
+  )
+  const gpusMissing = unavailable.length > reading.unavailable.length
   const ledger = yield* LostWorkSource
-  const lostWork = yield* ledger.lostWork(costs.period)
+  const lostWork = yield* ledger.lostWork(costs.period).pipe(
+    Effect.catchTag("LocalFailure", orNothing<ReadonlyArray<LostWork>>("Frugal ledger", []))
+  )
   const regions = [...new Set([
     thresholds.defaultRegion ?? "us-east-1",
     ...costs.zones.map((row) => regionOfZone(row.availabilityZone)).filter((region) => region !== "")
@@ -47,8 +74,13 @@ export const buildReport = Effect.fn("buildReport")(function*(
     lostWork,
     catalog,
     thresholds,
+    unavailable,
     notes: [
-      ...(gpus.length === 0 ? ["No GPU utilisation data: idle and oversized GPUs not checked."] : []),
+      ...(gpusMissing
+        ? ["GPU utilisation could not be read: idle and oversized GPUs not checked."]
+        : gpus.length === 0
+        ? ["No GPU utilisation data: idle and oversized GPUs not checked."]
+        : []),
       ...(ledger.note === null ? [] : [ledger.note])
     ]
   })
@@ -93,7 +125,7 @@ export const reportSources = (options: {
   readonly utilizationFile?: string | undefined
   readonly prometheusUrl?: string | undefined
   readonly ledgerPath?: string | undefined
-}): Layer.Layer<CostSource | UtilizationSource | LostWorkSource, RemoteServiceFailure> => {
+}): Layer.Layer<CostSource | UtilizationSource | LostWorkSource, InvalidInput> => {
   const offline = options.ceFiles.length > 0
   return Layer.mergeAll(
     offline ? CostSource.layerFiles(options.ceFiles) : CostSource.layerCostExplorer(),
@@ -105,5 +137,8 @@ export const reportSources = (options: {
       ? UtilizationSource.layerNone
       : UtilizationSource.layerCloudWatch(),
     LostWorkSource.layerLedgerFile(options.ledgerPath ?? defaultLedgerPath(process.env))
+  ).pipe(
+    // Retries, timeouts and deadline of the live calls: AWS_MAX_ATTEMPTS, FRUGAL_AWS_TIMEOUT_SECONDS, FRUGAL_AWS_DEADLINE_SECONDS.
+    Layer.provide(AwsCallSettingsFromEnv)
   )
 }

@@ -5,6 +5,11 @@ import type { Period } from "./CostData.ts"
 
 const DAY_MS = 86_400_000
 
+/** `2026-02-28` yes; `2026-02-30`, `2026-13-45` and `26-2-1` no (JavaScript's Date would roll them over). */
+export const isCalendarDate = (text: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) &&
+  new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10) === text
+
 export const parseSince = (since: string, nowMillis: number): Effect.Effect<Period, InvalidInput> => {
   const today = Math.floor(nowMillis / DAY_MS) * DAY_MS
   const end = new Date(today).toISOString().slice(0, 10)
@@ -13,7 +18,7 @@ export const parseSince = (since: string, nowMillis: number): Effect.Effect<Peri
     const days = Number(relative[1]) * (relative[2] === "w" ? 7 : 1)
     if (days >= 1 && days <= 366) return Effect.succeed({ start: new Date(today - days * DAY_MS).toISOString().slice(0, 10), end })
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(since.trim()) && Date.parse(`${since.trim()}T00:00:00Z`) < today) {
+  if (isCalendarDate(since.trim()) && Date.parse(`${since.trim()}T00:00:00Z`) < today) {
     return Effect.succeed({ start: since.trim(), end })
   }
   return Effect.fail(

@@ -1,5 +1,4 @@
 export * from "./Analyze.ts"
-export * from "./AtomicWrite.ts"
 export * from "./CostData.ts"
 export * from "./Finding.ts"
 export * from "./Report.ts"

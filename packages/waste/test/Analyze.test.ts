@@ -27,7 +27,8 @@ const costs: CostData = {
     { date: "2026-11-02", usageType: "USE1-BoxUsage:g5.12xlarge", costUsd: 240, usageQuantity: 48 }
   ],
   reservations: [{ id: "ri-0123", instanceType: "g4dn.12xlarge", purchasedHours: 168, unusedHours: 42, amortizedFeeUsd: 336 }],
-  savingsPlans: []
+  savingsPlans: [],
+  adjustments: []
 }
 
 const hourly = (utilization: (hour: number) => number, memoryMiB: number): ReadonlyArray<GpuSample> =>

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { creditsUsd, totalSpendUsd } from "../src/CostData.ts"
 import { costDataFromResponses } from "../src/sources/CostExplorerResponse.ts"
 import { gpuSeriesFromResponses } from "../src/sources/MetricDataResponse.ts"
 import { parseSince, previousWeek } from "../src/ReportPeriod.ts"
@@ -60,6 +61,68 @@ describe("decoding Cost Explorer and CloudWatch files", () => {
       assert.match(yield* failure(gpuSeriesFromResponses([{ source: "cw.json", json: uneven }])), /Values: expected as many values as timestamps \(1\), got 2/)
     }))
 
+  it.effect("rejects dates that do not exist and periods that end before they start, naming the field", () =>
+    Effect.gen(function*() {
+      const at = (start: string, end: string) => ({
+        ...costAndUsage(["INSTANCE_TYPE", "PURCHASE_TYPE"], [group(["g5.xlarge", "On Demand Instances"], "12.5")]),
+        ResultsByTime: [{ TimePeriod: { Start: start, End: end }, Groups: [group(["g5.xlarge", "On Demand Instances"], "12.5")] }]
+      })
+      assert.strictEqual(
+        yield* failure(costDataFromResponses([{ source: "ce.json", json: at("2026-13-45", "2026-11-03") }])),
+        'ce.json: ResultsByTime[0].TimePeriod.Start: expected a date that exists, written YYYY-MM-DD, got "2026-13-45"'
+      )
+      assert.strictEqual(
+        yield* failure(costDataFromResponses([{ source: "ce.json", json: at("2026-02-27", "2026-02-30") }])),
+        'ce.json: ResultsByTime[0].TimePeriod.End: expected a date that exists, written YYYY-MM-DD, got "2026-02-30"'
+      )
+      assert.match(
+        yield* failure(costDataFromResponses([{ source: "ce.json", json: at("2026-11-09", "2026-11-02") }])),
+        /^ce\.json: ResultsByTime\[0\]\.TimePeriod: expected a period whose Start is before its End, got/
+      )
+      const reservations = {
+        UtilizationsByTime: [{ TimePeriod: { Start: "2026-11-03", End: "2026-11-02" }, Total: { PurchasedHours: "24", UnusedHours: "2", TotalAmortizedFee: "9" } }]
+      }
+      assert.match(yield* failure(costDataFromResponses([{ source: "ri.json", json: reservations }])), /ri\.json: UtilizationsByTime\[0\]\.TimePeriod: expected a period whose Start is before its End/)
+    }))
+
+  it.effect("rejects negative spend, hours and fees, and impossible utilisation", () =>
+    Effect.gen(function*() {
+      const spend = costAndUsage(["INSTANCE_TYPE", "PURCHASE_TYPE"], [group(["g5.xlarge", "On Demand Instances"], "-1e6")])
+      assert.strictEqual(
+        yield* failure(costDataFromResponses([{ source: "ce.json", json: spend }])),
+        "ce.json: ResultsByTime[0].Groups[0].Metrics.AmortizedCost.Amount: expected spend of 0 or more " +
+          "(credits and refunds belong in a response grouped by RECORD_TYPE), got -1000000"
+      )
+      const huge = costAndUsage(["INSTANCE_TYPE", "PURCHASE_TYPE"], [group(["g5.xlarge", "On Demand Instances"], "1e308")])
+      assert.match(yield* failure(costDataFromResponses([{ source: "ce.json", json: huge }])), /Amount: expected an amount within ±1000000000000/)
+      const fee = { UtilizationsByTime: [{ TimePeriod: { Start: "2026-11-02", End: "2026-11-03" }, Total: { PurchasedHours: "24", UnusedHours: "2", TotalAmortizedFee: "-9" } }] }
+      assert.match(yield* failure(costDataFromResponses([{ source: "ri.json", json: fee }])), /UtilizationsByTime\[0\]\.Total\.TotalAmortizedFee: expected a decimal number of 0 or more/)
+      const unused = { UtilizationsByTime: [{ TimePeriod: { Start: "2026-11-02", End: "2026-11-03" }, Total: { PurchasedHours: "24", UnusedHours: "30", TotalAmortizedFee: "9" } }] }
+      assert.match(yield* failure(costDataFromResponses([{ source: "ri.json", json: unused }])), /UtilizationsByTime\[0\]\.Total: expected UnusedHours no more than PurchasedHours/)
+    }))
+
+  it.effect("keeps credits and refunds as their own records, never as spend; a positive credit is refused", () =>
+    Effect.gen(function*() {
+      const data = yield* costDataFromResponses([
+        { source: "spend", json: costAndUsage(["INSTANCE_TYPE", "PURCHASE_TYPE"], [group(["g5.xlarge", "On Demand Instances"], "100")]) },
+        {
+          source: "credits",
+          json: costAndUsage(["RECORD_TYPE"], [group(["Credit"], "-1000000"), group(["Refund"], "-20"), group(["Usage"], "100")])
+        }
+      ])
+      assert.deepStrictEqual(data.compute.map((row) => row.costUsd), [100])
+      assert.deepStrictEqual(data.adjustments, [
+        { date: "2026-11-02", recordType: "credit", amountUsd: -1000000 },
+        { date: "2026-11-02", recordType: "refund", amountUsd: -20 }
+      ])
+      assert.strictEqual(creditsUsd(data), 1000020)
+      assert.strictEqual(totalSpendUsd(data), 100)
+      assert.match(
+        yield* failure(costDataFromResponses([{ source: "credits", json: costAndUsage(["RECORD_TYPE"], [group(["Credit"], "5")]) }])),
+        /credits: ResultsByTime\[0\]\.Groups\[0\]\.Metrics\.AmortizedCost\.Amount: expected a credit of 0 or less \(money given back\), got 5/
+      )
+    }))
+
   it.effect("reads --since as whole days before today", () =>
     Effect.gen(function*() {
       const now = Date.parse("2026-11-23T10:30:00Z")
@@ -67,6 +130,10 @@ describe("decoding Cost Explorer and CloudWatch files", () => {
       assert.deepStrictEqual(yield* parseSince("2w", now), { start: "2026-11-09", end: "2026-11-23" })
       assert.deepStrictEqual(yield* parseSince("2026-11-01", now), { start: "2026-11-01", end: "2026-11-23" })
       assert.match(yield* failure(parseSince("tomorrow", now)), /--since: expected a number of days or weeks/)
+      for (const impossible of ["2026-02-30", "2026-13-45", "2026-04-31"]) {
+        assert.match(yield* failure(parseSince(impossible, now)), /--since: expected .* or a past date/, impossible)
+      }
+      assert.deepStrictEqual(yield* parseSince("2024-02-29", now), { start: "2024-02-29", end: "2026-11-23" })
       assert.deepStrictEqual(previousWeek(now), { start: "2026-11-16", end: "2026-11-23" })
     }))
 })

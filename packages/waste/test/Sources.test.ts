@@ -30,6 +30,10 @@ const costExplorer: Answer = (operation, input) => {
               [["p4d.24xlarge", "Spot Instances"], "158.4", "24"]
             ])] }
     }
+    if (groupBy === "RECORD_TYPE") {
+      return { GroupDefinitions: definitions("RECORD_TYPE"),
+        ResultsByTime: [slice("2026-11-02", "2026-11-03", [[["Credit"], "-50", "0"]])] }
+    }
     if (groupBy === "AZ,INSTANCE_TYPE") {
       return { GroupDefinitions: definitions("AZ", "INSTANCE_TYPE"),
         ResultsByTime: [slice("2026-11-02", "2026-11-03", [[["us-west-2b", "g5.12xlarge"], "272.256", "48"]])] }
@@ -54,9 +58,10 @@ describe("CostSource.layerCostExplorer", () => {
   it.live("reads every page of every query through the real SDK client", () =>
     Effect.gen(function*() {
       const server = yield* Effect.acquireRelease(Effect.promise(() => startLoopbackAws("1.1", costExplorer)), (s) => Effect.promise(s.close))
-      const data = yield* CostSource.use((source) => source.costs(period)).pipe(
+      const { data, unavailable } = yield* CostSource.use((source) => source.costs(period)).pipe(
         Effect.provide(CostSource.layerCostExplorer({ endpoint: server.url, credentials: testCredentials }))
       )
+      assert.deepStrictEqual(unavailable, [])
       assert.deepStrictEqual(data.period, period)
       assert.deepStrictEqual(data.compute.map((row) => [row.date, row.instanceType, row.purchaseOption, row.costUsd, row.usageHours]), [
         ["2026-11-02", "g5.12xlarge", "on-demand", 272.256, 48],
@@ -68,8 +73,16 @@ describe("CostSource.layerCostExplorer", () => {
         { id: "ri-1", instanceType: "g4dn.12xlarge", purchasedHours: 96, unusedHours: 24, amortizedFeeUsd: 192 }
       ])
       assert.deepStrictEqual(data.savingsPlans.map((plan) => plan.unusedCommitmentUsd), [10])
+      // Credits come from their own RECORD_TYPE query, which the spend queries leave out.
+      assert.deepStrictEqual(data.adjustments, [{ date: "2026-11-02", recordType: "credit", amountUsd: -50 }])
       const pages = server.requests.filter((request) => request.operation === "GetCostAndUsage")
-      assert.deepStrictEqual(pages.map((request) => request.input["NextPageToken"] ?? null), [null, "page-2", null, null])
+      assert.deepStrictEqual(pages.map((request) => request.input["NextPageToken"] ?? null), [null, "page-2", null, null, null])
+      assert.deepStrictEqual(pages[0]?.input["Filter"], {
+        And: [
+          { Dimensions: { Key: "USAGE_TYPE_GROUP", Values: ["EC2: Running Hours"] } },
+          { Not: { Dimensions: { Key: "RECORD_TYPE", Values: ["Credit", "Refund"] } } }
+        ]
+      })
       assert.deepStrictEqual(pages[0]?.input["Granularity"], "DAILY")
       assert.deepStrictEqual(pages[0]?.input["TimePeriod"], { Start: "2026-11-02", End: "2026-11-04" })
     }))
@@ -80,7 +93,7 @@ describe("CostSource.layerCostExplorer", () => {
         calls === 1 ? { status: 400, type: "ThrottlingException", message: "Rate exceeded" } : costExplorer(operation, input, calls)
       const server = yield* Effect.acquireRelease(Effect.promise(() => startLoopbackAws("1.1", throttleOnce)), (s) => Effect.promise(s.close))
       const config = { endpoint: server.url, credentials: testCredentials, maxAttempts: 1 }
-      const data = yield* CostSource.use((source) => source.costs(period)).pipe(Effect.provide(CostSource.layerCostExplorer(config)))
+      const { data } = yield* CostSource.use((source) => source.costs(period)).pipe(Effect.provide(CostSource.layerCostExplorer(config)))
       assert.strictEqual(data.compute.length, 3)
 
       const denied = yield* Effect.acquireRelease(
@@ -94,6 +107,32 @@ describe("CostSource.layerCostExplorer", () => {
       assert.isTrue(Exit.isFailure(exit))
       assert.match(String(Exit.isFailure(exit) ? exit.cause : ""), /Cost Explorer GetCostAndUsage in us-east-1 failed: AccessDeniedException/)
       assert.strictEqual(denied.requests.length, 1)
+    }))
+})
+
+describe("CostSource.layerCostExplorer keeps what it got", () => {
+  it.live("a failing or garbled optional query is named, and the spend and the other queries are kept", () =>
+    Effect.gen(function*() {
+      const partly: Answer = (operation, input, calls) =>
+        operation === "GetReservationUtilization"
+          ? { status: 400, type: "AccessDeniedException", message: "no ce:GetReservationUtilization" }
+          : operation === "GetSavingsPlansUtilization"
+          ? { SavingsPlansUtilizationsByTime: [{ TimePeriod: { Start: "2026-11-05", End: "2026-11-02" },
+            Utilization: { TotalCommitment: "100", UnusedCommitment: "10" } }] }
+          : costExplorer(operation, input, calls)
+      const server = yield* Effect.acquireRelease(Effect.promise(() => startLoopbackAws("1.1", partly)), (s) => Effect.promise(s.close))
+      const { data, unavailable } = yield* CostSource.use((source) => source.costs(period)).pipe(
+        Effect.provide(CostSource.layerCostExplorer({ endpoint: server.url, credentials: testCredentials }))
+      )
+      assert.strictEqual(data.compute.length, 3)
+      assert.deepStrictEqual(data.reservations, [])
+      assert.deepStrictEqual(data.savingsPlans, [])
+      assert.deepStrictEqual(unavailable.map((part) => [part.service, part.operation]), [
+        ["AWS Cost Explorer", "GetReservationUtilization"],
+        ["AWS Cost Explorer", "GetSavingsPlansUtilization"]
+      ])
+      assert.match(unavailable[0]?.detail ?? "", /^AccessDeniedException: HTTP 400: no ce:GetReservationUtilization/)
+      assert.match(unavailable[1]?.detail ?? "", /^the answer does not decode: .*TimePeriod: expected a period whose Start is before its End/)
     }))
 })
 

@@ -5,6 +5,7 @@
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { within } from "../FlagBounds.ts"
 import { lazy } from "../Lazy.ts"
 
 const file = Argument.String("file").pipe(
@@ -21,7 +22,8 @@ const hardKill = Flag.Boolean("hard-kill").pipe(
   Flag.withDefault(false)
 )
 const graceSeconds = Flag.Finite("grace-seconds").pipe(
-  Flag.withDescription("Seconds between SIGTERM and SIGKILL (default 60)"),
+  Flag.withDescription("Seconds between SIGTERM and SIGKILL (default 60, at most an hour)"),
+  within("grace-seconds", 0, 3600, "seconds"),
   Flag.withDefault(60)
 )
 const json = Flag.Boolean("json").pipe(

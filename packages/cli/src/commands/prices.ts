@@ -14,6 +14,7 @@ import * as Option from "effect/Option"
 import { InvalidInput } from "@frugal/core"
 import { CatalogCache, EmbeddedCatalog } from "@frugal/pricing"
 import type { RefreshEvent } from "@frugal/pricing/aws"
+import { within } from "../FlagBounds.ts"
 import { renderTable } from "../Table.ts"
 
 const DEFAULT_KINDS = "on-demand,reserved,savings-plan,spot"
@@ -30,10 +31,13 @@ const kinds = Flag.String("kinds").pipe(
 )
 const concurrency = Flag.Int("concurrency").pipe(
   Flag.withDescription("Regions fetched at once (1 = one after another)"),
+  within("concurrency", 1, 64, "regions at once"),
   Flag.withDefault(8)
 )
+// EC2 keeps 90 days of spot price history.
 const spotHours = Flag.Int("spot-history-hours").pipe(
-  Flag.withDescription("Hours of spot price history to pull for volatility"),
+  Flag.withDescription("Hours of spot price history to pull for volatility (at most 90 days)"),
+  within("spot-history-hours", 1, 90 * 24, "hours"),
   Flag.withDefault(24)
 )
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print the summary as JSON"), Flag.withDefault(false))
@@ -98,7 +102,7 @@ const refresh = Command.make(
     const summary = yield* aws.refreshMarketData(
       { regions: regionList, kinds: requestedKinds, concurrency: input.concurrency, spotHistoryHours: input.spotHours },
       onEvent
-    ).pipe(Effect.provide(aws.AwsClients.layer), Effect.provide(aws.AwsRetryPolicyFromEnv))
+    ).pipe(Effect.provide(aws.AwsClients.layer), Effect.provide(aws.AwsCallSettingsFromEnv))
     if (tty) process.stderr.write("\n")
 
     const seconds = (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000

@@ -2,6 +2,8 @@
  * `frugal report [--since 30d] [--ce-file F ...] [--utilization-file F | --prometheus-url URL] [--format md|html|json|slack] [--out FILE]`:
  * where the GPU money went and what to change. Live by default (Cost Explorer, CloudWatch, the ledger);
  * offline with the JSON files the AWS CLI printed; GPU utilisation from Prometheus (DCGM) when given its URL.
+ * When a source other than the spend fails, the report is still printed (or written), names what is missing,
+ * and the exit code is 5 (partial).
  *
  * `frugal report schedule --cron "0 9 * * MON" --to slack:#channel --to file:DIR`: the same report,
  * delivered every period exactly once by a long-running process.
@@ -13,6 +15,8 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { PartialFailure } from "@frugal/core"
+import { writeFileAtomic } from "@frugal/core/io"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 
 const since = Flag.String("since").pipe(
@@ -85,10 +89,13 @@ const reportCommand = Command.make(
     )
     const text = waste.renderReport(wasteReport, input.format)
     if (Option.isSome(input.out)) {
-      yield* waste.writeFileAtomic(input.out.value, text)
-      return yield* Console.error(`Wrote ${input.format} report to ${input.out.value}: ${waste.summaryLine(wasteReport)}`)
+      yield* writeFileAtomic(input.out.value, text)
+      yield* Console.error(`Wrote ${input.format} report to ${input.out.value}: ${waste.summaryLine(wasteReport)}`)
+    } else {
+      yield* Console.log(text.replace(/\n$/, ""))
     }
-    yield* Console.log(text.replace(/\n$/, ""))
+    // The report is out, naming what is missing; the exit code says it is partial (5).
+    if (wasteReport.unavailable.length > 0) return yield* new PartialFailure({ subject: "the report", missing: wasteReport.unavailable })
   })
 )
 

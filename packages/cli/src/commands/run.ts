@@ -9,6 +9,7 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import { ONLINE_POLICY_NAMES } from "@frugal/planner"
 import { catalogFlag } from "../Catalogs.ts"
+import { MAX_USD_PER_HOUR, within } from "../FlagBounds.ts"
 import { lazy } from "../Lazy.ts"
 
 const file = Argument.String("file").pipe(
@@ -41,7 +42,10 @@ const resume = Flag.String("resume").pipe(
   Flag.optional
 )
 const pricePerHour = Flag.Finite("price-per-hour").pipe(
-  Flag.withDescription("What this machine (or a cluster configured only by FRUGAL_SLURM_*/FRUGAL_K8S_*) costs, USD per hour"),
+  Flag.withDescription(
+    `What this machine (or a cluster configured only by FRUGAL_SLURM_*/FRUGAL_K8S_*) costs, USD per hour (default 0, at most ${MAX_USD_PER_HOUR})`
+  ),
+  within("price-per-hour", 0, MAX_USD_PER_HOUR, "USD per hour"),
   Flag.optional
 )
 const policy = Flag.Literals("policy", ONLINE_POLICY_NAMES).pipe(

@@ -10,9 +10,10 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
+import { readdir, stat } from "node:fs/promises"
 import { type InputIssue, InvalidInput } from "@frugal/core"
+import { readInputFile } from "@frugal/core/io"
 import {
   decodeTraceFiles,
   onlinePolicyByName,
@@ -24,6 +25,7 @@ import {
   type TraceText,
   zoneSetsOf
 } from "@frugal/planner"
+import { MAX_USD_PER_HOUR, within } from "../FlagBounds.ts"
 import { renderTable } from "../Table.ts"
 
 const POLICY_NAMES = ["on-demand", "greedy", "uniform-progress", "frugal", "optimal"]
@@ -45,10 +47,12 @@ const restartHours = Flag.Finite("restart-hours").pipe(
 )
 const onDemandPrice = Flag.Finite("on-demand-price").pipe(
   Flag.withDescription(`On-demand USD per hour (default ${DEFAULT_ON_DEMAND_USD})`),
+  within("on-demand-price", 0, MAX_USD_PER_HOUR, "USD per hour"),
   Flag.withDefault(DEFAULT_ON_DEMAND_USD)
 )
 const spotPrice = Flag.Finite("spot-price").pipe(
   Flag.withDescription(`Spot USD per hour for every tick (default: the trace's prices, else ${DEFAULT_SPOT_USD})`),
+  within("spot-price", 0, MAX_USD_PER_HOUR, "USD per hour"),
   Flag.optional
 )
 const zones = Flag.Literals("zones", ["single", "multi"]).pipe(
@@ -62,24 +66,21 @@ const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead 
 const invalid = (flag: string, expected: string, actual: string) =>
   new InvalidInput({ source: flag, issues: [{ path: flag, expected, actual }] })
 
-const readTraceTexts = (path: string): Effect.Effect<ReadonlyArray<TraceText>, InvalidInput, FileSystem.FileSystem> =>
+/** A trace file, or every `.json`/`.csv` in a directory, each through the shared bounded reader. */
+const readTraceTexts = (path: string): Effect.Effect<ReadonlyArray<TraceText>, InvalidInput> =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const info = yield* fs.stat(path).pipe(
+    const info = yield* Effect.tryPromise(() => stat(path)).pipe(
       Effect.mapError(() => invalid("--trace", "an existing trace file or directory", path))
     )
-    const paths = info.type === "Directory"
-      ? (yield* fs.readDirectory(path).pipe(Effect.mapError(() => invalid("--trace", "a readable directory", path))))
+    const paths = info.isDirectory()
+      ? (yield* Effect.tryPromise(() => readdir(path)).pipe(Effect.mapError(() => invalid("--trace", "a readable directory", path))))
         .filter((name) => /\.(json|csv)$/i.test(name))
         .sort()
         .map((name) => `${path.replace(/\/+$/, "")}/${name}`)
       : [path]
     if (paths.length === 0) return yield* invalid("--trace", "a directory with .json or .csv traces", path)
     return yield* Effect.forEach(paths, (file) =>
-      fs.readFileString(file).pipe(
-        Effect.map((text): TraceText => ({ path: file, text })),
-        Effect.mapError(() => invalid("--trace", "a readable trace file", file))
-      ))
+      readInputFile(file, { kind: "trace", flag: "--trace" }).pipe(Effect.map((text): TraceText => ({ path: file, text }))))
   })
 
 const parsePolicies = (text: string): Effect.Effect<ReadonlyArray<PolicyOrOptimal>, InvalidInput> => {

@@ -9,8 +9,13 @@ import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+import { within } from "../FlagBounds.ts"
 
-const port = Flag.Int("port").pipe(Flag.withDescription("Port to listen on"), Flag.withDefault(3000))
+const port = Flag.Int("port").pipe(
+  Flag.withDescription("Port to listen on (0: any free port)"),
+  within("port", 0, 65535, "a port"),
+  Flag.withDefault(3000)
+)
 const host = Flag.String("host").pipe(Flag.withDescription("Address to listen on"), Flag.withDefault("0.0.0.0"))
 const socketMode = Flag.Boolean("socket-mode").pipe(
   Flag.withDescription("Connect to Slack over Socket Mode (SLACK_APP_TOKEN, xapp-...) instead of listening for HTTP; --port and --host are unused"),

@@ -1,26 +1,28 @@
 /**
  * `PriceCatalog` from live AWS data. For each region asked about: data in the disk cache within its time
  * to live is used as is; stale or missing kinds are fetched (regions in parallel, retried with backoff)
- * and cached; when AWS cannot be reached the stale cache is used, and where there is none the embedded
- * snapshot. Every answer's `CatalogSource` says which of these it used and how old the data is.
+ * and cached, all within a time budget; when AWS cannot be reached or does not answer in time the stale
+ * cache is used, and where there is none the embedded snapshot. Every answer's `CatalogSource` says which
+ * of these it used, how old the data is, and why AWS's own answer is missing.
  *
  *   program.pipe(Effect.provide(AwsCatalog.layer({ accountPricing })))
  */
-import { Clock, Effect, Layer, Option } from "effect"
-import type { CatalogSource, InstanceType, Offer } from "@frugal/core"
+import { Clock, Duration, Effect, Layer, Option } from "effect"
+import type { CatalogSource, InstanceType, InvalidInput, Offer } from "@frugal/core"
 import { type AccountPricing, accountPricedCatalog } from "../AccountPricing.ts"
 import { CatalogCache } from "../CatalogCache.ts"
 import { filterCatalog } from "../CatalogFilter.ts"
 import { catalog as embeddedCatalog } from "../EmbeddedCatalog.ts"
 import { type Catalog, type CatalogQuery, PriceCatalog, PriceCatalogError } from "../PriceCatalog.ts"
 import { AwsClients } from "./AwsClients.ts"
-import { AwsRetryPolicyFromEnv } from "./AwsCall.ts"
+import { AwsCallSettingsFromEnv, AwsTimeouts } from "./AwsCall.ts"
 import { type DatumOrigin, type Dated, type RegionData, regionOffers } from "./LiveOffers.ts"
 import { type MarketDataKind, type RefreshableKind, TTL_HOURS } from "./MarketData.ts"
 import {
   DEFAULT_REFRESH_CONCURRENCY,
   DEFAULT_SPOT_HISTORY_HOURS,
   readCached,
+  type RefreshEvent,
   refreshMarketData
 } from "./MarketRefresh.ts"
 
@@ -30,6 +32,11 @@ export interface AwsCatalogOptions {
   /** Fetch stale or missing data on a query (default true); false answers from cache and snapshot only. */
   readonly refreshStale?: boolean | undefined
   readonly concurrency?: number | undefined
+  /**
+   * How long a query waits for stale data to be fetched, all regions together (default: one call's deadline,
+   * `FRUGAL_AWS_DEADLINE_SECONDS`, 60 s); after that it answers from the cache or the snapshot and says so.
+   */
+  readonly refreshBudgetMillis?: number | undefined
   readonly accountPricing?: { readonly path: string; readonly pricing: AccountPricing } | undefined
 }
 
@@ -47,66 +54,105 @@ const ageHours = (nowMillis: number, iso: string): number => (nowMillis - Date.p
 const formatAge = (hours: number): string =>
   hours < 1 ? `${Math.max(0, Math.round(hours * 60))} min ago` : hours < 48 ? `${Math.round(hours)} h ago` : `${Math.round(hours / 24)} days ago`
 
-/** Reads a region's cached data, refreshing stale kinds first when allowed. */
-const loadRegion = (
-  region: string,
+type CachedKinds = { readonly [K in MarketDataKind]: Option.Option<{ readonly fetchedAt: string }> }
+
+const readCachedKinds = (region: string) =>
+  Effect.all({
+    "instance-types": readCached(region, "instance-types"),
+    "on-demand": readCached(region, "on-demand"),
+    reserved: readCached(region, "reserved"),
+    "savings-plan": readCached(region, "savings-plan"),
+    spot: readCached(region, "spot"),
+    scores: readCached(region, "scores")
+  })
+
+const isFresh = (nowMillis: number, kind: MarketDataKind, entry: Option.Option<{ readonly fetchedAt: string }>) =>
+  Option.isSome(entry) && ageHours(nowMillis, entry.value.fetchedAt) <= TTL_HOURS[kind]
+
+/** The kinds of a region to fetch: stale or missing ones. */
+const staleKindsOf = (cached: CachedKinds, nowMillis: number): ReadonlyArray<RefreshableKind> => {
+  // Placement scores are opt-in (`prices refresh --kinds scores`): AWS caps how many configurations an
+  // account may score a day, so a query refreshes them only once the user has asked for them.
+  const stale = KIND_OF_REFRESH
+    .filter(([kind]) => !isFresh(nowMillis, kind, cached[kind]) && (kind !== "scores" || Option.isSome(cached.scores)))
+    .map(([, refresh]) => refresh)
+  if (stale.length === 0) return []
+  const kinds = stale.filter((kind): kind is RefreshableKind => kind !== null)
+  // Only the instance-type metadata is stale: the spot refresh fetches it first.
+  return kinds.length > 0 ? kinds : ["spot"]
+}
+
+/** What a refresh during a query brought: kinds fetched now per region, and the first failure of each region. */
+interface RefreshOutcome {
+  readonly refreshed: Map<string, Set<MarketDataKind>>
+  readonly failures: Array<{ readonly region: string; readonly cause: string }>
+}
+
+/**
+ * Fetches the stale kinds of every region, all within `budgetMillis`. What finished within it is in the cache
+ * (each kind is stored as soon as it arrives); when the budget runs out the rest is abandoned and the answer
+ * comes from the cache or the snapshot, with a note saying so.
+ */
+const refreshWithin = (
+  stale: ReadonlyArray<readonly [string, ReadonlyArray<RefreshableKind>]>,
   options: AwsCatalogOptions,
-  notes: Array<string>,
-  failures: Array<{ readonly region: string; readonly cause: string }>
-): Effect.Effect<RegionData, never, AwsClients | CatalogCache> =>
+  budgetMillis: number,
+  notes: Array<string>
+): Effect.Effect<RefreshOutcome, never, AwsClients | CatalogCache> =>
   Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const isFresh = (kind: MarketDataKind, entry: Option.Option<{ readonly fetchedAt: string }>) =>
-      Option.isSome(entry) && ageHours(now, entry.value.fetchedAt) <= TTL_HOURS[kind]
-    const before = {
-      "instance-types": yield* readCached(region, "instance-types"),
-      "on-demand": yield* readCached(region, "on-demand"),
-      reserved: yield* readCached(region, "reserved"),
-      "savings-plan": yield* readCached(region, "savings-plan"),
-      spot: yield* readCached(region, "spot"),
-      scores: yield* readCached(region, "scores")
-    }
-    // Placement scores are opt-in (`prices refresh --kinds scores`): AWS caps how many configurations an
-    // account may score a day, so a query refreshes them only once the user has asked for them.
-    const staleKinds = KIND_OF_REFRESH
-      .filter(([kind]) => !isFresh(kind, before[kind]) && (kind !== "scores" || Option.isSome(before.scores)))
-      .map(([, refresh]) => refresh)
-    const refreshed = new Set<MarketDataKind>()
-    if (staleKinds.length > 0 && options.refreshStale !== false) {
-      const kinds = staleKinds.filter((kind): kind is RefreshableKind => kind !== null)
-      const summary = yield* refreshMarketData({
+    const outcome: RefreshOutcome = { refreshed: new Map(), failures: [] }
+    if (stale.length === 0) return outcome
+    const onEvent = (event: RefreshEvent) =>
+      Effect.sync(() => {
+        if (event._tag === "KindDone") {
+          const kinds = outcome.refreshed.get(event.region) ?? new Set<MarketDataKind>()
+          kinds.add(event.kind)
+          outcome.refreshed.set(event.region, kinds)
+        } else if (event._tag === "KindFailed" && !outcome.failures.some((failure) => failure.region === event.region)) {
+          outcome.failures.push({ region: event.region, cause: `${event.error.service} ${event.error.operation}: ${event.error.errorName}` })
+        }
+      })
+    const finished = yield* Effect.forEach(stale, ([region, kinds]) =>
+      refreshMarketData({
         regions: [region],
-        kinds: kinds.length > 0 ? kinds : ["spot"],
+        kinds,
         concurrency: options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY,
         spotHistoryHours: DEFAULT_SPOT_HISTORY_HOURS
-      })
-      for (const result of summary.regions) {
-        for (const kind of Object.keys(result.items)) {
-          const match = KIND_OF_REFRESH.find(([name]) => name === kind)
-          if (match !== undefined) refreshed.add(match[0])
-        }
-        const first = result.failures[0]
-        if (first !== undefined) failures.push({ region, cause: `${first.service} ${first.operation}: ${first.errorName}` })
-      }
+      }, onEvent), { concurrency: options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY, discard: true }).pipe(
+        Effect.timeoutOption(Duration.millis(budgetMillis))
+      )
+    if (Option.isNone(finished)) {
+      notes.push(
+        `AWS did not finish answering within ${Math.round(budgetMillis / 100) / 10} s; ` +
+          "what had not arrived came from the cache or the embedded snapshot."
+      )
     }
+    return outcome
+  })
+
+/** A region's data from the cache, each datum marked as fetched now or cached, stale data noted. */
+const regionData = (region: string, refreshed: ReadonlySet<MarketDataKind>, notes: Array<string>) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
     const dated = <A>(kind: MarketDataKind, entry: Option.Option<{ readonly fetchedAt: string; readonly data: A }>): Dated<A> | undefined => {
       if (Option.isNone(entry)) return undefined
       const origin: DatumOrigin = refreshed.has(kind) ? "aws" : "cache"
-      if (origin === "cache" && !isFresh(kind, entry)) {
+      if (origin === "cache" && !isFresh(now, kind, entry)) {
         notes.push(`${region}: ${kind} data is stale (fetched ${formatAge(ageHours(now, entry.value.fetchedAt))}).`)
       }
       return { data: entry.value.data, fetchedAt: entry.value.fetchedAt, origin }
     }
-    const reread = refreshed.size > 0
-    return {
+    const cached = yield* readCachedKinds(region)
+    const data: RegionData = {
       region,
-      metadata: dated("instance-types", reread ? yield* readCached(region, "instance-types") : before["instance-types"]),
-      onDemand: dated("on-demand", reread ? yield* readCached(region, "on-demand") : before["on-demand"]),
-      reserved: dated("reserved", reread ? yield* readCached(region, "reserved") : before.reserved),
-      savingsPlans: dated("savings-plan", reread ? yield* readCached(region, "savings-plan") : before["savings-plan"]),
-      spot: dated("spot", reread ? yield* readCached(region, "spot") : before.spot),
-      scores: dated("scores", reread ? yield* readCached(region, "scores") : before.scores)
+      metadata: dated("instance-types", cached["instance-types"]),
+      onDemand: dated("on-demand", cached["on-demand"]),
+      reserved: dated("reserved", cached.reserved),
+      savingsPlans: dated("savings-plan", cached["savings-plan"]),
+      spot: dated("spot", cached.spot),
+      scores: dated("scores", cached.scores)
     }
+    return data
   })
 
 /** The answer's source: `aws` when everything was fetched now, `cache` when any cached datum was used, else `embedded`. */
@@ -169,8 +215,14 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
         const regions = query?.regions ?? options.defaultRegions ??
           (cachedRegions.length > 0 ? cachedRegions : [...new Set(embedded.offers.map((offer) => offer.region))].sort())
         const notes: Array<string> = []
-        const failures: Array<{ readonly region: string; readonly cause: string }> = []
-        const data = yield* Effect.forEach(regions, (region) => loadRegion(region, options, notes, failures), {
+        const now = yield* Clock.currentTimeMillis
+        const stale = options.refreshStale === false ? [] : (yield* Effect.forEach(regions, (region) =>
+          Effect.map(readCachedKinds(region), (cached) => [region, staleKindsOf(cached, now)] as const), {
+          concurrency: options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY
+        })).filter(([, kinds]) => kinds.length > 0)
+        const budgetMillis = options.refreshBudgetMillis ?? (yield* AwsTimeouts).callDeadlineMillis
+        const { failures, refreshed } = yield* refreshWithin(stale, options, budgetMillis, notes)
+        const data = yield* Effect.forEach(regions, (region) => regionData(region, refreshed.get(region) ?? new Set(), notes), {
           concurrency: options.concurrency ?? DEFAULT_REFRESH_CONCURRENCY
         })
         // One note per cause (missing credentials fail every region alike), naming the regions it hit.
@@ -183,7 +235,6 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
         const offers: Array<Offer> = perRegion.flatMap((region) => region.offers)
         const types = new Map<string, InstanceType>()
         for (const region of perRegion) for (const type of region.instanceTypes) types.set(type.name, type)
-        const now = yield* Clock.currentTimeMillis
         const source = describeSource(
           perRegion.flatMap((region) => region.used),
           perRegion.some((region) => region.usedEmbedded),
@@ -199,9 +250,12 @@ export const make = (options: AwsCatalogOptions = {}): Effect.Effect<PriceCatalo
     return options.accountPricing === undefined ? service : accountPricedCatalog(service, options.accountPricing)
   })
 
-/** The live catalog with its AWS clients, the configured disk cache and `AWS_MAX_ATTEMPTS`. */
-export const layer = (options: AwsCatalogOptions = {}): Layer.Layer<PriceCatalog> =>
+/**
+ * The live catalog with its AWS clients, the configured disk cache, `AWS_MAX_ATTEMPTS` and the timeouts
+ * (`FRUGAL_AWS_TIMEOUT_SECONDS`, `FRUGAL_AWS_DEADLINE_SECONDS`; a bad value is `InvalidInput`).
+ */
+export const layer = (options: AwsCatalogOptions = {}): Layer.Layer<PriceCatalog, InvalidInput> =>
   Layer.effect(PriceCatalog, make(options)).pipe(
     Layer.provide(Layer.mergeAll(AwsClients.layer, CatalogCache.layer)),
-    Layer.provide(AwsRetryPolicyFromEnv)
+    Layer.provide(AwsCallSettingsFromEnv)
   )

@@ -6,11 +6,13 @@
  * Configuration is the SDK's own: the default credential chain (env, SSO, profiles, IMDS), `AWS_PROFILE`,
  * and `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_PRICING` / `AWS_ENDPOINT_URL_EC2` for endpoints, which is
  * also how tests reach their loopback server. The SDK's own retries are off (`maxAttempts: 1`): retries
- * are ours (`AwsCall.ts`), so that throttling, 5xx and timeouts share one jittered backoff and one error.
+ * are ours (`AwsCall.ts`), so that throttling, 5xx and timeouts share one jittered backoff and one error;
+ * the clients' HTTP handlers get the connection and request timeouts of `AwsTimeouts`.
  */
 import { EC2Client } from "@aws-sdk/client-ec2"
 import { PricingClient } from "@aws-sdk/client-pricing"
 import { Context, Effect, Layer } from "effect"
+import { awsClientOptions, AwsTimeouts } from "./AwsCall.ts"
 
 /** The Price List Query API has endpoints in us-east-1, eu-central-1 and ap-south-1; all serve every region. */
 export const PRICING_API_REGION = "us-east-1"
@@ -22,8 +24,9 @@ export class AwsClients extends Context.Service<AwsClients, {
   static readonly layer = Layer.effect(
     AwsClients,
     Effect.gen(function*() {
+      const options = awsClientOptions(yield* AwsTimeouts)
       const pricing = yield* Effect.acquireRelease(
-        Effect.sync(() => new PricingClient({ region: PRICING_API_REGION, maxAttempts: 1 })),
+        Effect.sync(() => new PricingClient({ region: PRICING_API_REGION, ...options })),
         (client) => Effect.sync(() => client.destroy())
       )
       const ec2Clients = new Map<string, EC2Client>()
@@ -36,7 +39,7 @@ export class AwsClients extends Context.Service<AwsClients, {
       const ec2 = (region: string): EC2Client => {
         const existing = ec2Clients.get(region)
         if (existing !== undefined) return existing
-        const client = new EC2Client({ region, maxAttempts: 1 })
+        const client = new EC2Client({ region, ...options })
         ec2Clients.set(region, client)
         return client
       }

@@ -100,6 +100,18 @@ export const fetchProductRates = (region: string): Effect.Effect<ProductRates, A
         })
       )
     )
+    // Every item malformed is a broken answer, not an empty price list: fail, so nothing replaces the cache.
+    if (malformedItems > 0 && onDemand.length === 0 && reserved.length === 0) {
+      return yield* new AwsCallFailed({
+        service: "Pricing",
+        operation: "GetProducts",
+        region,
+        errorName: "MalformedAnswer",
+        attempts: 1,
+        retryable: false,
+        detail: `all ${malformedItems} price-list item(s) in the answer were malformed`
+      })
+    }
     return { onDemand, reserved, malformedItems, skippedItems }
   })
 

@@ -13,19 +13,20 @@ import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { CatalogCache } from "../CatalogCache.ts"
 import { type Ec2Quota, Ec2Quota as Ec2QuotaSchema, QUOTA_FAMILIES } from "../Ec2Quotas.ts"
 import { QuotaSource } from "../QuotaSource.ts"
-import { awsCall } from "./AwsCall.ts"
+import { awsCall, awsClientOptions, AwsTimeouts } from "./AwsCall.ts"
 
 /** Live quotas from Service Quotas, with the disk cache. */
 export const serviceQuotasLayer: Layer.Layer<QuotaSource, never, CatalogCache> = Layer.effect(
     QuotaSource,
     Effect.gen(function*() {
       const cache = yield* CatalogCache
+      const timeouts = yield* AwsTimeouts
       const clients = new Map<string, ServiceQuotasClient>()
       yield* Effect.addFinalizer(() => Effect.sync(() => clients.forEach((client) => client.destroy())))
       const client = (region: string) => {
         let existing = clients.get(region)
         if (existing === undefined) {
-          existing = new ServiceQuotasClient({ region, maxAttempts: 1 })
+          existing = new ServiceQuotasClient({ region, ...awsClientOptions(timeouts) })
           clients.set(region, existing)
         }
         return existing

@@ -1,9 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { startSilentServer } from "../../../../test/support/aws/Faults.ts"
 import { startLoopbackServer } from "../../../../test/support/aws/LoopbackServer.ts"
 import { AwsClients } from "../../src/aws/AwsClients.ts"
-import { classifyAwsError, retryPolicyFromEnv } from "../../src/aws/AwsCall.ts"
-import { fetchZones } from "../../src/aws/Ec2Api.ts"
+import {
+  awsClientOptions,
+  AwsRetryPolicy,
+  AwsTimeouts,
+  classifyAwsError,
+  DEFAULT_AWS_TIMEOUTS,
+  retryPolicyFromEnv,
+  timeoutsFromEnv
+} from "../../src/aws/AwsCall.ts"
+import { fetchGpuInstanceTypes, fetchZones } from "../../src/aws/Ec2Api.ts"
 import { useFakeAwsEnvironment } from "../support/FakeAws.ts"
 
 const sdkError = (name: string, status: number) => Object.assign(new Error(`${name}!`), { name, $metadata: { httpStatusCode: status } })
@@ -47,4 +56,69 @@ describe("cancellation", () => {
       assert.strictEqual(server.requests.length, 1)
       assert.strictEqual(server.abortedRequests(), 1)
     }).pipe(Effect.scoped))
+})
+
+describe("timeouts", () => {
+  const quick = { connectTimeoutMillis: 200, requestTimeoutMillis: 300, callDeadlineMillis: 20_000 }
+
+  it.live("a call to an endpoint that accepts and never answers times out, retries, and fails within its deadline", () =>
+    Effect.gen(function*() {
+      const silent = yield* Effect.acquireRelease(Effect.promise(() => startSilentServer()), (s) => Effect.promise(() => s.close()))
+      useFakeAwsEnvironment(silent.url)
+      const failure = yield* fetchZones("us-east-1").pipe(
+        Effect.provide(AwsClients.layer),
+        Effect.provide(Layer.mergeAll(
+          Layer.succeed(AwsTimeouts, quick),
+          Layer.succeed(AwsRetryPolicy, { baseDelayMillis: 10, maxDelayMillis: 20, retries: 2 })
+        )),
+        Effect.flip
+      )
+      // Each attempt timed out (without timeouts the first never ends) and the retries ran out before the deadline.
+      assert.strictEqual(failure.errorName, "TimeoutError")
+      assert.isTrue(failure.timedOut)
+      assert.strictEqual(failure.attempts, 3)
+      assert.strictEqual(silent.connections(), 3)
+      assert.notInclude(failure.detail, "deadline")
+    }).pipe(Effect.scoped))
+
+  it.live("the call's deadline ends retries that would otherwise go on", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(
+        Effect.promise(() => startLoopbackServer(() => new Promise(() => undefined))),
+        (s) => Effect.promise(() => s.close())
+      )
+      useFakeAwsEnvironment(server.url)
+      const failure = yield* fetchGpuInstanceTypes("us-east-1").pipe(
+        Effect.provide(AwsClients.layer),
+        Effect.provide(Layer.mergeAll(
+          Layer.succeed(AwsTimeouts, { connectTimeoutMillis: 200, requestTimeoutMillis: 250, callDeadlineMillis: 1_000 }),
+          Layer.succeed(AwsRetryPolicy, { baseDelayMillis: 10, maxDelayMillis: 20, retries: 100 })
+        )),
+        Effect.flip
+      )
+      assert.strictEqual(failure.errorName, "TimeoutError")
+      assert.strictEqual(failure.detail, "no answer within the call's 1 s deadline")
+      assert.isAtLeast(failure.attempts, 2)
+      assert.isAtLeast(server.requests.length, 2)
+      assert.isBelow(server.requests.length, 10)
+    }).pipe(Effect.scoped))
+
+  it.effect("FRUGAL_AWS_TIMEOUT_SECONDS and FRUGAL_AWS_DEADLINE_SECONDS set them; a value that is not seconds is refused", () =>
+    Effect.gen(function*() {
+      const set = yield* timeoutsFromEnv({ FRUGAL_AWS_TIMEOUT_SECONDS: "2", FRUGAL_AWS_DEADLINE_SECONDS: "7.5" }, DEFAULT_AWS_TIMEOUTS)
+      assert.deepStrictEqual(set, { connectTimeoutMillis: 2_000, requestTimeoutMillis: 2_000, callDeadlineMillis: 7_500 })
+      assert.deepStrictEqual(yield* timeoutsFromEnv({}, DEFAULT_AWS_TIMEOUTS), DEFAULT_AWS_TIMEOUTS)
+      const bad = yield* Effect.flip(timeoutsFromEnv({ FRUGAL_AWS_TIMEOUT_SECONDS: "soon" }, DEFAULT_AWS_TIMEOUTS))
+      assert.strictEqual(bad.message, "environment: FRUGAL_AWS_TIMEOUT_SECONDS: expected seconds, above 0 and at most 3600, got soon")
+      const zero = yield* Effect.flip(timeoutsFromEnv({ FRUGAL_AWS_DEADLINE_SECONDS: "0" }, DEFAULT_AWS_TIMEOUTS))
+      assert.include(zero.message, "FRUGAL_AWS_DEADLINE_SECONDS")
+    }))
+
+  it.effect("clients get the connection and request timeouts on their HTTP handler, and no SDK retries", () =>
+    Effect.sync(() => {
+      assert.deepStrictEqual(awsClientOptions({ connectTimeoutMillis: 1_000, requestTimeoutMillis: 9_000, callDeadlineMillis: 30_000 }), {
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: 1_000, requestTimeout: 9_000, throwOnRequestTimeout: true, socketTimeout: 9_000 }
+      })
+    }))
 })

@@ -4,10 +4,11 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll } from "vitest"
+import { startSilentServer } from "../../../../test/support/aws/Faults.ts"
 import { CatalogCache } from "../../src/CatalogCache.ts"
 import { PriceCatalog } from "../../src/PriceCatalog.ts"
 import { AwsClients } from "../../src/aws/AwsClients.ts"
-import { AwsRetryPolicy } from "../../src/aws/AwsCall.ts"
+import { AwsRetryPolicy, AwsTimeouts } from "../../src/aws/AwsCall.ts"
 import { make } from "../../src/aws/AwsCatalog.ts"
 import { marketDataSchema } from "../../src/aws/MarketData.ts"
 import { cacheKey, refreshMarketData } from "../../src/aws/MarketRefresh.ts"
@@ -105,6 +106,25 @@ describe("AwsCatalog", () => {
       assert.isTrue(answer.source.notes.some((note) => /AWS unreachable for us-east-1 \((EC2|Pricing) [A-Za-z]+: .*ECONNREFUSED/.test(note)))
       assert.isTrue(answer.offers.some((o) => o.instanceType === "p5.48xlarge" && o.purchaseOption === "on-demand"))
     }))
+
+  it.live("answers from the embedded snapshot within its time budget when AWS accepts connections and never answers", () =>
+    Effect.gen(function*() {
+      const silent = yield* Effect.acquireRelease(Effect.promise(() => startSilentServer()), (s) => Effect.promise(() => s.close()))
+      useFakeAwsEnvironment(silent.url)
+      // Attempts would go on for a minute each; the query waits 1.5 s for all regions together.
+      const slow = Layer.succeed(AwsTimeouts, { connectTimeoutMillis: 5_000, requestTimeoutMillis: 60_000, callDeadlineMillis: 120_000 })
+      const answer = yield* Effect.flatMap(PriceCatalog, (c) => c.catalog({ regions: ["us-east-1", "us-west-2"], accelerators: ["H100"] })).pipe(
+        Effect.provide(Layer.effect(PriceCatalog, make({ refreshBudgetMillis: 1_500 })).pipe(
+          Layer.provide(Layer.mergeAll(AwsClients.layer, CatalogCache.layerAt(join(root, "silent")), slow)),
+          Layer.provide(slow)
+        ))
+      )
+      useFakeAwsEnvironment(fake.url)
+      assert.strictEqual(answer.source.kind, "embedded")
+      assert.include(answer.source.notes.join("\n"), "AWS did not finish answering within 1.5 s; what had not arrived came from the cache or the embedded snapshot.")
+      assert.isTrue(answer.offers.some((o) => o.instanceType === "p5.48xlarge" && o.region === "us-west-2"))
+      assert.isAtLeast(silent.connections(), 1)
+    }).pipe(Effect.scoped))
 
   it.live("spot offers carry the placement score once scores have been refreshed", () =>
     Effect.gen(function*() {

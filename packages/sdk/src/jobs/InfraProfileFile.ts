@@ -5,10 +5,10 @@
  */
 import * as Effect from "effect/Effect"
 import { existsSync } from "node:fs"
-import { readFile } from "node:fs/promises"
 import { homedir } from "node:os"
 import { join } from "node:path"
-import { decodeInfraProfile, EMPTY_PROFILE, type InfraProfile, InvalidInput } from "@frugal/core"
+import { decodeInfraProfile, EMPTY_PROFILE, type InfraProfile, type InvalidInput } from "@frugal/core"
+import { readInputFile } from "@frugal/core/io"
 
 export interface LoadedProfile {
   readonly profile: InfraProfile
@@ -22,16 +22,10 @@ export const defaultInfraProfilePath = (env: Readonly<Record<string, string | un
   return join(xdg !== undefined && xdg !== "" ? xdg : join(homedir(), ".config"), "frugal", "infra.yaml")
 }
 
+/** Read through the bounded reader: a regular file of at most 1 MiB (a FIFO or a device is refused at once). */
 const readProfile = (path: string, source: string): Effect.Effect<LoadedProfile, InvalidInput> =>
   Effect.flatMap(
-    Effect.tryPromise({
-      try: () => readFile(path, "utf8"),
-      catch: (error) =>
-        new InvalidInput({
-          source,
-          issues: [{ path: source, expected: "a readable infrastructure profile (YAML or JSON)", actual: error instanceof Error ? error.message : String(error) }]
-        })
-    }),
+    readInputFile(path, { kind: "infraProfile", flag: source }),
     (text) => Effect.map(decodeInfraProfile(text, path), (profile) => ({ profile, path }))
   )
 

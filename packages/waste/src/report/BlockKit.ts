@@ -5,7 +5,7 @@
  */
 import type { WasteReport } from "../Finding.ts"
 import { usd } from "../findings/FindingContext.ts"
-import { KIND_LABELS, summaryLine } from "./Markdown.ts"
+import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
 
 export const MAX_BLOCKS = 50
 export const MAX_TEXT = 3000
@@ -50,11 +50,16 @@ export const EXPLAIN_ACTION = "frugal_explain"
 export const ALTERNATIVES_ACTION = "frugal_alternatives"
 
 export const renderBlockKit = (report: WasteReport, options: { readonly maxFindings?: number } = {}): SlackMessage => {
-  // 4 blocks a finding + 4 fixed blocks keeps a report of 11 findings under 50 blocks.
-  const maxFindings = Math.min(options.maxFindings ?? 10, Math.floor((MAX_BLOCKS - 4) / 4))
+  // 4 blocks a finding + 5 fixed blocks keeps a report of 10 findings under 50 blocks.
+  const maxFindings = Math.min(options.maxFindings ?? 10, Math.floor((MAX_BLOCKS - 5) / 4))
+  const credits = creditsLine(report)
   const blocks: Array<Block> = [
     { type: "header", text: plain(`GPU waste ${report.period.start} to ${report.period.end}`, 150) },
-    { type: "section", text: mrkdwn(escapeMrkdwn(summaryLine(report))) },
+    { type: "section", text: mrkdwn(escapeMrkdwn(credits === null ? summaryLine(report) : `${summaryLine(report)}\n${credits}`)) },
+    ...(report.unavailable.length === 0 ? [] : [{
+      type: "section" as const,
+      text: mrkdwn(`:warning: *${escapeMrkdwn(PARTIAL_HEADLINE)}*\n${partialLines(report).map((line) => `• ${escapeMrkdwn(line)}`).join("\n")}`)
+    }]),
     { type: "divider" }
   ]
   const shown = report.findings.slice(0, maxFindings)
@@ -90,9 +95,13 @@ export const renderBlockKit = (report: WasteReport, options: { readonly maxFindi
   if (footer.trim() !== "") blocks.push({ type: "context", elements: [mrkdwn(footer)] })
   const top = report.findings[0]
   return {
+    // The notification text is read as mrkdwn too.
     text: clip(
-      `GPU waste ${report.period.start} to ${report.period.end}: ${summaryLine(report)}` +
-        (top === undefined ? "" : ` Largest: ${KIND_LABELS[top.kind]} ${usd(top.costUsd)}.`),
+      escapeMrkdwn(
+        `GPU waste ${report.period.start} to ${report.period.end}: ${summaryLine(report)}` +
+          (report.unavailable.length > 0 ? " (partial report)" : "") +
+          (top === undefined ? "" : ` Largest: ${KIND_LABELS[top.kind]} ${usd(top.costUsd)}.`)
+      ),
       MAX_TEXT
     ),
     blocks

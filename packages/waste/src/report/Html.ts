@@ -2,7 +2,7 @@
 import type { WasteReport } from "../Finding.ts"
 import { usd } from "../findings/FindingContext.ts"
 import { spendByPurchaseOptionChart, topInstancesChart, wasteByKindChart } from "./Charts.ts"
-import { KIND_LABELS, summaryLine } from "./Markdown.ts"
+import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
 
 const escape = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
@@ -17,10 +17,12 @@ th, td { border: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertica
 td.num, th.num { text-align: right; white-space: nowrap; }
 .action { background: #fff8e1; padding: .5rem .75rem; border-left: 4px solid #f0ad4e; }
 .notes { color: #666; font-size: .8rem; }
+.partial { background: #fdecea; padding: .5rem .75rem; border-left: 4px solid #d9534f; }
 `
 
 export const renderHtml = (report: WasteReport): string => {
   const title = `GPU spend and waste, ${report.period.start} to ${report.period.end}`
+  const credits = creditsLine(report)
   const summaryRows = report.findings.map((finding, index) =>
     `<tr><td>${index + 1}</td><td>${escape(KIND_LABELS[finding.kind])}</td><td class="num">${usd(finding.costUsd)}</td>` +
     `<td class="num">${usd(finding.monthlySavingsUsd)}</td><td>${escape(finding.action)}</td></tr>`
@@ -52,6 +54,7 @@ ${rows}
 <body>
 <h1>${escape(title)}</h1>
 <p class="summary">${escape(summaryLine(report))}</p>
+${credits === null ? "" : `<p class="credits">${escape(credits)}</p>\n`}${report.unavailable.length === 0 ? "" : `<div class="partial"><p><strong>${escape(PARTIAL_HEADLINE)}</strong></p><ul>${partialLines(report).map((line) => `<li>${escape(line)}</li>`).join("")}</ul></div>\n`}
 <figure id="chart-spend">${spendByPurchaseOptionChart(report)}</figure>
 <figure id="chart-waste">${wasteByKindChart(report)}</figure>
 <figure id="chart-instances">${topInstancesChart(report)}</figure>

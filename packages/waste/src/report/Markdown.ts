@@ -1,4 +1,5 @@
 /** The report as Markdown: a summary table, then each finding with its action and evidence. */
+import { formatUnavailablePart } from "@frugal/core"
 import type { Finding, WasteReport } from "../Finding.ts"
 import { usd } from "../findings/FindingContext.ts"
 
@@ -20,6 +21,18 @@ export const summaryLine = (report: WasteReport): string => {
     `about ${usd(report.monthlySavingsUsd)} a month.`
 }
 
+/** Credits and refunds, when there were any: money back, shown beside the spend and never taken off it. */
+export const creditsLine = (report: WasteReport): string | null =>
+  report.creditsUsd > 0
+    ? `Credits and refunds: ${usd(report.creditsUsd)} given back (not subtracted from spend; findings are measured against what usage cost).`
+    : null
+
+/** What a partial report is missing, one sentence per source or call that failed. */
+export const partialLines = (report: WasteReport): ReadonlyArray<string> =>
+  report.unavailable.map((part) => `Could not read ${formatUnavailablePart(part)}`)
+
+export const PARTIAL_HEADLINE = "Partial report: the findings that need these sources are missing."
+
 const hours = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(1))
 
 export const renderMarkdown = (report: WasteReport): string => {
@@ -29,6 +42,9 @@ export const renderMarkdown = (report: WasteReport): string => {
     summaryLine(report),
     ""
   ]
+  const credits = creditsLine(report)
+  if (credits !== null) lines.push(credits, "")
+  if (report.unavailable.length > 0) lines.push(`**${PARTIAL_HEADLINE}**`, "", ...partialLines(report).map((line) => `- ${line}`), "")
   if (report.findings.length === 0) {
     lines.push("No waste found above the thresholds.", "")
   } else {

@@ -1,7 +1,7 @@
 /** `--to file:DIR`: each period's report as Markdown and HTML, written atomically; rewriting a period is harmless. */
 import { Effect } from "effect"
 import { join } from "node:path"
-import { writeFileAtomic } from "../AtomicWrite.ts"
+import { writeFileAtomic } from "@frugal/core/io"
 import { renderHtml } from "../report/Html.ts"
 import { renderMarkdown } from "../report/Markdown.ts"
 import type { Destination } from "./ReportSchedule.ts"

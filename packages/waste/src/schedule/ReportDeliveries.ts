@@ -3,7 +3,7 @@
  * created by waste's own migration (applied through `Ledger.migrate`), read and written with `node:sqlite`.
  * A row is written `pending` before a delivery is tried, so neither a crash nor a restart loses it.
  */
-import { RemoteServiceFailure } from "@frugal/core"
+import { LocalFailure } from "@frugal/core"
 import { Ledger, type Migration } from "@frugal/runner"
 import { Context, Effect, Layer, Schema } from "effect"
 import { DatabaseSync } from "node:sqlite"
@@ -50,23 +50,23 @@ export interface Delivery {
 
 export class ReportDeliveries extends Context.Service<ReportDeliveries, {
   /** Records that `period` is due at `destination` (no-op if already known). */
-  readonly due: (destination: string, period: Period) => Effect.Effect<void, RemoteServiceFailure>
+  readonly due: (destination: string, period: Period) => Effect.Effect<void, LocalFailure>
   /** Due and not yet delivered, oldest first. */
-  readonly undelivered: Effect.Effect<ReadonlyArray<Delivery>, RemoteServiceFailure>
+  readonly undelivered: Effect.Effect<ReadonlyArray<Delivery>, LocalFailure>
   /** End of the newest period known for a destination, delivered or not; null when none. */
-  readonly latestPeriodEnd: (destination: string) => Effect.Effect<string | null, RemoteServiceFailure>
-  readonly delivered: (destination: string, period: Period, atMillis: number) => Effect.Effect<void, RemoteServiceFailure>
-  readonly failed: (destination: string, period: Period, error: string) => Effect.Effect<void, RemoteServiceFailure>
-  readonly all: Effect.Effect<ReadonlyArray<Delivery>, RemoteServiceFailure>
+  readonly latestPeriodEnd: (destination: string) => Effect.Effect<string | null, LocalFailure>
+  readonly delivered: (destination: string, period: Period, atMillis: number) => Effect.Effect<void, LocalFailure>
+  readonly failed: (destination: string, period: Period, error: string) => Effect.Effect<void, LocalFailure>
+  readonly all: Effect.Effect<ReadonlyArray<Delivery>, LocalFailure>
 }>()("@frugal/waste/ReportDeliveries") {
   /** The deliveries table in the ledger file at `path` (created, with the ledger's own tables, if missing). */
-  static readonly layerFile = (path: string): Layer.Layer<ReportDeliveries, RemoteServiceFailure> =>
+  static readonly layerFile = (path: string): Layer.Layer<ReportDeliveries, LocalFailure> =>
     Layer.effect(
       ReportDeliveries,
       Effect.gen(function*() {
         yield* Ledger.use((ledger) => ledger.migrate("waste", WASTE_MIGRATIONS)).pipe(
           Effect.provide(Ledger.layerFile(path)),
-          Effect.mapError((error) => new RemoteServiceFailure({ service: "ledger", operation: error.operation, detail: error.detail }))
+          Effect.mapError((error) => new LocalFailure({ operation: `open the ledger ${path} (${error.operation})`, detail: error.detail }))
         )
         const db = yield* Effect.acquireRelease(
           Effect.try({
@@ -124,4 +124,4 @@ const toDelivery = (row: typeof DeliveryRow.Type): Delivery => ({
 })
 
 const failure = (operation: string, error: unknown) =>
-  new RemoteServiceFailure({ service: "ledger", operation, detail: error instanceof Error ? error.message : String(error) })
+  new LocalFailure({ operation: `${operation} in the ledger`, detail: error instanceof Error ? error.message : String(error) })

@@ -8,7 +8,7 @@
  * stays `failed`, is logged, and is tried again at the next fire and at the next start: never dropped.
  * Delivery is at least once: a crash between sending and recording repeats that one send on restart.
  */
-import { InvalidInput, type RemoteServiceFailure } from "@frugal/core"
+import { InvalidInput, type LocalFailure, type RemoteServiceFailure } from "@frugal/core"
 import { Clock, Cron, Effect, Result, Schedule } from "effect"
 import type { Period } from "../CostData.ts"
 import type { WasteReport } from "../Finding.ts"
@@ -18,7 +18,7 @@ import { ReportDeliveries } from "./ReportDeliveries.ts"
 export interface Destination {
   /** `slack:#finops`, `file:/var/reports`: also the key deliveries are recorded under. */
   readonly name: string
-  readonly deliver: (report: WasteReport) => Effect.Effect<void, RemoteServiceFailure>
+  readonly deliver: (report: WasteReport) => Effect.Effect<void, RemoteServiceFailure | LocalFailure>
 }
 
 export interface ScheduleOptions {
@@ -104,7 +104,10 @@ export const deliverDue = Effect.fnUntraced(function*(options: ScheduleOptions) 
     )
     if (Result.isSuccess(outcome)) {
       yield* deliveries.delivered(due.destination, due.period, yield* Clock.currentTimeMillis)
-      yield* options.log(`report ${label} delivered: ${summaryLine(outcome.success)}`)
+      const partial = outcome.success.unavailable.length === 0
+        ? ""
+        : ` (partial: ${outcome.success.unavailable.map((part) => `${part.service} ${part.operation}`).join(", ")} unavailable)`
+      yield* options.log(`report ${label} delivered: ${summaryLine(outcome.success)}${partial}`)
     } else {
       yield* deliveries.failed(due.destination, due.period, outcome.failure.message)
       yield* options.log(`report ${label} FAILED after retries: ${outcome.failure.message}; will try again at the next fire`)
@@ -113,7 +116,7 @@ export const deliverDue = Effect.fnUntraced(function*(options: ScheduleOptions) 
 })
 
 /** Runs until interrupted: catch up on start, then wake at each fire. */
-export const runReportSchedule = (options: ScheduleOptions): Effect.Effect<never, RemoteServiceFailure, ReportDeliveries> =>
+export const runReportSchedule = (options: ScheduleOptions): Effect.Effect<never, LocalFailure, ReportDeliveries> =>
   Effect.gen(function*() {
     yield* recordDue(options, null)
     yield* deliverDue(options)

@@ -2,7 +2,7 @@
  * Work lost to interruptions, from Frugal's ledger: for each attempt that ended interrupted, lost or
  * crashed, the compute between its last checkpoint (or its start) and its end was thrown away.
  */
-import { RemoteServiceFailure } from "@frugal/core"
+import { LocalFailure } from "@frugal/core"
 import { type AttemptRecord, type EventRecord, Ledger } from "@frugal/runner"
 import { Context, Effect, Layer } from "effect"
 import { existsSync } from "node:fs"
@@ -46,7 +46,7 @@ export const lostWorkOf = (
 }
 
 export class LostWorkSource extends Context.Service<LostWorkSource, {
-  readonly lostWork: (period: Period) => Effect.Effect<ReadonlyArray<LostWork>, RemoteServiceFailure>
+  readonly lostWork: (period: Period) => Effect.Effect<ReadonlyArray<LostWork>, LocalFailure>
   /** Said in the report when there is nothing to read (no ledger). */
   readonly note: string | null
 }>()("@frugal/waste/LostWorkSource") {
@@ -55,16 +55,22 @@ export class LostWorkSource extends Context.Service<LostWorkSource, {
     LostWorkSource.of({ lostWork: () => Effect.succeed([]), note: "No Frugal ledger: work lost to interruptions not checked." })
   )
 
-  /** The ledger file when it exists (a report never creates one), otherwise nothing. */
-  static readonly layerLedgerFile = (path: string): Layer.Layer<LostWorkSource, RemoteServiceFailure> =>
+  /**
+   * The ledger file when it exists (a report never creates one), otherwise nothing. A ledger that cannot be opened
+   * still gives a source, whose `lostWork` fails with the reason, so the report can name it and keep the rest.
+   */
+  static readonly layerLedgerFile = (path: string): Layer.Layer<LostWorkSource> =>
     Layer.unwrap(Effect.sync(() =>
       existsSync(path)
         ? LostWorkSource.layerLedger.pipe(
           Layer.provide(Ledger.layerFile(path)),
           Layer.catchTag("LedgerError", (error) =>
-            Layer.effect(
+            Layer.succeed(
               LostWorkSource,
-              Effect.fail(new RemoteServiceFailure({ service: "ledger", operation: error.operation, detail: `${path}: ${error.detail}` }))
+              LostWorkSource.of({
+                lostWork: () => Effect.fail(new LocalFailure({ operation: `read the ledger ${path} (${error.operation})`, detail: error.detail })),
+                note: null
+              })
             ))
         )
         : LostWorkSource.layerNone
@@ -84,7 +90,7 @@ export class LostWorkSource extends Context.Service<LostWorkSource, {
               checkpoints: ledger.events(job.id, ["checkpoint"])
             }))
           return lostWorkOf(withAttempts, period)
-        }, Effect.mapError((error) => new RemoteServiceFailure({ service: "ledger", operation: error.operation, detail: error.detail }))),
+        }, Effect.mapError((error) => new LocalFailure({ operation: `read the ledger (${error.operation})`, detail: error.detail }))),
         note: null
       })
     })

@@ -7,10 +7,10 @@
  * so the dynamic label below can name the GPU each series belongs to.
  */
 import { CloudWatchClient, type CloudWatchClientConfig, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch"
-import type { InvalidInput, RemoteServiceFailure } from "@frugal/core"
+import { type InvalidInput, LocalFailure, type RemoteServiceFailure } from "@frugal/core"
+import { awsCall, awsClientOptions, currentAwsCallSettings, toRemoteServiceFailure, withAwsCallSettings } from "@frugal/pricing/aws/call"
 import { Context, Effect, Layer, Option, Stream } from "effect"
 import type { GpuSeries, Period } from "../CostData.ts"
-import { awsCall } from "./AwsCall.ts"
 import { readJsonFile } from "./CostSource.ts"
 import { gpuSeriesFromResponses, MEMORY_METRIC, UTILIZATION_METRIC } from "./MetricDataResponse.ts"
 
@@ -27,8 +27,13 @@ export const gpuMetricQueries = (namespace = "CWAgent"): Array<MetricDataQuery> 
   }))
 
 export class UtilizationSource extends Context.Service<UtilizationSource, {
-  readonly gpus: (period: Period) => Effect.Effect<ReadonlyArray<GpuSeries>, InvalidInput | RemoteServiceFailure>
+  readonly gpus: (period: Period) => Effect.Effect<ReadonlyArray<GpuSeries>, InvalidInput | RemoteServiceFailure | LocalFailure>
 }>()("@frugal/waste/UtilizationSource") {
+  /**
+   * CloudWatch in the configured region (`AWS_REGION`, the profile). Without a region the layer still builds (so a
+   * process that answers other questions starts), and asking it for GPUs fails with a `LocalFailure` that says what
+   * to set.
+   */
   static readonly layerCloudWatch = (
     config: CloudWatchClientConfig = {},
     options: { readonly namespace?: string } = {}
@@ -36,15 +41,26 @@ export class UtilizationSource extends Context.Service<UtilizationSource, {
     Layer.effect(
       UtilizationSource,
       Effect.gen(function*() {
+        const settings = yield* currentAwsCallSettings
+        const clientOptions = awsClientOptions(settings.timeouts)
         const client = yield* Effect.acquireRelease(
-          Effect.sync(() => new CloudWatchClient(config)),
+          Effect.sync(() => new CloudWatchClient({ ...clientOptions, ...config })),
           (client) => Effect.sync(() => client.destroy())
         )
-        const region = yield* Effect.promise(() => client.config.region()).pipe(Effect.orElseSucceed(() => "default"))
+        // The SDK rejects when no region is configured; that is a setting to fix, not a crash.
+        const configuredRegion = yield* Effect.tryPromise(() => client.config.region()).pipe(Effect.option)
         return UtilizationSource.of({
           gpus: Effect.fn("UtilizationSource.gpus")(function*(period: Period) {
+            if (Option.isNone(configuredRegion)) {
+              return yield* new LocalFailure({
+                operation: "ask CloudWatch for GPU utilisation",
+                detail: "no AWS region is configured: set AWS_REGION (or a region in the AWS profile) to the region of the " +
+                  "CloudWatch GPU metrics, or give --utilization-file or --prometheus-url"
+              })
+            }
+            const region = configuredRegion.value
             const pages = yield* Stream.paginate(undefined as string | undefined, (token) =>
-              awsCall("CloudWatch", "GetMetricData", region, (abortSignal) =>
+              awsCall({ service: "CloudWatch", operation: "GetMetricData", region }, (abortSignal) =>
                 client.send(
                   new GetMetricDataCommand({
                     MetricDataQueries: gpuMetricQueries(options.namespace),
@@ -55,7 +71,11 @@ export class UtilizationSource extends Context.Service<UtilizationSource, {
                   }),
                   { abortSignal }
                 )
-              ).pipe(Effect.map((page) => [[page], Option.fromNullishOr(page.NextToken)] as const))
+              ).pipe(
+                Effect.mapError(toRemoteServiceFailure),
+                withAwsCallSettings(settings),
+                Effect.map((page) => [[page], Option.fromNullishOr(page.NextToken)] as const)
+              )
             ).pipe(Stream.runCollect)
             return yield* gpuSeriesFromResponses(
               pages.map((json, index) => ({ source: `CloudWatch GetMetricData page ${index + 1}`, json }))
@@ -70,7 +90,8 @@ export class UtilizationSource extends Context.Service<UtilizationSource, {
       UtilizationSource,
       UtilizationSource.of({
         gpus: Effect.fn("UtilizationSource.gpus")(function*() {
-          return yield* gpuSeriesFromResponses([{ source: path, json: yield* readJsonFile(path) }])
+          const json = yield* readJsonFile(path, { kind: "utilization", flag: "--utilization-file" })
+          return yield* gpuSeriesFromResponses([{ source: path, json }])
         })
       })
     )
