@@ -34,6 +34,7 @@ class TrainConfig:
     gradient_accumulation_steps: int = 1
     global_batch_size: int = 0
     max_steps: int = 100
+    max_tokens: int = 0
     learning_rate: float = 3e-4
     min_learning_rate: float = 3e-5
     warmup_steps: int = 10
@@ -78,6 +79,7 @@ _HELP = {
     "global_batch_size": "sequences per optimizer step over all processes; sets the accumulation steps "
                          "(0: micro-batch x accumulation x processes)",
     "max_steps": "optimizer steps of the whole run (the run completes at this step)",
+    "max_tokens": "tokens of the whole run over every process; sets maxSteps from the global batch (0: use maxSteps)",
     "learning_rate": "peak AdamW learning rate", "min_learning_rate": "learning rate at maxSteps (cosine)",
     "warmup_steps": "linear warm-up steps", "weight_decay": "AdamW weight decay of matrices",
     "grad_clip": "clip the gradient norm to this (0: off)", "seed": "seed of weights, data and dropout",
@@ -160,7 +162,7 @@ def validate(cfg):
     for f in ("layers", "hidden_size", "heads", "vocab_size", "sequence_length", "micro_batch_size",
               "gradient_accumulation_steps", "keep_checkpoints", "log_every"):
         need(getattr(cfg, f) >= 1, f, "an integer >= 1")
-    for f in ("max_steps", "warmup_steps", "checkpoint_every_steps", "global_batch_size"):
+    for f in ("max_steps", "warmup_steps", "checkpoint_every_steps", "global_batch_size", "max_tokens"):
         need(getattr(cfg, f) >= 0, f, "an integer >= 0")
     for f in ("learning_rate", "min_learning_rate", "weight_decay", "grad_clip", "checkpoint_every_seconds",
               "step_delay_seconds", "gather_checkpoint_max_mib"):
@@ -249,3 +251,13 @@ def batch_layout(cfg, world_size):
                             "%d processes)), got %d" % (accumulation, cfg.global_batch_size, cfg.micro_batch_size,
                                                         world_size, cfg.gradient_accumulation_steps))
     return accumulation, cfg.global_batch_size
+
+
+def with_steps_for(cfg, world_size):
+    """``cfg`` with ``maxSteps`` from ``maxTokens`` when that is set: as many optimizer steps of the global batch
+    as the tokens need (rounded up), so the same workload trains the same tokens on any number of processes."""
+    if not cfg.max_tokens:
+        return cfg
+    _, global_batch = batch_layout(cfg, world_size)
+    tokens_per_step = global_batch * cfg.sequence_length
+    return dataclasses.replace(cfg, max_steps=max(1, -(-cfg.max_tokens // tokens_per_step)))

@@ -10,6 +10,7 @@ checkpoint; rank 0 alone writes protocol lines, with throughput over all ranks."
 import time
 
 from .checkpoint import Checkpointer
+from .config import with_steps_for
 from .distributed import from_environment
 from .hardware import GpuMonitor, peak_tflops
 from .progress import NullProgress
@@ -36,6 +37,7 @@ def run(cfg, progress, stop, checkpointer_factory=None, dist=None):
 
 
 def _run(cfg, progress, stop, checkpointer_factory, dist):
+    cfg = with_steps_for(cfg, dist.world_size)
     trainer = Trainer(cfg, dist)
     world = dist.world_size
     monitor = GpuMonitor(trainer.device)

@@ -10,7 +10,7 @@ import torch
 
 from helpers import temp_dir, tiny
 
-from frugal_trainer.config import InvalidConfig, batch_layout
+from frugal_trainer.config import InvalidConfig, batch_layout, with_steps_for
 from frugal_trainer.data import micro_batch_index
 from frugal_trainer.distributed import Distributed
 from frugal_trainer.parallel import Capabilities, choose
@@ -42,6 +42,13 @@ class LayoutTest(unittest.TestCase):
                 cursor += accumulation * world
         self.assertEqual(sorted(taken), list(range(28)))
         self.assertEqual([micro_batch_index(10, a, 1, 0) for a in range(3)], [10, 11, 12])
+
+    def test_max_tokens_becomes_the_steps_of_the_global_batch_on_any_number_of_processes(self):
+        # 2 micro-batches of 2 sequences of 16 tokens per process and step.
+        self.assertEqual(with_steps_for(tiny(max_tokens=1000), 1).max_steps, 16)  # 64 tokens a step
+        self.assertEqual(with_steps_for(tiny(max_tokens=1000), 2).max_steps, 8)  # 128 tokens a step
+        self.assertEqual(with_steps_for(tiny(max_tokens=1024), 2).max_steps, 8)
+        self.assertEqual(with_steps_for(tiny(max_steps=7), 2).max_steps, 7)  # no maxTokens: maxSteps as given
 
     def test_the_global_batch_sets_the_accumulation_or_is_refused_naming_the_fields(self):
         self.assertEqual(batch_layout(tiny(), 1), (2, 4))
