@@ -19,6 +19,19 @@ from .config import InvalidConfig
 _TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
 
+# A stop reason as a number, so the ranks can agree on one with a max all-reduce (the first reason wins
+# nowhere: the largest code does, the same on every rank).
+STOP_REASONS = (None, "SIGTERM", "SIGUSR1", "spot-notice")
+
+
+def stop_code(reason):
+    return STOP_REASONS.index(reason) if reason in STOP_REASONS else 1
+
+
+def stop_reason(code):
+    return STOP_REASONS[int(code)]
+
+
 def rank_seed(seed, rank):
     """The seed of rank ``rank``'s dropout and other random streams: distinct per rank, reproducible."""
     # 2**61-1 is prime, keeping (seed, rank) pairs apart as in data.py.
@@ -63,6 +76,10 @@ class Distributed:
         t = self._tensor(values, torch.float64)
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return t.cpu().tolist()
+
+    def agree_stop(self, reason):
+        """The stop reason of the job: any rank's (``StopSignal.requested``), the same on every rank."""
+        return stop_reason(self.all_max([stop_code(reason)])[0])
 
     def all_min(self, values):
         return [-v for v in self.all_max([-v for v in values])]
@@ -112,21 +129,22 @@ class Distributed:
                 dist.destroy_process_group()
 
 
-def _device_for(cfg, local_rank):
-    if cfg.device == "cpu":
+def _device_for(device, local_rank):
+    if device == "cpu":
         return torch.device("cpu")
-    if cfg.device == "auto":
+    if device == "auto":
         return torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
-    if cfg.device != "cuda":
+    if device != "cuda":
         raise InvalidConfig("device: under torchrun each process takes the GPU of its local rank; expected auto, "
-                            "cpu or cuda, got %r" % cfg.device)
+                            "cpu or cuda, got %r" % device)
     if not torch.cuda.is_available():
         raise InvalidConfig("device: expected an available device, got 'cuda' (torch sees no CUDA GPU)")
     return torch.device("cuda", local_rank)
 
 
-def from_environment(cfg, environ=None):
-    """The ``Distributed`` of this process: joins torchrun's process group when ``WORLD_SIZE`` > 1."""
+def from_environment(device="auto", collective_timeout_seconds=600.0, environ=None):
+    """The ``Distributed`` of this process: joins torchrun's process group when ``WORLD_SIZE`` > 1 (NCCL on
+    the local rank's GPU, gloo on CPU). A collective that waits longer than the timeout fails the process."""
     env = os.environ if environ is None else environ
     try:
         world_size = int(env.get("WORLD_SIZE") or 1)
@@ -140,7 +158,7 @@ def from_environment(cfg, environ=None):
                             % (world_size, ", ".join(missing), "is" if len(missing) == 1 else "are"))
     rank, local_rank = int(env["RANK"]), int(env["LOCAL_RANK"])
     local_world_size = int(env["LOCAL_WORLD_SIZE"])
-    device = _device_for(cfg, local_rank)
+    device = _device_for(device, local_rank)
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():
             raise InvalidConfig("device: local rank %d has no GPU (torch sees %d); start at most that many processes "
@@ -152,11 +170,11 @@ def from_environment(cfg, environ=None):
     import torch.distributed as dist
 
     backend = "nccl" if device.type == "cuda" else "gloo"
-    timeout = datetime.timedelta(seconds=cfg.collective_timeout_seconds)
+    timeout = datetime.timedelta(seconds=collective_timeout_seconds)
     dist.init_process_group(backend, timeout=timeout)
     ctx = Distributed(rank, world_size, local_rank, local_world_size, device, backend)
     ctx.checkpoint_group = dist.new_group(backend="gloo", timeout=timeout)
     return ctx
 
 
-__all__ = ["Distributed", "from_environment", "rank_seed"]
+__all__ = ["Distributed", "from_environment", "rank_seed", "stop_code", "stop_reason", "STOP_REASONS"]

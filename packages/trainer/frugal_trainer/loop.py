@@ -11,24 +11,18 @@ import time
 
 from .checkpoint import Checkpointer
 from .config import with_steps_for
-from .distributed import from_environment
+from .distributed import from_environment, stop_code, stop_reason
 from .hardware import GpuMonitor, peak_tflops
 from .progress import NullProgress
 from .protocol import EXIT_COMPLETED, EXIT_INTERRUPTED
 from .sharded_checkpoint import ShardedCheckpointer, load_latest_agreed
 from .trainer import Trainer
 
-_STOP_REASONS = (None, "SIGTERM", "SIGUSR1", "spot-notice")
-
-
-def _stop_code(reason):
-    return _STOP_REASONS.index(reason) if reason in _STOP_REASONS else 1
-
 
 def run(cfg, progress, stop, checkpointer_factory=None, dist=None):
     """Returns the exit code: 0 completed, 75 interrupted with a final checkpoint (1 without one)."""
     own_group = dist is None
-    dist = dist or from_environment(cfg)
+    dist = dist or from_environment(cfg.device, cfg.collective_timeout_seconds)
     try:
         return _run(cfg, progress if dist.is_main else NullProgress(), stop, checkpointer_factory, dist)
     finally:
@@ -92,7 +86,7 @@ def _run(cfg, progress, stop, checkpointer_factory, dist):
     def mfu(tps):
         return tps * trainer.flops_per_token / peak_flops if (tps is not None and peak_flops) else None
 
-    reason = _STOP_REASONS[int(dist.all_max([_stop_code(stop.requested)])[0])]
+    reason = dist.agree_stop(stop.requested)
     while trainer.step < cfg.max_steps and reason is None:
         loss = trainer.train_step()
         window_steps += 1
@@ -105,9 +99,8 @@ def _run(cfg, progress, stop, checkpointer_factory, dist):
         done = trainer.step >= cfg.max_steps
         due_time = bool(ckpt is not None and cfg.checkpoint_every_seconds
                         and time.monotonic() - last_save_time >= cfg.checkpoint_every_seconds)
-        stop_code, due_time, busy = dist.all_max([_stop_code(stop.requested), due_time,
-                                                  ckpt is not None and ckpt.busy])
-        reason = _STOP_REASONS[int(stop_code)]
+        code, due_time, busy = dist.all_max([stop_code(stop.requested), due_time, ckpt is not None and ckpt.busy])
+        reason = stop_reason(code)
         if trainer.step % cfg.log_every == 0 or done or reason is not None:
             loss_value = dist.mean(loss)  # synchronises the device, so the window's time is real
             elapsed = time.perf_counter() - window_start

@@ -121,20 +121,20 @@ def wrap_ddp(model, dist):
     return DistributedDataParallel(model, device_ids=device_ids)
 
 
-def settle_ddp_buckets(ddp, inputs, autocast):
-    """One throwaway forward and backward, before the first real step of every attempt.
+def settle_ddp_buckets(ddp, compute_loss):
+    """One throwaway forward and backward (``compute_loss()`` through ``ddp``), before the first real step of
+    every attempt.
 
     DDP fills its gradient buckets in parameter order, then rebuilds them once, after the first backward,
     in the order the gradients arrived. An all-reduce adds each element in an order that depends on its
     position in the bucket (ring all-reduce), so a resumed run, whose first step would use the initial
-    layout, would add differently from the uninterrupted run at the same step. Settling the layout here
-    makes every real step of every attempt use the rebuilt one. RNG state is restored; no weight changes."""
+    layout, would add differently from the uninterrupted run at the same step (with 3 or more ranks; two
+    operands add alike in any order). Settling the layout here makes every real step of every attempt use
+    the rebuilt one. RNG state is restored and the gradients dropped: no weight changes."""
     from .rng import rng_state, set_rng_state
 
     saved = rng_state()
-    with autocast():
-        loss = ddp(*inputs)
-    loss.backward()
+    compute_loss().backward()
     for p in ddp.module.parameters():
         p.grad = None
     set_rng_state(saved)

@@ -174,7 +174,12 @@ class Trainer:
         cfg, world, rank = self.cfg, self.dist.world_size, self.dist.rank
         if not self._settled:
             zeros = torch.zeros(cfg.micro_batch_size, cfg.sequence_length, dtype=torch.long, device=self.device)
-            parallel.settle_ddp_buckets(self.wrapped, (zeros, zeros), self._autocast)
+
+            def throwaway_loss():
+                with self._autocast():
+                    return self.wrapped(zeros, zeros)
+
+            parallel.settle_ddp_buckets(self.wrapped, throwaway_loss)
             self._settled = True
         total = None
         for a in range(self.accumulation):

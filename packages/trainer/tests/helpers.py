@@ -84,11 +84,12 @@ def events_of(text):
     return out
 
 
-def torchrun_process(processes, args, env=None, stderr=subprocess.PIPE):
-    """Starts the reference trainer on ``processes`` ranks under ``python -m frugal_trainer.torchrun`` (torchrun,
-    standalone, gloo on CPU); stdout is rank 0's protocol lines."""
+def torchrun_process(processes, args, env=None, stderr=subprocess.PIPE, script=None):
+    """Starts the reference trainer (or ``script``) on ``processes`` ranks under ``python -m
+    frugal_trainer.torchrun`` (torchrun, standalone, gloo on CPU); stdout is rank 0's protocol lines."""
+    program = [script] if script else ["-m", "frugal_trainer"]
     launcher = [sys.executable, "-m", "frugal_trainer.torchrun", "--standalone", "--nnodes", "1",
-                "--nproc_per_node", str(processes), "--no_python", sys.executable, "-m", "frugal_trainer"]
+                "--nproc_per_node", str(processes), "--no_python", sys.executable] + program
     # torchrun looks at its workers every 5 s by default; a tenth of that keeps the tests quick.
     return trainer_process(args, env=dict({"PET_MONITOR_INTERVAL": "0.2"}, **(env or {})), argv=launcher,
                            stderr=stderr)

@@ -9,7 +9,7 @@ import signal
 import tempfile
 import unittest
 
-from helpers import TINY_FLAGS, events_of, rank_pid, temp_dir, torchrun_process
+from helpers import ROOT, TINY_FLAGS, events_of, rank_pid, temp_dir, torchrun_process
 
 from frugal_trainer.protocol import EXIT_COMPLETED, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, classify_line
 from frugal_trainer.sharded_checkpoint import MANIFEST
@@ -20,11 +20,11 @@ SLOW = ["--step-delay-seconds", "0.1"]
 class Attempt:
     """One torchrun launch: its protocol events as they come, its ranks, its end."""
 
-    def __init__(self, test, processes, args, env=None):
+    def __init__(self, test, processes, args, env=None, script=None):
         self.test = test
         self._stderr = tempfile.TemporaryFile(mode="w+")
         test.addCleanup(self._stderr.close)
-        self.proc = torchrun_process(processes, args, env=env, stderr=self._stderr)
+        self.proc = torchrun_process(processes, args, env=env, stderr=self._stderr, script=script)
         self.lines = []
 
     def until_step(self, step):
@@ -170,6 +170,33 @@ class FourProcessesTest(unittest.TestCase):
         at = of(events, "interrupted")[0]["step"]
 
         code, events = Attempt(self, 4, args).finish()
+        self.assertEqual(code, EXIT_COMPLETED)
+        self.assertEqual(of(events, "started")[0]["resumedFromStep"], at)
+        self.assertEqual(of(events, "completed")[0]["weightsSha256"], reference)
+
+
+EXAMPLE = os.path.join(ROOT, "..", "..", "examples", "ddp", "train.py")
+
+
+class DdpExampleTest(unittest.TestCase):
+    """examples/ddp/train.py: a user's own DDP script with the library's pieces gets the same guarantees."""
+
+    def test_a_signal_to_one_rank_of_the_example_stops_both_and_the_resumed_run_ends_identical(self):
+        code, straight = Attempt(self, 2, ["--checkpoint-dir", temp_dir(self)], script=EXAMPLE).finish()
+        self.assertEqual(code, EXIT_COMPLETED)
+        reference = of(straight, "completed")[0]["weightsSha256"]
+
+        d = temp_dir(self)
+        args = ["--checkpoint-dir", d, "--step-seconds", "0.03"]
+        first = Attempt(self, 2, args, script=EXAMPLE)
+        first.until_step(23)
+        first.signal_rank(1, signal.SIGTERM)
+        code, events = first.finish()
+        self.assertEqual(code, EXIT_INTERRUPTED, first.stderr())
+        at = of(events, "interrupted")[0]["checkpointStep"]
+        self.assertEqual(len(manifest_of(d, at)["shards"]), 2)
+
+        code, events = Attempt(self, 2, args, script=EXAMPLE).finish()
         self.assertEqual(code, EXIT_COMPLETED)
         self.assertEqual(of(events, "started")[0]["resumedFromStep"], at)
         self.assertEqual(of(events, "completed")[0]["weightsSha256"], reference)
