@@ -48,7 +48,6 @@ class TrainConfig:
     # several processes (under torchrun)
     sharding: str = "none"
     collective_timeout_seconds: float = 600.0
-    gather_checkpoint_max_mib: float = 4096.0
     # checkpoints
     checkpoint_dir: str = ""
     checkpoint_every_steps: int = 0
@@ -89,8 +88,6 @@ _HELP = {
     "sharding": "none (DDP) | zero1 (DDP + sharded optimizer states) | zero2 (FSDP SHARD_GRAD_OP) | "
                 "fsdp (FSDP FULL_SHARD); used under torchrun with more than one process",
     "collective_timeout_seconds": "a collective that waits longer than this (a peer died) fails the process",
-    "gather_checkpoint_max_mib": "FSDP: gather the full state to rank 0 up to this size, else each rank "
-                                 "writes its own shard",
     "checkpoint_dir": "resume from and checkpoint into this directory (env FRUGAL_CHECKPOINT_DIR)",
     "checkpoint_every_steps": "checkpoint every N steps (env FRUGAL_CHECKPOINT_EVERY_STEPS; 0: off)",
     "checkpoint_every_seconds": "checkpoint every S seconds (env FRUGAL_CHECKPOINT_EVERY_SECONDS; 0: off)",
@@ -165,7 +162,7 @@ def validate(cfg):
     for f in ("max_steps", "warmup_steps", "checkpoint_every_steps", "global_batch_size", "max_tokens"):
         need(getattr(cfg, f) >= 0, f, "an integer >= 0")
     for f in ("learning_rate", "min_learning_rate", "weight_decay", "grad_clip", "checkpoint_every_seconds",
-              "step_delay_seconds", "gather_checkpoint_max_mib"):
+              "step_delay_seconds"):
         need(getattr(cfg, f) >= 0, f, "a number >= 0")
     need(cfg.collective_timeout_seconds > 0, "collective_timeout_seconds", "a number > 0")
     need(cfg.sharding in SHARDINGS, "sharding", "one of " + ", ".join(SHARDINGS))

@@ -90,11 +90,14 @@ def _run(cfg, progress, stop, checkpointer_factory, dist):
     while trainer.step < cfg.max_steps and reason is None:
         loss = trainer.train_step()
         window_steps += 1
-        if not prepared and ckpt is not None and cfg.async_checkpoints and trainer.device.type == "cuda" \
-                and not dist.enabled:
+        if not prepared and ckpt is not None and cfg.async_checkpoints and trainer.device.type == "cuda":
             # Pin the host buffers once, after the first step has created the optimizer's moments, so no
             # checkpoint pays for page-locking gigabytes inside the loop.
-            ckpt.prepare(trainer.state_dict())
+            if dist.enabled:
+                replicated, states, own, options = trainer.checkpoint_parts()
+                ckpt.prepare_parts(replicated, states, own, **options)
+            else:
+                ckpt.prepare(trainer.state_dict())
             prepared = True
         done = trainer.step >= cfg.max_steps
         due_time = bool(ckpt is not None and cfg.checkpoint_every_seconds

@@ -81,7 +81,20 @@ class ShardedCheckpointer(Checkpointer):
                    states_everywhere=True, reshardable=True):
         """``replicated``: state alike on every rank (or, with ``replicated_everywhere=False``, present on
         rank 0 only); ``optimizer_states``: {parameter index: state} this rank holds (alike on every rank
-        with ``states_everywhere``); ``own``: this rank's alone (its RNG)."""
+        with ``states_everywhere``); ``own``: this rank's alone (its RNG). Returns the seconds it blocked."""
+        shard, meta = self._shard(replicated, optimizer_states, own, replicated_everywhere, states_everywhere,
+                                  reshardable)
+        return self.save(step, shard, meta)
+
+    def prepare_parts(self, replicated, optimizer_states, own, replicated_everywhere=True, states_everywhere=True,
+                      reshardable=True):
+        """Allocates (pins, on CUDA) the host buffers for shards of this shape now, outside the first save."""
+        shard, _ = self._shard(replicated, optimizer_states, own, replicated_everywhere, states_everywhere,
+                               reshardable)
+        self.prepare(shard)
+
+    def _shard(self, replicated, optimizer_states, own, replicated_everywhere, states_everywhere, reshardable):
+        """(what this rank writes, its header meta)."""
         d = self.dist
         skeleton, tensors = serialization.flatten(replicated)
         if replicated_everywhere:
@@ -101,7 +114,7 @@ class ShardedCheckpointer(Checkpointer):
                 "tensors": len(tensors)}
         if d.is_main:
             meta["skeleton"] = skeleton
-        return self.save(step, shard, meta)
+        return shard, meta
 
     def _write(self, step, skeleton, buffers, meta, t0, blocking):
         d = self.dist
