@@ -15,7 +15,7 @@ const workload = (yaml: string) =>
 const launch = (yaml: string, pythonAsked: { count: number } = { count: 0 }) =>
   Effect.flatMap(workload(yaml), (w) =>
     launchForWorkload(w, "w.yaml", {
-      workloadDirectory: "/work/spec",
+      workloadDirectory: "/srv/spec",
       defaultCheckpointDir: "/home/jobs/j/checkpoints",
       referenceTrainer: Effect.sync(() => {
         pythonAsked.count++
