@@ -4,7 +4,7 @@
  * identical weights; with --hard-kill each attempt resumes from the last checkpoint and loses at most
  * one checkpoint interval. A job of two processes under torchrun is drilled the same way.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -91,6 +91,23 @@ describe("frugal drill", () => {
       expect(interruption.resumedFromStep).toBe(interruption.atStep)
       expect(interruption.lostSteps).toBe(0)
     }
+  }, 240_000)
+
+  it("drills examples/ddp: a DDP script of the user's own on two processes, launched as its workload says", async () => {
+    // The workload's python3 must have PyTorch; here that is the Python the reference trainer runs on.
+    const dryRun = await runFrugal(["run", example("run/tiny-train.yaml"), "--dry-run"], { env: { FRUGAL_HOME: dir } })
+    const python: string = JSON.parse(dryRun.stdout).launch.argv[0]
+    const spec = readFileSync(example("ddp/workload.yaml"), "utf8")
+      .replace("command: [python3, train.py,", `command: [${JSON.stringify(python)}, ${JSON.stringify(example("ddp/train.py"))},`)
+      .replace("workdir: .", `workdir: ${JSON.stringify(dir)}`)
+    const workload = join(dir, "ddp-example.yaml")
+    writeFileSync(workload, spec)
+    const result = await runFrugal(["drill", workload, "--interruptions", "1", "--seed", "2", "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    const report = parseDrill(result.stdout)
+    expect(report.identical).toBe(true)
+    expect(report.interruptions).toHaveLength(1)
+    expect(report.interruptions[0]?.lostSteps).toBe(0)
   }, 240_000)
 
   it("drills a user's own script that speaks the protocol, whose shell metacharacters arrive as plain arguments", async () => {
