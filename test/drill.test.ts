@@ -2,9 +2,9 @@
  * The pre-emption drill end to end: the real `frugal drill` process, the real reference trainer on CPU
  * PyTorch, real signals. An uninterrupted run and a run interrupted five times must end with bitwise
  * identical weights; with --hard-kill each attempt resumes from the last checkpoint and loses at most
- * one checkpoint interval.
+ * one checkpoint interval. A job of two processes under torchrun is drilled the same way.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -76,6 +76,38 @@ describe("frugal drill", () => {
       expect(interruption.lostSteps).toBeLessThanOrEqual(5)
     }
     expect(report.checkpointOverheadPct).toBeGreaterThan(0)
+  }, 240_000)
+
+  it("drills a job of two processes under torchrun: every rank stops at one checkpoint, and the weights end identical", async () => {
+    const result = await runFrugal(["drill", example("run/tiny-train-2p.yaml"), "--interruptions", "2", "--seed", "5", "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    const report = parseDrill(result.stdout)
+    expect(report.identical).toBe(true)
+    expect(report.finalHash).toBe(report.referenceHash)
+    expect(report.interruptions).toHaveLength(2)
+    // SIGTERM reaches both ranks through torchrun's process group; they finish the step, checkpoint it together
+    // and the next attempt resumes exactly there.
+    for (const interruption of report.interruptions) {
+      expect(interruption.resumedFromStep).toBe(interruption.atStep)
+      expect(interruption.lostSteps).toBe(0)
+    }
+  }, 240_000)
+
+  it("drills examples/ddp: a DDP script of the user's own on two processes, launched as its workload says", async () => {
+    // The workload's python3 must have PyTorch; here that is the Python the reference trainer runs on.
+    const dryRun = await runFrugal(["run", example("run/tiny-train.yaml"), "--dry-run"], { env: { FRUGAL_HOME: dir } })
+    const python: string = JSON.parse(dryRun.stdout).launch.argv[0]
+    const spec = readFileSync(example("ddp/workload.yaml"), "utf8")
+      .replace("command: [python3, train.py,", `command: [${JSON.stringify(python)}, ${JSON.stringify(example("ddp/train.py"))},`)
+      .replace("workdir: .", `workdir: ${JSON.stringify(dir)}`)
+    const workload = join(dir, "ddp-example.yaml")
+    writeFileSync(workload, spec)
+    const result = await runFrugal(["drill", workload, "--interruptions", "1", "--seed", "2", "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    const report = parseDrill(result.stdout)
+    expect(report.identical).toBe(true)
+    expect(report.interruptions).toHaveLength(1)
+    expect(report.interruptions[0]?.lostSteps).toBe(0)
   }, 240_000)
 
   it("drills a user's own script that speaks the protocol, whose shell metacharacters arrive as plain arguments", async () => {

@@ -299,7 +299,9 @@ export const RunSection = Schema.Struct({
     )
   ),
   workdir: Schema.optionalKey(NonEmptyString),
-  checkpointDir: Schema.optionalKey(NonEmptyString)
+  checkpointDir: Schema.optionalKey(NonEmptyString),
+  /** Processes per node under torchrun; absent: the placement's GPUs per node (1 without GPUs). */
+  processesPerNode: Schema.optionalKey(Bounded({ min: 1, max: 1024, integer: true, unit: "processes per node" }))
 })
 export type RunSection = typeof RunSection.Type
 

@@ -229,6 +229,15 @@ constraints: { deadlineHours: 1000000, budgetUsd: -1, regions: [mars-1] }
     assert.isTrue(all.some((issue) => issue.path.startsWith("run.env")))
   })
 
+  it("takes run.processesPerNode as a whole number from 1, and names the field otherwise", () => {
+    const [w] = workloadsOf(ok(`${training}run: { processesPerNode: 4 }\n`))
+    assert.strictEqual(w?.run?.processesPerNode, 4)
+    for (const bad of ["0", "1.5", "two"]) {
+      const issue = issueAt(issues(`${training}run: { processesPerNode: ${bad} }\n`), "run.processesPerNode")
+      assert.include(issue.expected, "a whole number of processes per node at least 1")
+    }
+  })
+
   it("rejects wrong types with the value shown", () => {
     const all = issues(`
 name: 12

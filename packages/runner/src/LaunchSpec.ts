@@ -13,7 +13,18 @@ export const LaunchSpec = Schema.Struct({
   /** Absolute working directory. */
   workdir: Schema.String,
   /** Absolute checkpoint directory, exported to the command as FRUGAL_CHECKPOINT_DIR. */
-  checkpointDir: Schema.String
+  checkpointDir: Schema.String,
+  /**
+   * Processes per node under torchrun (`run.processesPerNode`); absent: one per GPU of the placement, one without
+   * GPUs (see Torchrun.ts). Optional, so launches recorded before it existed still decode.
+   */
+  processesPerNode: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  /**
+   * What starts torchrun on this machine, for the local engine: `python -m frugal_trainer.torchrun` with the
+   * Python that has torch (it also starts on torch 1.13 under Python 3.11, where `torchrun` itself fails).
+   * Remote engines start `torchrun` from the node's PATH.
+   */
+  torchrunProgram: Schema.optionalKey(Schema.NonEmptyArray(Schema.String))
 })
 export type LaunchSpec = typeof LaunchSpec.Type
 

@@ -3,17 +3,19 @@
  * shell, so `;`, `$(...)`, `|` and quotes in arguments reach the program as plain characters) in its own
  * process group, so that stopping it reaches every process it started (data-loader workers, torchrun
  * ranks). stdout is read line by line for protocol events; stderr goes straight to the attempt's log file
- * (by file descriptor, so the log keeps filling even if this process dies).
+ * (by file descriptor, so the log keeps filling even if this process dies). A launch of several processes
+ * runs under torchrun (standalone); its ranks stay in torchrun's process group, so a stop reaches every rank.
  */
 import { Cause, Deferred, Effect, Layer, Queue } from "effect"
 import { spawn } from "node:child_process"
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { createInterface } from "node:readline"
-import { classifyEventLine, type TrainerEvent } from "@frugal/trainer"
+import { classifyEventLine, type InterruptedEvent, type TrainerEvent } from "@frugal/trainer"
 import { type AttemptExit, exitFromStatus } from "./AttemptExit.ts"
 import { protocolEnvironment } from "./LaunchSpec.ts"
 import { logFileLines } from "./AttemptLogFile.ts"
+import { runsUnderTorchrun, singleNodeArgv, torchrunAttemptExit } from "./Torchrun.ts"
 import {
   attemptHandle,
   type AttemptRequest,
@@ -81,7 +83,8 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
       },
       catch: fail("prepare")
     })
-    const [program, ...args] = launch.argv
+    const underTorchrun = runsUnderTorchrun(launch, request.placement)
+    const [program, ...args] = singleNodeArgv(launch, request.placement)
     const child = yield* Effect.try({
       try: () =>
         spawn(program, args, {
@@ -92,6 +95,8 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
             PYTHONUNBUFFERED: "1",
             FRUGAL_JOB_ID: request.jobId,
             FRUGAL_ATTEMPT_ID: request.attemptId,
+            // torchrun looks at its ranks every 5 s by default: a local job would end up to 5 s after its ranks.
+            ...(underTorchrun ? { PET_MONITOR_INTERVAL: "1" } : {}),
             ...protocolEnvironment(launch, request.checkpointEverySeconds)
           },
           detached: true,
@@ -113,8 +118,10 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
     const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
     const log = createWriteStream(request.logPath, { flags: "a" })
     const lines = createInterface({ input: stdout, crlfDelay: Infinity })
+    let interrupted: InterruptedEvent | null = null
     lines.on("line", (line) => {
       const sorted = classifyEventLine(line)
+      if (sorted._tag === "Event" && sorted.event.event === "interrupted") interrupted = sorted.event
       if (sorted._tag === "Event") Queue.offerUnsafe(events, sorted.event)
       else if (sorted._tag === "Malformed") log.write(`[frugal] malformed protocol line ignored: ${sorted.message}: ${line}\n`)
       else log.write(`${line}\n`)
@@ -127,7 +134,8 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
     let cancelRequested = false
     const exited = yield* Deferred.make<AttemptExit>()
     child.once("close", (code, signal) => {
-      const exit = exitFromStatus(code, signal)
+      const status = exitFromStatus(code, signal)
+      const exit = underTorchrun ? torchrunAttemptExit(status, interrupted) : status
       // A signal death we asked for is an interruption without a final checkpoint, not a crash.
       Deferred.doneUnsafe(
         exited,

@@ -1,8 +1,9 @@
 /**
  * What `frugal run` launches for a workload: its `run:` section (an argv, env, workdir, checkpoint
- * directory), or, without a `run.command`, the reference trainer (`python -m frugal_trainer`) sized from
- * the workload's model and training sections. Relative paths in the spec resolve against the directory
- * of the workload file, so a spec means the same thing from any current directory.
+ * directory, processes per node), or, without a `run.command`, the reference trainer (`python -m
+ * frugal_trainer`) sized from the workload's model and training sections. Relative paths in the spec resolve
+ * against the directory of the workload file, so a spec means the same thing from any current directory.
+ * With `run.processesPerNode` above 1 the launch also names how this machine starts torchrun (see Torchrun.ts).
  */
 import { Effect } from "effect"
 import { isAbsolute, join, resolve } from "node:path"
@@ -54,14 +55,14 @@ export const referenceTrainerArgs = (
     })
   }
   if (issues.length > 0) return Effect.fail(new InvalidInput({ source, issues }))
-  const tokensPerStep = training.microBatchSize * training.sequenceLength
   const args: Array<string> = [
     "--sequence-length",
     String(training.sequenceLength),
     "--micro-batch-size",
     String(training.microBatchSize),
-    "--max-steps",
-    String(Math.max(1, Math.ceil(training.tokens / tokensPerStep))),
+    // The trainer turns tokens into steps of its global batch, which grows with the processes it runs on.
+    "--max-tokens",
+    String(Math.ceil(training.tokens)),
     "--precision",
     model.precision,
     training.activationCheckpointing ? "--activation-checkpointing" : "--no-activation-checkpointing",
@@ -71,6 +72,8 @@ export const referenceTrainerArgs = (
   if (model.hiddenSize !== undefined) args.push("--hidden-size", String(model.hiddenSize))
   if (model.heads !== undefined) args.push("--heads", String(model.heads))
   if (model.vocabSize !== undefined) args.push("--vocab-size", String(model.vocabSize))
+  // Without it the trainer runs DDP on several processes; the planner's own choice depends on the GPU.
+  if (model.sharding !== undefined) args.push("--sharding", model.sharding)
   return Effect.succeed(args)
 }
 
@@ -88,18 +91,30 @@ export const launchForWorkload = <E>(
       : within(context.workloadDirectory, run.checkpointDir)
     const env = { ...run?.env }
     const command = run?.command
-    if (command !== undefined) return { argv: command, env, workdir, checkpointDir }
+    const processes = run?.processesPerNode
+    const perNode = processes === undefined ? {} : { processesPerNode: processes }
+    // Several processes on this machine start through `python -m frugal_trainer.torchrun`, which needs the
+    // Python that has torch and the trainer's folder on PYTHONPATH (in front of the command's own).
+    const severalHere = processes !== undefined && processes > 1
+    const viaTorchrun = (python: string) =>
+      severalHere ? { torchrunProgram: [python, "-m", "frugal_trainer.torchrun"] as const } : {}
+    const pythonPathAfter = (trainerRoot: string, rest: string | undefined): string =>
+      rest === undefined || rest === "" ? trainerRoot : `${trainerRoot}:${rest}`
+    if (command !== undefined) {
+      if (!severalHere) return { argv: command, env, workdir, checkpointDir, ...perNode }
+      const trainer = yield* context.referenceTrainer
+      const pythonPath = pythonPathAfter(trainer.pythonPath, env["PYTHONPATH"] ?? context.inheritedPythonPath)
+      return { argv: command, env: { ...env, PYTHONPATH: pythonPath }, workdir, checkpointDir, ...perNode, ...viaTorchrun(trainer.python) }
+    }
     const args = yield* referenceTrainerArgs(workload, source)
     const trainer = yield* context.referenceTrainer
-    const inherited = context.inheritedPythonPath
-    const pythonPath = inherited === undefined || inherited === ""
-      ? trainer.pythonPath
-      : `${trainer.pythonPath}:${inherited}`
     const launch: LaunchSpec = {
       argv: [trainer.python, "-m", "frugal_trainer", ...args],
-      env: { PYTHONPATH: pythonPath, ...env },
+      env: { PYTHONPATH: pythonPathAfter(trainer.pythonPath, context.inheritedPythonPath), ...env },
       workdir,
-      checkpointDir
+      checkpointDir,
+      ...perNode,
+      ...viaTorchrun(trainer.python)
     }
     return launch
   })

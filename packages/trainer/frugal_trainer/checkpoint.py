@@ -51,6 +51,30 @@ def _write_atomically(path, write):
     return result
 
 
+def verify_file(path):
+    """The bytes of checkpoint file ``path`` when its sidecar checksum matches, else raises ``ValueError``."""
+    try:
+        with open(path + ".sha256", "rb") as f:
+            fields = f.read().decode("ascii", "replace").split()
+    except OSError:
+        raise ValueError("no checksum sidecar")
+    expected = fields[0] if fields else ""
+    size = os.path.getsize(path)
+    buf = bytearray(size)
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        view, got = memoryview(buf), 0
+        while got < size:
+            n = f.readinto(view[got:got + (256 << 20)])
+            if not n:
+                break
+            hasher.update(view[got:got + n])
+            got += n
+    if got != size or hasher.hexdigest() != expected:
+        raise ValueError("checksum mismatch (file torn, truncated or altered)")
+    return buf
+
+
 class CheckpointInfo:
     __slots__ = ("step", "path", "bytes", "sha256", "blocking_seconds", "total_seconds")
 
@@ -199,26 +223,7 @@ class Checkpointer:
 
     def verify(self, path):
         """The file's bytes when its sidecar checksum matches, else raises ``ValueError`` saying why."""
-        try:
-            with open(path + ".sha256", "rb") as f:
-                fields = f.read().decode("ascii", "replace").split()
-        except OSError:
-            raise ValueError("no checksum sidecar")
-        expected = fields[0] if fields else ""
-        size = os.path.getsize(path)
-        buf = bytearray(size)
-        hasher = hashlib.sha256()
-        with open(path, "rb") as f:
-            view, got = memoryview(buf), 0
-            while got < size:
-                n = f.readinto(view[got:got + (256 << 20)])
-                if not n:
-                    break
-                hasher.update(view[got:got + n])
-                got += n
-        if got != size or hasher.hexdigest() != expected:
-            raise ValueError("checksum mismatch (file torn, truncated or altered)")
-        return buf
+        return verify_file(path)
 
     def load_latest(self):
         """(step, state, meta) of the newest checkpoint that verifies, or None; skipped files are logged."""

@@ -9,6 +9,9 @@ import os
 import re
 
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16")
+# The workload's model.sharding: none -> DDP, zero1 -> DDP + ZeroRedundancyOptimizer, zero2 -> FSDP
+# SHARD_GRAD_OP, fsdp -> FSDP FULL_SHARD (parallel.py says what each torch version can do).
+SHARDINGS = ("none", "zero1", "zero2", "fsdp")
 
 
 class InvalidConfig(ValueError):
@@ -29,7 +32,9 @@ class TrainConfig:
     # training
     micro_batch_size: int = 4
     gradient_accumulation_steps: int = 1
+    global_batch_size: int = 0
     max_steps: int = 100
+    max_tokens: int = 0
     learning_rate: float = 3e-4
     min_learning_rate: float = 3e-5
     warmup_steps: int = 10
@@ -40,6 +45,9 @@ class TrainConfig:
     device: str = "auto"
     compile: bool = False
     deterministic: bool = False
+    # several processes (under torchrun)
+    sharding: str = "none"
+    collective_timeout_seconds: float = 600.0
     # checkpoints
     checkpoint_dir: str = ""
     checkpoint_every_steps: int = 0
@@ -66,14 +74,20 @@ _HELP = {
     "fused_attention": "scaled_dot_product_attention where torch has it (else explicit softmax)",
     "activation_checkpointing": "recompute each block in the backward pass to save memory",
     "micro_batch_size": "sequences per micro-batch",
-    "gradient_accumulation_steps": "micro-batches per optimizer step",
+    "gradient_accumulation_steps": "micro-batches per optimizer step and process",
+    "global_batch_size": "sequences per optimizer step over all processes; sets the accumulation steps "
+                         "(0: micro-batch x accumulation x processes)",
     "max_steps": "optimizer steps of the whole run (the run completes at this step)",
+    "max_tokens": "tokens of the whole run over every process; sets maxSteps from the global batch (0: use maxSteps)",
     "learning_rate": "peak AdamW learning rate", "min_learning_rate": "learning rate at maxSteps (cosine)",
     "warmup_steps": "linear warm-up steps", "weight_decay": "AdamW weight decay of matrices",
     "grad_clip": "clip the gradient norm to this (0: off)", "seed": "seed of weights, data and dropout",
     "precision": "fp32 | tf32 | bf16 | fp16 (fp16 adds a GradScaler; CUDA only on torch < 2.3)",
     "device": "auto | cpu | cuda | cuda:N", "compile": "torch.compile the model (torch >= 2.0)",
     "deterministic": "deterministic kernels on CUDA too (always on for CPU), for bitwise resume proofs",
+    "sharding": "none (DDP) | zero1 (DDP + sharded optimizer states) | zero2 (FSDP SHARD_GRAD_OP) | "
+                "fsdp (FSDP FULL_SHARD); used under torchrun with more than one process",
+    "collective_timeout_seconds": "a collective that waits longer than this (a peer died) fails the process",
     "checkpoint_dir": "resume from and checkpoint into this directory (env FRUGAL_CHECKPOINT_DIR)",
     "checkpoint_every_steps": "checkpoint every N steps (env FRUGAL_CHECKPOINT_EVERY_STEPS; 0: off)",
     "checkpoint_every_seconds": "checkpoint every S seconds (env FRUGAL_CHECKPOINT_EVERY_SECONDS; 0: off)",
@@ -145,11 +159,13 @@ def validate(cfg):
     for f in ("layers", "hidden_size", "heads", "vocab_size", "sequence_length", "micro_batch_size",
               "gradient_accumulation_steps", "keep_checkpoints", "log_every"):
         need(getattr(cfg, f) >= 1, f, "an integer >= 1")
-    for f in ("max_steps", "warmup_steps", "checkpoint_every_steps"):
+    for f in ("max_steps", "warmup_steps", "checkpoint_every_steps", "global_batch_size", "max_tokens"):
         need(getattr(cfg, f) >= 0, f, "an integer >= 0")
     for f in ("learning_rate", "min_learning_rate", "weight_decay", "grad_clip", "checkpoint_every_seconds",
               "step_delay_seconds"):
         need(getattr(cfg, f) >= 0, f, "a number >= 0")
+    need(cfg.collective_timeout_seconds > 0, "collective_timeout_seconds", "a number > 0")
+    need(cfg.sharding in SHARDINGS, "sharding", "one of " + ", ".join(SHARDINGS))
     need(0.0 <= cfg.dropout < 1.0, "dropout", "a number in [0, 1)")
     need(cfg.precision in PRECISIONS, "precision", "one of " + ", ".join(PRECISIONS))
     need(cfg.device == "auto" or cfg.device == "cpu" or re.fullmatch(r"cuda(:\d+)?", cfg.device) is not None,
@@ -214,3 +230,31 @@ def parse(argv, environ=None):
 
 def to_json(cfg):
     return {_camel(k): v for k, v in dataclasses.asdict(cfg).items()}
+
+
+def batch_layout(cfg, world_size):
+    """(micro-batches each process accumulates per optimizer step, sequences per optimizer step over all
+    processes). Without ``globalBatchSize`` the global batch grows with the processes; with it, the
+    accumulation steps are what keeps it, so a run can move to another number of processes unchanged."""
+    per_pass = cfg.micro_batch_size * world_size
+    if cfg.global_batch_size == 0:
+        return cfg.gradient_accumulation_steps, per_pass * cfg.gradient_accumulation_steps
+    if cfg.global_batch_size % per_pass != 0:
+        raise InvalidConfig("globalBatchSize: expected a multiple of microBatchSize x processes (%d x %d = %d), got %d"
+                            % (cfg.micro_batch_size, world_size, per_pass, cfg.global_batch_size))
+    accumulation = cfg.global_batch_size // per_pass
+    if cfg.gradient_accumulation_steps not in (1, accumulation):
+        raise InvalidConfig("gradientAccumulationSteps: expected 1 or %d (globalBatchSize %d / (microBatchSize %d x "
+                            "%d processes)), got %d" % (accumulation, cfg.global_batch_size, cfg.micro_batch_size,
+                                                        world_size, cfg.gradient_accumulation_steps))
+    return accumulation, cfg.global_batch_size
+
+
+def with_steps_for(cfg, world_size):
+    """``cfg`` with ``maxSteps`` from ``maxTokens`` when that is set: as many optimizer steps of the global batch
+    as the tokens need (rounded up), so the same workload trains the same tokens on any number of processes."""
+    if not cfg.max_tokens:
+        return cfg
+    _, global_batch = batch_layout(cfg, world_size)
+    tokens_per_step = global_batch * cfg.sequence_length
+    return dataclasses.replace(cfg, max_steps=max(1, -(-cfg.max_tokens // tokens_per_step)))

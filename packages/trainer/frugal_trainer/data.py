@@ -4,6 +4,14 @@ cursor is just the number of micro-batches consumed and resume replays the exact
 import torch
 
 
+def micro_batch_index(cursor, micro_step, world_size, rank):
+    """Which batch of the stream rank ``rank`` trains on as micro-batch ``micro_step`` of the optimizer step
+    that starts at ``cursor``: the ranks take turns, so one step of ``a`` micro-batches on ``w`` ranks takes
+    batches ``cursor .. cursor + a*w - 1``, each once, and the cursor (micro-batches consumed over every
+    rank) means the same on any number of ranks. With one rank this is ``cursor + micro_step``."""
+    return cursor + micro_step * world_size + rank
+
+
 class SyntheticTokens:
     """Learnable token streams: each row is an arithmetic progression modulo the vocabulary (random start
     and stride per row) with 10% of positions replaced by noise, so the loss falls as the model learns."""

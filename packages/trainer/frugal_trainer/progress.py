@@ -74,3 +74,13 @@ class Progress:
         return self.emit(
             "completed", step=int(step), tokensSeen=int(tokens_seen), weightsSha256=weights_sha256,
             **{k: v for k, v in extra.items() if v is not None or k == "mfu"})
+
+
+class NullProgress(Progress):
+    """Writes nothing: the progress of ranks other than 0, so a job of several processes prints each event
+    once (rank 0 speaks for the job)."""
+
+    def emit(self, event, **fields):
+        obj = {"event": event, "time": self._clock()}
+        obj.update(fields)
+        return obj

@@ -58,6 +58,10 @@ SCHEMA = {
         "maxSteps": _COUNT + (False,),
         "parameters": _COUNT + (False,),
         "flopsPerToken": _NN + (False,),
+        "worldSize": (lambda v: _is_count(v) and v >= 1, "an integer >= 1", False),
+        "parallelism": (_is_string, "a string", False),
+        "fallbacks": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of strings",
+                      False),
     },
     "step": {
         "time": _TIME + (True,),

@@ -13,7 +13,13 @@ export interface ReferenceTrainerSettings {
   readonly sequenceLength?: number
   readonly microBatchSize?: number
   readonly gradientAccumulationSteps?: number
+  /** Sequences per optimizer step over every process; sets the accumulation steps. */
+  readonly globalBatchSize?: number
   readonly maxSteps?: number
+  /** Tokens of the whole run over every process; sets maxSteps from the global batch. */
+  readonly maxTokens?: number
+  /** Parallelism on several processes: `none` (DDP), `zero1`, `zero2`, `fsdp` (see docs/trainer.md). */
+  readonly sharding?: "none" | "zero1" | "zero2" | "fsdp"
   readonly seed?: number
   readonly precision?: "fp32" | "tf32" | "bf16" | "fp16"
   /** `auto` (CUDA when present), `cpu`, `cuda` or `cuda:N`. */

@@ -47,7 +47,13 @@ export const StartedEvent = Schema.Struct({
   /** Optional: trainable parameters of the model. */
   parameters: Schema.optionalKey(Count),
   /** Optional: model FLOPs per trained token (6·N plus attention), for MFU. */
-  flopsPerToken: Schema.optionalKey(NonNegative)
+  flopsPerToken: Schema.optionalKey(NonNegative),
+  /** Optional: processes training together (torchrun's world size); 1 for a single process. */
+  worldSize: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  /** Optional: how the model is spread over them: `single`, `ddp`, `ddp+zero1`, `fsdp:FULL_SHARD`, ... */
+  parallelism: Schema.optionalKey(Schema.String),
+  /** Optional: what the installed torch could not do as asked, and what ran instead (never silent). */
+  fallbacks: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type StartedEvent = typeof StartedEvent.Type
 
@@ -58,6 +64,7 @@ export const StepEvent = Schema.Struct({
   step: Count,
   /** Training loss of this step; null when it was not finite (an fp16 overflow or a divergence). */
   loss: Schema.NullOr(Schema.Finite),
+  /** Tokens per second of the whole job (every process) since the previous step event. */
   tokensPerSecond: NonNegative,
   tokensSeen: Count,
   /** Percent (0–100) of time the GPU was busy, as nvidia-smi reports it; null without a GPU. */
@@ -66,7 +73,7 @@ export const StepEvent = Schema.Struct({
   gpuMemoryGiB: Schema.NullOr(NonNegative),
   /** Optional: learning rate used for this step. */
   learningRate: Schema.optionalKey(NonNegative),
-  /** Optional: model FLOPs utilisation against the GPU's dense peak for the precision; null when unknown. */
+  /** Optional: model FLOPs utilisation per GPU (job FLOP/s over the dense peak of every GPU); null when unknown. */
   mfu: Schema.optionalKey(Schema.NullOr(NonNegative))
 })
 export type StepEvent = typeof StepEvent.Type
@@ -106,9 +113,9 @@ export const CompletedEvent = Schema.Struct({
   tokensSeen: Count,
   /** sha256 of the final weights (bitwise), to prove a resumed run equals an uninterrupted one. */
   weightsSha256: Sha256Hex,
-  /** Optional: mean training throughput of this process (steps after warm-up). */
+  /** Optional: mean training throughput of the whole job, every process (steps after warm-up). */
   tokensPerSecond: Schema.optionalKey(NonNegative),
-  /** Optional: mean model FLOPs utilisation of this process; null when unknown (CPU). */
+  /** Optional: mean model FLOPs utilisation per GPU; null when unknown (CPU). */
   mfu: Schema.optionalKey(Schema.NullOr(NonNegative)),
   /** Optional: precision and device, repeated here so one line is enough to calibrate estimates. */
   precision: Schema.optionalKey(Schema.String),

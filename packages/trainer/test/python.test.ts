@@ -53,27 +53,40 @@ describe("FindPython", () => {
   })
 })
 
+// The unittest suite, in two parts: one process (seconds), and several processes under torchrun (each test
+// launches the job a few times, so minutes on a shared two-core machine).
+const unittest = (pattern: string, timeoutMillis: number) =>
+  Effect.runPromise(findPython()).then((python) =>
+    new Promise<{ code: number | null; output: string; executable: string }>((resolve) => {
+      execFile(
+        python.executable,
+        ["-m", "unittest", "discover", "-s", "tests", "-t", "tests", "-p", pattern],
+        { cwd: trainerPythonRoot, timeout: timeoutMillis, maxBuffer: 16 << 20, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
+          resolve({ code, output: `${stdout}${stderr}`, executable: python.executable })
+        }
+      )
+    })
+  )
+
+const expectPassed = (result: { code: number | null; output: string; executable: string }) => {
+  if (result.code !== 0) {
+    throw new Error(`python -m unittest failed (exit ${String(result.code)}) with ${result.executable}:\n${result.output}`)
+  }
+  expect(result.output).toMatch(/\nOK/)
+}
+
 describe("Python trainer suite", () => {
   it(
-    "passes (stdlib unittest: exact resume, torn checkpoints, signals, async writes, protocol fixture)",
-    async () => {
-      const python = await Effect.runPromise(findPython())
-      const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        execFile(
-          python.executable,
-          ["-m", "unittest", "discover", "-s", "tests", "-t", "tests"],
-          { cwd: trainerPythonRoot, timeout: 240_000, maxBuffer: 16 << 20, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
-          (error, stdout, stderr) => {
-            const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
-            resolve({ code, output: `${stdout}${stderr}` })
-          }
-        )
-      })
-      if (result.code !== 0) {
-        throw new Error(`python -m unittest failed (exit ${String(result.code)}) with ${python.executable}:\n${result.output}`)
-      }
-      expect(result.output).toMatch(/\nOK/)
-    },
+    "passes in one process (exact resume, torn checkpoints, signals, async writes, sharded-checkpoint layout, protocol fixture)",
+    async () => expectPassed(await unittest("test_[!d]*.py", 240_000)),
     300_000
+  )
+
+  it(
+    "passes under torchrun (2 and 4 processes: one rank signalled or killed, torn shard, other world sizes)",
+    async () => expectPassed(await unittest("test_distributed.py", 540_000)),
+    600_000
   )
 })

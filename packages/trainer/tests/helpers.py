@@ -66,13 +66,13 @@ def temp_dir(test):
     return d.name
 
 
-def trainer_process(args, env=None):
+def trainer_process(args, env=None, argv=None, stderr=subprocess.PIPE):
     """Starts ``python -m frugal_trainer`` with this interpreter; stdout is a pipe of protocol lines."""
     full_env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                     PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
     full_env.update(env or {})
-    return subprocess.Popen([sys.executable, "-m", "frugal_trainer"] + args, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=full_env)
+    argv = argv or [sys.executable, "-m", "frugal_trainer"]
+    return subprocess.Popen(argv + args, stdout=subprocess.PIPE, stderr=stderr, text=True, env=full_env)
 
 
 def events_of(text):
@@ -82,3 +82,38 @@ def events_of(text):
         if line.startswith("{"):
             out.append(json.loads(line))
     return out
+
+
+def torchrun_process(processes, args, env=None, stderr=subprocess.PIPE, script=None):
+    """Starts the reference trainer (or ``script``) on ``processes`` ranks under ``python -m
+    frugal_trainer.torchrun`` (torchrun, standalone, gloo on CPU); stdout is rank 0's protocol lines."""
+    program = [script] if script else ["-m", "frugal_trainer"]
+    launcher = [sys.executable, "-m", "frugal_trainer.torchrun", "--standalone", "--nnodes", "1",
+                "--nproc_per_node", str(processes), "--no_python", sys.executable] + program
+    # torchrun looks at its workers every 5 s by default; a tenth of that keeps the tests quick.
+    return trainer_process(args, env=dict({"PET_MONITOR_INTERVAL": "0.2"}, **(env or {})), argv=launcher,
+                           stderr=stderr)
+
+
+def rank_pid(launcher_pid, rank, timeout=30.0):
+    """The process id of ``rank``, a child of the torchrun process ``launcher_pid``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                if parent != launcher_pid:
+                    continue
+                with open("/proc/%s/environ" % entry, "rb") as f:
+                    environ = f.read().split(b"\0")
+            except (OSError, ValueError, IndexError):
+                continue
+            if ("RANK=%d" % rank).encode() in environ:
+                return int(entry)
+        time.sleep(0.05)
+    raise AssertionError("no rank %d under torchrun process %d" % (rank, launcher_pid))
