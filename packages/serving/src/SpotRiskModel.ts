@@ -20,6 +20,12 @@
 export const PRIOR_HOURS = 24
 
 /**
+ * A region's prior rate of regional events, as a share of its zones' prior reclaim rate: in the 2023 nine-zone
+ * traces, 161 steps lost several zones of one region at once against 1,454 that lost a single zone.
+ */
+export const REGIONAL_PRIOR_SHARE = 161 / 1454
+
+/**
  * Acceptable chance, per cold-start window, that reclaims leave fewer than `replicas.min` replicas: the
  * availability objective (99.9% of the time with `replicas.min` ready) read as a per-window probability.
  */
@@ -59,7 +65,7 @@ export class SpotRiskEstimate {
     this.zonePrior = Float64Array.from(zonePriorPerHour)
     this.regionPrior = new Float64Array(this.regions)
     this.regionOfZone.forEach((r, z) => {
-      this.regionPrior[r] = Math.max(this.regionPrior[r] ?? 0, this.zonePrior[z] ?? 0)
+      this.regionPrior[r] = Math.max(this.regionPrior[r] ?? 0, (this.zonePrior[z] ?? 0) * REGIONAL_PRIOR_SHARE)
     })
     this.zoneEvents = new Float64Array(this.zones)
     this.zoneHours = new Float64Array(this.zones)

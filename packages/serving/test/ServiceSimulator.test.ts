@@ -63,7 +63,9 @@ describe("the service simulator", () => {
     // Reclaimed at 100: on-demand launched at once serves from 105; spot back at 300 replaces it by 305.
     expect(timeline.onDemandHeld[99]).toBeLessThan(timeline.onDemandHeld[150] ?? 0)
     expect(timeline.ready[150]).toBeGreaterThanOrEqual(6)
-    expect(timeline.onDemandHeld[400]).toBe(timeline.onDemandHeld[99])
+    // Back on spot (a little more on-demand than before: the zone has shown it can be reclaimed).
+    expect(timeline.onDemandHeld[400]).toBeLessThan(timeline.onDemandHeld[150] ?? 0)
+    expect((timeline.held[400] ?? 0) - (timeline.onDemandHeld[400] ?? 0)).toBeGreaterThanOrEqual(3)
     expect(frugal.availability).toBeGreaterThan(0.99)
     expect(frugal.costUsd).toBeLessThan(simulateService(single, POLICY_FACTORIES["on-demand"]).costUsd)
   })

@@ -58,6 +58,8 @@ export const frugalPolicy = (context: PolicyContext, initial: number): ServingPo
   const recentLoad = new SlidingExtremum(service.scaleInWindowMinutes, "max")
   const cost = new Float64Array(zones)
   const spot = new Int32Array(zones)
+  const kept = new Int32Array(zones)
+  const alternative = new Int32Array(zones)
   const scratch = new LossScratch()
   let model: LossModel | null = null
   let floorNeeded = 0
@@ -86,29 +88,34 @@ export const frugalPolicy = (context: PolicyContext, initial: number): ServingPo
   const spreadShort = (): boolean => zonesUsed() < Math.min(service.zones.min, zones, onDemand + spotTotal())
   const canHoldSpot = (z: number): boolean => (model?.zoneProbability[z] ?? 1) < 1
 
-  /** The risk after one more replica of `choice`. */
-  const riskWith = (choice: number): number => {
+  /** The risk after one more replica of `choice`, with `pending` more replicas to come as on-demand. */
+  const riskWith = (choice: number, pending: number): number => {
+    onDemand += pending
     if (choice === ON_DEMAND_CHOICE) onDemand++
     else spot[choice] = (spot[choice] ?? 0) + 1
     const after = risk()
     if (choice === ON_DEMAND_CHOICE) onDemand--
     else spot[choice] = (spot[choice] ?? 0) - 1
+    onDemand -= pending
     return after
   }
   const priceOf = (choice: number): number => (choice === ON_DEMAND_CHOICE ? onDemandPrice : (cost[choice] ?? onDemandPrice))
 
   /**
-   * The next replica: when `widen`, a spot zone not used yet (on-demand fills an empty zone otherwise); else the
-   * cheapest choice that keeps the cover; else the one that removes the most risk per dollar.
+   * The next replica, judged as if the `pending` replicas still to place were on-demand (the worst they can be):
+   * when `widen`, a spot zone not used yet (on-demand fills an empty zone otherwise); else the cheapest choice that
+   * keeps the cover; else the one that removes the most risk per dollar.
    */
-  const nextReplica = (widen: boolean): number => {
+  const nextReplica = (widen: boolean, pending: number): number => {
+    onDemand += pending
     const before = risk()
+    onDemand -= pending
     let cheapestCovering = Number.NaN
     let bestValue = Number.NEGATIVE_INFINITY
     let bestValueChoice = ON_DEMAND_CHOICE
     for (let choice = ON_DEMAND_CHOICE; choice < zones; choice++) {
       if (choice !== ON_DEMAND_CHOICE && (!canHoldSpot(choice) || (widen && (spot[choice] ?? 0) > 0))) continue
-      const after = riskWith(choice)
+      const after = riskWith(choice, pending)
       const price = priceOf(choice)
       if (after <= COVERED && (Number.isNaN(cheapestCovering) || price < priceOf(cheapestCovering))) {
         cheapestCovering = choice
@@ -153,6 +160,35 @@ export const frugalPolicy = (context: PolicyContext, initial: number): ServingPo
     return best
   }
 
+  const planCost = (): number => {
+    let hourly = onDemand * onDemandPrice
+    for (let z = 0; z < zones; z++) hourly += (spot[z] ?? 0) * (cost[z] ?? 0)
+    return hourly
+  }
+  /** The cheapest spot zone (unused ones first when the spread is short); -1 when no zone has spot. */
+  const cheapestSpot = (widen: boolean): number => {
+    let best = -1
+    for (let z = 0; z < zones; z++) {
+      if (!canHoldSpot(z)) continue
+      const widens = widen && (spot[z] ?? 0) === 0
+      const bestWidens = best >= 0 && widen && (spot[best] ?? 0) === 0
+      if (best < 0 || (widens && !bestWidens) || (widens === bestWidens && (cost[z] ?? 0) < (cost[best] ?? 0))) best = z
+    }
+    return best
+  }
+  /** Steps 3 and 4 from the current plan: up to `wanted` replicas, then extras while not covered. */
+  const fill = (wanted: number, spotFirst: boolean): void => {
+    while (spotTotal() + onDemand < wanted) {
+      const zone = spotFirst ? cheapestSpot(spreadShort()) : -2
+      add(zone >= 0 ? zone : nextReplica(spreadShort(), wanted - spotTotal() - onDemand - 1))
+    }
+    while (spotTotal() + onDemand < max && (spreadShort() || risk() > COVERED)) {
+      const choice = nextReplica(spreadShort(), 0)
+      if (riskWith(choice, 0) >= risk() && !spreadShort()) break
+      add(choice)
+    }
+  }
+
   const decideSpot = (step: PolicyStep, targets: Targets, wanted: number): void => {
     const base = Math.min(service.onDemandBase, wanted)
     const loadReplicas = Math.ceil(recentLoad.push(step.load.requestsPerSecond) / context.capacity.requestsPerSecond - 1e-9)
@@ -170,12 +206,22 @@ export const frugalPolicy = (context: PolicyContext, initial: number): ServingPo
       if (z < 0) break
       spot[z] = (spot[z] ?? 0) - 1
     }
-    // 3. The count, then 4. the cover, within max.
-    while (spotTotal() + onDemand < wanted) add(nextReplica(spreadShort()))
-    while (spotTotal() + onDemand < max && (spreadShort() || risk() > COVERED)) {
-      const choice = nextReplica(spreadShort())
-      if (riskWith(choice) >= risk() && !spreadShort()) break
-      add(choice)
+    // 3. The count, then 4. the cover, within max; greedily, and once more with the count all in spot (then covered
+    // by extra replicas) since one replica at a time cannot see that two spot replicas may cost less than one
+    // on-demand. A covered plan beats one that is not; then the cheaper wins.
+    kept.set(spot)
+    const keptOnDemand = onDemand
+    fill(wanted, false)
+    const greedy = { cost: planCost(), covered: risk() <= COVERED }
+    alternative.set(spot)
+    const alternativeOnDemand = onDemand
+    spot.set(kept)
+    onDemand = keptOnDemand
+    fill(wanted, true)
+    const spotFirst = { cost: planCost(), covered: risk() <= COVERED }
+    if (greedy.covered !== spotFirst.covered ? greedy.covered : greedy.cost <= spotFirst.cost) {
+      spot.set(alternative)
+      onDemand = alternativeOnDemand
     }
     // 5. Make before break, within max: on-demand beyond the plan stays while the spot replacing it is not ready,
     // and a launch in progress is never cancelled for a later one (it serves sooner); spot not serving yet gives way.
