@@ -34,7 +34,7 @@ export const AwsRetryPolicyFromEnv = Layer.effect(
 
 /** Which call, for messages and the final error. */
 export interface AwsCallName {
-  readonly service: "Pricing" | "EC2" | "PriceListFile"
+  readonly service: "Pricing" | "EC2" | "PriceListFile" | "AutoScaling" | "CloudWatch"
   readonly operation: string
   readonly region: string
 }
