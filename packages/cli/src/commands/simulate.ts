@@ -62,7 +62,7 @@ const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead 
 const invalid = (flag: string, expected: string, actual: string) =>
   new InvalidInput({ source: flag, issues: [{ path: flag, expected, actual }] })
 
-const readTraceTexts = (path: string): Effect.Effect<ReadonlyArray<TraceText>, InvalidInput, FileSystem.FileSystem> =>
+export const readTraceTexts = (path: string): Effect.Effect<ReadonlyArray<TraceText>, InvalidInput, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const info = yield* fs.stat(path).pipe(
