@@ -72,8 +72,9 @@ const program = Effect.gen(function*() {
   console.log("\nOne-week windows: cost vs on-demand autoscaled, availability, requests over capacity")
   console.log(`${"trace×scale@h".padEnd(16)} | ${"frugal".padEnd(22)} | ${"spothedge".padEnd(22)} | ${"skyserve".padEnd(22)} | ${"spot-only".padEnd(22)} |`)
   const cases: ReadonlyArray<readonly ["conv" | "code", number]> = [["conv", 1], ["conv", 2], ["code", 2], ["code", 4]]
-  const tally = { windows: 0, frugalOk: 0, cheaperThanHedge: 0, cheaperThanHedgeAtBase: 0 }
+  const summary: Array<string> = []
   for (const [name, rateScale] of cases) {
+    const tally = { windows: 0, frugalOk: 0, cheaperThanHedge: 0, cheaperThanHedgeAtBase: 0, cheaperThanSkyAtBase: 0 }
     for (const startHours of [0, 168, 336, 504, 672, 840]) {
       const week = yield* simulate(name, { days: 7, startHours, rateScale, policies: ["frugal", "spothedge", "skyserve", "spot-only", "on-demand"] })
       const atBase = yield* simulate(name, { days: 7, startHours, rateScale, policies: ["spothedge", "skyserve"], baseline: workload.kind === "inference" ? workload.service?.replicas.min ?? 1 : 1 })
@@ -87,9 +88,16 @@ const program = Effect.gen(function*() {
       if (f.costVsOnDemand <= 0.6 && f.availability >= 0.999 && f.overloadedRequestsPct <= 0.5) tally.frugalOk++
       if (f.costUsd < h.costUsd && f.availability >= h.availability) tally.cheaperThanHedge++
       if (f.costUsd < hb.costUsd) tally.cheaperThanHedgeAtBase++
+      const sb = atBase.policies["skyserve"]
+      if (sb !== undefined && (f.costUsd < sb.costUsd || sb.overloadedRequestsPct > 0.5)) tally.cheaperThanSkyAtBase++
     }
+    summary.push(
+      `${name}×${rateScale}: of ${tally.windows} weeks, frugal ≤ 60% of on-demand with ≥ 99.9% availability and ≤ 0.5% over capacity in ${tally.frugalOk}; ` +
+        `cheaper than spothedge at equal or better availability in ${tally.cheaperThanHedge}; cheaper than spothedge with base = min in ${tally.cheaperThanHedgeAtBase}; ` +
+        `cheaper than skyserve with base = min, or that skyserve over 0.5% over capacity, in ${tally.cheaperThanSkyAtBase}.`
+    )
   }
-  console.log(`\nOf ${tally.windows} windows: frugal ≤ 60% of on-demand with ≥ 99.9% availability and ≤ 0.5% over capacity in ${tally.frugalOk}; cheaper than spothedge at equal or better availability in ${tally.cheaperThanHedge}; cheaper than spothedge with base = min in ${tally.cheaperThanHedgeAtBase}.`)
+  console.log(`\n${summary.join("\n")}`)
 })
 
 /** Runs the whole benchmark, printing as it goes. */
