@@ -47,8 +47,37 @@ export interface ServiceSimulationInput {
   readonly baselines?: Partial<BaselineSettings> | undefined
 }
 
+export interface SimulationSettings {
+  readonly workload: string
+  readonly requests: {
+    readonly source: string
+    readonly format: RequestTrace["format"]
+    readonly requests: number
+    readonly recordedMinutes: number
+    readonly mix: RequestMix & { readonly fromTrace: boolean }
+    readonly rateScale: number
+    readonly dailyProfile: DailyProfile & { readonly shape: string }
+  }
+  readonly days: number
+  readonly minutes: number
+  readonly spotTraces: { readonly source: string; readonly startHours: number; readonly zones: ReadonlyArray<string> }
+  readonly replica: {
+    readonly instanceType: string
+    readonly accelerator: string
+    readonly gpusPerReplica: number
+    readonly requestsPerSecond: number
+    readonly requestsInFlight: number
+    readonly latencySeconds: number
+    readonly decodeTokensPerSecond: number
+  }
+  readonly pricesUsdPerHour: Readonly<Record<string, { readonly onDemand: number | null; readonly spotMedian: number | null }>>
+  readonly service: ServiceSection
+  readonly baselines: BaselineSettings
+  readonly catalog: { readonly source: string; readonly asOf: string }
+}
+
 export interface ServiceSimulationReport {
-  readonly settings: Record<string, unknown>
+  readonly settings: SimulationSettings
   readonly policies: Record<string, PolicySummary>
 }
 
@@ -109,7 +138,7 @@ export const simulateServiceWorkload = (
     const context = policyContext(scenario, input.baselines ?? {})
     const policies = simulatePolicies(scenario, input.policies, context.baselines)
     const capacity = chosen.capacity
-    const settings = {
+    const settings: SimulationSettings = {
       workload: workload.name,
       requests: {
         source: input.requests.source,
