@@ -78,6 +78,23 @@ const cases: ReadonlyArray<Case> = [
     content: "name: serve\nkind: inference\nmodel:\n  parameters: 8B\ninference:\n  tokensPerSecond: 100\n  hoursPerMonth: 800\n",
     mentions: ["inference.hoursPerMonth"]
   },
+  // Services (kind: inference with a service: section)
+  {
+    title: "a service whose min is above its max",
+    content: "name: s\nkind: inference\nmodel: { parameters: 8B }\ninference: { tokensPerSecond: 100 }\nservice:\n  replicas: { min: 5, max: 2 }\n  target: { requestsInFlightPerReplica: 8 }\n",
+    mentions: ["service.replicas.min", "at most replicas.max (2)"]
+  },
+  {
+    title: "a service with a target of 0",
+    content: "name: s\nkind: inference\nmodel: { parameters: 8B }\ninference: { tokensPerSecond: 100 }\nservice:\n  replicas: { min: 1, max: 2 }\n  target: { requestsInFlightPerReplica: 0 }\n",
+    mentions: ["service.target.requestsInFlightPerReplica", "greater than 0"]
+  },
+  {
+    title: "a service without any target",
+    content: "name: s\nkind: inference\nmodel: { parameters: 8B }\ninference: { tokensPerSecond: 100 }\nservice:\n  replicas: { min: 1, max: 2 }\n  target: {}\n",
+    mentions: ["service.target"]
+  },
+  { title: "a service on a training workload", content: `${valid}service: { replicas: { min: 1, max: 2 }, target: { queueDepthPerReplica: 1 } }\n`, mentions: ["service"] },
   // Missing fields
   { title: "no name", content: valid.replace("name: ok\n", ""), mentions: ["name", "missing"] },
   { title: "no kind", content: valid.replace("kind: training\n", ""), mentions: ["kind"] },
@@ -182,6 +199,14 @@ describe.concurrent("frugal rejects a FILE argument that is not a workload file 
 describe.concurrent("frugal rejects bad flags and arguments with exit 2", () => {
   const file = join(dir, "valid.yaml")
   writeFileSync(file, valid)
+  let services = 0
+  /** An inference workload with a valid service section plus `extra` lines in it (or none at all). */
+  const serviceFile = (extra: string, withService = true): string => {
+    const path = join(dir, `service-${services++}.yaml`)
+    writeFileSync(path, "name: s\nkind: inference\nmodel: { parameters: 8B }\ninference: { tokensPerSecond: 100 }\n" +
+      (withService ? `service:\n  replicas: { min: 1, max: 4 }\n  target: { requestsInFlightPerReplica: 2 }\n${extra}` : ""))
+    return path
+  }
 
   const flagCases: ReadonlyArray<readonly [string, ReadonlyArray<string>, ReadonlyArray<string>]> = [
     ["--top 0", ["plan", file, "--top", "0"], ["--top"]],
@@ -203,7 +228,13 @@ describe.concurrent("frugal rejects bad flags and arguments with exit 2", () => 
       ["--on-demand-price: expected USD per hour from 0 to 10,000"]
     ],
     ["prices refresh --concurrency 100000", ["prices", "refresh", "--concurrency", "100000"], ["--concurrency: expected regions at once from 1 to 64, got 100000"]],
-    ["prices refresh --spot-history-hours 100000", ["prices", "refresh", "--spot-history-hours", "100000"], ["--spot-history-hours: expected hours from 1 to 2,160"]]
+    ["prices refresh --spot-history-hours 100000", ["prices", "refresh", "--spot-history-hours", "100000"], ["--spot-history-hours: expected hours from 1 to 2,160"]],
+    ["a service needing more zones than any region offers", ["service", "plan", serviceFile("  zones: { min: 9 }\n")], ["service.zones.min", "at most"]],
+    ["service plan of a workload without a service section", ["service", "plan", serviceFile("", false)], ["service"]],
+    ["service simulate with an unknown policy", ["service", "simulate", serviceFile(""), "--requests", "x.csv", "--spot-traces", "x", "--policies", "frugal,magic"], ["--policies", "magic"]],
+    ["service simulate with a rate scale of 0", ["service", "simulate", serviceFile(""), "--requests", "x.csv", "--spot-traces", "x", "--rate-scale", "0"], ["--rate-scale"]],
+    ["service simulate with a request trace that is not one", ["service", "simulate", serviceFile(""), "--requests", serviceFile(""), "--spot-traces", "x"], ["line 1", "TIMESTAMP,ContextTokens,GeneratedTokens"]],
+    ["service apply with an unknown engine", ["service", "apply", serviceFile(""), "--engine", "ecs"], ["--engine"]]
   ]
   for (const [title, args, mentions] of flagCases) {
     it(title, async () => {

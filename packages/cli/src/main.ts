@@ -26,6 +26,7 @@ import { prices } from "./commands/prices.ts"
 import { report } from "./commands/report.ts"
 import { slack } from "./commands/slack.ts"
 import { run } from "./commands/run.ts"
+import { service } from "./commands/service/index.ts"
 import { simulate } from "./commands/simulate.ts"
 import { status } from "./commands/status.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
@@ -41,7 +42,8 @@ const subcommands = [
   report,
   slack,
   prices,
-  simulate
+  simulate,
+  service
 ] as const
 
 export const frugal = Command.make("frugal").pipe(

@@ -4,7 +4,7 @@
  * Every field carries an `expected` annotation in plain words, used in error messages and in the JSON Schema.
  * Decoding a file (YAML/JSON text → workloads) lives in `WorkloadFile.ts`.
  */
-import { Effect, Schema, SchemaIssue, SchemaTransformation } from "effect"
+import { Effect, Schema, type SchemaAST, SchemaIssue, SchemaTransformation } from "effect"
 import { ACCELERATOR_NAMES, type AcceleratorName, resolveAcceleratorNames } from "./AcceleratorName.ts"
 
 export const expecting = <S extends Schema.Top>(schema: S, expected: string, description?: string): S["Rebuild"] =>
@@ -247,6 +247,70 @@ export const InferenceSection = Schema.Struct({
 })
 export type InferenceSection = typeof InferenceSection.Type
 
+// ---------------------------------------------------------------------------------------------------------------
+// Service: an inference workload that scales itself (packages/serving; docs/serving.md)
+
+/** A cross-field check's failure at one field, showing that field's value (not the whole section). */
+const fieldIssue = (field: string, expected: string, value: unknown, options: SchemaAST.ParseOptions) =>
+  ({ path: [field], issue: new SchemaIssue.InvalidValue({ expected }, value, options) })
+
+const ReplicaCount = (what: string) => Bounded({ min: 0, max: 10_000, integer: true, unit: what })
+const PerReplicaTarget = (unit: string) => Bounded({ min: 0, minExclusive: true, max: 1_000_000, unit })
+
+export const ServiceReplicas = Schema.Struct({
+  min: ReplicaCount("replicas"),
+  max: Bounded({ min: 1, max: 10_000, integer: true, unit: "replicas" })
+}).check(
+  Schema.makeFilter(
+    (r: { readonly min: number; readonly max: number }, _ast, options) =>
+      r.min > r.max ? fieldIssue("min", `at most replicas.max (${r.max})`, r.min, options) : undefined,
+    { expected: "replicas.min at most replicas.max" }
+  )
+)
+
+/** What one replica should carry; several signals at once are allowed and the largest replica count wins. */
+export const ServiceTarget = Schema.Struct({
+  requestsInFlightPerReplica: Schema.optionalKey(PerReplicaTarget("requests in flight")),
+  requestsPerSecondPerReplica: Schema.optionalKey(PerReplicaTarget("requests per second")),
+  queueDepthPerReplica: Schema.optionalKey(PerReplicaTarget("queued requests"))
+}).check(
+  Schema.makeFilter(
+    (t: { readonly requestsInFlightPerReplica?: number; readonly requestsPerSecondPerReplica?: number; readonly queueDepthPerReplica?: number }) =>
+      t.requestsInFlightPerReplica === undefined && t.requestsPerSecondPerReplica === undefined && t.queueDepthPerReplica === undefined
+        ? "at least one of requestsInFlightPerReplica, requestsPerSecondPerReplica, queueDepthPerReplica"
+        : undefined,
+    { expected: "at least one of requestsInFlightPerReplica, requestsPerSecondPerReplica, queueDepthPerReplica" }
+  )
+)
+export type ServiceTarget = typeof ServiceTarget.Type
+
+const trueOrFalse = expecting(Schema.Boolean, "true or false")
+
+export const ServiceSection = Schema.Struct({
+  replicas: ServiceReplicas,
+  target: ServiceTarget,
+  /** Scale in only while the replicas' mean GPU utilisation stays below this share for `scaleInWindowMinutes`. */
+  scaleInBelowGpuUtilization: withDefault(Bounded({ min: 0, max: 1, unit: "GPU utilisation" }), 0.3),
+  scaleInWindowMinutes: withDefault(Bounded({ min: 1, max: 1440, integer: true, unit: "minutes" }), 15),
+  scaleUpDelaySeconds: withDefault(Bounded({ min: 0, max: 3600, integer: true, unit: "seconds" }), 60),
+  scaleDownDelaySeconds: withDefault(Bounded({ min: 0, max: 86_400, integer: true, unit: "seconds" }), 600),
+  /** Instance boot and model load: the time from a launch to a replica that serves. */
+  coldStartSeconds: withDefault(Bounded({ min: 0, max: 7200, integer: true, unit: "seconds" }), 300),
+  zones: withDefault(Schema.Struct({ min: Bounded({ min: 1, max: 32, integer: true, unit: "availability zones" }) }), { min: 2 }),
+  /** Replicas that are on-demand whatever happens to spot (the first ones of the service). */
+  onDemandBase: withDefault(ReplicaCount("replicas"), 1),
+  spot: withDefault(trueOrFalse, false)
+}).check(
+  Schema.makeFilter(
+    (s: { readonly replicas: { readonly max: number }; readonly onDemandBase: number }, _ast, options) =>
+      s.onDemandBase > s.replicas.max
+        ? fieldIssue("onDemandBase", `at most replicas.max (${s.replicas.max})`, s.onDemandBase, options)
+        : undefined,
+    { expected: "onDemandBase at most replicas.max" }
+  )
+)
+export type ServiceSection = typeof ServiceSection.Type
+
 export const BatchSection = Schema.Struct({
   gpuHours: Bounded({ min: 0, minExclusive: true, max: 10_000_000, unit: "GPU-hours" }),
   referenceGpu: Accelerator,
@@ -329,6 +393,7 @@ export const InferenceWorkload = Schema.Struct({
   kind: Schema.Literal("inference"),
   model: InferenceModel,
   inference: InferenceSection,
+  service: Schema.optionalKey(ServiceSection),
   constraints: withDefault(Constraints(false), {})
 }).annotate({ identifier: "InferenceWorkload", description: "A serving workload: model + inference sections." })
 export type InferenceWorkload = typeof InferenceWorkload.Type

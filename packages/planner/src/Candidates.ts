@@ -10,6 +10,7 @@ import { type CatalogIndex, type IndexedType, mergeBounds, type PriceBounds, typ
 import { instanceCounts } from "./InstanceCounts.ts"
 import { checkpointHours, commitmentCharge, spotRun, spotServing, transferCostUsd } from "./Placement.ts"
 import type { AcceleratorNeed, Needs } from "./Requirements.ts"
+import { toleratesLoneSpot } from "./ServicePlacementRule.ts"
 
 export { type Candidate, compareCandidates, PURCHASE_ORDER, type Settings } from "./Candidate.ts"
 
@@ -46,7 +47,7 @@ export const enumerateCandidates = (
 ): { readonly top: ReadonlyArray<Candidate>; readonly diagnostics: Diagnostics } => {
   const { workload, assumptions, purchase, regions } = settings
   const allowOnDemand = purchase.has("on-demand")
-  const allowSpot = purchase.has("spot") && settings.interruptible
+  const allowSpot = purchase.has("spot") && settings.interruptible && toleratesLoneSpot(workload)
   const allowReserved = purchase.has("reserved")
   const allowSavingsPlan = purchase.has("savings-plan")
   const top: Array<Candidate> = []

@@ -67,7 +67,7 @@ const invalid = (flag: string, expected: string, actual: string) =>
   new InvalidInput({ source: flag, issues: [{ path: flag, expected, actual }] })
 
 /** A trace file, or every `.json`/`.csv` in a directory, each through the shared bounded reader. */
-const readTraceTexts = (path: string): Effect.Effect<ReadonlyArray<TraceText>, InvalidInput> =>
+export const readTraceTexts = (path: string): Effect.Effect<ReadonlyArray<TraceText>, InvalidInput> =>
   Effect.gen(function*() {
     const info = yield* Effect.tryPromise(() => stat(path)).pipe(
       Effect.mapError(() => invalid("--trace", "an existing trace file or directory", path))

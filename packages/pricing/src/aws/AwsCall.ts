@@ -137,7 +137,7 @@ export const awsClientOptions = (timeouts: AwsTimeouts) => ({
 
 /** Which call, for messages and the final error. */
 export interface AwsCallName {
-  /** `Pricing`, `EC2`, `ServiceQuotas`, `Cost Explorer`, `CloudWatch`, `PriceListFile`. */
+  /** `Pricing`, `EC2`, `ServiceQuotas`, `AutoScaling`, `Cost Explorer`, `CloudWatch`, `PriceListFile`. */
   readonly service: string
   readonly operation: string
   readonly region: string
