@@ -81,7 +81,8 @@ export const AwsRegionProfile = Schema.Struct({
 export type AwsRegionProfile = typeof AwsRegionProfile.Type
 
 export const AwsProfile = Schema.Struct({
-  checkpoints: CheckpointStore,
+  /** Where training checkpoints are kept; needed to run training on EC2 (a service needs none). */
+  checkpoints: Schema.optionalKey(CheckpointStore),
   /** Allow-list of instance types, globs allowed (`g6e.*`); absent: every GPU type. */
   instanceTypes: Schema.optionalKey(Schema.Array(pattern(INSTANCE_TYPE_GLOB, "an instance type or glob like p5.48xlarge or g6e.*"))),
   regions: expecting(Schema.Record(Region, AwsRegionProfile), "a mapping of AWS regions to their subnets, image and roles"),
@@ -155,9 +156,12 @@ export const KubernetesCluster = Schema.Struct({
   capacityLabel: withDefault(expecting(Schema.Literals(["karpenter", "eks"]), "karpenter or eks"), "karpenter"),
   /** AZ ID → zone name (`use1-az4: us-east-1a`) for topology.kubernetes.io/zone; unmapped IDs use topology.k8s.aws/zone-id. */
   zoneNames: Schema.optionalKey(Schema.Record(AvailabilityZoneId, pattern(/^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$/, "a zone name like us-east-1a"))),
+  /** The Karpenter EC2NodeClass that services' NodePools use (`frugal service apply`; default `default`). */
+  nodeClass: Schema.optionalKey(DnsLabel),
   /** The cluster's AWS region (for prices of its zones and transfer costs); absent: from its pools' zones. */
   region: Schema.optionalKey(Region),
-  pools: expecting(Schema.NonEmptyArray(KubernetesPool), "a non-empty list of node pools")
+  /** Node pools offered to training jobs as priced capacity; a cluster used only for services may list none. */
+  pools: withDefault(Schema.Array(KubernetesPool), [])
 })
 export type KubernetesCluster = typeof KubernetesCluster.Type
 

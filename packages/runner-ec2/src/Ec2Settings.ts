@@ -52,8 +52,8 @@ export interface Ec2Settings {
   readonly rendezvousPort: number
 }
 
-/** The profile's `aws` section as engine settings. */
-export const ec2SettingsFromProfile = (aws: AwsProfile): Ec2Settings => ({
+/** The profile's `aws` section as engine settings; its checkpoint store is required (`ec2CheckpointsMissing`). */
+export const ec2SettingsFromProfile = (aws: AwsProfile & { readonly checkpoints: NonNullable<AwsProfile["checkpoints"]> }): Ec2Settings => ({
   regions: Object.fromEntries(Object.entries(aws.regions).map(([region, r]): readonly [string, Ec2RegionSettings] => [region, {
     subnets: r.subnets,
     imageId: r.image ?? null,
@@ -134,8 +134,8 @@ export const ec2ProfileWithEnvironment = (
     const raw = {
       ...(encoded ?? {}),
       checkpoints: {
-        ...(base === undefined ? {} : { uri: base.checkpoints.uri, region: base.checkpoints.region }),
-        ...(base?.checkpoints.kmsKeyId === undefined ? {} : { kmsKeyId: base.checkpoints.kmsKeyId }),
+        ...(base?.checkpoints === undefined ? {} : { uri: base.checkpoints.uri, region: base.checkpoints.region }),
+        ...(base?.checkpoints?.kmsKeyId === undefined ? {} : { kmsKeyId: base.checkpoints.kmsKeyId }),
         ...(uri === undefined ? {} : { uri, region: text(env, "FRUGAL_EC2_CHECKPOINT_REGION") ?? region }),
         ...(text(env, "FRUGAL_EC2_CHECKPOINT_REGION") === undefined ? {} : { region: text(env, "FRUGAL_EC2_CHECKPOINT_REGION") }),
         ...(text(env, "FRUGAL_EC2_KMS_KEY") === undefined ? {} : { kmsKeyId: text(env, "FRUGAL_EC2_KMS_KEY") })

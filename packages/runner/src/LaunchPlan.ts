@@ -227,7 +227,7 @@ export const jobPolicy = (
     totalSteps: workloadSteps(workload),
     coolDownMinutes: options.coolDownMinutes ?? 30,
     waitHours: options.waitHours ?? 0.25,
-    checkpointRegion: usesEc2 ? profile.aws?.checkpoints.region ?? null : null,
+    checkpointRegion: usesEc2 ? profile.aws?.checkpoints?.region ?? null : null,
     checkpointGB: workload.kind === "training" ? checkpointBytes(workload.model.parameters, workload.model.optimizer) / 1e9 : 0,
     catalog: `${plan.catalog.source} ${plan.catalog.asOf}`.trim()
   }

@@ -31,7 +31,7 @@ aws:
       subnets: { use2-az1: subnet-0aaa1111, use2-az2: subnet-0bbb2222, use2-az3: subnet-0ccc3333 }
       launchTemplate: lt-0123456789abcdef0
       securityGroups: [sg-0123abcd]
-slurm: [{ name: lab }]
+slurm: [{ name: lab, partitions: [{ name: gpu, nodes: 1, hourlyPriceUsd: 1 }] }]
 `
 
 const workloadWith = (edit: (text: string) => string): Workload => {

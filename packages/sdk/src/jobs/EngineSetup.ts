@@ -68,7 +68,14 @@ export const setUpEngines = (
               issues: [{ path: "--infra", expected: "an infrastructure profile with an aws section (or FRUGAL_EC2_* variables) for the ec2 engine" }]
             })
           }
-          engines.ec2 = ec2.ec2Engine(ec2.ec2SettingsFromProfile(aws))
+          const checkpoints = aws.checkpoints
+          if (checkpoints === undefined) {
+            return yield* new InvalidInput({
+              source: "infrastructure profile",
+              issues: [{ path: "aws.checkpoints", expected: "a checkpoint store { uri: s3://bucket/prefix, region } for jobs on EC2 (or FRUGAL_EC2_CHECKPOINT_URI)" }]
+            })
+          }
+          engines.ec2 = ec2.ec2Engine(ec2.ec2SettingsFromProfile({ ...aws, checkpoints }))
           break
         }
         case "slurm": {
