@@ -5,7 +5,7 @@
 import type { PlacementEstimate, PurchaseOption, Workload } from "@frugal/core"
 import type { SpotRisk } from "@frugal/pricing"
 import type { CommitmentOffer, IndexedType } from "./CatalogIndex.ts"
-import type { CommitmentCharge, CostAssumptions, SpotRun } from "./Placement.ts"
+import type { CommitmentCharge, CostAssumptions, SpotRun } from "./PlacementCost.ts"
 import type { AcceleratorNeed } from "./Requirements.ts"
 
 export interface Candidate {
@@ -81,67 +81,57 @@ export interface Count {
   readonly hours: number
 }
 
-/** Inserts into a list kept sorted by `compareCandidates`, capped at `limit`. */
-export const insertTop = (top: Array<Candidate>, candidate: Candidate, limit: number): void => {
-  const last = top[top.length - 1]
-  if (top.length >= limit && last !== undefined && compareCandidates(candidate, last) >= 0) return
-  let lo = 0
-  let hi = top.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    const other = top[mid]
-    if (other !== undefined && compareCandidates(other, candidate) <= 0) lo = mid + 1
-    else hi = mid
-  }
-  top.splice(lo, 0, candidate)
-  if (top.length > limit) top.pop()
-}
-
+/** Whether `candidate` ranks before `best` (or there is no best yet). */
 export const better = (candidate: Candidate, best: Candidate | null): boolean => best === null || compareCandidates(candidate, best) < 0
 
-export const makeCandidate = (
-  settings: Settings,
-  indexed: IndexedType,
-  need: AcceleratorNeed,
-  count: Count,
-  region: string,
-  zone: string | null,
-  purchaseOption: PurchaseOption,
-  commitment: CommitmentOffer | null,
-  hourlyUsd: number,
-  baseHours: number,
-  computeCostUsd: number,
-  transfer: number,
-  spot: SpotRun | null,
-  risk: SpotRisk | null,
-  charge: CommitmentCharge | null,
-  priceIsEstimate: boolean
-): Candidate => {
-  const expectedHours = spot === null ? baseHours : spot.expectedHours
+/** Meets the deadline and the budget. */
+export const isFeasible = (candidate: Candidate): boolean => candidate.meetsDeadline && candidate.withinBudget
+
+/** What one priced placement is made of; `makeCandidate` derives the rest (hours, cost, constraints). */
+export interface CandidateParts {
+  readonly indexed: IndexedType
+  readonly need: AcceleratorNeed
+  readonly count: Count
+  readonly region: string
+  readonly zone: string | null
+  readonly purchaseOption: PurchaseOption
+  readonly commitment: CommitmentOffer | null
+  readonly hourlyUsd: number
+  readonly computeCostUsd: number
+  readonly transferCostUsd: number
+  readonly spot: SpotRun | null
+  readonly risk: SpotRisk | null
+  readonly charge: CommitmentCharge | null
+  readonly priceIsEstimate: boolean
+}
+
+export const makeCandidate = (settings: Settings, parts: CandidateParts): Candidate => {
+  const baseHours = parts.count.hours
+  const expectedHours = parts.spot === null ? baseHours : parts.spot.expectedHours
   // A service's monthly figure leaves the one-time transfer out (it is reported on its own).
-  const expectedCostUsd = computeCostUsd + (settings.perMonth ? 0 : transfer)
+  const expectedCostUsd = parts.computeCostUsd + (settings.perMonth ? 0 : parts.transferCostUsd)
   return {
-    indexed,
-    need,
-    instances: count.instances,
-    gpus: count.gpus,
-    estimate: count.estimate,
-    region,
-    zone,
-    purchaseOption,
-    commitment,
-    hourlyUsd,
+    indexed: parts.indexed,
+    need: parts.need,
+    instances: parts.count.instances,
+    gpus: parts.count.gpus,
+    estimate: parts.count.estimate,
+    region: parts.region,
+    zone: parts.zone,
+    purchaseOption: parts.purchaseOption,
+    commitment: parts.commitment,
+    hourlyUsd: parts.hourlyUsd,
     baseHours,
     expectedHours,
-    computeCostUsd,
-    transferCostUsd: transfer,
+    computeCostUsd: parts.computeCostUsd,
+    transferCostUsd: parts.transferCostUsd,
     expectedCostUsd,
     meetsDeadline: settings.perMonth || settings.deadlineHours === null || expectedHours <= settings.deadlineHours,
     withinBudget: settings.budgetUsd === null || expectedCostUsd <= settings.budgetUsd,
-    spot,
-    risk,
-    charge,
-    priceIsEstimate,
+    spot: parts.spot,
+    risk: parts.risk,
+    charge: parts.charge,
+    priceIsEstimate: parts.priceIsEstimate,
     onDemandCostUsd: null,
     onDemandRegion: null
   }

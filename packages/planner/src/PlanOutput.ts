@@ -4,7 +4,8 @@
  * does not pay.
  */
 import { INTERRUPTION_BUCKET_LABELS, UNKNOWN_BUCKET } from "@frugal/pricing"
-import { type Candidate, type Settings, spotZoneStats } from "./Candidates.ts"
+import type { Candidate, Settings } from "./Candidate.ts"
+import { spotZoneStats } from "./Pricers.ts"
 import {
   fraction,
   hourly,
