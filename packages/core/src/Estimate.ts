@@ -14,7 +14,7 @@ import {
   trainingHours,
   trainingTokensPerSecondPerGpu
 } from "./Compute.ts"
-import { activationBytes, GIB, logitsBytes, overheadBytes, shardedTrainingState } from "./Memory.ts"
+import { activationBytes, GIB, logitsBytes, overheadBytes, recomputedLayerBytes, shardedTrainingState } from "./Memory.ts"
 import { breakdown, type MemoryBreakdown } from "./MemoryBreakdown.ts"
 import { modelShape } from "./ModelShape.ts"
 import { meetsInferenceTarget, servingLayout, servingMeetsTarget } from "./Serving.ts"
@@ -57,27 +57,38 @@ export interface EstimateOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Training
 
-/** Memory of a training job per GPU: the persistent state after sharding, activations and logits of a micro-batch. */
+/**
+ * Memory of a training job per GPU at its peak. A step passes through three moments, and the peak is the largest:
+ * - the loss: stored weights, autocast's 16-bit copies (or FSDP's gathered units), optimizer states, every saved
+ *   activation and the loss's buffers over the logits; no gradients yet (`zero_grad(set_to_none=True)`, PyTorch's
+ *   default since 2.0, frees them after every step);
+ * - with activation checkpointing, the recomputation of one layer during backward (the loss's buffers are gone);
+ * - the optimizer step: weights, gradients and optimizer states (activations and copies are gone).
+ * During backward memory moves from activations to gradients one layer at a time, so nothing in between is higher.
+ * DDP's gradient buckets exist throughout. The breakdown reports the parts alive at the peak.
+ */
 export const trainingMemory = (workload: TrainingWorkload, gpus: number, sharding: Sharding): MemoryBreakdown => {
   const shape = modelShape(workload.model)
   const { precision, optimizer } = workload.model
   const state = shardedTrainingState({ shape, optimizer, precision, sharding, gpus })
   const { sequenceLength, microBatchSize, fusedAttention, activationCheckpointing } = workload.training
-  const activations = activationBytes(shape, {
-    sequenceLength,
-    microBatchSize,
-    fusedAttention,
-    activationCheckpointing,
-    precision
-  })
-  const logits = logitsBytes({ sequenceLength, microBatchSize, vocabSize: shape.vocabSize, precision })
-  const allocated = state.weightsBytes + state.gradientsBytes + state.optimizerBytes + activations + logits
+  const layout = { sequenceLength, microBatchSize, fusedAttention, activationCheckpointing, precision }
+  const activations = activationBytes(shape, layout)
+  const recomputed = recomputedLayerBytes(shape, layout)
+  const logits = logitsBytes({ sequenceLength, microBatchSize, vocabSize: shape.vocabSize })
+  const held = state.weightsBytes + state.forwardWeightBytes + state.gradientBucketsBytes + state.optimizerBytes
+  const atLoss = held + activations + logits
+  const atRecompute = held + activations + recomputed
+  const atStep = state.weightsBytes + state.gradientsBytes + state.gradientBucketsBytes + state.optimizerBytes
+  const parts = atStep > atLoss && atStep >= atRecompute
+    ? { weights: state.weightsBytes, gradients: state.gradientsBytes + state.gradientBucketsBytes, activations: 0, logits: 0 }
+    : atRecompute > atLoss
+    ? { weights: state.weightsBytes + state.forwardWeightBytes, gradients: state.gradientBucketsBytes, activations: activations + recomputed, logits: 0 }
+    : { weights: state.weightsBytes + state.forwardWeightBytes, gradients: state.gradientBucketsBytes, activations, logits }
+  const allocated = parts.weights + parts.gradients + state.optimizerBytes + parts.activations + parts.logits
   return breakdown({
-    weights: state.weightsBytes,
-    gradients: state.gradientsBytes,
+    ...parts,
     optimizer: state.optimizerBytes,
-    activations,
-    logits,
     kvCache: 0,
     overhead: overheadBytes(allocated, gpus)
   }, gpus)
