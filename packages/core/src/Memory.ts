@@ -181,6 +181,11 @@ export interface TrainedParameters {
   readonly frozenBytes: number
   /** Bytes per value of the residual stream: 4 with fp32 master weights, the base's 2 when it is stored in 16 bits. */
   readonly residualBytes: number
+  /**
+   * Bytes of each trained parameter and of its gradient: 4 (fp32 master weights under autocast), or 2 where the
+   * trained weights are kept in the 16-bit compute dtype (QLoRA's adapters), which then need no autocast copy.
+   */
+  readonly trainableBytes: number
 }
 
 /** Per-GPU bytes of the training state, split by when each exists during a step. */
@@ -217,10 +222,12 @@ export const shardedTrainingState = (options: {
   const n = Math.max(1, gpus)
   const p = options.trained?.trainable ?? shape.parameters
   const frozen = options.trained?.frozenBytes ?? 0
-  const state = trainingStateBytesPerParameter(options.optimizer, shape.hiddenSize)
+  const fp32State = trainingStateBytesPerParameter(options.optimizer, shape.hiddenSize)
+  const trainableBytes = options.trained?.trainableBytes ?? fp32State.weights
+  const state = { ...fp32State, weights: trainableBytes, gradients: trainableBytes }
   const fullFineTune = options.trained === undefined || options.trained.frozenBytes === 0
-  // The token embedding is a lookup, never cast; adapters are all matmul weights.
-  const castable = fullFineTune ? Math.max(0, p - shape.vocabSize * shape.hiddenSize) : p
+  // The token embedding is a lookup, never cast; adapters are all matmul weights; 16-bit weights need no copy.
+  const castable = trainableBytes < 4 ? 0 : fullFineTune ? Math.max(0, p - shape.vocabSize * shape.hiddenSize) : p
   const copies = castable * autocastWeightCopyBytesPerParameter(options.precision)
   const buckets = n > 1 && (sharding === "none" || sharding === "zero1") ? p * state.gradients : 0
   // FSDP gathers full parameters in the compute dtype (its MixedPrecision param_dtype), one unit plus one prefetched.

@@ -3,13 +3,14 @@
  * formula and collected in docs/planner.md.
  */
 import {
-  checkpointBytes,
   checkpointWriteHours,
   DEFAULT_CHECKPOINT_WRITE_GBPS,
   expectedWallClockHours,
   HOURS_PER_MONTH,
   HOURS_PER_YEAR,
+  modelShape,
   type PlacementEstimate,
+  resumableStateBytes,
   type Workload,
   youngDalyIntervalHours
 } from "@frugal/core"
@@ -56,7 +57,8 @@ export const checkpointHours = (
   assumptions: CostAssumptions
 ): number => {
   if (workload.kind !== "training") return assumptions.batchCheckpointWriteHours
-  const bytes = checkpointBytes(workload.model.parameters, workload.model.optimizer)
+  // What is trained and its optimizer states: a LoRA checkpoint holds the adapters only (core `resumableStateBytes`).
+  const bytes = resumableStateBytes(modelShape(workload.model), workload.model)
   // A sharded state is written by every instance at once; a replicated one by rank 0 alone.
   const writers = estimate.sharding === "none" ? 1 : instances
   return checkpointWriteHours(bytes, writers, assumptions.checkpointGBpsPerInstance)
