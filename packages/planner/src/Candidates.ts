@@ -11,12 +11,18 @@ import { transferCostUsd } from "./PlacementCost.ts"
 import {
   type CandidateGate,
   type CandidateKind,
+  launchOf,
+  onDemandCapacity,
+  onDemandComputeUsd,
   priceCommitments,
   priceOnDemand,
   priceSpot,
   type RegionPricing,
+  type SpotRegion,
+  spotRegion,
   writeHoursOf
 } from "./Pricers.ts"
+import type { LaunchTime } from "./PlacementCost.ts"
 import type { Needs } from "./Requirements.ts"
 import { TopCandidates } from "./TopCandidates.ts"
 import type { CatalogIndex } from "./CatalogIndex.ts"
@@ -41,9 +47,23 @@ export const enumerateCandidates = (
   const bestByVariant: Array<Candidate | null> = new Array<Candidate | null>(index.variants.length).fill(null)
   const gate: CandidateGate = {
     worthBuilding: (expectedHours, costUsd, best, kind) => worthBuilding(settings, top, diagnostics, expectedHours, costUsd, best, kind),
-    built: (candidate) => observe(diagnostics, candidate)
+    built: (candidate) => observe(diagnostics, candidate),
+    sawFloorPrice: () => {
+      diagnostics.floorPricedZones++
+    },
+    cannotEnter: (costUsd) => {
+      const last = top.last
+      if (!(top.closed && last !== undefined && costUsd > last.expectedCostUsd)) return false
+      diagnostics.spotAboveTopList = true
+      return true
+    }
   }
   const transferVaries = workload.data !== undefined && workload.data.sizeGB > 0
+  // Per region, for the work item being priced (stamped with the item's number, so nothing is cleared).
+  const launches: Array<LaunchTime | undefined> = new Array<LaunchTime | undefined>(index.regions.length)
+  const spotRegions: Array<SpotRegion | undefined> = new Array<SpotRegion | undefined>(index.regions.length)
+  const stamps = new Int32Array(index.regions.length).fill(-1)
+  let itemNumber = 0
 
   for (const item of workItems(index, needs, settings, diagnostics)) {
     if (prunable(settings, top, diagnostics, item, allowOnDemand, commitmentsAllowed)) {
@@ -51,18 +71,52 @@ export const enumerateCandidates = (
       continue
     }
     const { indexed } = item
-    const { instances, hours } = item.count
     const writeHours = writeHoursOf(settings, item)
     let bestOnDemand: Candidate | null = null
     let bestSpot: Candidate | null = null
     let cheapestOnDemand: { region: string; costUsd: number } | null = null
     bestByVariant.fill(null)
 
+    // On-demand capacity is the same in every region the fleet has not used this type in; a launch and a spot
+    // run's progress are the same for every entry of a region (the shortcuts list a region once per zone).
+    const typeUsage = settings.poolUsage?.byType.get(indexed.type.name)
+    const regionsUsed = typeUsage?.onDemandByRegion
+    const freshCapacity = onDemandCapacity(settings, item, null)
+    itemNumber++
     for (const offers of item.scan) {
       const transferUsd = transferVaries ? transferCostUsd(workload, offers.region, assumptions) : 0
-      const at: RegionPricing = { item, offers, transferUsd, chargedTransferUsd: settings.perMonth ? 0 : transferUsd, writeHours }
+      const id = offers.regionId
+      if (stamps[id] !== itemNumber) {
+        stamps[id] = itemNumber
+        launches[id] = undefined
+        spotRegions[id] = undefined
+      }
+      let launch = launches[id]
+      if (launch === undefined) {
+        launch = launchOf(settings, offers.region, writeHours)
+        launches[id] = launch
+      }
+      let spot: SpotRegion | null = null
+      if (allowSpot && offers.spot.length > 0) {
+        spot = spotRegions[id] ?? null
+        if (spot === null || spot.offers.fallbackOnDemandUsd !== offers.fallbackOnDemandUsd) {
+          spot = spotRegion(settings, item, offers, writeHours, launch)
+          spotRegions[id] = spot
+        }
+      }
+      const at: RegionPricing = {
+        item,
+        offers,
+        transferUsd,
+        chargedTransferUsd: settings.perMonth ? 0 : transferUsd,
+        writeHours,
+        launch,
+        onDemandCapacity: regionsUsed?.has(offers.region) === true ? onDemandCapacity(settings, item, offers.region) : freshCapacity,
+        spot,
+        typeUsage
+      }
       if (offers.onDemandUsd !== null) {
-        const costUsd = hours * instances * offers.onDemandUsd + at.chargedTransferUsd
+        const costUsd = onDemandComputeUsd(settings, item, at.launch, offers.onDemandUsd) + at.chargedTransferUsd
         if (cheapestOnDemand === null || costUsd < cheapestOnDemand.costUsd) cheapestOnDemand = { region: offers.region, costUsd }
       }
       if (allowOnDemand) bestOnDemand = priceOnDemand(settings, at, bestOnDemand, gate)
@@ -74,7 +128,8 @@ export const enumerateCandidates = (
       if (candidate === null) return
       const sameRegion = indexed.regionByName.get(candidate.region)?.onDemandUsd ?? null
       if (sameRegion !== null) {
-        candidate.onDemandCostUsd = hours * instances * sameRegion + (settings.perMonth ? 0 : candidate.transferCostUsd)
+        candidate.onDemandCostUsd = onDemandComputeUsd(settings, item, launchOf(settings, candidate.region, writeHours), sameRegion) +
+          (settings.perMonth ? 0 : candidate.transferCostUsd)
         candidate.onDemandRegion = candidate.region
       } else if (cheapestOnDemand !== null) {
         candidate.onDemandCostUsd = cheapestOnDemand.costUsd
@@ -83,7 +138,9 @@ export const enumerateCandidates = (
       top.insert(candidate)
       if (candidate.purchaseOption === "on-demand") {
         if (better(candidate, diagnostics.bestOnDemand)) diagnostics.bestOnDemand = candidate
-      } else if (candidate.purchaseOption !== "spot" && better(candidate, diagnostics.bestCommitment)) {
+      } else if (candidate.purchaseOption === "spot") {
+        if (better(candidate, diagnostics.bestSpot)) diagnostics.bestSpot = candidate
+      } else if (better(candidate, diagnostics.bestCommitment)) {
         diagnostics.bestCommitment = candidate
       }
     }

@@ -18,8 +18,14 @@ export interface Diagnostics {
   /** The best on-demand placement and the best commitment, whether or not they made the top list. */
   bestOnDemand: Candidate | null
   bestCommitment: Candidate | null
+  /** The best spot placement priced in full (the reason an on-demand recommendation gives against spot). */
+  bestSpot: Candidate | null
   /** (type, count) pairs skipped because their lower bound could not enter the top list. */
   pruned: number
+  /** Spot zones priced at AWS's floor with nothing known about their capacity (priced, not trusted). */
+  floorPricedZones: number
+  /** Spot zones left unpriced because even their lower bound could not enter a full top list. */
+  spotAboveTopList: boolean
 }
 
 export const emptyDiagnostics = (): Diagnostics => ({
@@ -32,7 +38,10 @@ export const emptyDiagnostics = (): Diagnostics => ({
   spotOnlyExcluded: 0,
   bestOnDemand: null,
   bestCommitment: null,
-  pruned: 0
+  bestSpot: null,
+  pruned: 0,
+  floorPricedZones: 0,
+  spotAboveTopList: false
 })
 
 /** Records a built candidate as the fastest, cheapest or cheapest meeting the deadline, where it is. */

@@ -6,6 +6,7 @@
 import { formatUsd, NoFeasiblePlacement, type PurchaseOption, type Workload } from "@frugal/core"
 import { type Catalog, DEFAULT_SPOT_EXPOSURE_HOURS } from "@frugal/pricing"
 import { Effect } from "effect"
+import type { PoolUsage } from "./Capacity.ts"
 import { type CatalogIndex, indexCatalog } from "./CatalogIndex.ts"
 import { type Candidate, PURCHASE_ORDER, type Settings } from "./Candidate.ts"
 import { enumerateCandidates } from "./Candidates.ts"
@@ -53,7 +54,8 @@ export const planSettings = (workload: Workload, options: PlanOptions = {}): Set
     budgetUsd: workload.constraints.budgetUsd ?? null,
     perMonth,
     assumptions: options.assumptions === undefined ? DEFAULT_COST_ASSUMPTIONS : { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
-    exposureHours: options.spotExposureHours ?? DEFAULT_SPOT_EXPOSURE_HOURS
+    exposureHours: options.spotExposureHours ?? DEFAULT_SPOT_EXPOSURE_HOURS,
+    poolUsage: null
   }
 }
 
@@ -179,24 +181,36 @@ const NON_CUDA_NOTE = (names: ReadonlyArray<string>): string =>
   `Non-CUDA accelerators (${names.join(", ")}) were left out: CUDA builds of PyTorch and serving stacks do not run on them. ` +
   "Name one in resources.accelerators to allow it (Neuron serving on Inferentia2, for example)."
 const SPOT_NOTE = (exposureHours: number): string =>
-  "Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts. Interruption rates read each Spot Instance " +
-  `Advisor bucket's upper edge (>20%: 30%) as the chance of a reclaim within ${exposureHours} h of running; a type the advisor does not list is priced as >20%.`
+  "Spot options are priced as the Supervisor runs them: checkpoint writes at the Young/Daly interval, redone work, relaunches, waits for " +
+  "capacity, and on-demand fallback for what spot cannot finish by the deadline. Interruption rates read each Spot Instance " +
+  `Advisor bucket's upper edge (>20%: 30%) as the chance of a reclaim within ${exposureHours} h of running; a type the advisor does not list is priced as >20%. ` +
+  "The chance that a pool launches a gang comes from its spot placement score where the catalog has one, else from a prior by instance size, bucket and count (docs/planner.md)."
+const SUSPICIOUS_NOTE =
+  "Spot prices 88% or more under on-demand (or of types sold on demand nowhere) with no placement score and no advisor entry sit at AWS's floor, " +
+  "where pools nobody can launch in keep their price: they are priced with a 20% chance of capacity per instance, the rest on on-demand."
+const LAUNCH_NOTE =
+  "Hours and costs include each attempt's launch: capacity request, boot and image pull (10 min), the data download and the model's " +
+  "pretrained weights at 0.5 GB/s in the data's region (0.1 GB/s from another), billed per second with EC2's 60-second minimum."
 
 /** Notes are shared between plans (a fleet of thousands holds one copy of each). */
 const notesCache = new Map<string, ReadonlyArray<string>>()
 
-const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: Needs): ReadonlyArray<string> => {
+const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: Needs, floorPriceSeen: boolean): ReadonlyArray<string> => {
   const hours = settings.perMonth && settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : null
   const estimate = ranked.some((c) => c.priceIsEstimate)
   const spot = ranked.some((c) => c.purchaseOption === "spot")
+  const suspicious = floorPriceSeen || ranked.some((c) => c.capacity.basis === "suspicious-price")
+  const launch = !settings.perMonth
   const nonCuda = needs.nonCudaExcluded.join(",")
-  const key = `${hours}|${estimate}|${spot}|${settings.exposureHours}|${nonCuda}`
+  const key = `${hours}|${estimate}|${spot}|${suspicious}|${launch}|${settings.exposureHours}|${nonCuda}`
   let notes = notesCache.get(key)
   if (notes === undefined) {
     notes = [
       ...(hours === null ? [] : [SERVICE_NOTE(hours)]),
       ...(estimate ? [ESTIMATE_NOTE] : []),
+      ...(launch ? [LAUNCH_NOTE] : []),
       ...(spot ? [SPOT_NOTE(settings.exposureHours)] : []),
+      ...(suspicious ? [SUSPICIOUS_NOTE] : []),
       ...(nonCuda === "" ? [] : [NON_CUDA_NOTE(needs.nonCudaExcluded)])
     ]
     notesCache.set(key, notes)
@@ -216,13 +230,19 @@ export const evaluate = (
   workload: Workload,
   index: CatalogIndex,
   options: PlanOptions = {},
-  trackOnDemand = false
+  trackOnDemand = false,
+  poolUsage: PoolUsage | null = null
 ): Evaluation => {
-  const settings = { ...planSettings(workload, options), trackOnDemand }
+  const settings = { ...planSettings(workload, options), trackOnDemand, poolUsage }
   const needs = workloadNeeds(workload, index.accelerators, options.estimator ?? coreEstimator)
   const top = Math.max(1, Math.floor(options.top ?? DEFAULT_TOP))
   const { top: ranked, diagnostics } = enumerateCandidates(index, needs, settings, top)
-  const context = { ranked, bestCommitment: diagnostics.bestCommitment }
+  const context = {
+    ranked,
+    bestCommitment: diagnostics.bestCommitment,
+    bestSpot: diagnostics.bestSpot,
+    spotAboveTopList: diagnostics.spotAboveTopList
+  }
   const best = ranked[0]
   const bestOnDemand = diagnostics.bestOnDemand !== null && diagnostics.bestOnDemand.meetsDeadline && diagnostics.bestOnDemand.withinBudget
     ? diagnostics.bestOnDemand
@@ -276,7 +296,7 @@ const planOf = (
     options: ranked.map((c, i) => toOption(c, settings, context, i === 0)),
     placementsPriced: diagnostics.candidates,
     catalog: catalogInfo(index.catalog),
-    notes: planNotes(settings, ranked, needs)
+    notes: planNotes(settings, ranked, needs, diagnostics.floorPricedZones > 0)
   }
 }
 

@@ -3,7 +3,7 @@
  * `compareCandidates`. Once it is full and its last entry is feasible it is *closed*: a placement that cannot beat
  * that last entry can be skipped without building it.
  */
-import { type Candidate, compareCandidates, isFeasible } from "./Candidate.ts"
+import { type Candidate, compareCandidates, isFeasible, rankTier } from "./Candidate.ts"
 
 export class TopCandidates {
   private readonly items: Array<Candidate> = []
@@ -32,10 +32,10 @@ export class TopCandidates {
     return first !== undefined && isFeasible(first)
   }
 
-  /** Full, and even its last entry meets every constraint. */
+  /** Full, and even its last entry meets every constraint (and is not a thin-saving spot, which ranks later). */
   get closed(): boolean {
     const last = this.last
-    return this.items.length >= this.limit && last !== undefined && isFeasible(last)
+    return this.items.length >= this.limit && last !== undefined && rankTier(last) === 0
   }
 
   /** Inserts in rank order, dropping whatever falls off the end. */

@@ -6,6 +6,7 @@
 import { HOURS_PER_MONTH } from "@frugal/core"
 import type { Count, Settings } from "./Candidate.ts"
 import { type CatalogIndex, type IndexedType, mergeBounds, type PriceBounds, type RegionOffers } from "./CatalogIndex.ts"
+import { FULL_NODE_FACTOR, gangProbability, type TypeUsage } from "./Capacity.ts"
 import type { Diagnostics } from "./Diagnostics.ts"
 import { instanceCounts } from "./InstanceCounts.ts"
 import type { AcceleratorNeed, Needs } from "./Requirements.ts"
@@ -49,10 +50,12 @@ export const workItems = (
     const counts = instanceCounts(indexed, need, settings)
     if (counts.length === 0) continue
 
-    // Which offers to scan: every allowed region, or (no region filter, no transfer) the few that can win.
+    // Which offers to scan: every allowed region, or (no region filter, no transfer, no pool of the type filled by
+    // the fleet yet) the few that can win.
+    const used = settings.poolUsage?.byType.get(indexed.type.name)
     const { scan, bounds } = regionList !== null
       ? regionScan(indexed, regionList, regionKey)
-      : { scan: transferVaries ? indexed.regions : indexed.bestOffers, bounds: indexed.bounds }
+      : { scan: transferVaries ? indexed.regions : used === undefined ? indexed.bestOffers : fleetScan(indexed, used), bounds: indexed.bounds }
     if (scan.length === 0) {
       diagnostics.regionFiltered++
       continue
@@ -67,18 +70,24 @@ export const workItems = (
       if (spotOnly && !settings.interruptible) diagnostics.spotOnlyExcluded++
       continue
     }
+    const allowCommitments = purchase.has("reserved") || purchase.has("savings-plan")
     for (const count of counts) {
-      const instanceHours = count.hours * count.instances
+      const onDemandBound = onDemandLowerBound(settings, count, bounds)
+      const commitmentBound = count.instances * (settings.perMonth
+        ? HOURS_PER_MONTH * bounds.minCommitmentHourlyUsd
+        : Math.max(count.hours * bounds.minCommitmentHourlyUsd, bounds.minCommitmentTermUsd))
       work.push({
         indexed,
         need,
         count,
         scan,
-        bound: instanceHours * bounds.minHourlyUsd,
-        onDemandBound: instanceHours * bounds.minOnDemandUsd,
-        commitmentBound: count.instances * (settings.perMonth
-          ? HOURS_PER_MONTH * bounds.minCommitmentHourlyUsd
-          : Math.max(count.hours * bounds.minCommitmentHourlyUsd, bounds.minCommitmentTermUsd))
+        bound: Math.min(
+          allowOnDemand ? onDemandBound : Number.POSITIVE_INFINITY,
+          allowSpot ? spotLowerBound(settings, indexed, count, bounds) : Number.POSITIVE_INFINITY,
+          allowCommitments ? commitmentBound : Number.POSITIVE_INFINITY
+        ),
+        onDemandBound,
+        commitmentBound
       })
     }
   }
@@ -87,6 +96,64 @@ export const workItems = (
   )
   return work
 }
+
+/** No on-demand placement of the work item costs less: every hour, and the first launch, at the lowest price. */
+const onDemandLowerBound = (settings: Settings, count: Count, bounds: PriceBounds): number =>
+  count.instances * (count.hours + (settings.perMonth ? 0 : settings.assumptions.restartHours)) * bounds.minOnDemandUsd
+
+/**
+ * No spot placement of the work item costs less. Each hour of work and of the first launch is bought at a spot price
+ * or on the on-demand fallback, so at least at the lower of the two (m). With a deadline and a fallback everywhere,
+ * the policy runs on demand at least what spot cannot do even in the best pool: capacity a at most the best
+ * one-instance chance for the gang, spot progress at most one hour of work per hour, so X ≥ C − a·(R − launch) (the
+ * fluid shortfall, which Jensen's inequality puts under the expected one), and those hours cost the fallback's price.
+ */
+const spotLowerBound = (settings: Settings, indexed: IndexedType, count: Count, bounds: PriceBounds): number => {
+  if (!Number.isFinite(bounds.minSpotUsd)) return Number.POSITIVE_INFINITY
+  const restart = settings.perMonth ? 0 : settings.assumptions.restartHours
+  const m = Math.min(bounds.minSpotUsd, bounds.minSpotFallbackUsd)
+  const hours = count.hours
+  let fallback = 0
+  if (!settings.perMonth && settings.deadlineHours !== null && bounds.spotFallbackEverywhere && Number.isFinite(bounds.minSpotFallbackUsd)) {
+    const oneInstance = Math.min(1, bounds.maxSpotOneInstance * (indexed.fullNode && indexed.type.acceleratorCount >= 8 ? FULL_NODE_FACTOR : 1))
+    const availability = gangProbability(oneInstance, count.instances)
+    fallback = Math.max(0, hours - availability * Math.max(0, settings.deadlineHours - restart))
+  }
+  return count.instances * ((hours + restart) * m + fallback * (bounds.minSpotFallbackUsd - m))
+}
+
+/**
+ * The all-regions shortcut for a type the fleet already placed somewhere: on-demand and commitments as usual, and in
+ * each group of spot zones (`IndexedType.spotByKind`, cheapest first) only the zones the fleet has used less than
+ * every cheaper zone of the group, up to the first it has not used: any other zone is dearer and no emptier than
+ * one already scanned.
+ */
+const fleetScan = (indexed: IndexedType, used: TypeUsage): ReadonlyArray<RegionOffers> => {
+  const cached = fleetScans.get(used)
+  if (cached !== undefined && cached.version === used.version) return cached.scan
+  const scan: Array<RegionOffers> = [...indexed.bestNonSpotOffers]
+  for (const group of indexed.spotByKind) {
+    let least = Number.POSITIVE_INFINITY
+    // A fleet large enough to have used every zone looks at the cheapest few of each group only.
+    for (let i = 0; i < group.length && i < FLEET_SPOT_ZONES_SCANNED; i++) {
+      const entry = group[i]
+      if (entry === undefined) break
+      const zone = entry.spot[0]
+      const instances = zone === undefined ? 0 : used.spotByZone.get(zone.zone) ?? 0
+      if (instances >= least) continue
+      scan.push(entry)
+      least = instances
+      if (instances === 0) break
+    }
+  }
+  fleetScans.set(used, { version: used.version, scan })
+  return scan
+}
+
+// A fleet asks for the same type's scan for every work item of every member: kept until the type's usage changes.
+const fleetScans = new WeakMap<TypeUsage, { readonly version: number; readonly scan: ReadonlyArray<RegionOffers> }>()
+
+const FLEET_SPOT_ZONES_SCANNED = 8
 
 const regionScans = new WeakMap<IndexedType, Map<string, { readonly scan: ReadonlyArray<RegionOffers>; readonly bounds: PriceBounds }>>()
 

@@ -17,6 +17,7 @@ export {
 } from "./PlanFleet.ts"
 export {
   type AcceleratorRequirement,
+  type CapacityRisk,
   fraction,
   gib,
   hourly,
@@ -34,17 +35,36 @@ export {
   usd
 } from "./PlanResult.ts"
 export {
+  billedHours,
   checkpointHours,
   type CommitmentCharge,
   commitmentCharge,
   type CostAssumptions,
   DEFAULT_COST_ASSUMPTIONS,
+  downloadGBps,
   interRegionTransferUsdPerGB,
+  type LaunchTime,
+  launchTime,
+  MINIMUM_BILLED_HOURS,
+  type SpotProgress,
+  spotProgress,
   type SpotRun,
   spotRun,
+  spotRunIn,
   spotServing,
   transferCostUsd
 } from "./PlacementCost.ts"
+export { expectedShortfall, leavingOnDemandPays, spotJob, type SpotJobInputs, type SpotJobOutcome } from "./SpotJob.ts"
+export {
+  atPriceFloor,
+  type CapacityBasis,
+  gangProbability,
+  onDemandPool,
+  type PoolCapacity,
+  poolLimit,
+  type PoolUsage,
+  spotPool
+} from "./Capacity.ts"
 export {
   type CatalogIndex,
   type CommitmentOffer,
