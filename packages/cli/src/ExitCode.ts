@@ -3,7 +3,8 @@
  *
  * The contract (ARCHITECTURE.md, "CLI contract"): 0 ok, 2 invalid input (every bad field on its own
  * line), 3 no feasible placement (naming the binding constraint), 4 a remote service failed after
- * retries, 1 anything else — a bug. A user never sees a stack trace unless they ask for one with
+ * retries, 5 partly done (`prices refresh` kept what it fetched and names what it did not), 1 anything
+ * else — a bug. A user never sees a stack trace unless they ask for one with
  * `FRUGAL_DEBUG=1`: traces are for us, messages are for them.
  */
 import * as Cause from "effect/Cause"
@@ -17,6 +18,8 @@ export const ExitCode = {
   invalidInput: 2,
   noFeasiblePlacement: 3,
   remoteServiceFailure: 4,
+  /** Part of the work was done and kept, part failed (each named on stderr): `prices refresh`. */
+  partial: 5,
   /** 128 + SIGINT, what shells expect from a run stopped with Ctrl-C. */
   interrupted: 130
 } as const
@@ -31,6 +34,18 @@ export class FleetInfeasible extends Schema.TaggedError<FleetInfeasible>()("Flee
 }) {
   override get message(): string {
     return `${this.failures.length} workload(s) have no feasible placement`
+  }
+}
+
+/**
+ * A command did part of its work and kept it; the lines say what was not done and why (`prices refresh`
+ * with a kind or region AWS did not serve). Exit 5.
+ */
+export class PartlyDone extends Schema.TaggedError<PartlyDone>()("PartlyDone", {
+  lines: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return this.lines.join("\n")
   }
 }
 
@@ -90,6 +105,7 @@ export const outcomeOfError = (error: unknown): Outcome => {
   if (error instanceof FleetInfeasible) {
     return { code: ExitCode.noFeasiblePlacement, stderr: error.failures.map(noFeasiblePlacementLine) }
   }
+  if (error instanceof PartlyDone) return { code: ExitCode.partial, stderr: error.lines }
   if (error instanceof RemoteServiceFailure) {
     return { code: ExitCode.remoteServiceFailure, stderr: [`error: ${error.message}`] }
   }

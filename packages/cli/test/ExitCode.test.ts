@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import { InvalidInput, NoFeasiblePlacement, RemoteServiceFailure } from "@frugal/core"
-import { debugEnabled, ExitCode, FleetInfeasible, outcomeOfExit } from "../src/ExitCode.ts"
+import { debugEnabled, ExitCode, FleetInfeasible, outcomeOfExit, PartlyDone } from "../src/ExitCode.ts"
 
 const infeasible = (workload: string) =>
   new NoFeasiblePlacement({ workload, constraint: "constraints.deadlineHours", detail: "the fastest option takes 310 h against a 24 h deadline" })
@@ -40,6 +40,12 @@ describe("outcomeOfExit", () => {
     expect(outcome.code).toBe(3)
     expect(outcome.stderr).toHaveLength(2)
     expect(outcome.stderr[1]).toContain("b: no feasible placement")
+  })
+
+  it("exits 5 when part of the work was done and kept, printing what was not", () => {
+    const lines = ["error: refresh incomplete: …", "  us-east-1 savings-plan: no price list"]
+    expect(outcomeOfExit(Exit.fail(new PartlyDone({ lines })), false)).toEqual({ code: 5, stderr: lines })
+    expect(ExitCode.partial).toBe(5)
   })
 
   it("exits 4 when a remote service failed after retries", () => {

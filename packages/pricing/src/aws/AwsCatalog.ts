@@ -86,7 +86,14 @@ const loadRegion = (
           if (match !== undefined) refreshed.add(match[0])
         }
         const first = result.failures[0]
-        if (first !== undefined) failures.push({ region, cause: `${first.service} ${first.operation}: ${first.errorName}` })
+        if (first !== undefined && refreshed.size === 0) {
+          failures.push({ region, cause: `${first.service} ${first.operation}: ${first.errorName}` })
+        } else {
+          // Part of the region was refreshed: name what was not, and why, rather than call AWS unreachable.
+          for (const { kind, error } of result.failedKinds) {
+            notes.push(`${region}: ${kind} not refreshed (${error.service} ${error.operation}: ${error.errorName}); using cached or embedded data for it.`)
+          }
+        }
       }
     }
     const dated = <A>(kind: MarketDataKind, entry: Option.Option<{ readonly fetchedAt: string; readonly data: A }>): Dated<A> | undefined => {
