@@ -39,16 +39,30 @@ export const DEFAULT_TOP = 20
 
 const ALL_PURCHASE_OPTIONS: ReadonlyArray<PurchaseOption> = PURCHASE_ORDER
 
+// Fleets repeat the same few region lists and purchase options across thousands of members, and keep every member's
+// settings to the end: one set per distinct list (up to a bound, so a long-lived process does not grow without end).
+const sharedSets = new Map<string, ReadonlySet<string>>()
+const SHARED_SETS_KEPT = 1024
+
+const sharedSet = <A extends string>(kind: string, values: ReadonlyArray<A>): ReadonlySet<A> => {
+  const key = `${kind}:${values.join(",")}`
+  const known = sharedSets.get(key)
+  if (known !== undefined) return known as ReadonlySet<A>
+  const set = new Set(values)
+  if (sharedSets.size < SHARED_SETS_KEPT) sharedSets.set(key, set)
+  return set
+}
+
 export const planSettings = (workload: Workload, options: PlanOptions = {}): Settings => {
   const purchaseOptions = workload.resources?.purchaseOptions ?? ALL_PURCHASE_OPTIONS
   const perMonth = workload.kind === "inference"
   return {
     workload,
-    regions: workload.constraints.regions === undefined ? null : new Set(workload.constraints.regions),
+    regions: workload.constraints.regions === undefined ? null : sharedSet("regions", workload.constraints.regions),
     instanceTypes: null,
     trackOnDemand: false,
     requirementsForAllAccelerators: options.requirementsForAllAccelerators ?? true,
-    purchase: new Set(purchaseOptions),
+    purchase: sharedSet("purchase", purchaseOptions),
     interruptible: workload.constraints.interruptible,
     deadlineHours: perMonth ? null : workload.constraints.deadlineHours ?? null,
     budgetUsd: workload.constraints.budgetUsd ?? null,
@@ -249,6 +263,7 @@ export const evaluate = (
     : null
   if (best === undefined || !(best.meetsDeadline && best.withinBudget)) {
     const { constraint, detail } = bindingConstraint(workload, settings, needs, diagnostics)
+    needs.forgetEstimates()
     return {
       plan: {
         workload: workload.name,
@@ -262,7 +277,9 @@ export const evaluate = (
       bestOnDemand
     }
   }
-  return { plan: planOf(workload, index, settings, needs, ranked, context, diagnostics), settings, bestOnDemand }
+  const plan = planOf(workload, index, settings, needs, ranked, context, diagnostics)
+  needs.forgetEstimates()
+  return { plan, settings, bestOnDemand }
 }
 
 /** The plan, or the binding constraint when nothing is feasible. Pure and synchronous. */

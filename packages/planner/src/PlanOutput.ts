@@ -77,10 +77,20 @@ const spotDetail = (c: Candidate): string => {
 
 const capacityLabel = (c: Candidate): string => {
   const chance = pct(c.capacity.availability)
-  if (c.capacity.basis === "suspicious-price") return `suspicious price, ${chance} assumed`
-  const word = c.capacity.availability >= 0.75 ? "likely" : c.capacity.availability >= 0.3 ? "uncertain" : "unlikely"
-  return `${word} (${chance})`
+  const word = c.capacity.basis === "suspicious-price"
+    ? "suspicious"
+    : c.capacity.availability >= 0.75 ? "likely" : c.capacity.availability >= 0.3 ? "uncertain" : "unlikely"
+  // A few hundred distinct labels: a fleet of thousands of plans shares one copy of each.
+  const key = `${word}|${chance}`
+  let label = capacityLabels.get(key)
+  if (label === undefined) {
+    label = word === "suspicious" ? `suspicious price, ${chance} assumed` : `${word} (${chance})`
+    capacityLabels.set(key, label)
+  }
+  return label
 }
+
+const capacityLabels = new Map<string, string>()
 
 const gangText = (c: Candidate): string => (c.instances > 1 ? `${c.instances} × ${c.indexed.type.name} together` : c.indexed.type.name)
 

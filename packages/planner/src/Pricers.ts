@@ -61,17 +61,19 @@ export const writeHoursOf = (settings: Settings, item: Pick<WorkItem, "count">):
 const NO_LAUNCH: LaunchTime = { startHours: 0, dataHours: 0, modelHours: 0, relaunchHours: 0, firstLaunchHours: 0 }
 
 // A launch depends on the workload and the region, and on the placement only through its checkpoint read: the
-// region's part is computed once per plan (a fleet prices the same regions for every work item).
-const launchesBySettings = new WeakMap<Settings, Map<string, LaunchTime>>()
+// region's part is computed once per plan (a plan prices the same regions for every work item). One plan's worth is
+// kept: a fleet plans its members one after the other, and keeps their settings to the end.
+let launchesFor: Settings | null = null
+let launches = new Map<string, LaunchTime>()
 
 /** What an attempt spends before it trains in this region (nothing for a service's month). */
 export const launchOf = (settings: Settings, region: string, writeHours: number): LaunchTime => {
   if (settings.perMonth) return NO_LAUNCH
-  let byRegion = launchesBySettings.get(settings)
-  if (byRegion === undefined) {
-    byRegion = new Map()
-    launchesBySettings.set(settings, byRegion)
+  if (launchesFor !== settings) {
+    launchesFor = settings
+    launches = new Map()
   }
+  const byRegion = launches
   let base = byRegion.get(region)
   if (base === undefined) {
     base = launchTime(settings.workload, region, 0, settings.assumptions)
