@@ -8,16 +8,32 @@
  * `--record-before` was run once on the planner before that issue (commit 0e44321); the table's "before" column
  * reads that file. packages/planner/test/PlanTable.test.ts fails when docs/planner.md is stale.
  */
-import { renameSync, writeFileSync } from "node:fs"
-import { planRows, repoRoot } from "../test/support/PlanTable.ts"
+import { readFileSync, renameSync, writeFileSync } from "node:fs"
+import { planRows, planTableMarkdown, repoRoot, type RowSummary, TABLE_END, TABLE_START } from "../test/support/PlanTable.ts"
+
+const writeAtomic = (path: string, text: string): void => {
+  const temp = `${path}.tmp-${process.pid}`
+  writeFileSync(temp, text)
+  renameSync(temp, path)
+}
 
 const args = process.argv.slice(2)
+const beforeFile = `${repoRoot}docs/plan-table-before.json`
 if (args.includes("--record-before")) {
-  const out = `${repoRoot}docs/plan-table-before.json`
-  const temp = `${out}.tmp-${process.pid}`
-  writeFileSync(temp, `${JSON.stringify({ commit: "0e44321", rows: planRows(true) }, null, 2)}\n`)
-  renameSync(temp, out)
-  console.log(`wrote ${out}`)
+  writeAtomic(beforeFile, `${JSON.stringify({ commit: "0e44321", rows: planRows(true) }, null, 2)}\n`)
+  console.log(`wrote ${beforeFile}`)
 } else {
-  console.log(JSON.stringify(planRows(), null, 2))
+  const recorded = JSON.parse(readFileSync(beforeFile, "utf8")) as { readonly commit: string; readonly rows: ReadonlyArray<RowSummary> }
+  const table = planTableMarkdown(recorded.rows, planRows(), recorded.commit)
+  if (args.includes("--write")) {
+    const docs = `${repoRoot}docs/planner.md`
+    const text = readFileSync(docs, "utf8")
+    const start = text.indexOf(TABLE_START)
+    const end = text.indexOf(TABLE_END)
+    if (start < 0 || end < start) throw new Error(`docs/planner.md has no ${TABLE_START} … ${TABLE_END} markers`)
+    writeAtomic(docs, `${text.slice(0, start + TABLE_START.length)}\n${table}\n${text.slice(end)}`)
+    console.log(`wrote the table into ${docs}`)
+  } else {
+    console.log(table)
+  }
 }
