@@ -95,6 +95,21 @@ const cases: ReadonlyArray<Case> = [
     mentions: ["service.target"]
   },
   { title: "a service on a training workload", content: `${valid}service: { replicas: { min: 1, max: 2 }, target: { queueDepthPerReplica: 1 } }\n`, mentions: ["service"] },
+  // Fine-tuning methods (LoRA / QLoRA)
+  { title: "an unknown fine-tuning method", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: prefix"), mentions: ["model.finetune", "prefix"] },
+  { title: "a LoRA rank of 0", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  loraRank: 0"), mentions: ["model.loraRank", "at least 1"] },
+  { title: "a fractional LoRA rank", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  loraRank: 8.5"), mentions: ["model.loraRank"] },
+  { title: "a LoRA rank on a full fine-tune", content: valid.replace("parameters: 7B", "parameters: 7B\n  loraRank: 16"), mentions: ["model.loraRank", "finetune: lora or qlora"] },
+  { title: "QLoRA in fp32", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: qlora\n  precision: fp32"), mentions: ["model.precision", "bf16 or fp16", "fp32"] },
+  { title: "LoRA on an fp8 base", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  precision: fp8"), mentions: ["model.precision", "fp8"] },
+  { title: "an unknown LoRA target", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  loraTargets: [q, mlp]"), mentions: ["model.loraTargets[1]", "mlp"] },
+  { title: "both LoRA targets and a trainable fraction", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  loraTargets: [q, v]\n  trainableFraction: 0.01"), mentions: ["model.trainableFraction", "not both"] },
+  { title: "a trainable fraction above 1", content: valid.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  trainableFraction: 2"), mentions: ["model.trainableFraction"] },
+  {
+    title: "a fine-tuning method on an inference workload",
+    content: "name: serve\nkind: inference\nmodel:\n  parameters: 8B\n  finetune: lora\ninference:\n  tokensPerSecond: 100\n",
+    mentions: ["model.finetune"]
+  },
   // Missing fields
   { title: "no name", content: valid.replace("name: ok\n", ""), mentions: ["name", "missing"] },
   { title: "no kind", content: valid.replace("kind: training\n", ""), mentions: ["kind"] },

@@ -99,6 +99,43 @@ describe("frugal prices refresh and plan --catalog aws", () => {
     expect(refresh.stderr).not.toMatch(/^\s+at\s/m)
   }, 120_000)
 
+  it("keeps what it fetched when one kind is missing for a region: exit 5 naming the region, kind and why", async () => {
+    // AWS publishes no Compute Savings Plans price list for the region: the other kinds must still be cached.
+    fake.setFault((_request, operation) =>
+      operation === "ListPriceLists"
+        ? { status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ PriceLists: [] }) }
+        : undefined
+    )
+    const partialCache = join(dir, "partial-cache")
+    const refresh = await runFrugal(["prices", "refresh", "--regions", "us-east-1", "--json"], { env: awsEnv(fake.url, partialCache) })
+    fake.setFault(undefined)
+    expect(refresh.code).toBe(5)
+    expect(refresh.stderr).toMatch(/refresh incomplete/)
+    expect(refresh.stderr).toMatch(/us-east-1 savings-plan: .*no AWSComputeSavingsPlan price list in JSON for us-east-1/)
+    expect(refresh.stderr).not.toMatch(/^\s+at\s/m)
+    const summary = JSON.parse(refresh.stdout) as {
+      status: string
+      regions: ReadonlyArray<{ region: string; items: Record<string, number>; notRefreshed: ReadonlyArray<{ kind: string; reason: string }> }>
+    }
+    expect(summary.status).toBe("partial")
+    expect(summary.regions[0]?.notRefreshed.map((failure) => failure.kind)).toEqual(["savings-plan"])
+    expect(summary.regions[0]?.items["on-demand"]).toBe(5)
+    expect(existsSync(join(partialCache, "aws", "us-east-1", "on-demand.json"))).toBe(true)
+    expect(existsSync(join(partialCache, "aws", "us-east-1", "savings-plan.json"))).toBe(false)
+
+    // The plan uses the refreshed prices and says where savings-plan rates came from instead.
+    fake.setFault((_request, operation) =>
+      operation === "ListPriceLists"
+        ? { status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ PriceLists: [] }) }
+        : undefined
+    )
+    const json = await plan(awsEnv(fake.url, partialCache))
+    fake.setFault(undefined)
+    expect(json.catalog.source).toBe("cache")
+    expect(onDemandPrice(json, "p4d.24xlarge")).toBe(30.5)
+    expect(json.catalog.notes.join("\n")).toMatch(/savings-plan not refreshed|no Compute Savings Plans price list/)
+  }, 120_000)
+
   it("with the server gone, plan answers from the cache, else from the embedded snapshot, and says so", async () => {
     await fake.close()
     const fromCache = await plan(awsEnv(fake.url))

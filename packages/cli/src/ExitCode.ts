@@ -3,7 +3,8 @@
  *
  * The contract (ARCHITECTURE.md, "CLI contract"): 0 ok, 2 invalid input (every bad field on its own
  * line), 3 no feasible placement (naming the binding constraint), 4 a remote service failed after
- * retries, 5 partial (the output was produced from what could be had; the missing parts are named),
+ * retries, 5 partial (the output was produced from what could be had, and the parts that could not are named:
+ * a report, `prices refresh`),
  * 1 a local failure (a file that cannot be written, a port in use) or a bug. A user never sees a stack trace unless they ask for one with
  * `FRUGAL_DEBUG=1`: traces are for us, messages are for them.
  */
@@ -36,6 +37,11 @@ export class FleetInfeasible extends Schema.TaggedError<FleetInfeasible>()("Flee
     return `${this.failures.length} workload(s) have no feasible placement`
   }
 }
+
+/**
+ * A command did part of its work and kept it; the lines say what was not done and why (`prices refresh`
+ * with a kind or region AWS did not serve). Exit 5.
+ */
 
 /** What to print and which code to exit with. */
 export interface Outcome {

@@ -5,7 +5,7 @@
  * plan itself instead.
  */
 import type { InfeasiblePlan, PlacementOption, Plan } from "@frugal/planner"
-import { catalogLines, gib, hours, usd, usdPerHour } from "./Format.ts"
+import { catalogLines, gib, hours, percent, usd, usdPerHour } from "./Format.ts"
 import { renderTable } from "./Table.ts"
 
 const isCommitment = (option: PlacementOption): boolean =>
@@ -27,8 +27,56 @@ const termLabel = (option: PlacementOption): string =>
 /** `spot`, `reserved 1y*` (the star marks a modelled price). */
 const buyLabel = (option: PlacementOption): string => `${termLabel(option)}${option.priceIsEstimate ? "*" : ""}`
 
+/** `$1,234 per month` for a service, `$1,234 in total` for a job: the two never read alike. */
 const costLabel = (plan: Plan | InfeasiblePlan, costUsd: number): string =>
-  "costPeriod" in plan && plan.costPeriod === "month" ? `${usd(costUsd)}/month` : usd(costUsd)
+  "costPeriod" in plan && plan.costPeriod === "month" ? `${usd(costUsd)} per month` : `${usd(costUsd)} in total`
+
+const paymentWords: Readonly<Record<string, string>> = {
+  "all-upfront": "all upfront",
+  "partial-upfront": "partial upfront",
+  "no-upfront": "no upfront"
+}
+
+/**
+ * A commitment's term and what it asks for at purchase: `1-yr standard reserved, all upfront: $872,548 paid up
+ * front for 24 instances`. The option's cost already spreads that payment over the hours the workload uses.
+ */
+const termLine = (plan: Plan, option: PlacementOption): string | undefined => {
+  const term = option.term
+  if (term === null) return undefined
+  const kind = option.purchaseOption === "reserved" ? `${term.offeringClass} reserved instance` : term.offeringClass.replaceAll("-", " ")
+  const instances = option.instanceCount === 1 ? "1 instance" : `${option.instanceCount} instances`
+  // The effective rate is the upfront payment spread over the term's hours plus the recurring fee.
+  const recurring = Math.max(0, option.hourlyPriceUsd - term.upfrontUsd / (option.instanceCount * term.years * 8760))
+  const upfront = term.upfrontUsd <= 0
+    ? `nothing up front, ${usdPerHour(option.hourlyPriceUsd)} each for every hour of the term`
+    : recurring < 0.0005
+    ? `${usd(term.upfrontUsd)} paid up front for ${instances}, nothing more per hour`
+    : `${usd(term.upfrontUsd)} paid up front for ${instances}, then ${usdPerHour(recurring)} each for every hour of the term`
+  const spread = plan.costPeriod === "month"
+    ? "the cost per month above is the term's cost spread over its months"
+    : "the total above charges every hour of the term, used or not"
+  return `  Term: ${term.years}-yr ${kind}, ${paymentWords[term.paymentOption] ?? term.paymentOption}: ${upfront}; ${spread}.`
+}
+
+/** A spot option's capacity and fallback, and each launch's time, in words. */
+const capacityLine = (option: PlacementOption): string | undefined => {
+  const risk = option.capacityRisk
+  const launch = option.launchHours === null || option.launchHours < 0.005
+    ? ""
+    : ` Each launch takes ${hours(option.launchHours)} (capacity request, boot, image pull, data download, model load), included above.`
+  if (option.purchaseOption !== "spot") return launch === "" ? undefined : ` ${launch.trim()}`.replace(/^ /, "  ")
+  const basis = risk.basis === "placement-score"
+    ? "spot placement score"
+    : risk.basis === "suspicious-price"
+    ? "price at AWS's floor, not trusted"
+    : "prior by size, bucket and count"
+  const wait = risk.expectedWaitHours >= 0.05 ? `, ~${hours(risk.expectedWaitHours)} waiting for capacity` : ""
+  const fallback = risk.onDemandFallbackHours !== null && risk.onDemandFallbackHours >= 0.05 && risk.onDemandFallbackHourlyUsd !== null
+    ? `, ${hours(risk.onDemandFallbackHours)} on on-demand at ${usdPerHour(risk.onDemandFallbackHourlyUsd)} to keep the deadline`
+    : ""
+  return `  Capacity: ${percent(risk.obtainProbability)} chance the pool launches it (${basis})${wait}${fallback}.${launch}`
+}
 
 const describeWorkload = (plan: Plan): string => {
   const c = plan.constraints
@@ -53,11 +101,13 @@ const savingLine = (plan: Plan, option: PlacementOption): string | undefined => 
     return undefined
   }
   const saving = option.savingVsOnDemandUsd
+  // A difference reads "a month" for a service and stays bare for a job; the on-demand figure says which.
+  const delta = (value: number) => (plan.costPeriod === "month" ? `${usd(value)} a month` : usd(value))
   if (saving <= 0) {
-    return `  Costs ${costLabel(plan, -saving)} more than on-demand ${instancesLabel(option)} (${costLabel(plan, option.onDemandCostUsd)}).`
+    return `  Costs ${delta(-saving)} more than on-demand ${instancesLabel(option)} (${costLabel(plan, option.onDemandCostUsd)}).`
   }
   const percent = Math.round((saving / option.onDemandCostUsd) * 100)
-  return `  Saves ${costLabel(plan, saving)} (${percent}%) against on-demand ${instancesLabel(option)} (${costLabel(plan, option.onDemandCostUsd)}).`
+  return `  Saves ${delta(saving)} (${percent}%) against on-demand ${instancesLabel(option)} (${costLabel(plan, option.onDemandCostUsd)}).`
 }
 
 /** A steady service that is not recommended a commitment gets told why, from the best one priced. */
@@ -81,10 +131,28 @@ export const recommendationLines = (plan: Plan): ReadonlyArray<string> => {
     requirementLine(plan),
     `Recommended: ${instancesLabel(recommended)} (${gpusLabel(recommended)}), ${termLabel(recommended)} in ${whereLabel(recommended)}`,
     `  Expected cost ${costLabel(plan, recommended.expectedCostUsd)} over ${hours(recommended.expectedHours)}${period} at ${usdPerHour(recommended.hourlyPriceUsd)} per instance${recommended.priceIsEstimate ? " (estimated rate)" : ""}.`,
-    ...[savingLine(plan, recommended), `  Why: ${recommended.reason}`, whyNotCommitment(plan, recommended)]
-      .filter((line): line is string => line !== undefined),
+    ...[
+      termLine(plan, recommended),
+      capacityLine(recommended),
+      savingLine(plan, recommended),
+      `  Why: ${recommended.reason}`,
+      whyNotCommitment(plan, recommended)
+    ].filter((line): line is string => line !== undefined),
     ...plan.notes.map((note) => `  Note: ${note}`)
   ]
+}
+
+/** `92%`, `40% prior`, `20% floor?`: the chance the pool launches the option, and where it comes from. */
+const capacityCell = (option: PlacementOption): string => {
+  const chance = percent(option.capacityRisk.obtainProbability)
+  switch (option.capacityRisk.basis) {
+    case "placement-score":
+      return `${chance} score`
+    case "suspicious-price":
+      return `${chance} floor?`
+    case "prior":
+      return `${chance} prior`
+  }
 }
 
 export const optionsTable = (plan: Plan, options: ReadonlyArray<PlacementOption>): ReadonlyArray<string> =>
@@ -97,8 +165,10 @@ export const optionsTable = (plan: Plan, options: ReadonlyArray<PlacementOption>
       { header: "BUY" },
       { header: "$/H EACH", align: "right" },
       { header: plan.costPeriod === "month" ? "HOURS/MONTH" : "HOURS", align: "right" },
-      { header: plan.costPeriod === "month" ? "COST/MONTH" : "EXPECTED COST", align: "right" },
+      { header: plan.costPeriod === "month" ? "COST PER MONTH" : "TOTAL COST", align: "right" },
+      { header: "UPFRONT", align: "right" },
       { header: "DEADLINE" },
+      { header: "CAPACITY" },
       { header: "INTERRUPTIONS" },
       { header: "CHECKPOINT", align: "right" }
     ],
@@ -111,7 +181,9 @@ export const optionsTable = (plan: Plan, options: ReadonlyArray<PlacementOption>
       usdPerHour(option.hourlyPriceUsd),
       hours(option.expectedHours),
       usd(option.expectedCostUsd),
+      option.term === null ? "—" : option.term.upfrontUsd > 0 ? usd(option.term.upfrontUsd) : "$0",
       !option.meetsDeadline ? "MISSED" : option.withinBudget ? "met" : "over budget",
+      capacityCell(option),
       option.interruptionRisk === null ? "—" : option.interruptionRisk.label,
       option.checkpointEveryMinutes === null ? "—" : `${Math.round(option.checkpointEveryMinutes)} min`
     ])
@@ -127,6 +199,10 @@ export const planText = (plan: Plan, top: number): ReadonlyArray<string> => {
     `Top ${shown.length} of ${plan.placementsPriced.toLocaleString("en-US")} placements priced (meeting every constraint first, then by expected cost):`,
     ...optionsTable(plan, shown),
     ...(estimated ? ["* commitment rate is an estimate modelled from published AWS discount levels, not a quote"] : []),
+    ...(shown.some((option) => option.term !== null && option.term.upfrontUsd > 0)
+      ? ["UPFRONT is paid at purchase for all the instances of the row; its cost column spreads it over the term."]
+      : []),
+    "CAPACITY: the chance the pool launches the whole placement at once (score: spot placement score; prior: by size, bucket and count; floor?: a price at AWS's floor, not trusted).",
     "",
     ...catalogLines(plan.catalog)
   ]

@@ -3,26 +3,57 @@
  * decoding. Pure functions; every constant is documented with its source in docs/estimates.md.
  */
 import { type AcceleratorSpec, effectivePeakTflops, effectivePrecision } from "./Accelerator.ts"
-import type { ModelShape } from "./ModelShape.ts"
-import type { Precision, Sharding } from "./Workload.ts"
+import { type FineTuneSpec, trainableParameters } from "./FineTuning.ts"
+import { type ModelShape, type ModelSpec, modelShape } from "./ModelShape.ts"
+import type { FineTune, Precision, Sharding } from "./Workload.ts"
+
+/** What a training job's backward pass computes: gradients for every weight, or (LoRA, QLoRA) for the adapters only. */
+export interface TrainedWeights {
+  readonly finetune: FineTune
+  /** Parameters with gradients: all of them for a full fine-tune, the adapters otherwise. */
+  readonly trainableParameters: number
+}
+
+const FULL: TrainedWeights = { finetune: "full", trainableParameters: Number.NaN }
 
 /**
- * Training FLOPs per token: 6·N for the dense layers (forward 2·N, backward 4·N; Kaplan et al. 2020 §2.1) plus
- * causal self-attention 6·L·s·h (the QKᵀ and AV products, 2·2·s·h per token and layer forward, halved by the causal
- * mask, ×3 for forward + backward). The reference bench counts 6·L·B·T²·D per step, the same figure per token.
+ * Training FLOPs per token. Full fine-tune: 6·N for the dense layers (forward 2·N, backward 4·N: 2·N for the
+ * activation gradients and 2·N for the weight gradients; Kaplan et al. 2020 §2.1) plus causal self-attention
+ * 6·L·s·h (the QKᵀ and AV products, 2·2·s·h per token and layer forward, halved by the causal mask, ×3 for forward +
+ * backward). The reference bench counts 6·L·B·T²·D per step, the same figure per token. LoRA/QLoRA: the frozen
+ * weights still carry the forward pass (2·N) and the activation gradients (2·N), but no weight gradients, so 4·N,
+ * plus 6·A for the A adapter parameters and the same attention term (Hu et al. 2021 §4.2: LoRA spares the
+ * gradients of the frozen weights, not the backward pass through them).
  */
-export const trainingFlopsPerToken = (shape: ModelShape, sequenceLength: number): number =>
-  6 * shape.parameters + 6 * shape.layers * sequenceLength * shape.hiddenSize
+export const trainingFlopsPerToken = (shape: ModelShape, sequenceLength: number, trained: TrainedWeights = FULL): number => {
+  const attention = 6 * shape.layers * sequenceLength * shape.hiddenSize
+  return trained.finetune === "full"
+    ? 6 * shape.parameters + attention
+    : 4 * shape.parameters + 6 * trained.trainableParameters + attention
+}
 
-/** Model FLOPs of a training run over `tokens` tokens. GPT-3 175B over 300B tokens: 6·N·D ≈ 3.15e23. */
-export const trainingFlops = (shape: ModelShape, sequenceLength: number, tokens: number): number =>
-  trainingFlopsPerToken(shape, sequenceLength) * tokens
+/** Forward FLOPs per token: 2·N + 2·L·s·h (+ 2·A for adapters): what activation checkpointing computes again. */
+export const forwardFlopsPerToken = (shape: ModelShape, sequenceLength: number, trained: TrainedWeights = FULL): number =>
+  2 * shape.parameters + 2 * shape.layers * sequenceLength * shape.hiddenSize +
+  (trained.finetune === "full" ? 0 : 2 * trained.trainableParameters)
+
+/** Model FLOPs of a training job: per token × tokens. GPT-3 175B over 300B tokens: 6·N·D ≈ 3.15e23. */
+export const trainingFlops = (workload: {
+  readonly model: ModelSpec & FineTuneSpec
+  readonly training: { readonly sequenceLength: number; readonly tokens: number }
+}): number => {
+  const shape = modelShape(workload.model)
+  const trained: TrainedWeights = { finetune: workload.model.finetune, trainableParameters: trainableParameters(shape, workload.model) }
+  return trainingFlopsPerToken(shape, workload.training.sequenceLength, trained) * workload.training.tokens
+}
 
 /**
- * Full activation checkpointing recomputes the forward pass during backward: hardware does 8·N per token for the
- * 6·N the model needs (Korthikanti et al. 2022 §5; Chowdhery et al. 2022, PaLM, App. B).
+ * Full activation checkpointing recomputes the forward pass during backward: hardware does model FLOPs × (1 + the
+ * forward's share of them). A full fine-tune: 8·N per token for the 6·N the model needs, ×4/3 (Korthikanti et al.
+ * 2022 §5; Chowdhery et al. 2022, PaLM, App. B); LoRA, whose backward is lighter, about ×1.5.
  */
-export const recomputeFactor = (activationCheckpointing: boolean): number => (activationCheckpointing ? 4 / 3 : 1)
+export const recomputeFactor = (activationCheckpointing: boolean, forwardShare = 1 / 3): number =>
+  activationCheckpointing ? 1 + forwardShare : 1
 
 const DATACENTER = new Set(["A100-40GB", "A100-80GB", "H100", "H200", "B200", "B300"])
 const NEURON = new Set(["Trainium", "Trainium2", "Inferentia", "Inferentia2"])
@@ -78,11 +109,13 @@ export const trainingTokensPerSecondPerGpu = (options: {
   readonly efficiency: number
   readonly flopsPerToken: number
   readonly activationCheckpointing: boolean
+  /** The forward pass's share of the model FLOPs (recomputed under checkpointing); default a full fine-tune's 1/3. */
+  readonly forwardShare?: number | undefined
 }): number => {
   const peak = effectivePeakTflops(options.spec, options.precision)
   if (peak === null) return 0
   return (peak * 1e12 * options.mfu * options.efficiency) /
-    (options.flopsPerToken * recomputeFactor(options.activationCheckpointing))
+    (options.flopsPerToken * recomputeFactor(options.activationCheckpointing, options.forwardShare))
 }
 
 /** Wall-clock hours: FLOPs ÷ (peak × MFU × GPUs × scaling efficiency). Infinite where no peak is published. */
@@ -94,11 +127,37 @@ export const trainingHours = (options: {
   readonly gpus: number
   readonly efficiency: number
   readonly activationCheckpointing: boolean
+  readonly forwardShare?: number | undefined
 }): number => {
   const peak = effectivePeakTflops(options.spec, options.precision)
   if (peak === null || peak <= 0) return Number.POSITIVE_INFINITY
   const flopsPerSecond = peak * 1e12 * options.mfu * options.gpus * options.efficiency
-  return (options.flops * recomputeFactor(options.activationCheckpointing)) / flopsPerSecond / 3600
+  return (options.flops * recomputeFactor(options.activationCheckpointing, options.forwardShare)) / flopsPerSecond / 3600
+}
+
+/**
+ * QLoRA dequantizes every 4-bit weight to the 16-bit compute dtype before each matmul that uses it (Dettmers et al.
+ * 2023 §3): once in the forward pass, once for the activation gradients, once more when a checkpointed layer is
+ * recomputed. Each pass reads the NF4 weights and writes 16-bit ones, a memory-bound kernel. The share of time
+ * left to the matmuls, for a micro-batch of `tokensPerMicroBatch`, is what the MFU is multiplied by.
+ */
+export const dequantizationEfficiency = (options: {
+  readonly spec: AcceleratorSpec
+  readonly precision: Precision
+  readonly mfu: number
+  readonly quantizedParameters: number
+  /** Bytes moved per quantized parameter and pass: the NF4 read plus the 16-bit write. */
+  readonly bytesPerParameter: number
+  readonly passes: number
+  readonly hardwareFlopsPerToken: number
+  readonly tokensPerMicroBatch: number
+}): number => {
+  const peak = effectivePeakTflops(options.spec, options.precision)
+  if (peak === null || !(options.quantizedParameters > 0)) return 1
+  const matmulSeconds = (options.hardwareFlopsPerToken * options.tokensPerMicroBatch) / (peak * 1e12 * options.mfu)
+  const dequantSeconds = (options.passes * options.quantizedParameters * options.bytesPerParameter) /
+    (options.spec.memoryBandwidthGBps * 1e9 * DECODE_BANDWIDTH_EFFICIENCY)
+  return matmulSeconds / (matmulSeconds + dequantSeconds)
 }
 
 /**

@@ -6,15 +6,19 @@
 import { type AcceleratorSpec, acceleratorByName, effectivePeakTflops } from "./Accelerator.ts"
 import {
   defaultTrainingMfu,
+  dequantizationEfficiency,
+  forwardFlopsPerToken,
+  recomputeFactor,
   relativeBatchSpeed,
   scalingEfficiency,
   tensorParallelEfficiency,
-  trainingFlops,
+  type TrainedWeights,
   trainingFlopsPerToken,
   trainingHours,
   trainingTokensPerSecondPerGpu
 } from "./Compute.ts"
-import { activationBytes, GIB, logitsBytes, overheadBytes, shardedTrainingState } from "./Memory.ts"
+import { NF4_DOUBLE_QUANT_BYTES_PER_PARAMETER, quantizedParameters, trainableParameters, trainedParameters } from "./FineTuning.ts"
+import { activationBytes, GIB, logitsBytes, overheadBytes, recomputedLayerBytes, shardedTrainingState } from "./Memory.ts"
 import { breakdown, type MemoryBreakdown } from "./MemoryBreakdown.ts"
 import { modelShape } from "./ModelShape.ts"
 import { meetsInferenceTarget, servingLayout, servingMeetsTarget } from "./Serving.ts"
@@ -57,27 +61,39 @@ export interface EstimateOptions {
 // ---------------------------------------------------------------------------------------------------------------
 // Training
 
-/** Memory of a training job per GPU: the persistent state after sharding, activations and logits of a micro-batch. */
+/**
+ * Memory of a training job per GPU at its peak. A step passes through three moments, and the peak is the largest:
+ * - the loss: stored weights, autocast's 16-bit copies (or FSDP's gathered units), optimizer states, every saved
+ *   activation and the loss's buffers over the logits; no gradients yet (`zero_grad(set_to_none=True)`, PyTorch's
+ *   default since 2.0, frees them after every step);
+ * - with activation checkpointing, the recomputation of one layer during backward (the loss's buffers are gone);
+ * - the optimizer step: weights, gradients and optimizer states (activations and copies are gone).
+ * During backward memory moves from activations to gradients one layer at a time, so nothing in between is higher.
+ * DDP's gradient buckets exist throughout. The breakdown reports the parts alive at the peak.
+ */
 export const trainingMemory = (workload: TrainingWorkload, gpus: number, sharding: Sharding): MemoryBreakdown => {
   const shape = modelShape(workload.model)
   const { precision, optimizer } = workload.model
-  const state = shardedTrainingState({ shape, optimizer, precision, sharding, gpus })
+  const trained = trainedParameters(shape, workload.model)
+  const state = shardedTrainingState({ shape, optimizer, precision, sharding, gpus, trained })
   const { sequenceLength, microBatchSize, fusedAttention, activationCheckpointing } = workload.training
-  const activations = activationBytes(shape, {
-    sequenceLength,
-    microBatchSize,
-    fusedAttention,
-    activationCheckpointing,
-    precision
-  })
-  const logits = logitsBytes({ sequenceLength, microBatchSize, vocabSize: shape.vocabSize, precision })
-  const allocated = state.weightsBytes + state.gradientsBytes + state.optimizerBytes + activations + logits
+  const layout = { sequenceLength, microBatchSize, fusedAttention, activationCheckpointing, precision, residualBytes: trained.residualBytes }
+  const activations = activationBytes(shape, layout)
+  const recomputed = recomputedLayerBytes(shape, layout)
+  const logits = logitsBytes({ sequenceLength, microBatchSize, vocabSize: shape.vocabSize })
+  const held = state.weightsBytes + state.forwardWeightBytes + state.gradientBucketsBytes + state.optimizerBytes
+  const atLoss = held + activations + logits
+  const atRecompute = held + activations + recomputed
+  const atStep = state.weightsBytes + state.gradientsBytes + state.gradientBucketsBytes + state.optimizerBytes
+  const parts = atStep > atLoss && atStep >= atRecompute
+    ? { weights: state.weightsBytes, gradients: state.gradientsBytes + state.gradientBucketsBytes, activations: 0, logits: 0 }
+    : atRecompute > atLoss
+    ? { weights: state.weightsBytes + state.forwardWeightBytes, gradients: state.gradientBucketsBytes, activations: activations + recomputed, logits: 0 }
+    : { weights: state.weightsBytes + state.forwardWeightBytes, gradients: state.gradientBucketsBytes, activations, logits }
+  const allocated = parts.weights + parts.gradients + state.optimizerBytes + parts.activations + parts.logits
   return breakdown({
-    weights: state.weightsBytes,
-    gradients: state.gradientsBytes,
+    ...parts,
     optimizer: state.optimizerBytes,
-    activations,
-    logits,
     kvCache: 0,
     overhead: overheadBytes(allocated, gpus)
   }, gpus)
@@ -90,6 +106,24 @@ export const chooseSharding = (workload: TrainingWorkload, spec: AcceleratorSpec
   return trainingMemory(workload, gpus, "none").perGpuGiB <= spec.memoryGiB ? "none" : "fsdp"
 }
 
+/** The default MFU for the spec's precision, less what QLoRA's dequantization takes (`dequantizationEfficiency`). */
+const trainingMfu = (workload: TrainingWorkload, spec: AcceleratorSpec, base: number, trained: TrainedWeights): number => {
+  if (workload.model.finetune !== "qlora") return base
+  const shape = modelShape(workload.model)
+  const { sequenceLength, microBatchSize, activationCheckpointing } = workload.training
+  const flopsPerToken = trainingFlopsPerToken(shape, sequenceLength, trained)
+  return base * dequantizationEfficiency({
+    spec,
+    precision: workload.model.precision,
+    mfu: base,
+    quantizedParameters: quantizedParameters(shape),
+    bytesPerParameter: NF4_DOUBLE_QUANT_BYTES_PER_PARAMETER + 2,
+    passes: activationCheckpointing ? 3 : 2,
+    hardwareFlopsPerToken: flopsPerToken * recomputeFactor(activationCheckpointing, forwardFlopsPerToken(shape, sequenceLength, trained) / flopsPerToken),
+    tokensPerMicroBatch: sequenceLength * microBatchSize
+  })
+}
+
 const estimateTraining = (
   workload: TrainingWorkload,
   spec: AcceleratorSpec,
@@ -99,9 +133,13 @@ const estimateTraining = (
   const shape = modelShape(workload.model)
   const sharding = chooseSharding(workload, spec, gpus)
   const memory = trainingMemory(workload, gpus, sharding)
-  const { precision } = workload.model
+  const { precision, finetune } = workload.model
   const { sequenceLength, tokens, activationCheckpointing } = workload.training
-  const mfu = options.mfu ?? defaultTrainingMfu(spec, precision)
+  const trained: TrainedWeights = { finetune, trainableParameters: trainableParameters(shape, workload.model) }
+  const flopsPerToken = trainingFlopsPerToken(shape, sequenceLength, trained)
+  const forwardShare = forwardFlopsPerToken(shape, sequenceLength, trained) / flopsPerToken
+  // A measured MFU already includes whatever the method costs; the default is adjusted for QLoRA's dequantization.
+  const mfu = options.mfu ?? trainingMfu(workload, spec, defaultTrainingMfu(spec, precision), trained)
   const efficiency = scalingEfficiency(spec, gpus, sharding)
   const known = effectivePeakTflops(spec, precision) !== null
   return {
@@ -111,23 +149,17 @@ const estimateTraining = (
     memory,
     fits: memory.perGpuGiB <= spec.memoryGiB,
     hours: trainingHours({
-      flops: trainingFlops(shape, sequenceLength, tokens),
+      flops: flopsPerToken * tokens,
       spec,
       precision,
       mfu,
       gpus,
       efficiency,
-      activationCheckpointing
+      activationCheckpointing,
+      forwardShare
     }),
     tokensPerSecondPerGpu: known
-      ? trainingTokensPerSecondPerGpu({
-        spec,
-        precision,
-        mfu,
-        efficiency,
-        flopsPerToken: trainingFlopsPerToken(shape, sequenceLength),
-        activationCheckpointing
-      })
+      ? trainingTokensPerSecondPerGpu({ spec, precision, mfu, efficiency, flopsPerToken, activationCheckpointing, forwardShare })
       : null,
     mfu: known ? mfu : null,
     scalingEfficiency: efficiency

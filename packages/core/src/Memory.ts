@@ -78,9 +78,48 @@ export const activationBytesPerLayer = (options: {
 const activationScale = (precision: Precision): number => (bytesPerValue(precision) >= 4 ? 2 : 1)
 
 /**
- * All activations of one micro-batch. With full activation checkpointing only each layer's input survives the
- * forward pass (2·s·b·h bytes per layer, Korthikanti et al. §5), and one layer at a time is recomputed in full
- * during the backward pass.
+ * Bytes one transformer layer saves for its backward pass when trained with autocast (the reference trainer: GPT
+ * blocks, pre-LayerNorm, GELU MLP of 4h, no dropout), counted tensor by tensor from what each op keeps:
+ * - attention: the QKV matmul's input (v), Q, K and V (3v), the fused kernel's output (v) and the output
+ *   projection's input (v), a contiguous copy of it: 6v with fused attention, 5v without (the unfused path keeps the
+ *   score matrices instead: the fp32 softmax output, 4·a·s², plus, under autocast, its 16-bit copy for the AV
+ *   product, 2·a·s²);
+ * - MLP: the first matmul's input (v), the GELU's input (4v) and the second matmul's input (4v): 9v;
+ * - the two LayerNorms' inputs, which are the residual stream: 2r.
+ * v is the compute dtype's size (2 in bf16/fp16/fp8, 4 in fp32/tf32). r is 4 under mixed precision with fp32 master
+ * weights: the token embedding is fp32, autocast leaves the embedding and the residual adds in fp32, and LayerNorm runs
+ * in fp32. A LoRA base stored in 16 bits keeps a 16-bit residual stream (r = v). So 38·s·b·h in bf16, 68 in fp32.
+ * Korthikanti et al. 2022 count 34 for pure 16-bit training with dropout (two 1-byte masks per layer, 16-bit norms):
+ * 34 − 2 (masks) + 2 (the fused kernel's saved output) + 4 (fp32 norms) = 38.
+ */
+export const savedActivationBytesPerLayer = (options: {
+  readonly sequenceLength: number
+  readonly microBatchSize: number
+  readonly hiddenSize: number
+  readonly heads: number
+  readonly fusedAttention: boolean
+  readonly precision: Precision
+  /** Bytes per value of the residual stream; default: 4 (fp32, as mixed precision with fp32 master weights keeps it). */
+  readonly residualBytes?: number | undefined
+}): number => {
+  const { sequenceLength: s, microBatchSize: b, hiddenSize: h, heads: a } = options
+  const v = computeBytes(options.precision)
+  const r = options.residualBytes ?? 4
+  const attention = options.fusedAttention ? 6 * v : 5 * v
+  const mlp = 9 * v
+  const norms = 2 * r
+  const scores = options.fusedAttention ? 0 : a * s * s * b * (4 + (v < 4 ? 2 : 0))
+  return s * b * h * (attention + mlp + norms) + scores
+}
+
+/** Bytes of one value in the dtype matmuls run in: 16-bit under autocast (fp8 keeps 16-bit activations), else 4. */
+export const computeBytes = (precision: Precision): number => (isMixedPrecision(precision) ? 2 : 4)
+
+/**
+ * Activations one micro-batch keeps at the end of its forward pass: every layer's saved tensors, or with full
+ * activation checkpointing only each layer's input (the residual stream, r bytes per value; Korthikanti et al. §5),
+ * plus what the output layers keep: the final LayerNorm's input (r) and the head's input (v). During backward, a
+ * checkpointed model recomputes one layer at a time (`recomputedLayerBytes`).
  */
 export const activationBytes = (shape: ModelShape, options: {
   readonly sequenceLength: number
@@ -88,27 +127,42 @@ export const activationBytes = (shape: ModelShape, options: {
   readonly fusedAttention: boolean
   readonly activationCheckpointing: boolean
   readonly precision: Precision
+  readonly residualBytes?: number | undefined
 }): number => {
-  const perLayer = activationBytesPerLayer({ ...options, hiddenSize: shape.hiddenSize, heads: shape.heads })
-  if (!options.activationCheckpointing) return shape.layers * perLayer
-  const layerInput = 2 * options.sequenceLength * options.microBatchSize * shape.hiddenSize *
-    activationScale(options.precision)
-  return shape.layers * layerInput + perLayer
+  const sbh = options.sequenceLength * options.microBatchSize * shape.hiddenSize
+  const r = options.residualBytes ?? 4
+  const perLayer = options.activationCheckpointing
+    ? sbh * r
+    : savedActivationBytesPerLayer({ ...options, hiddenSize: shape.hiddenSize, heads: shape.heads })
+  return shape.layers * perLayer + sbh * (r + computeBytes(options.precision))
 }
 
+/** The one layer a checkpointed model holds in full while recomputing it during backward (0 without checkpointing). */
+export const recomputedLayerBytes = (shape: ModelShape, options: {
+  readonly sequenceLength: number
+  readonly microBatchSize: number
+  readonly fusedAttention: boolean
+  readonly activationCheckpointing: boolean
+  readonly precision: Precision
+  readonly residualBytes?: number | undefined
+}): number =>
+  options.activationCheckpointing
+    ? savedActivationBytesPerLayer({ ...options, hiddenSize: shape.hiddenSize, heads: shape.heads })
+    : 0
+
 /**
- * The output layer's logits, b·s·V values: once in the compute dtype, once in fp32 for a numerically stable
- * cross-entropy (its log-softmax output is saved for backward), and once more in fp32 for their gradient.
+ * The loss's buffers over the b·s·V logits at their peak, the first step of backward: the fp32 log-softmax output
+ * that cross-entropy saves (4 bytes per logit), the gradient arriving at it (4) and the gradient it produces (4):
+ * 12 bytes per logit in any precision. The 16-bit logits and their fp32 copy of the forward pass (6 bytes, or 4 in
+ * fp32) are freed by then: the loss is computed on fp32 logits, as the reference trainer does.
  */
 export const logitsBytes = (options: {
   readonly sequenceLength: number
   readonly microBatchSize: number
   readonly vocabSize: number
-  readonly precision: Precision
-}): number => {
-  const values = options.sequenceLength * options.microBatchSize * options.vocabSize
-  return values * (bytesPerValue(options.precision === "fp8" ? "bf16" : options.precision) + 4 + 4)
-}
+}): number => options.sequenceLength * options.microBatchSize * options.vocabSize * LOSS_BYTES_PER_LOGIT
+
+export const LOSS_BYTES_PER_LOGIT = 12
 
 /**
  * KV cache of a served model: keys and values of every layer, 2·L·h values per token in the serving dtype
@@ -119,18 +173,41 @@ export const logitsBytes = (options: {
 export const kvCacheBytesPerToken = (shape: ModelShape, precision: Precision): number =>
   (2 * shape.layers * shape.hiddenSize * shape.kvHeads * bytesPerValue(precision)) / shape.heads
 
-/** Sharded persistent state of one GPU: ZeRO stages (Rajbhandari et al. 2020, §5) and FSDP (= ZeRO-3). */
+/** What the optimizer trains and what stays frozen (LoRA/QLoRA); a full fine-tune trains every parameter. */
+export interface TrainedParameters {
+  /** Parameters the optimizer updates: all of them, or the adapters. */
+  readonly trainable: number
+  /** Bytes of the frozen weights as stored (a LoRA base in 16 bits, a QLoRA base in NF4); 0 for a full fine-tune. */
+  readonly frozenBytes: number
+  /** Bytes per value of the residual stream: 4 with fp32 master weights, the base's 2 when it is stored in 16 bits. */
+  readonly residualBytes: number
+  /**
+   * Bytes of each trained parameter and of its gradient: 4 (fp32 master weights under autocast), or 2 where the
+   * trained weights are kept in the 16-bit compute dtype (QLoRA's adapters), which then need no autocast copy.
+   */
+  readonly trainableBytes: number
+}
+
+/** Per-GPU bytes of the training state, split by when each exists during a step. */
 export interface ShardedState {
+  /** Stored weights: fp32 master weights of what is trained, plus the frozen base. */
   readonly weightsBytes: number
+  /**
+   * Full-size weights the forward pass holds until backward has used them: autocast's 16-bit copies of the trained
+   * matmul weights (the token embedding is looked up, not cast), or FSDP's gathered units.
+   */
+  readonly forwardWeightBytes: number
+  /** `.grad` of the trained parameters, after sharding: they exist from backward to the optimizer step. */
   readonly gradientsBytes: number
+  /** DDP's all-reduce buckets (`gradient_as_bucket_view=False`, the default): a second gradient copy, kept for good. */
+  readonly gradientBucketsBytes: number
   readonly optimizerBytes: number
 }
 
 /**
  * ZeRO-1 partitions optimizer states across the N data-parallel ranks, ZeRO-2 also gradients, ZeRO-3/FSDP also the
- * parameters: each rank then holds 1/N of all three, plus the full low-precision parameters of the unit being
- * computed and of the one prefetched (two layers' worth). Without gradient partitioning, PyTorch DDP copies
- * gradients into its all-reduce buckets (`gradient_as_bucket_view=False` is the default), a second gradient copy.
+ * parameters (Rajbhandari et al. 2020, §5): each rank then holds 1/N of all three, plus the full low-precision
+ * parameters of the unit being computed and of the one prefetched (two layers' worth).
  */
 export const shardedTrainingState = (options: {
   readonly shape: ModelShape
@@ -138,27 +215,38 @@ export const shardedTrainingState = (options: {
   readonly precision: Precision
   readonly sharding: Sharding
   readonly gpus: number
+  /** Default: a full fine-tune. */
+  readonly trained?: TrainedParameters | undefined
 }): ShardedState => {
   const { shape, sharding, gpus } = options
   const n = Math.max(1, gpus)
-  const p = shape.parameters
-  const state = trainingStateBytesPerParameter(options.optimizer, shape.hiddenSize)
-  const copy = autocastWeightCopyBytesPerParameter(options.precision)
-  const ddpBuckets = n > 1 && (sharding === "none" || sharding === "zero1") ? 2 : 1
+  const p = options.trained?.trainable ?? shape.parameters
+  const frozen = options.trained?.frozenBytes ?? 0
+  const fp32State = trainingStateBytesPerParameter(options.optimizer, shape.hiddenSize)
+  const trainableBytes = options.trained?.trainableBytes ?? fp32State.weights
+  const state = { ...fp32State, weights: trainableBytes, gradients: trainableBytes }
+  const fullFineTune = options.trained === undefined || options.trained.frozenBytes === 0
+  // The token embedding is a lookup, never cast; adapters are all matmul weights; 16-bit weights need no copy.
+  const castable = trainableBytes < 4 ? 0 : fullFineTune ? Math.max(0, p - shape.vocabSize * shape.hiddenSize) : p
+  const copies = castable * autocastWeightCopyBytesPerParameter(options.precision)
+  const buckets = n > 1 && (sharding === "none" || sharding === "zero1") ? p * state.gradients : 0
   // FSDP gathers full parameters in the compute dtype (its MixedPrecision param_dtype), one unit plus one prefetched.
-  const gatherBytes = Math.max(copy, bytesPerValue(options.precision))
-  const gathered = Math.min(2 * 12 * shape.hiddenSize * shape.hiddenSize * gatherBytes, p * gatherBytes)
+  const gatherBytes = Math.max(autocastWeightCopyBytesPerParameter(options.precision), bytesPerValue(options.precision))
+  const gathered = Math.min(2 * 12 * shape.hiddenSize * shape.hiddenSize * gatherBytes, shape.parameters * gatherBytes)
+  const weights = p * state.weights + frozen
   switch (sharding) {
     case "none":
-      return { weightsBytes: p * (state.weights + copy), gradientsBytes: p * state.gradients * ddpBuckets, optimizerBytes: p * state.optimizer }
+      return { weightsBytes: weights, forwardWeightBytes: copies, gradientsBytes: p * state.gradients, gradientBucketsBytes: buckets, optimizerBytes: p * state.optimizer }
     case "zero1":
-      return { weightsBytes: p * (state.weights + copy), gradientsBytes: p * state.gradients * ddpBuckets, optimizerBytes: (p * state.optimizer) / n }
+      return { weightsBytes: weights, forwardWeightBytes: copies, gradientsBytes: p * state.gradients, gradientBucketsBytes: buckets, optimizerBytes: (p * state.optimizer) / n }
     case "zero2":
-      return { weightsBytes: p * (state.weights + copy), gradientsBytes: (p * state.gradients) / n, optimizerBytes: (p * state.optimizer) / n }
+      return { weightsBytes: weights, forwardWeightBytes: copies, gradientsBytes: (p * state.gradients) / n, gradientBucketsBytes: 0, optimizerBytes: (p * state.optimizer) / n }
     case "fsdp":
       return {
-        weightsBytes: (p * state.weights) / n + (n > 1 ? gathered : p * copy),
+        weightsBytes: weights / n,
+        forwardWeightBytes: n > 1 ? gathered : copies,
         gradientsBytes: (p * state.gradients) / n,
+        gradientBucketsBytes: 0,
         optimizerBytes: (p * state.optimizer) / n
       }
   }

@@ -182,6 +182,14 @@ export type Sharding = typeof Sharding.Type
 
 export const WORKLOAD_KINDS = ["training", "inference", "batch"] as const
 
+export const FINETUNE_METHODS = ["full", "lora", "qlora"] as const
+export const FineTune = oneOf(FINETUNE_METHODS, "a fine-tuning method")
+export type FineTune = typeof FineTune.Type
+
+/** Linear layers a LoRA adapter can sit on (LLaMA's q/k/v/o_proj and gate/up/down_proj). */
+export const LORA_TARGETS = ["q", "k", "v", "o", "gate", "up", "down"] as const
+export type LoraTarget = typeof LORA_TARGETS[number]
+
 const PURCHASE_OPTIONS = ["spot", "on-demand", "reserved", "savings-plan"] as const
 const PurchaseOptionName = oneOf(PURCHASE_OPTIONS, "a purchase option")
 
@@ -197,17 +205,59 @@ const Architecture = {
   vocabSize: Schema.optionalKey(Bounded({ min: 1, max: 10_000_000, integer: true, unit: "tokens" }))
 }
 
+/** A cross-field rule's complaint about one field: its path, what was expected and the value it has (not the section's). */
+const fieldIssue = (key: string, expected: string, actual: unknown, options: SchemaAST.ParseOptions = { reportInput: true }): Schema.FilterIssue => ({
+  path: [key],
+  issue: new SchemaIssue.InvalidValue({ expected }, actual, options)
+})
+
 const headsDivideHidden = Schema.makeFilter(
   (model: { readonly hiddenSize?: number; readonly heads?: number; readonly kvHeads?: number }) =>
     model.hiddenSize !== undefined && model.heads !== undefined && model.hiddenSize % model.heads !== 0
-      ? { path: ["heads"], issue: `a divisor of hiddenSize ${model.hiddenSize} (got ${model.heads})` }
+      ? fieldIssue("heads", `a divisor of hiddenSize ${model.hiddenSize}`, model.heads)
       : model.kvHeads !== undefined && model.heads !== undefined && model.heads % model.kvHeads !== 0
-      ? { path: ["kvHeads"], issue: `a divisor of heads ${model.heads} (got ${model.kvHeads})` }
+      ? fieldIssue("kvHeads", `a divisor of heads ${model.heads}`, model.kvHeads)
       : undefined,
   { expected: "heads dividing hiddenSize, kvHeads dividing heads" }
 )
 
 const Parameters = Quantity("parameters", 1e14, "100T")
+
+const loraOnly = "only with finetune: lora or qlora"
+
+/**
+ * LoRA fields make sense together: they need `finetune: lora | qlora`, adapters are placed by target modules or by a
+ * trainable fraction (not both), and the frozen base's format limits the precision: QLoRA dequantizes its 4-bit
+ * base to a 16-bit compute dtype (bf16 or fp16), and a LoRA base is held in the compute precision (not fp8).
+ */
+const fineTuneFieldsAgree = Schema.makeFilter(
+  (model: {
+    readonly finetune: FineTune
+    readonly precision: Precision
+    readonly loraRank?: number
+    readonly loraTargets?: ReadonlyArray<LoraTarget>
+    readonly trainableFraction?: number
+  }) => {
+    const issues: Array<Schema.FilterIssue> = []
+    if (model.finetune === "full") {
+      for (const key of ["loraRank", "loraTargets", "trainableFraction"] as const) {
+        if (model[key] !== undefined) issues.push(fieldIssue(key, `${loraOnly} (finetune is full)`, model[key]))
+      }
+      return issues
+    }
+    if (model.loraTargets !== undefined && model.trainableFraction !== undefined) {
+      issues.push(fieldIssue("trainableFraction", "either loraTargets or trainableFraction, not both", model.trainableFraction))
+    }
+    if (model.finetune === "qlora" && model.precision !== "bf16" && model.precision !== "fp16") {
+      issues.push(fieldIssue("precision", "bf16 or fp16 with finetune: qlora, whose 4-bit base is dequantized to a 16-bit compute dtype", model.precision))
+    }
+    if (model.finetune === "lora" && model.precision === "fp8") {
+      issues.push(fieldIssue("precision", "fp32, tf32, bf16 or fp16 with finetune: lora, whose frozen base is kept in the compute precision", model.precision))
+    }
+    return issues
+  },
+  { expected: "LoRA fields only with finetune: lora or qlora, and a precision the method supports" }
+)
 
 export const TrainingModel = Schema.Struct({
   parameters: Parameters,
@@ -215,8 +265,21 @@ export const TrainingModel = Schema.Struct({
   optimizer: withDefault(Optimizer, "adamw"),
   /** Absent: the planner picks none on one GPU and fsdp when one GPU is not enough. */
   sharding: Schema.optionalKey(Sharding),
+  /** full: every weight trained; lora: a frozen 16-bit base plus adapters (Hu et al. 2021); qlora: a frozen 4-bit NF4 base (Dettmers et al. 2023). */
+  finetune: withDefault(FineTune, "full"),
+  /** LoRA adapter rank r (lora/qlora; default 16). */
+  loraRank: Schema.optionalKey(Bounded({ min: 1, max: 65_536, integer: true, unit: "adapter rank" })),
+  /** Linear layers that get adapters (lora/qlora; default all of them, as QLoRA recommends). */
+  loraTargets: Schema.optionalKey(
+    expecting(
+      Schema.NonEmptyArray(oneOf(LORA_TARGETS, "a linear layer")),
+      `a list of linear layers to adapt (${LORA_TARGETS.join(", ")})`
+    )
+  ),
+  /** Share of the parameters that are trainable, instead of loraTargets (lora/qlora). */
+  trainableFraction: Schema.optionalKey(Bounded({ min: 0, minExclusive: true, max: 1, unit: "the parameters (a fraction)" })),
   ...Architecture
-}).check(headsDivideHidden)
+}).check(headsDivideHidden, fineTuneFieldsAgree)
 export type TrainingModel = typeof TrainingModel.Type
 
 export const InferenceModel = Schema.Struct({
@@ -249,10 +312,6 @@ export type InferenceSection = typeof InferenceSection.Type
 
 // ---------------------------------------------------------------------------------------------------------------
 // Service: an inference workload that scales itself (packages/serving; docs/serving.md)
-
-/** A cross-field check's failure at one field, showing that field's value (not the whole section). */
-const fieldIssue = (field: string, expected: string, value: unknown, options: SchemaAST.ParseOptions) =>
-  ({ path: [field], issue: new SchemaIssue.InvalidValue({ expected }, value, options) })
 
 const ReplicaCount = (what: string) => Bounded({ min: 0, max: 10_000, integer: true, unit: what })
 const PerReplicaTarget = (unit: string) => Bounded({ min: 0, minExclusive: true, max: 1_000_000, unit })

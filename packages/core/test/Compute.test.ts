@@ -6,7 +6,6 @@ import {
   recomputeFactor,
   relativeBatchSpeed,
   scalingEfficiency,
-  trainingFlops,
   trainingFlopsPerToken,
   trainingHours,
   trainingTokensPerSecondPerGpu
@@ -28,7 +27,7 @@ describe("Compute model", () => {
     assert.approximately(dense / 3.14e23, 1, 0.005)
     const shape = modelShape({ parameters: 175e9, layers: 96, hiddenSize: 12288 })
     // Attention adds 6·L·s·h per token: 96·2048·12288·6 ≈ 1.45e10 against 6·N = 1.05e12 (1.4%).
-    const total = trainingFlops(shape, 2048, 300e9)
+    const total = trainingFlopsPerToken(shape, 2048) * 300e9
     assert.approximately(total / dense, 1 + (6 * 96 * 2048 * 12288) / (6 * 175e9), 1e-12)
   })
 

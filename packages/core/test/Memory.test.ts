@@ -7,6 +7,8 @@ import {
   GIB,
   kvCacheBytesPerToken,
   logitsBytes,
+  recomputedLayerBytes,
+  savedActivationBytesPerLayer,
   shardedTrainingState,
   trainingStateBytesPerParameter
 } from "../src/Memory.ts"
@@ -33,8 +35,10 @@ describe("Memory model", () => {
     // ZeRO paper Figure 1: Ψ = 7.5B, N_d = 64, K = 12 → (2 + 2 + 12)·Ψ / N_d = 1.875 GB per device.
     const shape = modelShape({ parameters: 7.5e9, layers: 32, hiddenSize: 4096 })
     const state = shardedTrainingState({ shape, optimizer: "adamw", precision: "fp32", sharding: "fsdp", gpus: 64 })
-    const gathered = 2 * 12 * 4096 * 4096 * 4
-    assert.approximately((state.weightsBytes - gathered + state.gradientsBytes + state.optimizerBytes) / GB, 1.875, 1e-9)
+    assert.approximately((state.weightsBytes + state.gradientsBytes + state.optimizerBytes) / GB, 1.875, 1e-9)
+    // The forward pass holds two gathered units (one computing, one prefetched) on top: 2 × 12h² values.
+    assert.strictEqual(state.forwardWeightBytes, 2 * 12 * 4096 * 4096 * 4)
+    assert.strictEqual(state.gradientBucketsBytes, 0)
   })
 
   it("partitions optimizer states under ZeRO-1 and gradients too under ZeRO-2", () => {
@@ -47,8 +51,13 @@ describe("Memory model", () => {
     assert.strictEqual(z1.optimizerBytes, 1e9)
     assert.strictEqual(z1.weightsBytes, none.weightsBytes)
     assert.strictEqual(z2.gradientsBytes, 0.5e9)
-    // fp32 master weights plus the bf16 copies autocast keeps for backward.
-    assert.strictEqual(none.weightsBytes, 6e9)
+    // fp32 master weights; autocast's bf16 copies of every matmul weight (the token embedding is looked up, not cast).
+    assert.strictEqual(none.weightsBytes, 4e9)
+    assert.strictEqual(none.forwardWeightBytes, 2 * (1e9 - shape.vocabSize * shape.hiddenSize))
+    // DDP's all-reduce buckets: a second fp32 gradient copy on every rank unless gradients are partitioned.
+    assert.strictEqual(none.gradientBucketsBytes, 0)
+    assert.strictEqual(z1.gradientBucketsBytes, 4e9)
+    assert.strictEqual(z2.gradientBucketsBytes, 0)
   })
 
   it("computes Korthikanti's activations: GPT-3 175B at s=2048, b=1 keeps 2048·12288·114 bytes per layer", () => {
@@ -73,15 +82,37 @@ describe("Memory model", () => {
     assert.strictEqual(fused, 2048 * 12288 * 34)
   })
 
-  it("keeps only layer inputs plus one recomputed layer under activation checkpointing", () => {
-    const options = { sequenceLength: 2048, microBatchSize: 1, fusedAttention: true, precision: "bf16" as const }
-    const full = activationBytes(gpt3, { ...options, activationCheckpointing: false })
-    const checkpointed = activationBytes(gpt3, { ...options, activationCheckpointing: true })
-    assert.strictEqual(full, 96 * 2048 * 12288 * 34)
-    assert.strictEqual(checkpointed, 96 * 2 * 2048 * 12288 + 2048 * 12288 * 34)
+  it("counts what autocast training saves per layer: 38·s·b·h bytes in bf16 (fp32 residual stream and norms), 68 in fp32", () => {
+    const options = { sequenceLength: 1024, microBatchSize: 8, hiddenSize: 768, heads: 12, fusedAttention: true }
+    const sbh = 1024 * 8 * 768
+    assert.strictEqual(savedActivationBytesPerLayer({ ...options, precision: "bf16" }), 38 * sbh)
+    assert.strictEqual(savedActivationBytesPerLayer({ ...options, precision: "fp16" }), 38 * sbh)
+    assert.strictEqual(savedActivationBytesPerLayer({ ...options, precision: "fp32" }), 68 * sbh)
+    // A LoRA base stored in bf16 keeps a bf16 residual stream: Korthikanti's 34 without dropout masks, plus the fused output.
+    assert.strictEqual(savedActivationBytesPerLayer({ ...options, precision: "bf16", residualBytes: 2 }), 34 * sbh)
   })
 
-  it("doubles activations in fp32", () => {
+  it("keeps the a·s² scores of unfused attention: the fp32 softmax output and its bf16 copy for the AV product", () => {
+    const options = { sequenceLength: 1024, microBatchSize: 8, hiddenSize: 768, heads: 12, fusedAttention: false }
+    const sbh = 1024 * 8 * 768
+    const scores = 12 * 1024 * 1024 * 8
+    assert.strictEqual(savedActivationBytesPerLayer({ ...options, precision: "bf16" }), 36 * sbh + 6 * scores)
+    assert.strictEqual(savedActivationBytesPerLayer({ ...options, precision: "fp32" }), 64 * sbh + 4 * scores)
+  })
+
+  it("keeps only layer inputs under activation checkpointing, and recomputes one layer at a time in backward", () => {
+    const options = { sequenceLength: 2048, microBatchSize: 1, fusedAttention: true, precision: "bf16" as const }
+    const sbh = 2048 * 12288
+    const full = activationBytes(gpt3, { ...options, activationCheckpointing: false })
+    const checkpointed = activationBytes(gpt3, { ...options, activationCheckpointing: true })
+    // The output layers keep the final norm's fp32 input and the head's bf16 input: 6·s·b·h.
+    assert.strictEqual(full, 96 * 38 * sbh + 6 * sbh)
+    assert.strictEqual(checkpointed, 96 * 4 * sbh + 6 * sbh)
+    assert.strictEqual(recomputedLayerBytes(gpt3, { ...options, activationCheckpointing: true }), 38 * sbh)
+    assert.strictEqual(recomputedLayerBytes(gpt3, { ...options, activationCheckpointing: false }), 0)
+  })
+
+  it("doubles Korthikanti's per-layer count in fp32 (the serving working set)", () => {
     const options = { sequenceLength: 512, microBatchSize: 2, hiddenSize: 768, heads: 12, fusedAttention: true }
     assert.strictEqual(
       activationBytesPerLayer({ ...options, precision: "fp32" }),
@@ -89,9 +120,8 @@ describe("Memory model", () => {
     )
   })
 
-  it("counts logits in the compute dtype plus fp32 for the loss and for its gradient", () => {
-    assert.strictEqual(logitsBytes({ sequenceLength: 1024, microBatchSize: 16, vocabSize: 32768, precision: "bf16" }), 1024 * 16 * 32768 * 10)
-    assert.strictEqual(logitsBytes({ sequenceLength: 1024, microBatchSize: 16, vocabSize: 32768, precision: "fp32" }), 1024 * 16 * 32768 * 12)
+  it("counts 12 bytes per logit for the loss: the saved fp32 log-softmax, the gradient into it and the one out of it", () => {
+    assert.strictEqual(logitsBytes({ sequenceLength: 1024, microBatchSize: 16, vocabSize: 32768 }), 1024 * 16 * 32768 * 12)
   })
 
   it("sizes the KV cache at 2·layers·hidden values per token: 0.5 MiB per token for a 7B in fp16", () => {

@@ -36,6 +36,29 @@ training:
   tokens: 20B
 `
 
+describe("fine-tuning methods", () => {
+  it("defaults to a full fine-tune and decodes LoRA and QLoRA with their rank, targets or trainable fraction", () => {
+    const [full] = workloadsOf(ok(training))
+    assert.strictEqual(full?.kind === "training" ? full.model.finetune : undefined, "full")
+    const [lora] = workloadsOf(ok(training.replace("parameters: 7B", "parameters: 7B\n  finetune: lora\n  loraRank: 8\n  loraTargets: [q, v]")))
+    assert.deepStrictEqual(
+      lora?.kind === "training" ? [lora.model.finetune, lora.model.loraRank, lora.model.loraTargets] : undefined,
+      ["lora", 8, ["q", "v"]]
+    )
+    const [qlora] = workloadsOf(ok(training.replace("parameters: 7B", "parameters: 7B\n  finetune: qlora\n  precision: fp16\n  trainableFraction: 0.01")))
+    assert.deepStrictEqual(qlora?.kind === "training" ? [qlora.model.finetune, qlora.model.trainableFraction] : undefined, ["qlora", 0.01])
+  })
+
+  it("rejects LoRA fields on a full fine-tune, and QLoRA outside bf16/fp16, naming the field and the value", () => {
+    const rank = issueAt(issues(training.replace("parameters: 7B", "parameters: 7B\n  loraRank: 16")), "model.loraRank")
+    assert.include(rank.expected, "only with finetune: lora or qlora")
+    assert.strictEqual(rank.actual, "16")
+    const precision = issueAt(issues(training.replace("parameters: 7B", "parameters: 7B\n  finetune: qlora\n  precision: fp32")), "model.precision")
+    assert.include(precision.expected, "bf16 or fp16")
+    assert.strictEqual(precision.actual, "\"fp32\"")
+  })
+})
+
 describe("Workload spec", () => {
   it("decodes a minimal training workload and fills the documented defaults", () => {
     const file = ok(training)

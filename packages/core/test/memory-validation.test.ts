@@ -1,15 +1,20 @@
 /**
- * The memory model against real peak memory: a small GPT trained by the reference trainer on an H100
+ * The memory model against real peak memory: GPTs trained by the reference trainer on an H100
  * (packages/trainer/bench/measure_peak_memory.py wrote the fixture). The estimate of the tensors a step allocates
- * (perGpuGiB less the context/fragmentation overhead) must be within 15% of `torch.cuda.max_memory_allocated()`.
+ * (perGpuGiB less the context/fragmentation overhead) must be within 10% of `torch.cuda.max_memory_allocated()`.
  * Allocated, not reserved: reserved adds the caching allocator's slack, which the overhead term covers separately,
  * and the CUDA context is in neither figure.
+ *
+ * No constant of the model is fitted to these runs: every term is counted from the tensors the trainer's ops keep
+ * (docs/estimates.md), so every run is a held-out check. Runs the bench adds later (`--only held-out --merge`) are
+ * checked the same way, and where they carry a measured throughput, so is the throughput estimate.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { trainingMemory } from "../src/Estimate.ts"
+import { acceleratorByName } from "../src/Accelerator.ts"
+import { estimatePlacement, trainingMemory } from "../src/Estimate.ts"
 import { GIB } from "../src/Memory.ts"
 import type { TrainingWorkload } from "../src/Workload.ts"
 import { decodeWorkloadFile } from "../src/WorkloadFile.ts"
@@ -30,7 +35,11 @@ const Run = Schema.Struct({
   fusedAttention: Schema.Boolean,
   activationCheckpointing: Schema.Boolean,
   peakAllocatedBytes: Schema.Number,
-  peakReservedBytes: Schema.Number
+  peakReservedBytes: Schema.Number,
+  /** Training tokens per second on the one GPU (runs measured since the throughput was added to the bench). */
+  tokensPerSecond: Schema.optionalKey(Schema.Number),
+  device: Schema.optionalKey(Schema.String),
+  torch: Schema.optionalKey(Schema.String)
 })
 const Fixture = Schema.Struct({ device: Schema.String, torch: Schema.String, measuredAt: Schema.String, runs: Schema.Array(Run) })
 type Run = typeof Run.Type
@@ -71,18 +80,37 @@ const estimatedAllocatedBytes = (run: Run): number => {
   return (memory.perGpuGiB - memory.overheadGiB) * GIB
 }
 
+const errorOf = (run: Run): number => (estimatedAllocatedBytes(run) - run.peakAllocatedBytes) / run.peakAllocatedBytes
+
 describe(`memory model vs ${fixture.device} (torch ${fixture.torch})`, () => {
   it.each(fixture.runs.map((run) => [run.name, run] as const))(
-    "estimates %s within 15% of the measured peak allocated memory",
+    "estimates %s within 10% of the measured peak allocated memory",
     (_, run) => {
-      const estimate = estimatedAllocatedBytes(run)
-      const error = (estimate - run.peakAllocatedBytes) / run.peakAllocatedBytes
+      const error = errorOf(run)
       console.log(
-        `| ${run.name} | ${(run.peakAllocatedBytes / GIB).toFixed(2)} | ${(estimate / GIB).toFixed(2)} | ${(error * 100).toFixed(1)}% |`
+        `| ${run.name} | ${(run.peakAllocatedBytes / GIB).toFixed(2)} | ${(estimatedAllocatedBytes(run) / GIB).toFixed(2)} | ${(error * 100).toFixed(1)}% |`
       )
-      assert.isAtMost(Math.abs(error), 0.15)
+      assert.isAtMost(Math.abs(error), 0.1)
     }
   )
+
+  it("has no systematic bias: the mean error over the runs is within 5%", () => {
+    const errors = fixture.runs.map(errorOf)
+    const mean = errors.reduce((sum, e) => sum + e, 0) / errors.length
+    assert.isAtMost(Math.abs(mean), 0.05)
+  })
+
+  // Only runs measured since the bench records throughput carry it; none of the first nine does.
+  it.runIf(fixture.runs.some((run) => run.tokensPerSecond !== undefined))("estimates training throughput within 25% where a run measured it (H100, default MFU)", () => {
+    const h100 = acceleratorByName("H100")
+    if (h100 === undefined) throw new Error("no H100 spec")
+    for (const run of fixture.runs) {
+      if (run.tokensPerSecond === undefined) continue
+      const estimate = estimatePlacement(workloadOf(run), h100, 1)
+      const error = ((estimate.tokensPerSecondPerGpu ?? 0) - run.tokensPerSecond) / run.tokensPerSecond
+      assert.isAtMost(Math.abs(error), 0.25, run.name)
+    }
+  })
 
   it("covers at least three configurations varying precision, batch and sequence", () => {
     const runs = fixture.runs

@@ -4,8 +4,9 @@
  */
 import type { PlacementEstimate, PurchaseOption, Workload } from "@frugal/core"
 import type { SpotRisk } from "@frugal/pricing"
+import type { CapacityBasis, PoolUsage } from "./Capacity.ts"
 import type { CommitmentOffer, IndexedType } from "./CatalogIndex.ts"
-import type { CommitmentCharge, CostAssumptions, SpotRun } from "./Placement.ts"
+import type { CommitmentCharge, CostAssumptions, LaunchTime, SpotRun } from "./PlacementCost.ts"
 import type { AcceleratorNeed } from "./Requirements.ts"
 
 export interface Candidate {
@@ -31,20 +32,50 @@ export interface Candidate {
   readonly risk: SpotRisk | null
   readonly charge: CommitmentCharge | null
   readonly priceIsEstimate: boolean
+  /** Whether the pool can launch the placement, and what waiting for it or falling back costs. */
+  readonly capacity: CandidateCapacity
+  /** What each attempt spends before it trains; null for a service (replicas start outside the plan). */
+  readonly launch: LaunchTime | null
+  /** Spot saving less than `MIN_SPOT_SAVING` against on-demand of the same instances in its region. */
+  readonly thinSaving: boolean
   /** On-demand cost of the same type and count: in the option's region where offered, else the cheapest region. */
   onDemandCostUsd: number | null
   onDemandRegion: string | null
+}
+
+export interface CandidateCapacity {
+  /** Chance that the pool launches the whole placement at a given moment. */
+  readonly availability: number
+  readonly basis: CapacityBasis
+  /** Expected hours waiting for capacity (not billed). */
+  readonly waitHours: number
+  /** Spot: billed hours per instance on the on-demand fallback, and its hourly price; null for other options. */
+  readonly onDemandFallbackHours: number | null
+  readonly onDemandFallbackUsd: number | null
 }
 
 export const PURCHASE_ORDER: ReadonlyArray<PurchaseOption> = ["spot", "on-demand", "reserved", "savings-plan"]
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-/** Meets every constraint first, then cheapest expected cost, then fastest, then a stable order of names. */
+/**
+ * Spot that saves less than this share against on-demand of the same instances in the same region is not worth its
+ * waits, interruptions and fallback: it ranks after every option that is (a gang spot can rarely launch, whose
+ * expected cost is nearly all on-demand fallback, would otherwise be recommended as "spot").
+ */
+export const MIN_SPOT_SAVING = 0.1
+
+/** 0: meets every constraint; 1: meets them, but is spot saving less than `MIN_SPOT_SAVING`; 2: misses one. */
+export const rankTier = (c: Candidate): number => (!(c.meetsDeadline && c.withinBudget) ? 2 : c.thinSaving ? 1 : 0)
+
+/**
+ * Meets every constraint first (spot with a thin saving after the rest), then cheapest expected cost, then fastest,
+ * then a stable order of names.
+ */
 export const compareCandidates = (a: Candidate, b: Candidate): number => {
-  const fa = a.meetsDeadline && a.withinBudget
-  const fb = b.meetsDeadline && b.withinBudget
-  if (fa !== fb) return fa ? -1 : 1
+  const ta = rankTier(a)
+  const tb = rankTier(b)
+  if (ta !== tb) return ta - tb
   return a.expectedCostUsd - b.expectedCostUsd ||
     a.expectedHours - b.expectedHours ||
     byString(a.indexed.type.name, b.indexed.type.name) ||
@@ -70,6 +101,8 @@ export interface Settings {
   readonly perMonth: boolean
   readonly assumptions: CostAssumptions
   readonly exposureHours: number
+  /** Fleets: instances already placed per pool, so that a pool is not filled beyond what it can hold. */
+  readonly poolUsage: PoolUsage | null
 }
 
 /** A number of instances of one type, with the estimate for their GPUs. */
@@ -81,67 +114,67 @@ export interface Count {
   readonly hours: number
 }
 
-/** Inserts into a list kept sorted by `compareCandidates`, capped at `limit`. */
-export const insertTop = (top: Array<Candidate>, candidate: Candidate, limit: number): void => {
-  const last = top[top.length - 1]
-  if (top.length >= limit && last !== undefined && compareCandidates(candidate, last) >= 0) return
-  let lo = 0
-  let hi = top.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    const other = top[mid]
-    if (other !== undefined && compareCandidates(other, candidate) <= 0) lo = mid + 1
-    else hi = mid
-  }
-  top.splice(lo, 0, candidate)
-  if (top.length > limit) top.pop()
-}
-
+/** Whether `candidate` ranks before `best` (or there is no best yet). */
 export const better = (candidate: Candidate, best: Candidate | null): boolean => best === null || compareCandidates(candidate, best) < 0
 
-export const makeCandidate = (
-  settings: Settings,
-  indexed: IndexedType,
-  need: AcceleratorNeed,
-  count: Count,
-  region: string,
-  zone: string | null,
-  purchaseOption: PurchaseOption,
-  commitment: CommitmentOffer | null,
-  hourlyUsd: number,
-  baseHours: number,
-  computeCostUsd: number,
-  transfer: number,
-  spot: SpotRun | null,
-  risk: SpotRisk | null,
-  charge: CommitmentCharge | null,
-  priceIsEstimate: boolean
-): Candidate => {
-  const expectedHours = spot === null ? baseHours : spot.expectedHours
+/** Meets the deadline and the budget. */
+export const isFeasible = (candidate: Candidate): boolean => candidate.meetsDeadline && candidate.withinBudget
+
+/** What one priced placement is made of; `makeCandidate` derives the rest (hours, cost, constraints). */
+export interface CandidateParts {
+  readonly indexed: IndexedType
+  readonly need: AcceleratorNeed
+  readonly count: Count
+  readonly region: string
+  readonly zone: string | null
+  readonly purchaseOption: PurchaseOption
+  readonly commitment: CommitmentOffer | null
+  readonly hourlyUsd: number
+  /** Wall-clock hours: launches, waits and (spot) interruptions and fallback included. */
+  readonly expectedHours: number
+  readonly computeCostUsd: number
+  readonly transferCostUsd: number
+  readonly spot: SpotRun | null
+  readonly risk: SpotRisk | null
+  readonly charge: CommitmentCharge | null
+  readonly priceIsEstimate: boolean
+  readonly capacity: CandidateCapacity
+  readonly launch: LaunchTime | null
+  /** Spot only: what the same instances cost on demand in the region, for `thinSaving`; null when not offered. */
+  readonly onDemandReferenceUsd?: number | null | undefined
+}
+
+export const makeCandidate = (settings: Settings, parts: CandidateParts): Candidate => {
+  const baseHours = parts.count.hours
+  const expectedHours = parts.expectedHours
   // A service's monthly figure leaves the one-time transfer out (it is reported on its own).
-  const expectedCostUsd = computeCostUsd + (settings.perMonth ? 0 : transfer)
+  const expectedCostUsd = parts.computeCostUsd + (settings.perMonth ? 0 : parts.transferCostUsd)
   return {
-    indexed,
-    need,
-    instances: count.instances,
-    gpus: count.gpus,
-    estimate: count.estimate,
-    region,
-    zone,
-    purchaseOption,
-    commitment,
-    hourlyUsd,
+    indexed: parts.indexed,
+    need: parts.need,
+    instances: parts.count.instances,
+    gpus: parts.count.gpus,
+    estimate: parts.count.estimate,
+    region: parts.region,
+    zone: parts.zone,
+    purchaseOption: parts.purchaseOption,
+    commitment: parts.commitment,
+    hourlyUsd: parts.hourlyUsd,
     baseHours,
     expectedHours,
-    computeCostUsd,
-    transferCostUsd: transfer,
+    computeCostUsd: parts.computeCostUsd,
+    transferCostUsd: parts.transferCostUsd,
     expectedCostUsd,
     meetsDeadline: settings.perMonth || settings.deadlineHours === null || expectedHours <= settings.deadlineHours,
     withinBudget: settings.budgetUsd === null || expectedCostUsd <= settings.budgetUsd,
-    spot,
-    risk,
-    charge,
-    priceIsEstimate,
+    spot: parts.spot,
+    risk: parts.risk,
+    charge: parts.charge,
+    priceIsEstimate: parts.priceIsEstimate,
+    capacity: parts.capacity,
+    launch: parts.launch,
+    thinSaving: parts.purchaseOption === "spot" && parts.onDemandReferenceUsd !== undefined && parts.onDemandReferenceUsd !== null &&
+      parts.computeCostUsd > (1 - MIN_SPOT_SAVING) * parts.onDemandReferenceUsd,
     onDemandCostUsd: null,
     onDemandRegion: null
   }

@@ -5,10 +5,13 @@
  */
 import { type AcceleratorSpec, acceleratorByName, type CommitmentTerm, HOURS_PER_YEAR, type InstanceType } from "@frugal/core"
 import type { Catalog } from "@frugal/pricing"
+import { atPriceFloor, SPOT_ONE_INSTANCE_PRIOR, SPOT_UNKNOWN_BUCKET_PRIOR } from "./Capacity.ts"
 
 export interface ZoneOffer {
   readonly zone: string
   readonly hourlyUsd: number
+  /** EC2 spot placement score (1–10) of the type in this zone where the catalog has one, else null. */
+  readonly placementScore: number | null
 }
 
 export interface CommitmentOffer {
@@ -24,8 +27,12 @@ export interface CommitmentOffer {
 
 export interface RegionOffers {
   readonly region: string
+  /** The region's position in `CatalogIndex.regions`: per-region caches are arrays, not maps, on the hot path. */
+  readonly regionId: number
   /** Null where the catalog has no on-demand price (capacity-block-only types). */
   readonly onDemandUsd: number | null
+  /** The region's on-demand price as a spot job's fallback, also where this entry does not offer on-demand itself. */
+  readonly fallbackOnDemandUsd: number | null
   readonly onDemandIsEstimate: boolean
   /** Spot Instance Advisor bucket of the type in this region; null when unknown. */
   readonly spotBucket: number | null
@@ -45,6 +52,17 @@ export interface PriceBounds {
   /** Lowest commitment rate, and lowest cost of one whole term per instance; Infinity when none. */
   readonly minCommitmentHourlyUsd: number
   readonly minCommitmentTermUsd: number
+  /** Lowest spot price; Infinity when none. */
+  readonly minSpotUsd: number
+  /** Lowest on-demand price of a region with spot (a spot job's fallback); Infinity when none. */
+  readonly minSpotFallbackUsd: number
+  /** Every region with spot also sells on demand (so a spot job with a deadline always has its fallback). */
+  readonly spotFallbackEverywhere: boolean
+  /**
+   * The highest chance that one spot instance launches, before the full-node factor (Capacity.ts): the best
+   * placement score's, or the best bucket's prior. An upper bound: a floor price only lowers it.
+   */
+  readonly maxSpotOneInstance: number
 }
 
 export interface IndexedType {
@@ -66,6 +84,14 @@ export interface IndexedType {
    * bucket), the cheapest region per commitment variant. Planning scans these few instead of every region.
    */
   readonly bestOffers: ReadonlyArray<RegionOffers>
+  /** `bestOffers` without its spot entries: on-demand and commitments, whose pools a fleet rarely fills. */
+  readonly bestNonSpotOffers: ReadonlyArray<RegionOffers>
+  /**
+   * Every spot zone, one entry each, grouped by what sets its expected cost besides the price (bucket, placement
+   * score, floor price) and cheapest first within a group. A fleet that already placed the type scans each group up
+   * to its first zone it has not used: every later zone of the group is dearer and no emptier.
+   */
+  readonly spotByKind: ReadonlyArray<ReadonlyArray<RegionOffers>>
   /** Bounds over every region. */
   readonly bounds: PriceBounds
   /** Any on-demand, spot or commitment offer in any region. */
@@ -83,6 +109,8 @@ export interface CommitmentVariant {
 
 export interface CatalogIndex {
   readonly catalog: Catalog
+  /** Every region of the catalog, sorted; `RegionOffers.regionId` indexes it. */
+  readonly regions: ReadonlyArray<string>
   /** Sorted by instance type name. */
   readonly types: ReadonlyArray<IndexedType>
   readonly variants: ReadonlyArray<CommitmentVariant>
@@ -94,40 +122,69 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 const cache = new WeakMap<Catalog, CatalogIndex>()
 
+/** Cheapest spot zones kept per kind (bucket, score, floor price) for the all-regions shortcut. */
+const SPOT_ZONES_KEPT = 1
+
 const only = (
   region: RegionOffers,
-  parts: { readonly onDemandUsd?: number; readonly onDemandIsEstimate?: boolean; readonly spot?: ReadonlyArray<ZoneOffer>; readonly commitments?: ReadonlyArray<CommitmentOffer> }
+  parts: {
+    readonly onDemandUsd?: number | undefined
+    readonly onDemandIsEstimate?: boolean
+    readonly spot?: ReadonlyArray<ZoneOffer>
+    readonly commitments?: ReadonlyArray<CommitmentOffer>
+    /** The entry prices spot only; its on-demand price is kept as the fallback, not as an offer. */
+    readonly spotOnly?: boolean
+  }
 ): RegionOffers => {
   const onDemandUsd = parts.onDemandUsd ?? null
   const spot = parts.spot ?? []
   const commitments = parts.commitments ?? []
   return {
     region: region.region,
-    onDemandUsd,
+    regionId: region.regionId,
+    onDemandUsd: parts.spotOnly === true ? null : onDemandUsd,
+    fallbackOnDemandUsd: onDemandUsd,
     onDemandIsEstimate: parts.onDemandIsEstimate ?? false,
     spotBucket: region.spotBucket,
     spotIsEstimate: region.spotIsEstimate,
     spot,
     commitments,
-    bounds: regionBounds(onDemandUsd, spot, commitments)
+    bounds: regionBounds(parts.spotOnly === true ? null : onDemandUsd, spot, commitments, onDemandUsd, region.spotBucket)
   }
 }
 
 const regionBounds = (
   onDemandUsd: number | null,
   spot: ReadonlyArray<ZoneOffer>,
-  commitments: ReadonlyArray<CommitmentOffer>
+  commitments: ReadonlyArray<CommitmentOffer>,
+  fallbackOnDemandUsd: number | null,
+  spotBucket: number | null
 ): PriceBounds => {
   const minOnDemandUsd = onDemandUsd ?? Number.POSITIVE_INFINITY
   let minSpot = Number.POSITIVE_INFINITY
+  let maxSpotOneInstance = 0
   let minCommitmentHourlyUsd = Number.POSITIVE_INFINITY
   let minCommitmentTermUsd = Number.POSITIVE_INFINITY
-  for (const zone of spot) minSpot = Math.min(minSpot, zone.hourlyUsd)
+  for (const zone of spot) {
+    minSpot = Math.min(minSpot, zone.hourlyUsd)
+    const prior = spotBucket === null ? SPOT_UNKNOWN_BUCKET_PRIOR : SPOT_ONE_INSTANCE_PRIOR[spotBucket] ?? SPOT_UNKNOWN_BUCKET_PRIOR
+    maxSpotOneInstance = Math.max(maxSpotOneInstance, zone.placementScore === null ? prior : Math.min(1, zone.placementScore / 10))
+  }
   for (const c of commitments) {
     minCommitmentHourlyUsd = Math.min(minCommitmentHourlyUsd, c.hourlyUsd)
     minCommitmentTermUsd = Math.min(minCommitmentTermUsd, c.hourlyUsd * HOURS_PER_YEAR * c.term.years)
   }
-  return { minHourlyUsd: Math.min(minOnDemandUsd, minSpot, minCommitmentHourlyUsd), minOnDemandUsd, minCommitmentHourlyUsd, minCommitmentTermUsd }
+  const hasSpot = spot.length > 0
+  return {
+    minHourlyUsd: Math.min(minOnDemandUsd, minSpot, minCommitmentHourlyUsd),
+    minOnDemandUsd,
+    minCommitmentHourlyUsd,
+    minCommitmentTermUsd,
+    minSpotUsd: minSpot,
+    minSpotFallbackUsd: hasSpot ? fallbackOnDemandUsd ?? Number.POSITIVE_INFINITY : Number.POSITIVE_INFINITY,
+    spotFallbackEverywhere: !hasSpot || fallbackOnDemandUsd !== null,
+    maxSpotOneInstance
+  }
 }
 
 export const mergeBounds = (all: ReadonlyArray<PriceBounds>): PriceBounds => {
@@ -135,41 +192,71 @@ export const mergeBounds = (all: ReadonlyArray<PriceBounds>): PriceBounds => {
   let minOnDemandUsd = Number.POSITIVE_INFINITY
   let minCommitmentHourlyUsd = Number.POSITIVE_INFINITY
   let minCommitmentTermUsd = Number.POSITIVE_INFINITY
+  let minSpotUsd = Number.POSITIVE_INFINITY
+  let minSpotFallbackUsd = Number.POSITIVE_INFINITY
+  let spotFallbackEverywhere = true
+  let maxSpotOneInstance = 0
   for (const b of all) {
     minHourlyUsd = Math.min(minHourlyUsd, b.minHourlyUsd)
     minOnDemandUsd = Math.min(minOnDemandUsd, b.minOnDemandUsd)
     minCommitmentHourlyUsd = Math.min(minCommitmentHourlyUsd, b.minCommitmentHourlyUsd)
     minCommitmentTermUsd = Math.min(minCommitmentTermUsd, b.minCommitmentTermUsd)
+    minSpotUsd = Math.min(minSpotUsd, b.minSpotUsd)
+    minSpotFallbackUsd = Math.min(minSpotFallbackUsd, b.minSpotFallbackUsd)
+    spotFallbackEverywhere &&= b.spotFallbackEverywhere
+    maxSpotOneInstance = Math.max(maxSpotOneInstance, b.maxSpotOneInstance)
   }
-  return { minHourlyUsd, minOnDemandUsd, minCommitmentHourlyUsd, minCommitmentTermUsd }
+  return { minHourlyUsd, minOnDemandUsd, minCommitmentHourlyUsd, minCommitmentTermUsd, minSpotUsd, minSpotFallbackUsd, spotFallbackEverywhere, maxSpotOneInstance }
 }
 
-/** See `IndexedType.bestOffers`. Ties go to the first region in code order, as a full scan would pick. */
-const bestOffers = (regions: ReadonlyArray<RegionOffers>): ReadonlyArray<RegionOffers> => {
+/** The type's cheapest on-demand price in any region, null when no region sells it on demand. */
+const cheapestOnDemandUsd = (regions: ReadonlyArray<RegionOffers>): number | null => {
+  let cheapest: number | null = null
+  for (const region of regions) if (region.onDemandUsd !== null && (cheapest === null || region.onDemandUsd < cheapest)) cheapest = region.onDemandUsd
+  return cheapest
+}
+
+/** See `IndexedType.bestOffers` and `IndexedType.spotByKind`. Ties go to the first region in code order, as a full scan would pick. */
+const bestOffers = (
+  regions: ReadonlyArray<RegionOffers>
+): { readonly best: ReadonlyArray<RegionOffers>; readonly nonSpot: ReadonlyArray<RegionOffers>; readonly spotByKind: ReadonlyArray<ReadonlyArray<RegionOffers>> } => {
+  const typeOnDemandUsd = cheapestOnDemandUsd(regions)
   let onDemand: RegionOffers | undefined
-  const spotByBucket = new Map<number | null, { region: RegionOffers; zone: ZoneOffer }>()
+  // A spot zone's expected cost depends on its price, the region's bucket, its placement score, whether its price
+  // sits at the floor and the region's on-demand price (the fallback): keep the few cheapest of each kind.
+  const spotByKind = new Map<string, Array<{ region: RegionOffers; zone: ZoneOffer }>>()
   const commitmentByVariant = new Map<number, { region: RegionOffers; offer: CommitmentOffer }>()
   for (const region of regions) {
     if (region.onDemandUsd !== null && (onDemand === undefined || onDemand.onDemandUsd === null || region.onDemandUsd < onDemand.onDemandUsd)) {
       onDemand = region
     }
-    const cheapest = region.spot[0]
-    const known = spotByBucket.get(region.spotBucket)
-    if (cheapest !== undefined && (known === undefined || cheapest.hourlyUsd < known.zone.hourlyUsd)) {
-      spotByBucket.set(region.spotBucket, { region, zone: cheapest })
+    for (const zone of region.spot) {
+      const key = `${region.spotBucket}|${zone.placementScore}|${atPriceFloor(zone.hourlyUsd, region.onDemandUsd ?? typeOnDemandUsd)}`
+      const kept = spotByKind.get(key) ?? []
+      kept.push({ region, zone })
+      spotByKind.set(key, kept)
     }
     for (const offer of region.commitments) {
       const best = commitmentByVariant.get(offer.variant)
       if (best === undefined || offer.hourlyUsd < best.offer.hourlyUsd) commitmentByVariant.set(offer.variant, { region, offer })
     }
   }
-  const out: Array<RegionOffers> = []
+  const nonSpot: Array<RegionOffers> = []
   if (onDemand !== undefined && onDemand.onDemandUsd !== null) {
-    out.push(only(onDemand, { onDemandUsd: onDemand.onDemandUsd, onDemandIsEstimate: onDemand.onDemandIsEstimate }))
+    nonSpot.push(only(onDemand, { onDemandUsd: onDemand.onDemandUsd, onDemandIsEstimate: onDemand.onDemandIsEstimate }))
   }
-  for (const { region, zone } of spotByBucket.values()) out.push(only(region, { spot: [zone] }))
-  for (const { region, offer } of commitmentByVariant.values()) out.push(only(region, { commitments: [offer] }))
-  return out
+  for (const { region, offer } of commitmentByVariant.values()) nonSpot.push(only(region, { commitments: [offer] }))
+  const groups: Array<ReadonlyArray<RegionOffers>> = []
+  for (const kept of spotByKind.values()) {
+    // Stable: cheapest first, then the region order the scan would meet them in.
+    kept.sort((a, b) => a.zone.hourlyUsd - b.zone.hourlyUsd || byString(a.region.region, b.region.region) || byString(a.zone.zone, b.zone.zone))
+    groups.push(kept.map(({ region, zone }) => only(region, { spot: [zone], onDemandUsd: region.onDemandUsd ?? undefined, spotOnly: true })))
+  }
+  const best: Array<RegionOffers> = []
+  if (nonSpot[0] !== undefined && onDemand !== undefined) best.push(nonSpot[0])
+  for (const group of groups) best.push(...group.slice(0, SPOT_ZONES_KEPT))
+  best.push(...nonSpot.slice(onDemand !== undefined && onDemand.onDemandUsd !== null ? 1 : 0))
+  return { best, nonSpot, spotByKind: groups }
 }
 
 interface MutableRegion {
@@ -177,7 +264,7 @@ interface MutableRegion {
   onDemandIsEstimate: boolean
   spotBucket: number | null
   spotIsEstimate: boolean
-  spot: Map<string, number>
+  spot: Map<string, { hourlyUsd: number; placementScore: number | null }>
   commitments: Array<{ -readonly [K in keyof CommitmentOffer]: CommitmentOffer[K] }>
 }
 
@@ -244,7 +331,9 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
       case "spot": {
         const zone = offer.availabilityZone ?? `${offer.region} (any zone)`
         const known = region.spot.get(zone)
-        if (known === undefined || offer.hourlyPriceUsd < known) region.spot.set(zone, offer.hourlyPriceUsd)
+        if (known === undefined || offer.hourlyPriceUsd < known.hourlyUsd) {
+          region.spot.set(zone, { hourlyUsd: offer.hourlyPriceUsd, placementScore: offer.placementScore ?? known?.placementScore ?? null })
+        }
         if (offer.interruptionBucket !== null) {
           region.spotBucket = region.spotBucket === null ? offer.interruptionBucket : Math.max(region.spotBucket, offer.interruptionBucket)
         }
@@ -272,6 +361,8 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
     maxPerAccelerator.set(type.accelerator, Math.max(maxPerAccelerator.get(type.accelerator) ?? 0, type.acceleratorCount))
   }
 
+  const regionNames = [...new Set(catalog.offers.map((offer) => offer.region))].sort(byString)
+  const regionIds = new Map(regionNames.map((name, id) => [name, id]))
   const seen = new Set<string>()
   const types: Array<IndexedType> = []
   for (const type of [...catalog.instanceTypes].sort((a, b) => byString(a.name, b.name))) {
@@ -281,29 +372,34 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
       .sort(([a], [b]) => byString(a, b))
       .map(([region, r]): RegionOffers => {
         const spot = [...r.spot.entries()]
-          .map(([zone, hourlyUsd]) => ({ zone, hourlyUsd }))
+          .map(([zone, { hourlyUsd, placementScore }]): ZoneOffer => ({ zone, hourlyUsd, placementScore }))
           .sort((a, b) => a.hourlyUsd - b.hourlyUsd || byString(a.zone, b.zone))
         for (const c of r.commitments) c.onDemandUsd = r.onDemandUsd
         const commitments = r.commitments.sort((a, b) => a.variant - b.variant || a.hourlyUsd - b.hourlyUsd)
         return {
           region,
+          regionId: regionIds.get(region) ?? -1,
           onDemandUsd: r.onDemandUsd,
+          fallbackOnDemandUsd: r.onDemandUsd,
           onDemandIsEstimate: r.onDemandIsEstimate,
           spotBucket: r.spotBucket,
           spotIsEstimate: r.spotIsEstimate,
           spot,
           commitments,
-          bounds: regionBounds(r.onDemandUsd, spot, commitments)
+          bounds: regionBounds(r.onDemandUsd, spot, commitments, r.onDemandUsd, r.spotBucket)
         }
       })
     if (regions.length === 0) continue
+    const shortcut = bestOffers(regions)
     types.push({
       type,
       spec: acceleratorByName(type.accelerator) ?? null,
       fullNode: type.acceleratorCount >= (maxPerAccelerator.get(type.accelerator) ?? 0),
       regions,
       regionByName: new Map(regions.map((r) => [r.region, r])),
-      bestOffers: bestOffers(regions),
+      bestOffers: shortcut.best,
+      bestNonSpotOffers: shortcut.nonSpot,
+      spotByKind: shortcut.spotByKind,
       bounds: mergeBounds(regions.map((r) => r.bounds)),
       hasOnDemand: regions.some((r) => r.onDemandUsd !== null),
       hasSpot: regions.some((r) => r.spot.length > 0),
@@ -315,6 +411,7 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
 
   const index: CatalogIndex = {
     catalog,
+    regions: regionNames,
     types,
     variants,
     accelerators: [...accelerators.values()].sort((a, b) => byString(a.name, b.name))

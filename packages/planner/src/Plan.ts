@@ -6,9 +6,12 @@
 import { formatUsd, NoFeasiblePlacement, type PurchaseOption, type Workload } from "@frugal/core"
 import { type Catalog, DEFAULT_SPOT_EXPOSURE_HOURS } from "@frugal/pricing"
 import { Effect } from "effect"
+import type { PoolUsage } from "./Capacity.ts"
 import { type CatalogIndex, indexCatalog } from "./CatalogIndex.ts"
-import { type Candidate, type Diagnostics, enumerateCandidates, PURCHASE_ORDER, type Settings } from "./Candidates.ts"
-import { type CostAssumptions, DEFAULT_COST_ASSUMPTIONS } from "./Placement.ts"
+import { type Candidate, PURCHASE_ORDER, type Settings } from "./Candidate.ts"
+import { enumerateCandidates } from "./Candidates.ts"
+import type { Diagnostics } from "./Diagnostics.ts"
+import { type CostAssumptions, DEFAULT_COST_ASSUMPTIONS } from "./PlacementCost.ts"
 import { type ReasonContext, toOption } from "./PlanOutput.ts"
 import { gib, hoursOf, type InfeasiblePlan, type Plan, type PlanCatalog, type Requirements } from "./PlanResult.ts"
 import { coreEstimator, type Estimator, type Needs, workloadNeeds } from "./Requirements.ts"
@@ -36,22 +39,37 @@ export const DEFAULT_TOP = 20
 
 const ALL_PURCHASE_OPTIONS: ReadonlyArray<PurchaseOption> = PURCHASE_ORDER
 
+// Fleets repeat the same few region lists and purchase options across thousands of members, and keep every member's
+// settings to the end: one set per distinct list (up to a bound, so a long-lived process does not grow without end).
+const sharedSets = new Map<string, ReadonlySet<string>>()
+const SHARED_SETS_KEPT = 1024
+
+const sharedSet = <A extends string>(kind: string, values: ReadonlyArray<A>): ReadonlySet<A> => {
+  const key = `${kind}:${values.join(",")}`
+  const known = sharedSets.get(key)
+  if (known !== undefined) return known as ReadonlySet<A>
+  const set = new Set(values)
+  if (sharedSets.size < SHARED_SETS_KEPT) sharedSets.set(key, set)
+  return set
+}
+
 export const planSettings = (workload: Workload, options: PlanOptions = {}): Settings => {
   const purchaseOptions = workload.resources?.purchaseOptions ?? ALL_PURCHASE_OPTIONS
   const perMonth = workload.kind === "inference"
   return {
     workload,
-    regions: workload.constraints.regions === undefined ? null : new Set(workload.constraints.regions),
+    regions: workload.constraints.regions === undefined ? null : sharedSet("regions", workload.constraints.regions),
     instanceTypes: null,
     trackOnDemand: false,
     requirementsForAllAccelerators: options.requirementsForAllAccelerators ?? true,
-    purchase: new Set(purchaseOptions),
+    purchase: sharedSet("purchase", purchaseOptions),
     interruptible: workload.constraints.interruptible,
     deadlineHours: perMonth ? null : workload.constraints.deadlineHours ?? null,
     budgetUsd: workload.constraints.budgetUsd ?? null,
     perMonth,
     assumptions: options.assumptions === undefined ? DEFAULT_COST_ASSUMPTIONS : { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
-    exposureHours: options.spotExposureHours ?? DEFAULT_SPOT_EXPOSURE_HOURS
+    exposureHours: options.spotExposureHours ?? DEFAULT_SPOT_EXPOSURE_HOURS,
+    poolUsage: null
   }
 }
 
@@ -177,24 +195,36 @@ const NON_CUDA_NOTE = (names: ReadonlyArray<string>): string =>
   `Non-CUDA accelerators (${names.join(", ")}) were left out: CUDA builds of PyTorch and serving stacks do not run on them. ` +
   "Name one in resources.accelerators to allow it (Neuron serving on Inferentia2, for example)."
 const SPOT_NOTE = (exposureHours: number): string =>
-  "Spot hours include checkpoint writes at the Young/Daly interval, redone work and restarts. Interruption rates read each Spot Instance " +
-  `Advisor bucket's upper edge (>20%: 30%) as the chance of a reclaim within ${exposureHours} h of running; a type the advisor does not list is priced as >20%.`
+  "Spot options are priced as the Supervisor runs them: checkpoint writes at the Young/Daly interval, redone work, relaunches, waits for " +
+  "capacity, and on-demand fallback for what spot cannot finish by the deadline. Interruption rates read each Spot Instance " +
+  `Advisor bucket's upper edge (>20%: 30%) as the chance of a reclaim within ${exposureHours} h of running; a type the advisor does not list is priced as >20%. ` +
+  "The chance that a pool launches a gang comes from its spot placement score where the catalog has one, else from a prior by instance size, bucket and count (docs/planner.md)."
+const SUSPICIOUS_NOTE =
+  "Spot prices 88% or more under on-demand (or of types sold on demand nowhere) with no placement score and no advisor entry sit at AWS's floor, " +
+  "where pools nobody can launch in keep their price: they are priced with a 20% chance of capacity per instance, the rest on on-demand."
+const LAUNCH_NOTE =
+  "Hours and costs include each attempt's launch: capacity request, boot and image pull (10 min), the data download and the model's " +
+  "pretrained weights at 0.5 GB/s in the data's region (0.1 GB/s from another), billed per second with EC2's 60-second minimum."
 
 /** Notes are shared between plans (a fleet of thousands holds one copy of each). */
 const notesCache = new Map<string, ReadonlyArray<string>>()
 
-const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: Needs): ReadonlyArray<string> => {
+const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: Needs, floorPriceSeen: boolean): ReadonlyArray<string> => {
   const hours = settings.perMonth && settings.workload.kind === "inference" ? settings.workload.inference.hoursPerMonth : null
   const estimate = ranked.some((c) => c.priceIsEstimate)
   const spot = ranked.some((c) => c.purchaseOption === "spot")
+  const suspicious = floorPriceSeen || ranked.some((c) => c.capacity.basis === "suspicious-price")
+  const launch = !settings.perMonth
   const nonCuda = needs.nonCudaExcluded.join(",")
-  const key = `${hours}|${estimate}|${spot}|${settings.exposureHours}|${nonCuda}`
+  const key = `${hours}|${estimate}|${spot}|${suspicious}|${launch}|${settings.exposureHours}|${nonCuda}`
   let notes = notesCache.get(key)
   if (notes === undefined) {
     notes = [
       ...(hours === null ? [] : [SERVICE_NOTE(hours)]),
       ...(estimate ? [ESTIMATE_NOTE] : []),
+      ...(launch ? [LAUNCH_NOTE] : []),
       ...(spot ? [SPOT_NOTE(settings.exposureHours)] : []),
+      ...(suspicious ? [SUSPICIOUS_NOTE] : []),
       ...(nonCuda === "" ? [] : [NON_CUDA_NOTE(needs.nonCudaExcluded)])
     ]
     notesCache.set(key, notes)
@@ -214,19 +244,26 @@ export const evaluate = (
   workload: Workload,
   index: CatalogIndex,
   options: PlanOptions = {},
-  trackOnDemand = false
+  trackOnDemand = false,
+  poolUsage: PoolUsage | null = null
 ): Evaluation => {
-  const settings = { ...planSettings(workload, options), trackOnDemand }
+  const settings = { ...planSettings(workload, options), trackOnDemand, poolUsage }
   const needs = workloadNeeds(workload, index.accelerators, options.estimator ?? coreEstimator)
   const top = Math.max(1, Math.floor(options.top ?? DEFAULT_TOP))
   const { top: ranked, diagnostics } = enumerateCandidates(index, needs, settings, top)
-  const context = { ranked, bestCommitment: diagnostics.bestCommitment }
+  const context = {
+    ranked,
+    bestCommitment: diagnostics.bestCommitment,
+    bestSpot: diagnostics.bestSpot,
+    spotAboveTopList: diagnostics.spotAboveTopList
+  }
   const best = ranked[0]
   const bestOnDemand = diagnostics.bestOnDemand !== null && diagnostics.bestOnDemand.meetsDeadline && diagnostics.bestOnDemand.withinBudget
     ? diagnostics.bestOnDemand
     : null
   if (best === undefined || !(best.meetsDeadline && best.withinBudget)) {
     const { constraint, detail } = bindingConstraint(workload, settings, needs, diagnostics)
+    needs.forgetEstimates()
     return {
       plan: {
         workload: workload.name,
@@ -240,7 +277,9 @@ export const evaluate = (
       bestOnDemand
     }
   }
-  return { plan: planOf(workload, index, settings, needs, ranked, context, diagnostics), settings, bestOnDemand }
+  const plan = planOf(workload, index, settings, needs, ranked, context, diagnostics)
+  needs.forgetEstimates()
+  return { plan, settings, bestOnDemand }
 }
 
 /** The plan, or the binding constraint when nothing is feasible. Pure and synchronous. */
@@ -274,7 +313,7 @@ const planOf = (
     options: ranked.map((c, i) => toOption(c, settings, context, i === 0)),
     placementsPriced: diagnostics.candidates,
     catalog: catalogInfo(index.catalog),
-    notes: planNotes(settings, ranked, needs)
+    notes: planNotes(settings, ranked, needs, diagnostics.floorPricedZones > 0)
   }
 }
 

@@ -10,8 +10,10 @@
  */
 import { formatUsd, HOURS_PER_MONTH, type Workload } from "@frugal/core"
 import { type Catalog, modelledDiscount } from "@frugal/pricing"
+import { PoolTally } from "./Capacity.ts"
 import { type CatalogIndex, indexCatalog } from "./CatalogIndex.ts"
-import { type Candidate, enumerateCandidates, type Settings } from "./Candidates.ts"
+import type { Candidate, Settings } from "./Candidate.ts"
+import { enumerateCandidates } from "./Candidates.ts"
 import { catalogInfo, evaluate, type PlanOptions } from "./Plan.ts"
 import { toOption } from "./PlanOutput.ts"
 import { fraction, hourly, type InfeasiblePlan, type PlacementOption, type Plan, type PlanCatalog, usd } from "./PlanResult.ts"
@@ -124,8 +126,21 @@ export const planFleet = (workloads: ReadonlyArray<Workload>, catalog: Catalog, 
     requirementsForAllAccelerators: options.requirementsForAllAccelerators ?? false
   }
   const trackOnDemand = (options.owned ?? []).some((o) => o.kind === "savings-plan")
+  // Planned in order, each against what the members before it already placed: a pool that cannot launch one more
+  // gang (Capacity.ts) is left for another zone, type or purchase option.
+  const pools = new PoolTally()
   const slots: Array<Slot> = workloads.map((workload, i) => {
-    const evaluation = evaluate(workload, index, planOptions, trackOnDemand)
+    const evaluation = evaluate(workload, index, planOptions, trackOnDemand, pools)
+    const placed = evaluation.plan.status === "ok" ? evaluation.plan.options[0] : undefined
+    if (placed !== undefined) {
+      pools.add(
+        placed.instanceType,
+        placed.purchaseOption === "spot" && placed.availabilityZone !== null
+          ? { spotZone: placed.availabilityZone }
+          : { onDemandRegion: placed.region },
+        placed.instanceCount
+      )
+    }
     // Keep the on-demand candidate only when a savings plan may cover it: it holds estimates alive.
     return { index: i, workload, settings: evaluation.settings, bestOnDemand: trackOnDemand ? evaluation.bestOnDemand : null, plan: evaluation.plan }
   })
@@ -156,7 +171,7 @@ export const planFleet = (workloads: ReadonlyArray<Workload>, catalog: Catalog, 
       const marginal = candidate.expectedCostUsd - candidate.computeCostUsd
       const standalone = costOf(slot.plan)
       if (marginal >= standalone) continue
-      const option = toOption(candidate, slot.settings, { ranked: [candidate], bestCommitment: null }, true)
+      const option = toOption(candidate, slot.settings, { ranked: [candidate], bestCommitment: null, bestSpot: null, spotAboveTopList: false }, true)
       slot.plan = withOwned(slot.plan, {
         ...option,
         purchaseOption: "reserved",
@@ -203,7 +218,7 @@ export const planFleet = (workloads: ReadonlyArray<Workload>, catalog: Catalog, 
       const marginal = (spend > 0 ? (1 - covered / spend) * candidate.computeCostUsd : 0) + (candidate.expectedCostUsd - candidate.computeCostUsd)
       const standalone = costOf(slot.plan)
       if (marginal >= standalone) continue
-      const option = toOption(candidate, slot.settings, { ranked: [candidate], bestCommitment: null }, true)
+      const option = toOption(candidate, slot.settings, { ranked: [candidate], bestCommitment: null, bestSpot: null, spotAboveTopList: false }, true)
       slot.plan = withOwned(slot.plan, {
         ...option,
         purchaseOption: "savings-plan",

@@ -4,7 +4,8 @@
  * does not pay.
  */
 import { INTERRUPTION_BUCKET_LABELS, UNKNOWN_BUCKET } from "@frugal/pricing"
-import { type Candidate, type Settings, spotZoneStats } from "./Candidates.ts"
+import { type Candidate, MIN_SPOT_SAVING, type Settings } from "./Candidate.ts"
+import { spotZoneStats } from "./Pricers.ts"
 import {
   fraction,
   hourly,
@@ -74,6 +75,56 @@ const spotDetail = (c: Candidate): string => {
   return `${bucket}, ~${roundTo(c.spot.expectedInterruptions, 2)} expected interruptions${checkpoint}`
 }
 
+const capacityLabel = (c: Candidate): string => {
+  const chance = pct(c.capacity.availability)
+  const word = c.capacity.basis === "suspicious-price"
+    ? "suspicious"
+    : c.capacity.availability >= 0.75 ? "likely" : c.capacity.availability >= 0.3 ? "uncertain" : "unlikely"
+  // A few hundred distinct labels: a fleet of thousands of plans shares one copy of each.
+  const key = `${word}|${chance}`
+  let label = capacityLabels.get(key)
+  if (label === undefined) {
+    label = word === "suspicious" ? `suspicious price, ${chance} assumed` : `${word} (${chance})`
+    capacityLabels.set(key, label)
+  }
+  return label
+}
+
+const capacityLabels = new Map<string, string>()
+
+const gangText = (c: Candidate): string => (c.instances > 1 ? `${c.instances} × ${c.indexed.type.name} together` : c.indexed.type.name)
+
+/** Where the capacity figure comes from, in words. */
+const capacityBasisText = (c: Candidate): string => {
+  switch (c.capacity.basis) {
+    case "placement-score":
+      return "from the spot placement score"
+    case "suspicious-price":
+      return `the price is at AWS's floor with nothing known about the pool (no placement score, no advisor entry), so it is not trusted`
+    case "prior":
+      return "a prior by instance size, interruption bucket and count"
+  }
+}
+
+/**
+ * Which prices decide a spot option's expected cost: spot for the hours spot can run, on-demand for the fallback
+ * that keeps the deadline, and how likely the pool is to launch the gang at all.
+ */
+const spotPricing = (c: Candidate): string => {
+  if (c.spot === null) return ""
+  const n = c.instances
+  const spotUsd = c.spot.spotHours * n * c.hourlyUsd
+  const fallback = c.capacity.onDemandFallbackHours ?? 0
+  const chance = `${gangText(c)} launches ${pct(c.capacity.availability)} of the time (${capacityBasisText(c)})`
+  if (!(fallback > 0.005) || c.capacity.onDemandFallbackUsd === null) {
+    return `${chance}; expected ${formatUsd(c.computeCostUsd)} at the spot price ${formatUsd(c.hourlyUsd)}/h${
+      c.capacity.waitHours > 0.05 ? ` after ~${hoursText(c.capacity.waitHours)} of waiting for capacity` : ""
+    }`
+  }
+  return `${chance}; expected ${formatUsd(c.computeCostUsd)}: ${formatUsd(spotUsd)} at the spot price ${formatUsd(c.hourlyUsd)}/h and ` +
+    `${formatUsd(fallback * n * c.capacity.onDemandFallbackUsd)} for ${hoursText(fallback)} of on-demand fallback at ${formatUsd(c.capacity.onDemandFallbackUsd)}/h`
+}
+
 const commitmentDetail = (c: Candidate, settings: Settings): string => {
   if (c.charge === null) return ""
   const breakEven = c.charge.breakEvenUtilization === null ? "" : `; breaks even at ${pct(c.charge.breakEvenUtilization)} utilisation`
@@ -104,18 +155,29 @@ const recommendationReason = (c: Candidate, context: ReasonContext, settings: Se
     const stats = spotZoneStats(c, settings)
     const runnerUp = stats.runnerUp === null ? "" : `; next ${stats.runnerUp.zone} at ${formatUsd(stats.runnerUp.costUsd)}`
     parts.push(`spot in ${c.zone ?? c.region} (${c.region}): cheapest of ${stats.zones} zones for ${placementName(c)}${runnerUp}`)
+    parts.push(spotPricing(c))
+    const floor = stats.floorPriced[0]
+    if (floor !== undefined) {
+      const under = Number.isNaN(floor.discount) ? "with no on-demand price to compare" : `${pct(floor.discount)} under on-demand`
+      parts.push(
+        `not ${floor.zone} at ${formatUsd(floor.hourlyUsd)}/h (${under}${stats.floorPriced.length > 1 ? `, and ${stats.floorPriced.length - 1} more like it` : ""}): ` +
+          `a price at AWS's floor with nothing known about the pool, weighted by a ${pct(floor.obtainProbability)} chance of capacity it comes to ${formatUsd(floor.costUsd)}`
+      )
+    }
     parts.push(spotDetail(c))
     parts.push(savingText(c))
   } else if (c.purchaseOption === "on-demand") {
-    const spot = ranked.find((o) => o.purchaseOption === "spot")
+    const spot = ranked.find((o) => o.purchaseOption === "spot") ?? context.bestSpot ?? undefined
     const whyNotSpot = !settings.interruptible
       ? "not interruptible, so no spot"
       : !settings.purchase.has("spot")
       ? "spot excluded by resources.purchaseOptions"
       : spot === undefined
-      ? "no spot offer for a placement that holds it"
+      ? context.spotAboveTopList ? "spot costs more" : "no spot offer for a placement that holds it"
       : !spot.meetsDeadline
       ? `spot would miss the deadline (${hoursText(spot.expectedHours)} expected)`
+      : spot.thinSaving
+      ? `spot saves under ${pct(MIN_SPOT_SAVING)} (${formatUsd(spot.expectedCostUsd)}, ${hoursText(spot.capacity.onDemandFallbackHours ?? 0)} of it on the on-demand fallback: ${gangText(spot)} launches ${pct(spot.capacity.availability)} of the time)`
       : `spot costs more (${formatUsd(spot.expectedCostUsd)})`
     parts.push(`on-demand ${placementName(c)} in ${c.region}: ${whyNotSpot}`)
     parts.push(whyNoCommitment(context.bestCommitment, settings))
@@ -130,6 +192,8 @@ const recommendationReason = (c: Candidate, context: ReasonContext, settings: Se
 const optionReason = (c: Candidate, settings: Settings): string => {
   const parts = [
     c.purchaseOption === "spot" ? spotDetail(c) : c.purchaseOption === "on-demand" ? "no interruptions" : commitmentDetail(c, settings),
+    c.purchaseOption === "spot" && c.capacity.basis === "suspicious-price" ? `price at the floor, ${pct(c.capacity.availability)} chance of capacity assumed` : "",
+    c.thinSaving ? `saves under ${pct(MIN_SPOT_SAVING)} against on-demand, ranked after the options that save more` : "",
     savingText(c),
     constraintMisses(c, settings)
   ]
@@ -140,6 +204,10 @@ const optionReason = (c: Candidate, settings: Settings): string => {
 export interface ReasonContext {
   readonly ranked: ReadonlyArray<Candidate>
   readonly bestCommitment: Candidate | null
+  /** The best spot placement priced, whether or not it made the list. */
+  readonly bestSpot: Candidate | null
+  /** Spot offers existed but cost more than every option of the list, on their lower bound alone. */
+  readonly spotAboveTopList: boolean
 }
 
 export const toOption = (c: Candidate, settings: Settings, context: ReasonContext, recommended: boolean): PlacementOption => {
@@ -185,6 +253,15 @@ export const toOption = (c: Candidate, settings: Settings, context: ReasonContex
     utilization: c.charge === null ? null : fraction(c.charge.utilization),
     breakEvenUtilization: c.charge === null || c.charge.breakEvenUtilization === null ? null : fraction(c.charge.breakEvenUtilization),
     owned: false,
+    capacityRisk: {
+      obtainProbability: fraction(c.capacity.availability),
+      basis: c.capacity.basis,
+      label: capacityLabel(c),
+      expectedWaitHours: hoursOf(c.capacity.waitHours),
+      onDemandFallbackHours: c.capacity.onDemandFallbackHours === null ? null : hoursOf(c.capacity.onDemandFallbackHours),
+      onDemandFallbackHourlyUsd: c.capacity.onDemandFallbackUsd === null || c.purchaseOption !== "spot" ? null : hourly(c.capacity.onDemandFallbackUsd)
+    },
+    launchHours: c.launch === null ? null : hoursOf(c.launch.firstLaunchHours),
     reason: recommended ? recommendationReason(c, context, settings) : optionReason(c, settings)
   }
 }

@@ -22,6 +22,25 @@ export interface InterruptionRisk {
   readonly expectedInterruptions: number
 }
 
+/** Whether the option's pool can launch it, and what waiting for capacity or falling back costs. */
+export interface CapacityRisk {
+  /** Chance that the pool launches the whole placement (all its instances together) at a given moment. */
+  readonly obtainProbability: number
+  /**
+   * Where the chance comes from: the live catalog's spot placement score, a prior by instance size, interruption
+   * bucket and count, or a spot price at AWS's floor with nothing known about the pool (`suspicious-price`).
+   */
+  readonly basis: "placement-score" | "prior" | "suspicious-price"
+  /** `likely`, `uncertain`, `unlikely`, or `suspicious price`, with the percentage. */
+  readonly label: string
+  /** Expected hours waiting for capacity (not billed), included in `expectedHours`. */
+  readonly expectedWaitHours: number
+  /** Spot: expected billed hours per instance on the on-demand fallback that keeps the deadline; null otherwise. */
+  readonly onDemandFallbackHours: number | null
+  /** Spot: the fallback's hourly on-demand price per instance; null otherwise. */
+  readonly onDemandFallbackHourlyUsd: number | null
+}
+
 export interface OptionTerm {
   readonly years: 1 | 3
   readonly paymentOption: "no-upfront" | "partial-upfront" | "all-upfront"
@@ -67,6 +86,12 @@ export interface PlacementOption {
   readonly breakEvenUtilization: number | null
   /** Fleets: served by a commitment the user already owns (its cost is sunk). */
   readonly owned: boolean
+  readonly capacityRisk: CapacityRisk
+  /**
+   * Hours an attempt spends before it trains (capacity request, boot, image pull, data download, model load), in
+   * `expectedHours` and the cost; null for a service.
+   */
+  readonly launchHours: number | null
   readonly reason: string
   /** The account's EC2 vCPU quota this option counts against, where known (`plan --infra` with AWS); see QuotaFit. */
   readonly quota?: OptionQuota

@@ -43,6 +43,33 @@ export interface Needs {
   readonly excluded: ReadonlyArray<string>
   /** Non-CUDA accelerators left out because the workload does not name them (sorted). */
   readonly nonCudaExcluded: ReadonlyArray<string>
+  /**
+   * Drops the memoised estimates once the plan is made: a fleet keeps a candidate of each member (and so its
+   * `AcceleratorNeed`) to the end, and the estimates of every GPU count it tried need not live that long.
+   */
+  readonly forgetEstimates: () => void
+}
+
+interface EstimateCache {
+  memo: Map<number, PlacementEstimate> | null
+}
+
+// Built outside `workloadNeeds` so that the closure holds only what it uses: a kept candidate's `need` must not keep
+// the workload's other accelerators alive.
+const memoisedEstimate = (
+  estimator: Estimator,
+  workload: Workload,
+  spec: AcceleratorSpec,
+  cache: EstimateCache
+): (gpus: number) => PlacementEstimate => {
+  return (gpus) => {
+    let found = cache.memo?.get(gpus)
+    if (found === undefined) {
+      found = estimator.estimatePlacement(workload, spec, gpus)
+      cache.memo?.set(gpus, found)
+    }
+    return found
+  }
 }
 
 export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<AcceleratorSpec>, estimator: Estimator): Needs => {
@@ -52,6 +79,7 @@ export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<Ac
   const unable: Array<string> = []
   const excluded: Array<string> = []
   const nonCudaExcluded: Array<string> = []
+  const caches: Array<EstimateCache> = []
   for (const spec of accelerators) {
     if (requested !== undefined && !pins.has(spec.name)) {
       excluded.push(spec.name)
@@ -63,15 +91,9 @@ export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<Ac
       continue
     }
     const sizing: MinimumGpusOptions = { allowNonCuda: named }
-    const memo = new Map<number, PlacementEstimate>()
-    const estimate = (gpus: number): PlacementEstimate => {
-      let found = memo.get(gpus)
-      if (found === undefined) {
-        found = estimator.estimatePlacement(workload, spec, gpus)
-        memo.set(gpus, found)
-      }
-      return found
-    }
+    const cache: EstimateCache = { memo: new Map() }
+    caches.push(cache)
+    const estimate = memoisedEstimate(estimator, workload, spec, cache)
     const pinned = pins.get(spec.name) ?? null
     if (pinned !== null) {
       const fits = estimator.minimumGpus(workload, spec, sizing) !== null && estimate(pinned).fits
@@ -83,5 +105,13 @@ export const workloadNeeds = (workload: Workload, accelerators: ReadonlyArray<Ac
     if (min === null) unable.push(spec.name)
     else byAccelerator.set(spec.name, { spec, minGpus: min, pinned: false, estimate })
   }
-  return { byAccelerator, unable, excluded, nonCudaExcluded: nonCudaExcluded.sort() }
+  return {
+    byAccelerator,
+    unable,
+    excluded,
+    nonCudaExcluded: nonCudaExcluded.sort(),
+    forgetEstimates: () => {
+      for (const cache of caches) cache.memo = null
+    }
+  }
 }

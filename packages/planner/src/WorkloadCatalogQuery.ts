@@ -11,7 +11,7 @@
  */
 import type { PurchaseOption, Workload } from "@frugal/core"
 import type { CatalogQuery } from "@frugal/pricing"
-import { PURCHASE_ORDER } from "./Candidates.ts"
+import { PURCHASE_ORDER } from "./Candidate.ts"
 
 /** Purchase options a workload may use: `resources.purchaseOptions` (default all), spot only when interruptible. */
 const usablePurchaseOptions = (workload: Workload): ReadonlyArray<PurchaseOption> =>

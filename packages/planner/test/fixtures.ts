@@ -36,7 +36,8 @@ const reserved1y = (instanceType: string, region: string, hourly: number): Offer
 
 /**
  * p4d.24xlarge (8 × A100-40GB): us-east-1 on-demand $20, spot $6 (use1-az1) and $8 (use1-az2) in bucket 2 (10-15%),
- * reserved 1-yr $12; us-west-2 on-demand $22, spot $5 (usw2-az1) in bucket 4 (>20%).
+ * reserved 1-yr $12; us-west-2 on-demand $22, spot $5 (usw2-az1) in bucket 4 (>20%). Every spot zone has a placement
+ * score of 10, so capacity is certain unless a test says otherwise.
  * g5.xlarge (1 × A10G): us-east-1 on-demand $1.
  */
 export const fixtureCatalog: Catalog = {
@@ -44,11 +45,11 @@ export const fixtureCatalog: Catalog = {
   instanceTypes: [type("p4d.24xlarge", "A100-40GB", 8, 40), type("g5.xlarge", "A10G", 1, 22.35)],
   offers: [
     offer("p4d.24xlarge", "us-east-1", "on-demand", 20),
-    offer("p4d.24xlarge", "us-east-1", "spot", 6, { availabilityZone: "use1-az1", interruptionBucket: 2 }),
-    offer("p4d.24xlarge", "us-east-1", "spot", 8, { availabilityZone: "use1-az2", interruptionBucket: 2 }),
+    offer("p4d.24xlarge", "us-east-1", "spot", 6, { availabilityZone: "use1-az1", interruptionBucket: 2, placementScore: 10 }),
+    offer("p4d.24xlarge", "us-east-1", "spot", 8, { availabilityZone: "use1-az2", interruptionBucket: 2, placementScore: 10 }),
     reserved1y("p4d.24xlarge", "us-east-1", 12),
     offer("p4d.24xlarge", "us-west-2", "on-demand", 22),
-    offer("p4d.24xlarge", "us-west-2", "spot", 5, { availabilityZone: "usw2-az1", interruptionBucket: 4 }),
+    offer("p4d.24xlarge", "us-west-2", "spot", 5, { availabilityZone: "usw2-az1", interruptionBucket: 4, placementScore: 10 }),
     offer("g5.xlarge", "us-east-1", "on-demand", 1)
   ]
 }
@@ -88,5 +89,8 @@ export const training = (constraints: Record<string, unknown> = {}, extra: Recor
     ...extra
   })
 
-/** Cost-model assumptions with round numbers: restart 6 min (0.1 h), checkpoints at 1 GB/s per instance. */
-export const roundAssumptions = { restartHours: 0.1, checkpointGBpsPerInstance: 1 }
+/**
+ * Cost-model assumptions with round numbers: launches of 6 min (0.1 h), checkpoints at 1 GB/s per instance, downloads
+ * (data, pretrained weights) that take no time.
+ */
+export const roundAssumptions = { restartHours: 0.1, checkpointGBpsPerInstance: 1, downloadGBps: () => Number.POSITIVE_INFINITY }

@@ -10,7 +10,6 @@ import {
   type AcceleratorSpec,
   type InvalidInput,
   type MemoryBreakdown,
-  modelShape,
   type PlacementEstimate,
   trainingFlops,
   type Workload
@@ -89,7 +88,7 @@ export const estimateReport = (workload: Workload, estimator: Estimator = coreEs
     },
     compute: {
       flops: workload.kind === "training"
-        ? trainingFlops(modelShape(workload.model), workload.training.sequenceLength, workload.training.tokens)
+        ? trainingFlops(workload)
         : null,
       byAccelerator: Object.fromEntries(rows.map(([spec, estimate]): readonly [string, AcceleratorEstimate] => [spec.name, {
         tokensPerSecondPerGpu: estimate.tokensPerSecondPerGpu,

@@ -1,8 +1,9 @@
 /**
  * `frugal prices refresh [--regions R,...] [--kinds on-demand,reserved,savings-plan,spot,scores]`: pulls
  * live AWS prices and market data into the disk cache that `--catalog aws` reads. A progress bar on a
- * terminal (plain lines otherwise, on stderr), then a summary per region on stdout. Exit 4 when a call
- * still failed after its retries (the summary names the region and call).
+ * terminal (plain lines otherwise, on stderr), then a summary per region on stdout. Whatever was fetched is
+ * cached and used. Exit 5 when part of it failed (each region and kind not refreshed is named on stderr,
+ * with why); exit 4 when nothing could be fetched.
  *
  * The AWS SDK is imported only when this command runs (`frugal plan` never loads it).
  */
@@ -11,7 +12,7 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidInput } from "@frugal/core"
+import { InvalidInput, PartialFailure } from "@frugal/core"
 import { CatalogCache, EmbeddedCatalog } from "@frugal/pricing"
 import type { RefreshEvent } from "@frugal/pricing/aws"
 import { within } from "../FlagBounds.ts"
@@ -110,6 +111,7 @@ const refresh = Command.make(
     const failures = summary.regions.flatMap((region) => region.failures)
     if (input.json) {
       yield* Console.log(JSON.stringify({
+        status: summary.status,
         cacheDirectory: cache.directory,
         seconds,
         oldestDatum: oldest,
@@ -119,7 +121,8 @@ const refresh = Command.make(
           items: region.items,
           oldestDatum: region.oldestDatum,
           malformedItems: region.malformedItems,
-          failures: region.failures.map((failure) => failure.message)
+          failures: region.failures.map((failure) => failure.message),
+          notRefreshed: region.failedKinds.map(({ kind, error }) => ({ kind, reason: error.message }))
         }))
       }, null, 2))
     } else {
@@ -127,13 +130,13 @@ const refresh = Command.make(
         `Refreshed ${regionList.length} region(s) in ${seconds.toFixed(1)} s into ${cache.directory}:`,
         "",
         ...renderTable(
-          [{ header: "REGION" }, { header: "OFFERS", align: "right" }, { header: "OLDEST DATUM" }, { header: "MALFORMED", align: "right" }, { header: "FAILED" }],
+          [{ header: "REGION" }, { header: "OFFERS", align: "right" }, { header: "OLDEST DATUM" }, { header: "MALFORMED", align: "right" }, { header: "NOT REFRESHED" }],
           summary.regions.map((region) => [
             region.region,
             `${region.offers}`,
             region.oldestDatum ?? "—",
             `${region.malformedItems}`,
-            region.failures.length === 0 ? "—" : region.failures.map((failure) => `${failure.service} ${failure.operation}`).join(", ")
+            region.failedKinds.length === 0 ? "—" : region.failedKinds.map(({ kind }) => kind).join(", ")
           ])
         ),
         "",
@@ -141,7 +144,20 @@ const refresh = Command.make(
       ].join("\n"))
     }
     const first = failures[0]
-    if (first !== undefined) return yield* aws.toRemoteServiceFailure(first)
+    if (first === undefined) return
+    if (summary.status === "failed") return yield* aws.toRemoteServiceFailure(first)
+    // Partial: what was fetched is cached and used; say what was not, region by region and kind by kind.
+    // Plans fill these gaps from the previous cache or the embedded snapshot.
+    return yield* new PartialFailure({
+      subject: "the refresh",
+      missing: summary.regions.flatMap((region) =>
+        region.failedKinds.map(({ kind, error }) => ({
+          service: `${region.region} ${kind}`,
+          operation: `(${error.service} ${error.operation})`,
+          detail: `${error.errorName}: ${error.detail}; everything else is cached and used`
+        }))
+      )
+    })
   }, (effect) => Effect.provide(effect, CatalogCache.layer))
 ).pipe(
   Command.withDescription("Pull live AWS prices, spot history and placement scores into the local cache"),

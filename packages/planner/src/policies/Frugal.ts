@@ -8,11 +8,14 @@
  * 1. Spot whenever a zone has it, unless the rules below keep on-demand. Among zones: stay while
  *    the held one has capacity, else the cheapest (price-aware, with each zone's own price trace).
  * 2. Without spot, wait while the slack is above a pace line a little below Uniform Progress's
- *    (`lineScale`·initial slack·time left/R). Below it, start on-demand once the outage has
- *    lasted `outageGateChangeovers`·d (short outages are common: wait them out), or at once when
- *    the slack is `urgencyChangeovers`·d under the line. With several zones the line is closer to
- *    Uniform Progress's, an outage of every zone starts on-demand at once, and on-demand is left
- *    only when ahead of the line (`multiZone…`): each pre-emption there is a move that spends d.
+ *    (`lineScale`·initial slack·time left/R), lower where the zones have had spot more of the time
+ *    observed and higher where less (`lineAvailabilitySlope`: waiting is cheaper where spot comes
+ *    back sooner). Below it, start on-demand once the outage has lasted `outageGateChangeovers`·d
+ *    or half the zone's mean outage so far, whichever is shorter (short outages are common: wait
+ *    them out, but no longer than a typical one), or at once when the slack is
+ *    `urgencyChangeovers`·d under the line. With several zones the line is closer to Uniform
+ *    Progress's, an outage of every zone starts on-demand at once, and on-demand is left only when
+ *    ahead of the line (`multiZone…`): each pre-emption there is a move that spends d.
  * 3. On-demand is left only for spot, never to wait: relaunching it costs a changeover at the
  *    on-demand price.
  * 4. Leave on-demand for spot only when (a) the slack can pay two changeovers (there, and back if
@@ -31,8 +34,17 @@ export interface FrugalParameters {
   readonly lineScale: number
   /** Wait out an outage this many changeovers before starting on-demand (unless urgent). */
   readonly outageGateChangeovers: number
-  /** Slack this many changeovers under the line makes on-demand urgent. */
+  /** ...but no longer than this share of the zones' mean outage observed so far. */
+  readonly outageGateMeanShare: number
+  /**
+   * The line moves by this × (0.5 − the share of observed time the best zone had spot): down where
+   * spot is usually there (waiting for it is cheap), up where it is not.
+   */
+  readonly lineAvailabilitySlope: number
+  /** Slack this many changeovers under the line makes on-demand urgent... */
   readonly urgencyChangeovers: number
+  /** ...or this share of the initial slack under it, whichever is more. */
+  readonly urgencySlackShare: number
   /** Leave on-demand for spot once it has been up this many changeovers (or when ahead). */
   readonly ageGateChangeovers: number
   /** Whether being ahead of the line lets the job leave on-demand for spot younger than the gate. */
@@ -59,7 +71,10 @@ export interface FrugalParameters {
 export const defaultFrugalParameters: FrugalParameters = {
   lineScale: 0.85,
   outageGateChangeovers: 2,
+  outageGateMeanShare: 0.5,
+  lineAvailabilitySlope: 0.2,
   urgencyChangeovers: 2,
+  urgencySlackShare: 0.08,
   ageGateChangeovers: 1.5,
   aheadSkipsAgeGate: true,
   slackPriceShare: 1,
@@ -141,7 +156,21 @@ export const makeFrugalPolicy = (parameters: FrugalParameters = defaultFrugalPar
     const initialSlack = Math.max(0, state.deadlineHours - state.computeHours - d)
     const timeShare = Math.max(0, state.hoursToDeadline / state.deadlineHours)
     const multiZone = state.spotAvailable.length > 1
-    const lineScale = multiZone ? parameters.multiZoneLineScale : parameters.lineScale
+    // What the history says about the zones (no object: the simulator calls this on every tick): the best zone's
+    // share of observed time with spot, and the shortest mean outage (time without spot per completed spot
+    // period; Infinity before any period has ended).
+    let availability = 0
+    let meanOutageHours = Number.POSITIVE_INFINITY
+    for (let zone = 0; zone < state.spotAvailable.length; zone++) {
+      const observed = history.observedHours(zone)
+      if (!(observed > 0)) continue
+      const available = history.availableHours(zone)
+      availability = Math.max(availability, available / observed)
+      const periods = history.completedSpotPeriods(zone)
+      if (periods > 0) meanOutageHours = Math.min(meanOutageHours, (observed - available) / periods)
+    }
+    const lineScale = (multiZone ? parameters.multiZoneLineScale : parameters.lineScale) +
+      parameters.lineAvailabilitySlope * (0.5 - availability)
     const outageGate = multiZone ? parameters.multiZoneOutageGateChangeovers : parameters.outageGateChangeovers
     const line = lineScale * initialSlack * timeShare
     const held = state.holding
@@ -157,8 +186,9 @@ export const makeFrugalPolicy = (parameters: FrugalParameters = defaultFrugalPar
       for (let zone = 0; zone < state.spotAvailable.length; zone++) {
         outageHours = Math.min(outageHours, history.currentStateHours(zone))
       }
-      const urgent = slack < line - parameters.urgencyChangeovers * d
-      if (urgent || outageHours >= outageGate * d) return ON_DEMAND
+      const urgent = slack < line - Math.max(parameters.urgencyChangeovers * d, parameters.urgencySlackShare * initialSlack)
+      const gateHours = Math.min(outageGate * d, parameters.outageGateMeanShare * meanOutageHours)
+      if (urgent || outageHours >= gateHours) return ON_DEMAND
     }
     return isSafe(state, NONE) ? NONE : ON_DEMAND
   }

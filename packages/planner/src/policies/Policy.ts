@@ -88,7 +88,7 @@ export interface SpotHistory {
    * grows with the age.
    */
   readonly meanResidualSpotHours: (zone: number, ageHours: number) => number
-  /** Hours observed, and of those, hours with spot available. */
+  /** Hours observed before now, and of those, hours with spot available. */
   readonly observedHours: (zone: number) => number
   readonly availableHours: (zone: number) => number
 }

@@ -108,11 +108,15 @@ class TraceHistory implements SpotHistory {
     }
     return count === 0 ? Number.NaN : (total / count) * this.set.tickHours
   }
+  // Hours before now, as the Supervisor's EventSpotHistory counts them: the tick starting now has not passed yet.
   observedHours(_zone: number): number {
-    return (this.now + 1) * this.set.tickHours
+    return this.now * this.set.tickHours
   }
   availableHours(zone: number): number {
-    return (this.set.indexes[zone]?.availableTicks[this.now] ?? 0) * this.set.tickHours
+    const index = this.set.indexes[zone]
+    if (index === undefined) return 0
+    const upToNow = index.availableTicks[this.now] ?? 0
+    return (upToNow - (this.set.zones[zone]?.available[this.now] ?? 0)) * this.set.tickHours
   }
 }
 

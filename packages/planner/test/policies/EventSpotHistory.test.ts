@@ -25,6 +25,8 @@ describe("EventSpotHistory (the Supervisor's history)", () => {
           for (let zone = 0; zone < traces.length; zone++) {
             expect(events.currentStateHours(zone)).toBeCloseTo(history.currentStateHours(zone), 9)
             expect(events.completedSpotPeriods(zone)).toBe(history.completedSpotPeriods(zone))
+            expect(events.observedHours(zone)).toBeCloseTo(history.observedHours(zone), 9)
+            expect(events.availableHours(zone)).toBeCloseTo(history.availableHours(zone), 9)
           }
           compared++
           return fromTrace

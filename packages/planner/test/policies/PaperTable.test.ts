@@ -52,6 +52,24 @@ describe("the paper's Table 3 setting (2022-10-26 traces, fraction 0.8, d = 0.2 
   })
 })
 
+describe("the gap to the optimum at every draw of starts (2022-10-26 traces, fraction 0.8, d = 0.2 h)", () => {
+  it("frugal closes at least half of Uniform Progress's gap to the exact optimum at each of seeds 1 to 5, missing no deadline", () => {
+    const sets = loadZoneSets(OCT_2022, "single")
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const table = runExperiment(sets, paperJob(0.8, 0.2), [uniformProgressPolicy, frugalPolicy, "optimal"], {
+        starts: STARTS,
+        seed,
+        optimal: "exact"
+      })
+      const up = get(table, "uniform-progress").meanCostNormalized
+      const optimal = get(table, "optimal").meanCostNormalized
+      const frugal = get(table, "frugal")
+      expect((up - frugal.meanCostNormalized) / (up - optimal), `seed ${seed}`).toBeGreaterThanOrEqual(0.5)
+      expect(frugal.deadlineMisses, `seed ${seed}`).toBe(0)
+    }
+  })
+})
+
 describe("frugal against Uniform Progress", () => {
   const settings: ReadonlyArray<readonly [string, number, number]> = [
     ...[0.6, 0.7, 0.8, 0.9].flatMap((fraction) => [0.1, 0.2, 0.4].map((d) => [OCT_2022, fraction, d] as const)),

@@ -102,14 +102,17 @@ const refreshWithin = (
   Effect.gen(function*() {
     const outcome: RefreshOutcome = { refreshed: new Map(), failures: [] }
     if (stale.length === 0) return outcome
+    const failedKinds = new Map<string, Array<{ readonly kind: string; readonly cause: string }>>()
     const onEvent = (event: RefreshEvent) =>
       Effect.sync(() => {
         if (event._tag === "KindDone") {
           const kinds = outcome.refreshed.get(event.region) ?? new Set<MarketDataKind>()
           kinds.add(event.kind)
           outcome.refreshed.set(event.region, kinds)
-        } else if (event._tag === "KindFailed" && !outcome.failures.some((failure) => failure.region === event.region)) {
-          outcome.failures.push({ region: event.region, cause: `${event.error.service} ${event.error.operation}: ${event.error.errorName}` })
+        } else if (event._tag === "KindFailed") {
+          const failed = failedKinds.get(event.region) ?? []
+          failed.push({ kind: event.kind, cause: `${event.error.service} ${event.error.operation}: ${event.error.errorName}` })
+          failedKinds.set(event.region, failed)
         }
       })
     const finished = yield* Effect.forEach(stale, ([region, kinds]) =>
@@ -126,6 +129,16 @@ const refreshWithin = (
         `AWS did not finish answering within ${Math.round(budgetMillis / 100) / 10} s; ` +
           "what had not arrived came from the cache or the embedded snapshot."
       )
+    }
+    for (const [region, failed] of failedKinds) {
+      const first = failed[0]
+      if (first === undefined) continue
+      if ((outcome.refreshed.get(region)?.size ?? 0) === 0) {
+        outcome.failures.push({ region, cause: first.cause })
+      } else {
+        // Part of the region was refreshed: name what was not, and why, rather than call AWS unreachable.
+        for (const { kind, cause } of failed) notes.push(`${region}: ${kind} not refreshed (${cause}); using cached or embedded data for it.`)
+      }
     }
     return outcome
   })

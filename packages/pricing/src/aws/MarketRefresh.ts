@@ -1,7 +1,9 @@
 /**
  * Pulls live market data for a set of regions into the disk cache: regions in parallel (bounded), and
- * within a region the independent calls in parallel too. A call that still fails after its retries is
- * recorded against its region and kind; the other kinds and regions carry on.
+ * within a region the independent calls in parallel too. Each kind of each region is written as soon as it
+ * arrives: a call that still fails after its retries (or data AWS does not publish for a region, such as a
+ * missing savings-plan price list) is recorded against its region and kind, and everything else is kept.
+ * The summary says whether the refresh was complete, partial or failed outright.
  */
 import { Clock, Effect, Option } from "effect"
 import { CatalogCache } from "../CatalogCache.ts"
@@ -28,6 +30,12 @@ export type RefreshEvent =
   | { readonly _tag: "KindFailed"; readonly region: string; readonly kind: MarketDataKind; readonly error: AwsCallFailed }
   | { readonly _tag: "RegionDone"; readonly summary: RegionRefresh }
 
+/** A kind of a region's data that was not refreshed, and why. */
+export interface KindFailure {
+  readonly kind: MarketDataKind
+  readonly error: AwsCallFailed
+}
+
 export interface RegionRefresh {
   readonly region: string
   /** Offers the region's cached data now yields (on-demand + reserved + savings-plan + spot zones). */
@@ -38,12 +46,32 @@ export interface RegionRefresh {
   readonly oldestDatum: string | null
   readonly malformedItems: number
   readonly failures: ReadonlyArray<AwsCallFailed>
+  /** Each kind that was not refreshed, with the failure (one call can fail two kinds: on-demand and reserved). */
+  readonly failedKinds: ReadonlyArray<KindFailure>
 }
+
+/**
+ * `complete`: every kind of every region was refreshed. `partial`: some were, and are cached; the rest (named in
+ * each region's `failedKinds`) keep their previous cache or fall back. `failed`: nothing was refreshed.
+ */
+export type RefreshStatus = "complete" | "partial" | "failed"
 
 export interface RefreshSummary {
   readonly regions: ReadonlyArray<RegionRefresh>
+  readonly status: RefreshStatus
   readonly startedAt: string
   readonly finishedAt: string
+}
+
+/**
+ * Whether a refresh got everything, some of it, or nothing of what was asked for (`kinds`; the zones and instance
+ * types that come with any kind do not count as a result on their own).
+ */
+export const refreshStatus = (regions: ReadonlyArray<RegionRefresh>, kinds: ReadonlyArray<RefreshableKind>): RefreshStatus => {
+  const failed = regions.some((region) => region.failedKinds.length > 0)
+  if (!failed) return "complete"
+  const asked = new Set<string>(kinds)
+  return regions.some((region) => Object.keys(region.items).some((kind) => asked.has(kind))) ? "partial" : "failed"
 }
 
 /** Steps per region a progress bar counts: the instance-type/zone step plus one per requested kind. */
@@ -65,6 +93,7 @@ const refreshRegion = (
     const kinds = new Set(options.kinds)
     const items: Partial<Record<MarketDataKind, number>> = {}
     const failures: Array<AwsCallFailed> = []
+    const failedKinds: Array<KindFailure> = []
     let malformedItems = 0
     const fetchedAt = new Date(yield* Clock.currentTimeMillis)
 
@@ -81,7 +110,10 @@ const refreshRegion = (
       )
 
     const recordFailure = (kind: MarketDataKind) => (error: AwsCallFailed) =>
-      Effect.sync(() => failures.push(error)).pipe(Effect.andThen(onEvent({ _tag: "KindFailed", region, kind, error })))
+      Effect.sync(() => {
+        if (!failures.includes(error)) failures.push(error)
+        failedKinds.push({ kind, error })
+      }).pipe(Effect.andThen(onEvent({ _tag: "KindFailed", region, kind, error })))
 
     // Zones and GPU specs first: spot needs the zone IDs, scores and savings plans need the type list.
     const metadata = yield* Effect.all([fetchZones(region), fetchGpuInstanceTypes(region)], { concurrency: 2 }).pipe(
@@ -104,7 +136,7 @@ const refreshRegion = (
         Effect.catch((error) =>
           Effect.all([
             kinds.has("on-demand") ? recordFailure("on-demand")(error) : Effect.void,
-            kinds.has("reserved") ? onEvent({ _tag: "KindFailed", region, kind: "reserved", error }) : Effect.void
+            kinds.has("reserved") ? recordFailure("reserved")(error) : Effect.void
           ])
         )
       )
@@ -138,7 +170,7 @@ const refreshRegion = (
     yield* Effect.all([products, savingsPlans, spotAndScores], { concurrency: options.concurrency > 1 ? 3 : 1, discard: true })
 
     const summary = yield* summarizeRegion(region)
-    const result: RegionRefresh = { ...summary, items, malformedItems, failures }
+    const result: RegionRefresh = { ...summary, items, malformedItems, failures, failedKinds }
     yield* onEvent({ _tag: "RegionDone", summary: result })
     return result
   })
@@ -178,5 +210,5 @@ export const refreshMarketData = (
       concurrency: Math.max(1, options.concurrency)
     })
     const finishedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
-    return { regions, startedAt, finishedAt }
+    return { regions, status: refreshStatus(regions, options.kinds), startedAt, finishedAt }
   })

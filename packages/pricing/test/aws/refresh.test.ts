@@ -178,6 +178,38 @@ describe("refreshMarketData against the loopback AWS", () => {
       assert.isTrue(Option.isNone(yield* readCached("eu-west-3", "on-demand")))
     }).pipe(Effect.provide(layers())))
 
+  it.live("keeps every kind it fetched when AWS publishes no savings-plan price list for a region, and names the one it could not", () =>
+    Effect.gen(function*() {
+      // ListPriceLists answers, but with no Compute Savings Plans list for the region.
+      fake.setFault((_request, operation, region) =>
+        operation === "ListPriceLists" && region === "ca-central-1"
+          ? { status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ PriceLists: [] }) }
+          : undefined
+      )
+      const summary = yield* refresh(["ca-central-1"]).pipe(Effect.ensuring(Effect.sync(() => fake.setFault(undefined))))
+      const [region] = summary.regions
+      assert.strictEqual(summary.status, "partial")
+      assert.deepStrictEqual(region?.failedKinds.map(({ kind, error }) => [kind, error.errorName]), [["savings-plan", "NoPriceList"]])
+      assert.match(region?.failedKinds[0]?.error.message ?? "", /no AWSComputeSavingsPlan price list in JSON for ca-central-1/)
+      // Everything else was written: on-demand, reserved and spot prices of the region are in the cache.
+      assert.deepStrictEqual(Object.keys(region?.items ?? {}).sort(), ["instance-types", "on-demand", "reserved", "scores", "spot"])
+      assert.strictEqual(Option.getOrThrow(yield* readCached("ca-central-1", "on-demand")).data.length, 5)
+      assert.isAbove(Option.getOrThrow(yield* readCached("ca-central-1", "spot")).data.length, 0)
+      assert.isTrue(Option.isNone(yield* readCached("ca-central-1", "savings-plan")))
+    }).pipe(Effect.provide(layers())))
+
+  it.live("calls a refresh failed, not partial, when none of the kinds asked for could be fetched", () =>
+    Effect.gen(function*() {
+      fake.setFault((_request, operation, region) =>
+        region === "sa-east-1" && operation === "GetProducts" ? awsJsonError("AccessDeniedException", "no", 400) : undefined
+      )
+      const summary = yield* refresh(["sa-east-1"], ["on-demand", "reserved"]).pipe(Effect.ensuring(Effect.sync(() => fake.setFault(undefined))))
+      assert.strictEqual(summary.status, "failed")
+      assert.deepStrictEqual(summary.regions[0]?.failedKinds.map(({ kind }) => kind), ["on-demand", "reserved"])
+      const complete = yield* refresh(["sa-east-1"], ["on-demand"])
+      assert.strictEqual(complete.status, "complete")
+    }).pipe(Effect.provide(layers())))
+
   it.live("skips malformed PriceList JSON, Windows and Capacity Block SKUs and keeps the good items", () =>
     Effect.gen(function*() {
       const summary = yield* refresh(["eu-west-1"], ["on-demand"])
