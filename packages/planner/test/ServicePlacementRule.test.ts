@@ -44,12 +44,12 @@ describe("single-zone pure spot for services", () => {
     expect(purchaseOptions(chat({ ...base, spot: true, zones: { min: 1 }, onDemandBase: 1 })).has("spot")).toBe(false)
   })
 
-  it("is recommended when the service says spot, one zone and no on-demand base", () => {
+  it("is priced again when the service says spot, one zone and no on-demand base (ranked with the rest by cost and capacity)", () => {
     const tolerant = chat({ ...base, spot: true, zones: { min: 1 }, onDemandBase: 0 })
     expect(toleratesLoneSpot(tolerant)).toBe(true)
     const plan = evaluatePlan(tolerant, index, { top: 50 })
     if (plan.status !== "ok") throw new Error("expected a plan")
-    expect(plan.options[0]?.purchaseOption).toBe("spot")
+    expect(plan.options.some((option) => option.purchaseOption === "spot")).toBe(true)
   })
 
   it("leaves jobs alone: an interruptible training job still gets spot", () => {
