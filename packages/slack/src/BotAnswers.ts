@@ -2,7 +2,7 @@
  * What the bot computes for each request, as Effects over the same services the CLI uses:
  * the planner with a `PriceCatalog`, the price list, and the waste report's sources.
  */
-import { decodeWorkloadFile, InvalidInput, type NoFeasiblePlacement, type RemoteServiceFailure, resolveAcceleratorNames, workloadsOf } from "@frugal/core"
+import { decodeWorkloadFile, formatUsd, InvalidInput, type NoFeasiblePlacement, type RemoteServiceFailure, resolveAcceleratorNames, workloadsOf } from "@frugal/core"
 import { type Plan, Planner } from "@frugal/planner"
 import { PriceCatalog, type PriceCatalogError } from "@frugal/pricing"
 import {
@@ -90,13 +90,11 @@ export const findingDetails = (report: WasteReport, kind: string): SlackMessage 
         { type: "section", text: mrkdwn(`*${escapeMrkdwn(finding.title)}*\n*Action:* ${escapeMrkdwn(finding.action)}`) },
         ...finding.evidence.slice(0, 45).map((item) => ({
           type: "section" as const,
-          text: mrkdwn(`*${escapeMrkdwn(item.subject)}*: ${usdText(item.costUsd)}. ${escapeMrkdwn(item.detail)}`)
+          text: mrkdwn(`*${escapeMrkdwn(item.subject)}*: ${formatUsd(item.costUsd)}. ${escapeMrkdwn(item.detail)}`)
         }))
       ]
   })
 }
-
-const usdText = (value: number): string => `$${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 /** How each finding's dollars are computed (docs/waste.md), for the "Explain" button. */
 export const FINDING_EXPLANATIONS: Readonly<Record<FindingKind, string>> = {

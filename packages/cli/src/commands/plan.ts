@@ -10,11 +10,11 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
+import { formatUsd, InvalidInput, NoFeasiblePlacement } from "@frugal/core"
 import { type FleetPlan, isFleetPlan, planWorkloads } from "@frugal/sdk"
 import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
-import { catalogLines, usd } from "../Format.ts"
+import { catalogLines } from "../Format.ts"
 import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
 import { infeasibleText, planText } from "../PlanText.ts"
 import { renderTable } from "../Table.ts"
@@ -65,14 +65,14 @@ const fleetText = (fleet: FleetPlan, rows: number): ReadonlyArray<string> => {
         plan.kind,
         plan.status === "ok" ? "ok" : `INFEASIBLE (${plan.constraint})`,
         best === undefined ? "—" : `${best.instanceCount} × ${best.instanceType} ${best.purchaseOption} in ${best.region}`,
-        best === undefined ? "—" : plan.status === "ok" && plan.costPeriod === "month" ? `${usd(best.expectedCostUsd)}/month` : usd(best.expectedCostUsd)
+        best === undefined ? "—" : plan.status === "ok" && plan.costPeriod === "month" ? `${formatUsd(best.expectedCostUsd, "glance")}/month` : formatUsd(best.expectedCostUsd, "glance")
       ]
     })
   )
   return [
     `Fleet of ${s.workloads} workloads: ${s.feasible} placed, ${s.infeasible} without a feasible placement.`,
-    `Jobs ${usd(s.jobsCostUsd)} in total; services ${usd(s.servicesCostPerMonthUsd)} a month.` +
-      (s.ownedCommitmentSavingsUsd > 0 ? ` Owned commitments save ${usd(s.ownedCommitmentSavingsUsd)}.` : ""),
+    `Jobs ${formatUsd(s.jobsCostUsd, "glance")} in total; services ${formatUsd(s.servicesCostPerMonthUsd, "glance")} a month.` +
+      (s.ownedCommitmentSavingsUsd > 0 ? ` Owned commitments save ${formatUsd(s.ownedCommitmentSavingsUsd, "glance")}.` : ""),
     "",
     ...overview,
     "",

@@ -1,8 +1,9 @@
 /** Findings about commitments: reservations and savings plans paid for but unused, and steady on-demand load. */
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { Offer } from "@frugal/core"
 import { datesOf } from "../CostData.ts"
 import type { Evidence, Finding } from "../Finding.ts"
-import { costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import { costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, regionOf } from "./FindingContext.ts"
 
 export const unusedCommitments = (context: FindingContext): Finding | undefined => {
   const evidence: Array<Evidence> = []
@@ -21,7 +22,7 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
       costUsd: granted.costUsd,
       detail: `${reservation.unusedHours} of ${reservation.purchasedHours} reserved hours unused ` +
         `(${(100 * (1 - reservation.unusedHours / reservation.purchasedHours)).toFixed(0)}% utilisation) ` +
-        `of ${usd(reservation.amortizedFeeUsd)} amortised fees`
+        `of ${formatUsd(reservation.amortizedFeeUsd)} amortised fees`
     })
   }
   for (const plan of context.costs.savingsPlans) {
@@ -35,7 +36,7 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
       to: plan.end,
       hours: 0,
       costUsd: granted.costUsd,
-      detail: `${usd(plan.unusedCommitmentUsd)} of ${usd(plan.totalCommitmentUsd)} commitment unused`
+      detail: `${formatUsd(plan.unusedCommitmentUsd)} of ${formatUsd(plan.totalCommitmentUsd)} commitment unused`
     })
   }
   if (evidence.length === 0) return undefined
@@ -96,8 +97,8 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
     // Cash payback: the upfront is recovered by what stops being paid each month (on-demand minus the recurring fee).
     const monthlyCashSaving = baseline * context.thresholds.hoursPerMonth * (paidRate - (offer.term?.recurringHourlyUsd ?? 0))
     const paybackText = upfront > 0
-      ? `payback ${(upfront / monthlyCashSaving).toFixed(1)} months on ${usd(upfront)} upfront, ` +
-        `${usd(monthlySaving)} a month saved over the term`
+      ? `payback ${(upfront / monthlyCashSaving).toFixed(1)} months on ${formatUsd(upfront)} upfront, ` +
+        `${formatUsd(monthlySaving)} a month saved over the term`
       : "no upfront payment, saves from the first hour"
     if (payback === "") payback = `${baseline}× ${instanceType} ${describeTerm(offer)} in ${region}`
     evidence.push({
@@ -108,7 +109,7 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
       hours: granted.hours,
       costUsd,
       detail: `${baseline} instance(s) on demand around the clock (least day: ${leastDailyHours} instance-hours); ` +
-        `${describeTerm(offer)} at ${rate(offer.hourlyPriceUsd)} vs ${rate(catalogOnDemand)} on demand: ` +
+        `${describeTerm(offer)} at ${formatUsdPerHour(offer.hourlyPriceUsd)} vs ${formatUsdPerHour(catalogOnDemand)} on demand: ` +
         `break-even utilisation ${(breakEven * 100).toFixed(0)}%, ${paybackText}`
     })
   }

@@ -1,7 +1,8 @@
 /** Findings from GPU utilisation: idle GPUs and GPUs larger than the work needs. */
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { ComputeSpend, GpuSeries } from "../CostData.ts"
 import type { Evidence, Finding } from "../Finding.ts"
-import { costliest, evidenceCostUsd, type FindingContext, gpusPerInstance, monthly, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import { costliest, evidenceCostUsd, type FindingContext, gpusPerInstance, monthly, onDemandPrice, regionOf } from "./FindingContext.ts"
 import { type GpuUsage, gpuUsage } from "./GpuUsage.ts"
 
 /** Average price paid per instance-hour of a type over the period, across purchase options. */
@@ -69,7 +70,7 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
       hours: gpuHours,
       costUsd: granted.costUsd,
       detail: `GPU ${gpusIdle.join(", ")} below ${context.thresholds.idleUtilizationPct}% for ${gpuHours} GPU-hours ` +
-        `at ${rate(perGpuRate)} per GPU, in ${windows.length} stretch(es); largest: ${shown.join("; ")}`
+        `at ${formatUsdPerHour(perGpuRate)} per GPU, in ${windows.length} stretch(es); largest: ${shown.join("; ")}`
     })
   }
   if (evidence.length === 0) return undefined
@@ -82,7 +83,7 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
     monthlySavingsUsd: monthly(context, costUsd),
     evidence,
     action: `Stop or scale in idle GPU instances when their queue is empty (start with ${worst?.subject ?? ""}, ` +
-      `${usd(worst?.costUsd ?? 0)} idle): an auto-stop after ${context.thresholds.idleMinHours} h below ` +
+      `${formatUsd(worst?.costUsd ?? 0)} idle): an auto-stop after ${context.thresholds.idleMinHours} h below ` +
       `${context.thresholds.idleUtilizationPct}% would have saved it.`
   }
 }
@@ -135,7 +136,7 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
       detail: `busy ${busyInstanceHours.toFixed(1)} h at ${meanUtilization.toFixed(0)}% mean utilisation, peak memory ` +
         `${peakGiB.toFixed(1)} GiB of ${current.acceleratorMemoryGiB.toFixed(1)} GiB per ${current.accelerator}; ` +
         `${alternative.type.name} (${alternative.type.acceleratorCount}× ${alternative.type.accelerator} ` +
-        `${alternative.type.acceleratorMemoryGiB.toFixed(1)} GiB) costs ${rate(alternative.price)} vs ${rate(currentPrice)} on demand in ${region}`
+        `${alternative.type.acceleratorMemoryGiB.toFixed(1)} GiB) costs ${formatUsdPerHour(alternative.price)} vs ${formatUsdPerHour(currentPrice)} on demand in ${region}`
     })
   }
   if (evidence.length === 0) return undefined

@@ -1,7 +1,8 @@
 /** Findings from the ledger (work lost to interruptions) and from data transfer between regions. */
+import { formatUsd } from "@frugal/core"
 import { isTransferUsageType } from "../CostData.ts"
 import type { Evidence, Finding } from "../Finding.ts"
-import { evidenceCostUsd, type FindingContext, monthly, usd } from "./FindingContext.ts"
+import { evidenceCostUsd, type FindingContext, monthly } from "./FindingContext.ts"
 
 export const lostWork = (context: FindingContext): Finding | undefined => {
   const evidence: Array<Evidence> = []
@@ -72,7 +73,7 @@ export const crossRegionTransfer = (context: FindingContext): Finding | undefine
       hours: 0,
       costUsd: granted,
       detail: `${total.gb.toFixed(0)} GB sent from ${regionName(match?.[1] ?? "")} to ${regionName(match?.[2] ?? "")} ` +
-        `for ${usd(total.costUsd)} (${usd(total.gb > 0 ? total.costUsd / total.gb : 0)}/GB)`
+        `for ${formatUsd(total.costUsd)} (${formatUsd(total.gb > 0 ? total.costUsd / total.gb : 0)}/GB)`
     })
   }
   if (evidence.length === 0) return undefined

@@ -1,6 +1,7 @@
 /** On-demand hours that spot would have served for less, in zones with an acceptable interruption rate. */
+import { formatUsdPerHour } from "@frugal/core"
 import type { Evidence, Finding } from "../Finding.ts"
-import { bucketLabel, costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf } from "./FindingContext.ts"
+import { bucketLabel, costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, regionOf } from "./FindingContext.ts"
 
 export const spotEligible = (context: FindingContext): Finding | undefined => {
   const evidence: Array<Evidence> = []
@@ -23,7 +24,7 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
     if (costUsd <= 0) continue
     const dates = onDemandRows.filter((row) => row.instanceType === instanceType).map((row) => row.date).sort()
     const zoneText = zones.slice(0, 3)
-      .map((offer) => `${offer.availabilityZone ?? region} ${rate(offer.hourlyPriceUsd)} (interruptions ${bucketLabel(offer.interruptionBucket)})`)
+      .map((offer) => `${offer.availabilityZone ?? region} ${formatUsdPerHour(offer.hourlyPriceUsd)} (interruptions ${bucketLabel(offer.interruptionBucket)})`)
       .join(", ")
     evidence.push({
       subject: instanceType,
@@ -32,8 +33,8 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
       to: dates.at(-1) ?? null,
       hours: granted.hours,
       costUsd,
-      detail: `${granted.hours.toFixed(0)} on-demand instance-hours at ${rate(paidRate)}; spot: ${zoneText} ` +
-        `vs ${rate(catalogOnDemand)} on demand (${((1 - best.hourlyPriceUsd / catalogOnDemand) * 100).toFixed(0)}% less)`
+      detail: `${granted.hours.toFixed(0)} on-demand instance-hours at ${formatUsdPerHour(paidRate)}; spot: ${zoneText} ` +
+        `vs ${formatUsdPerHour(catalogOnDemand)} on demand (${((1 - best.hourlyPriceUsd / catalogOnDemand) * 100).toFixed(0)}% less)`
     })
   }
   if (evidence.length === 0) return undefined

@@ -1,7 +1,4 @@
-/** Small formatters shared by the runner commands (`run`, `status`, `logs`, `drill`). */
-
-export const usd = (value: number): string =>
-  value === 0 ? "$0" : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`
+/** Small formatters shared by the runner commands (`run`, `status`, `logs`, `drill`); money is `formatUsd` of `@frugal/core`. */
 
 export const duration = (millis: number): string => {
   const seconds = Math.max(0, Math.round(millis / 1000))

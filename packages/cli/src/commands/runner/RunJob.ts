@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { InvalidInput } from "@frugal/core"
+import { formatUsd, InvalidInput } from "@frugal/core"
 import type { OnlinePolicyName } from "@frugal/planner"
 import { CatalogCache, QuotaSource } from "@frugal/pricing"
 import {
@@ -34,7 +34,7 @@ import {
 import type { TrainerEvent } from "@frugal/trainer"
 import { catalogLayer } from "../../Catalogs.ts"
 import { readWorkloadText } from "../../WorkloadInput.ts"
-import { duration, usd } from "./Format.ts"
+import { duration } from "./Format.ts"
 
 export interface RunInput {
   readonly file: Option.Option<string>
@@ -97,12 +97,12 @@ const progress = (): RunHooks => {
       Console.log(
         `[attempt ${attempt.sequence}] ${attempt.exitDetail ?? "ended"} after ${
           duration((attempt.endedAtMillis ?? attempt.lastSeenAtMillis) - attempt.startedAtMillis)
-        } on ${describePlacement(attempt.placement)}, cost ${usd(attempt.costUsd)}`
+        } on ${describePlacement(attempt.placement)}, cost ${formatUsd(attempt.costUsd, "glance")}`
       ),
     onDecision: (choice: LaunchChoice) =>
       Console.log(
         choice._tag === "Launch"
-          ? `[next] ${describePlacement(choice.placement)} at ${usd(choice.placement.hourlyPriceUsd)}/h: ${choice.why}`
+          ? `[next] ${describePlacement(choice.placement)} at ${formatUsd(choice.placement.hourlyPriceUsd, "glance")}/h: ${choice.why}`
           : choice._tag === "Wait"
           ? `[next] wait ${Math.ceil(choice.hours * 60)} min: ${choice.why}`
           : `[next] stop: ${choice.reason}`
@@ -113,7 +113,7 @@ const progress = (): RunHooks => {
 
 const placementText = (attempt: AttemptRecord): string => {
   const p = attempt.placement
-  return p.purchaseOption === "local" ? p.instanceType : `${describePlacement(p)} at ${usd(p.hourlyPriceUsd)}/h`
+  return p.purchaseOption === "local" ? p.instanceType : `${describePlacement(p)} at ${formatUsd(p.hourlyPriceUsd, "glance")}/h`
 }
 
 const summary = (outcome: JobOutcome): ReadonlyArray<string> => [
@@ -122,7 +122,7 @@ const summary = (outcome: JobOutcome): ReadonlyArray<string> => [
   `  attempts: ${outcome.attempts.length} (${outcome.attempts.map((a) => a.exitReason ?? "open").join(", ")})`,
   `  final step: ${outcome.finalStep ?? "n/a"}`,
   ...(outcome.weightsSha256 === null ? [] : [`  weights sha256: ${outcome.weightsSha256}`]),
-  `  cost: ${usd(outcome.costUsd)}`,
+  `  cost: ${formatUsd(outcome.costUsd, "glance")}`,
   `  details: frugal status ${outcome.jobId}`
 ]
 
@@ -142,7 +142,7 @@ const preamble = (prepared: PreparedJob, ledgerPath: string): ReadonlyArray<stri
     ...(prepared.policy === null
       ? []
       : [
-        `  first: ${first === undefined ? "?" : `${describePlacement(first.placement)} at ${usd(first.placement.hourlyPriceUsd)}/h`} ` +
+        `  first: ${first === undefined ? "?" : `${describePlacement(first.placement)} at ${formatUsd(first.placement.hourlyPriceUsd, "glance")}/h`} ` +
         `(${prepared.policy.catalog} prices)`,
         `  then ${others} more placement(s) in failover order; policy ${prepared.policy.policy} picks each relaunch` +
         (prepared.policy.deadlineHours === null ? "" : ` to meet the ${prepared.policy.deadlineHours} h deadline`)

@@ -2,11 +2,11 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidInput } from "@frugal/core"
+import { formatUsd, InvalidInput } from "@frugal/core"
 import { type AttemptRecord, Ledger } from "@frugal/runner"
 import { attemptStatus, jobStatus as jobJson } from "@frugal/sdk/jobs"
 import { renderTable } from "../../Table.ts"
-import { duration, isoTime, usd } from "./Format.ts"
+import { duration, isoTime } from "./Format.ts"
 
 export interface StatusInput {
   readonly job: Option.Option<string>
@@ -40,7 +40,7 @@ export const run = (input: StatusInput) =>
             { header: "COST", align: "right" },
             { header: "UPDATED" }
           ],
-          rows.map((job) => [job.id, job.status, String(job.attempts), job.finalStep === null ? "—" : String(job.finalStep), usd(job.costUsd), job.updatedAt])
+          rows.map((job) => [job.id, job.status, String(job.attempts), job.finalStep === null ? "—" : String(job.finalStep), formatUsd(job.costUsd, "glance"), job.updatedAt])
         )
       ].join("\n"))
     }
@@ -60,7 +60,7 @@ export const run = (input: StatusInput) =>
     return yield* Console.log([
       `job ${job.id} (${job.name}): ${job.status}${job.detail === null ? "" : ` — ${job.detail}`}`,
       `  final step ${job.finalStep ?? "—"}${job.weightsSha256 === null ? "" : `, weights sha256 ${job.weightsSha256}`}`,
-      `  cost ${usd(summary.costUsd)} over ${attempts.length} attempt(s)`,
+      `  cost ${formatUsd(summary.costUsd, "glance")} over ${attempts.length} attempt(s)`,
       "",
       ...renderTable(
         [
@@ -83,7 +83,7 @@ export const run = (input: StatusInput) =>
           a.exitDetail ?? "running",
           a.resumedFromStep === null ? "—" : String(a.resumedFromStep),
           a.lastStep === null ? "—" : String(a.lastStep),
-          usd(a.costUsd)
+          formatUsd(a.costUsd, "glance")
         ])
       )
     ].join("\n"))

@@ -2,9 +2,8 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { type InputIssue, InvalidInput } from "@frugal/core"
+import { formatUsd, type InputIssue, InvalidInput } from "@frugal/core"
 import { isPolicyName, type PolicyName, type PolicySummary, simulateServiceWorkload } from "@frugal/serving"
-import { usd } from "../../../Format.ts"
 import { renderTable } from "../../../Table.ts"
 import { POLICY_NAMES } from "../simulate.ts"
 import { loadCatalog, readRequestTrace, readServiceWorkload, readSpotTraces } from "./Inputs.ts"
@@ -64,7 +63,7 @@ const table = (policies: Record<string, PolicySummary>): ReadonlyArray<string> =
     ],
     Object.entries(policies).map(([name, s]) => [
       name,
-      usd(s.costUsd),
+      formatUsd(s.costUsd, "glance"),
       percent(s.costVsOnDemand, 1),
       percent(s.availability, 2),
       `${s.overloadedRequestsPct.toFixed(2)}%`,
