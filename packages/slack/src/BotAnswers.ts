@@ -8,8 +8,8 @@ import { PriceCatalog, type PriceCatalogError } from "@frugal/pricing"
 import {
   buildReport,
   type CostSource,
-  FINDING_KINDS,
-  type FindingKind,
+  FINDING_RULES,
+  findingRuleOf,
   type LostWorkSource,
   mrkdwn,
   escapeMrkdwn,
@@ -96,28 +96,16 @@ export const findingDetails = (report: WasteReport, kind: string): SlackMessage 
   })
 }
 
-/** How each finding's dollars are computed (docs/waste.md), for the "Explain" button. */
-export const FINDING_EXPLANATIONS: Readonly<Record<FindingKind, string>> = {
-  "unused-commitment": "Reserved hours not used × the reservation's amortised hourly fee, plus savings-plan commitment not used.",
-  "idle-gpu": "GPU-hours below the idle threshold (30%) in stretches of at least an hour × what the instance cost per GPU-hour.",
-  "oversized-gpu": "Busy hours of an instance whose peak GPU memory (with 25% headroom) fits a cheaper GPU and whose mean " +
-    "utilisation is under 50% × the price difference, in proportion to what was paid.",
-  "lost-work": "Compute between an interrupted attempt's last checkpoint and the interruption, from the Frugal ledger.",
-  "commitment-opportunity": "Instances that ran on demand every hour of every day × (on-demand − the best 1-year commitment rate).",
-  "spot-eligible": "Remaining on-demand hours × (on-demand − the cheapest spot price in a zone whose interruption bucket is at most 10-15%).",
-  "cross-region-transfer": "Inter-region data transfer (`*-AWS-Out-Bytes` usage types) from Cost Explorer."
-}
-
 export const explainFinding = (value: string): SlackMessage => {
-  const kind = FINDING_KINDS.find((known) => known === value)
+  const rule = findingRuleOf(value)
   return withinLimits({
     text: `How ${value} is computed`,
     blocks: [{
       type: "section",
       text: mrkdwn(
         // The button's value comes back from Slack as the user's client sent it: escaped like typed text.
-        `*${escapeMrkdwn(value)}*: ${kind === undefined ? "unknown finding" : FINDING_EXPLANATIONS[kind]}\n` +
-          "Findings claim dollars in a fixed order (unused commitments, idle, oversized, lost work, commitments, spot, transfer) " +
+        `*${escapeMrkdwn(value)}*: ${rule === undefined ? "unknown finding" : rule.explanation}\n` +
+          `Findings claim dollars in a fixed order (${FINDING_RULES.map((known) => known.label).join(", ")}) ` +
           "from what was actually paid, so together they never exceed the period's spend."
       )
     }]

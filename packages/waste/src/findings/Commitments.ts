@@ -2,10 +2,11 @@
 import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { Offer } from "@frugal/core"
 import { datesOf } from "../CostData.ts"
-import type { Evidence, Finding } from "../Finding.ts"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
 import { costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, regionOf } from "./FindingContext.ts"
 
-export const unusedCommitments = (context: FindingContext): Finding | undefined => {
+const unusedCommitments = (context: FindingContext): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   for (const reservation of context.costs.reservations) {
     if (reservation.purchasedHours <= 0 || reservation.unusedHours <= 0) continue
@@ -43,7 +44,6 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
   const costUsd = evidenceCostUsd(evidence)
   const worst = costliest(evidence)
   return {
-    kind: "unused-commitment",
     title: "Unused commitments: reserved capacity paid for and not used",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -64,7 +64,7 @@ const bestCommitment = (context: FindingContext, instanceType: string, region: s
  * Steady baseline: the number of instances that ran on demand every hour of every day, i.e.
  * floor(least daily on-demand instance-hours / 24). Those hours would have cost the commitment rate.
  */
-export const commitmentOpportunities = (context: FindingContext): Finding | undefined => {
+const commitmentOpportunities = (context: FindingContext): FindingBody | undefined => {
   const dates = datesOf(context.costs.period)
   if (dates.length < context.thresholds.commitmentMinDays) return undefined
   const evidence: Array<Evidence> = []
@@ -116,7 +116,6 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
   if (evidence.length === 0) return undefined
   const costUsd = evidenceCostUsd(evidence)
   return {
-    kind: "commitment-opportunity",
     title: "Steady on-demand baseline that a commitment would cut",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -129,3 +128,19 @@ const describeTerm = (offer: Offer): string =>
   offer.term === null
     ? offer.purchaseOption
     : `1-year ${offer.term.offeringClass} ${offer.purchaseOption === "savings-plan" ? "savings plan" : "reservation"} (${offer.term.paymentOption})`
+
+export const unusedCommitmentRule = findingRule({
+  kind: "unused-commitment",
+  precedence: 10,
+  label: "Unused commitments",
+  explanation: "Reserved hours not used × the reservation's amortised hourly fee, plus savings-plan commitment not used.",
+  find: unusedCommitments
+})
+
+export const commitmentOpportunityRule = findingRule({
+  kind: "commitment-opportunity",
+  precedence: 50,
+  label: "Commit the baseline",
+  explanation: "Instances that ran on demand every hour of every day × (on-demand − the best 1-year commitment rate).",
+  find: commitmentOpportunities
+})

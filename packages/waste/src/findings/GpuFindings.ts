@@ -1,7 +1,8 @@
 /** Findings from GPU utilisation: idle GPUs and GPUs larger than the work needs. */
 import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { ComputeSpend, GpuSeries } from "../CostData.ts"
-import type { Evidence, Finding } from "../Finding.ts"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
 import { costliest, evidenceCostUsd, type FindingContext, gpusPerInstance, monthly, onDemandPrice, regionOf } from "./FindingContext.ts"
 import { type GpuUsage, gpuUsage } from "./GpuUsage.ts"
 
@@ -23,7 +24,7 @@ interface Instance {
   readonly gpus: ReadonlyArray<GpuUsage>
 }
 
-export const instancesOf = (context: FindingContext): ReadonlyArray<Instance> => {
+const instancesOf = (context: FindingContext): ReadonlyArray<Instance> => {
   const byId = new Map<string, Array<GpuSeries>>()
   for (const series of context.gpus) byId.set(series.instanceId, [...(byId.get(series.instanceId) ?? []), series])
   return [...byId.entries()].map(([instanceId, series]) => ({
@@ -35,9 +36,19 @@ export const instancesOf = (context: FindingContext): ReadonlyArray<Instance> =>
   }))
 }
 
+/** The instances with GPU utilisation, computed once per report for the two rules that read them. */
+const instancesByContext = new WeakMap<FindingContext, ReadonlyArray<Instance>>()
+const gpuInstances = (context: FindingContext): ReadonlyArray<Instance> => {
+  const known = instancesByContext.get(context)
+  if (known !== undefined) return known
+  const instances = instancesOf(context)
+  instancesByContext.set(context, instances)
+  return instances
+}
+
 const hourLabel = (iso: string): string => `${iso.slice(0, 13)}:00Z`
 
-export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): Finding | undefined => {
+const idleGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   for (const instance of instances) {
     const stretches = instance.gpus.flatMap((gpu) => gpu.idle.map((stretch) => ({ gpu: gpu.series.gpuIndex, ...stretch })))
@@ -77,7 +88,6 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
   const costUsd = evidenceCostUsd(evidence)
   const worst = costliest(evidence)
   return {
-    kind: "idle-gpu",
     title: `Idle GPUs: ${evidence.length} instance(s) below ${context.thresholds.idleUtilizationPct}% utilisation`,
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -88,7 +98,7 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
   }
 }
 
-export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): Finding | undefined => {
+const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   const targets: Array<string> = []
   const thresholds = context.thresholds
@@ -145,7 +155,6 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
   const first = evidence[largest]
   const target = targets[largest] ?? ""
   return {
-    kind: "oversized-gpu",
     title: `Oversized GPUs: ${evidence.length} instance(s) use little of their GPU`,
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -154,3 +163,20 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
       `${Math.round((thresholds.oversizedMemoryHeadroom - 1) * 100)}% memory headroom.`
   }
 }
+
+export const idleGpuRule = findingRule({
+  kind: "idle-gpu",
+  precedence: 20,
+  label: "Idle GPUs",
+  explanation: "GPU-hours below the idle threshold (30%) in stretches of at least an hour × what the instance cost per GPU-hour.",
+  find: (context) => idleGpus(context, gpuInstances(context))
+})
+
+export const oversizedGpuRule = findingRule({
+  kind: "oversized-gpu",
+  precedence: 30,
+  label: "Oversized GPUs",
+  explanation: "Busy hours of an instance whose peak GPU memory (with 25% headroom) fits a cheaper GPU and whose mean " +
+    "utilisation is under 50% × the price difference, in proportion to what was paid.",
+  find: (context) => oversizedGpus(context, gpuInstances(context))
+})

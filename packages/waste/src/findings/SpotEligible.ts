@@ -1,9 +1,10 @@
 /** On-demand hours that spot would have served for less, in zones with an acceptable interruption rate. */
 import { formatUsdPerHour } from "@frugal/core"
-import type { Evidence, Finding } from "../Finding.ts"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
 import { bucketLabel, costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, regionOf } from "./FindingContext.ts"
 
-export const spotEligible = (context: FindingContext): Finding | undefined => {
+const spotEligible = (context: FindingContext): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   const maxBucket = context.thresholds.spotMaxInterruptionBucket
   const onDemandRows = context.costs.compute.filter((row) => row.purchaseOption === "on-demand" && row.usageHours > 0)
@@ -41,7 +42,6 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
   const costUsd = evidenceCostUsd(evidence)
   const top = costliest(evidence)
   return {
-    kind: "spot-eligible",
     title: "On-demand hours that could have run on spot",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -50,3 +50,11 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
       "with `frugal run`, which checkpoints and falls back to on-demand when the deadline needs it."
   }
 }
+
+export const spotEligibleRule = findingRule({
+  kind: "spot-eligible",
+  precedence: 60,
+  label: "Could be spot",
+  explanation: "Remaining on-demand hours × (on-demand − the cheapest spot price in a zone whose interruption bucket is at most 10-15%).",
+  find: spotEligible
+})

@@ -5,7 +5,8 @@
  */
 import { formatUsd } from "@frugal/core"
 import type { WasteReport } from "../Finding.ts"
-import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { creditsLine, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 export const MAX_BLOCKS = 50
 export const MAX_TEXT = 3000
@@ -100,7 +101,7 @@ export const renderBlockKit = (report: WasteReport, options: { readonly maxFindi
       escapeMrkdwn(
         `GPU waste ${report.period.start} to ${report.period.end}: ${summaryLine(report)}` +
           (report.unavailable.length > 0 ? " (partial report)" : "") +
-          (top === undefined ? "" : ` Largest: ${KIND_LABELS[top.kind]} ${formatUsd(top.costUsd)}.`)
+          (top === undefined ? "" : ` Largest: ${kindLabel(top.kind)} ${formatUsd(top.costUsd)}.`)
       ),
       MAX_TEXT
     ),

@@ -2,7 +2,8 @@
 import { formatUsd } from "@frugal/core"
 import type { WasteReport } from "../Finding.ts"
 import { spendByPurchaseOptionChart, topInstancesChart, wasteByKindChart } from "./Charts.ts"
-import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { creditsLine, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 const escape = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
@@ -24,7 +25,7 @@ export const renderHtml = (report: WasteReport): string => {
   const title = `GPU spend and waste, ${report.period.start} to ${report.period.end}`
   const credits = creditsLine(report)
   const summaryRows = report.findings.map((finding, index) =>
-    `<tr><td>${index + 1}</td><td>${escape(KIND_LABELS[finding.kind])}</td><td class="num">${formatUsd(finding.costUsd)}</td>` +
+    `<tr><td>${index + 1}</td><td>${escape(kindLabel(finding.kind))}</td><td class="num">${formatUsd(finding.costUsd)}</td>` +
     `<td class="num">${formatUsd(finding.monthlySavingsUsd)}</td><td>${escape(finding.action)}</td></tr>`
   ).join("\n")
   const sections = report.findings.map((finding, index) => {

@@ -1,18 +1,9 @@
 /** The report as Markdown: a summary table, then each finding with its action and evidence. */
 import { formatUnavailablePart, formatUsd } from "@frugal/core"
-import type { Finding, WasteReport } from "../Finding.ts"
+import type { WasteReport } from "../Finding.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
-
-export const KIND_LABELS: Readonly<Record<Finding["kind"], string>> = {
-  "unused-commitment": "Unused commitments",
-  "idle-gpu": "Idle GPUs",
-  "oversized-gpu": "Oversized GPUs",
-  "lost-work": "Lost work",
-  "commitment-opportunity": "Commit the baseline",
-  "spot-eligible": "Could be spot",
-  "cross-region-transfer": "Cross-region transfer"
-}
 
 export const summaryLine = (report: WasteReport): string => {
   const share = report.totalCostUsd > 0 ? (100 * report.wasteUsd / report.totalCostUsd).toFixed(1) : "0.0"
@@ -50,7 +41,7 @@ export const renderMarkdown = (report: WasteReport): string => {
     lines.push("| # | Finding | This period | Per month | Action |", "|---|---|---:|---:|---|")
     report.findings.forEach((finding, index) => {
       lines.push(
-        `| ${index + 1} | ${cell(KIND_LABELS[finding.kind])} | ${formatUsd(finding.costUsd)} | ${formatUsd(finding.monthlySavingsUsd)} | ` +
+        `| ${index + 1} | ${cell(kindLabel(finding.kind))} | ${formatUsd(finding.costUsd)} | ${formatUsd(finding.monthlySavingsUsd)} | ` +
           `${cell(finding.action)} |`
       )
     })
