@@ -76,11 +76,13 @@ const WORK_FAILURES: ReadonlySet<string> = new Set([
   "DrillFailed",
   "RunnerError",
   "LedgerError",
-  "JobNotFound",
   "JobSpecUnreadable",
   "PythonNotFound",
   "LocalFailure"
 ])
+
+const isTagged = (u: unknown, tag: string): u is Error & { readonly _tag: string } =>
+  u instanceof Error && "_tag" in u && u._tag === tag
 
 const isWorkFailure = (u: unknown): u is Error =>
   u instanceof Error && "_tag" in u && typeof u._tag === "string" && WORK_FAILURES.has(u._tag)
@@ -95,6 +97,8 @@ export const outcomeOfError = (error: unknown): Outcome => {
     return { code: ExitCode.invalidInput, stderr: [`error: ${messageOf(error)}`] }
   }
   if (error instanceof InvalidInput) return { code: ExitCode.invalidInput, stderr: invalidInputLines(error) }
+  // A job id that is not in the ledger is a mistake in the input, not a failure of the work.
+  if (isTagged(error, "JobNotFound")) return { code: ExitCode.invalidInput, stderr: [`error: ${error.message}`] }
   if (error instanceof NoFeasiblePlacement) {
     return { code: ExitCode.noFeasiblePlacement, stderr: [noFeasiblePlacementLine(error)] }
   }
