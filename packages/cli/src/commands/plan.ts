@@ -11,11 +11,12 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { formatUsd, InvalidInput, NoFeasiblePlacement } from "@frugal/core"
-import { type FleetPlan, isFleetPlan, planWorkloads } from "@frugal/sdk"
+import { calibratedJson, type FleetPlan, isFleetPlan, planCalibrated } from "@frugal/sdk"
 import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
 import { catalogLines } from "../Format.ts"
-import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
+import { environment } from "../Environment.ts"
+import { calibrationFlag, calibrationLines } from "../MeasuredMfu.ts"
 import { infeasibleText, planText } from "../PlanText.ts"
 import { renderTable } from "../Table.ts"
 import { readWorkloadText } from "../WorkloadInput.ts"
@@ -96,12 +97,11 @@ export const plan = Command.make(
     const topN = yield* checkTop(input.top)
     const text = yield* readWorkloadText(input.file)
     const source = input.file === "-" ? "stdin" : input.file
-    const calibration = yield* loadCalibration(input.calibration)
-    const result = yield* planWorkloads(text, { top: topN, estimator: calibration.estimator }, source)
-    const workloads = yield* workloadsFor(calibration, text, source)
+    const planned = yield* planCalibrated(text, { top: topN, calibration: input.calibration, source, env: environment })
+    const { result, calibration, workloads } = planned
     const rows = topN ?? DEFAULT_ROWS
     if (input.json) {
-      yield* Console.log(JSON.stringify({ ...result, ...calibrationJson(calibration, workloads) }, null, 2))
+      yield* Console.log(JSON.stringify(calibratedJson(planned), null, 2))
     } else if (isFleetPlan(result)) {
       yield* Console.log([...fleetText(result, rows), ...calibrationLines(calibration, workloads)].join("\n"))
     } else {

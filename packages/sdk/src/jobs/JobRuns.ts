@@ -59,7 +59,7 @@ export interface ResumeRequest {
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
 export const resumeJob = (
   request: ResumeRequest,
-  env: NodeJS.ProcessEnv,
+  env: Readonly<Record<string, string | undefined>>,
   hooks: RunHooks = {}
 ): Effect.Effect<JobOutcome, RunError | InvalidInput, Ledger> =>
   Effect.gen(function*() {
@@ -130,8 +130,20 @@ export const jobStatus = (job: JobRecord, attempts: ReadonlyArray<AttemptRecord>
 export type JobStatus = ReturnType<typeof jobStatus>
 export type AttemptStatus = ReturnType<typeof attemptStatus>
 
+/** What `frugal status JOB --json` prints. */
+export interface JobStatusReport {
+  readonly job: JobStatus
+  readonly attempts: ReadonlyArray<AttemptStatus>
+}
+
+/** What `frugal status --json` prints. */
+export interface JobsStatusReport {
+  readonly ledger: string
+  readonly jobs: ReadonlyArray<JobStatus>
+}
+
 /** `frugal status JOB --json`: the job and its attempts. */
-export const jobStatusReport = (jobId: string): Effect.Effect<{ readonly job: JobStatus; readonly attempts: ReadonlyArray<AttemptStatus> }, LedgerError | JobNotFound, Ledger> =>
+export const jobStatusReport = (jobId: string): Effect.Effect<JobStatusReport, LedgerError | JobNotFound, Ledger> =>
   Effect.gen(function*() {
     const ledger = yield* Ledger
     const job = yield* ledger.job(jobId)
@@ -141,7 +153,7 @@ export const jobStatusReport = (jobId: string): Effect.Effect<{ readonly job: Jo
   })
 
 /** `frugal status --json`: every job, newest first. */
-export const jobsStatusReport: Effect.Effect<{ readonly ledger: string; readonly jobs: ReadonlyArray<JobStatus> }, LedgerError, Ledger> =
+export const jobsStatusReport: Effect.Effect<JobsStatusReport, LedgerError, Ledger> =
   Effect.gen(function*() {
     const ledger = yield* Ledger
     const jobs = yield* Effect.forEach(yield* ledger.jobs, (job) => Effect.map(ledger.attempts(job.id), (attempts) => jobStatus(job, attempts)))

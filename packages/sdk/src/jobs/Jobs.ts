@@ -136,7 +136,7 @@ const planOverProfile = (
 /** Everything a new job needs, checked before anything runs. */
 export const prepareJob = (
   request: JobRequest,
-  env: NodeJS.ProcessEnv
+  env: Readonly<Record<string, string | undefined>>
 ): Effect.Effect<
   PreparedJob,
   InvalidInput | NoFeasiblePlacement | PriceCatalogError | PythonNotFound | LedgerError,
@@ -161,7 +161,7 @@ export const prepareJob = (
       pricePerHourUsd: localOnly ? localPrice : price,
       interruptible: workload.constraints.interruptible
     })
-    const launch = yield* launchFor(request.source, workload, join(jobDirectory(env, jobId), "checkpoints"))
+    const launch = yield* launchFor(request.source, workload, join(jobDirectory(env, jobId), "checkpoints"), env)
     const base: Omit<JobSpec, "placement"> = {
       name: workload.name,
       launch,

@@ -8,4 +8,3 @@ export const duration = (millis: number): string => {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`
 }
 
-export const isoTime = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")

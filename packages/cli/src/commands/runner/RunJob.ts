@@ -1,38 +1,34 @@
 /**
- * `frugal run` behind its flags: read the file, ask the SDK to prepare the job (plan, placements, engines) or to
- * continue one from the ledger, and print its progress. The engines, the plan-to-placement mapping and the policy
- * live in the packages (`@frugal/sdk` jobs, `@frugal/runner`, `runner-*`); this module only parses and prints.
+ * `frugal run` behind its flags: read the file, ask the SDK to start the job (continue one the ledger has, or prepare
+ * a new one: plan, placements, engines) and print its progress. The engines, the plan-to-placement mapping and the
+ * policy live in the packages (`@frugal/sdk` jobs, `@frugal/runner`, `runner-*`); this module only parses and prints.
  * Loaded lazily: it pulls in SQLite and child processes, which `frugal plan` never needs.
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
-import { formatUsd, InvalidInput } from "@frugal/core"
+import { formatUsd } from "@frugal/core"
 import type { OnlinePolicyName } from "@frugal/planner"
-import { CatalogCache, QuotaSource } from "@frugal/pricing"
-import {
-  type AttemptRecord,
-  describePlacement,
-  type EngineName,
-  type JobOutcome,
-  Ledger,
-  type LaunchChoice,
-  type SuperviseOptions
-} from "@frugal/runner"
+import { type AttemptRecord, describePlacement, type EngineName, type JobOutcome, type LaunchChoice } from "@frugal/runner"
 import {
   dryRunReport,
   dryRunText,
+  JobFailed,
   jobLogDirectory,
+  lazyServiceQuotas,
+  Ledger,
+  ledgerLayer,
   type PreparedJob,
-  prepareJob,
   resumeJob,
   type RunHooks,
-  runPrepared
+  runPrepared,
+  startJob,
+  trainerEventText
 } from "@frugal/sdk/jobs"
 import type { TrainerEvent } from "@frugal/trainer"
 import { catalogLayer } from "../../Catalogs.ts"
+import { environment } from "../../Environment.ts"
+import { withFlagNames } from "../../FieldFlags.ts"
 import { readWorkloadText } from "../../WorkloadInput.ts"
 import { duration } from "./Format.ts"
 
@@ -50,43 +46,18 @@ export interface RunInput {
   readonly catalog: string
 }
 
-/** The job ended without completing (retry budget spent, or no placement can meet the deadline); exit code 1. */
-export class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", {
-  jobId: Schema.String,
-  detail: Schema.String
-}) {
-  override get message(): string {
-    return `job ${this.jobId} failed: ${this.detail}`
-  }
-}
-
 const progress = (): RunHooks => {
   let lastStepLine = 0
   let maxSteps: number | null = null
   const line = (attempt: AttemptRecord, event: TrainerEvent): string | null => {
-    const tag = `[attempt ${attempt.sequence}]`
-    switch (event.event) {
-      case "started":
-        maxSteps = event.maxSteps ?? maxSteps
-        return `${tag} started on ${placementText(attempt)} (pid ${event.pid}, ${event.device}, ${event.precision})${
-          event.resumedFromStep === null ? ", fresh" : `, resumed from step ${event.resumedFromStep}`
-        }`
-      case "step": {
-        const now = Date.now()
-        if (now - lastStepLine < 2000 && event.step !== maxSteps) return null
-        lastStepLine = now
-        const loss = event.loss === null ? "n/a" : event.loss.toFixed(4)
-        return `${tag} step ${event.step}${maxSteps === null ? "" : `/${maxSteps}`}  loss ${loss}  ${
-          Math.round(event.tokensPerSecond).toLocaleString("en-US")
-        } tokens/s`
-      }
-      case "checkpoint":
-        return `${tag} checkpoint at step ${event.step} (${(event.bytes / 1e6).toFixed(1)} MB, loop blocked ${event.blockingSeconds.toFixed(3)} s)`
-      case "interrupted":
-        return `${tag} interrupted by ${event.reason} at step ${event.step}, final checkpoint ${event.checkpointStep ?? "none"}`
-      case "completed":
-        return `${tag} completed at step ${event.step}, weights sha256 ${event.weightsSha256}`
+    if (event.event === "started") maxSteps = event.maxSteps ?? maxSteps
+    if (event.event === "step") {
+      const now = Date.now()
+      if (now - lastStepLine < 2000 && event.step !== maxSteps) return null
+      lastStepLine = now
     }
+    const where = event.event === "started" ? placementText(attempt) : undefined
+    return `[attempt ${attempt.sequence}] ${trainerEventText(event, { maxSteps, where })}`
   }
   return {
     onEvent: (attempt, event) => {
@@ -154,45 +125,15 @@ const preamble = (prepared: PreparedJob, ledgerPath: string): ReadonlyArray<stri
 
 const options = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
 
-/**
- * The account's EC2 quotas, from Service Quotas: asked for only when a job may launch on EC2 (prepareJob decides),
- * and the AWS SDK is loaded only then.
- */
-const lazyServiceQuotas = QuotaSource.of({
-  ec2VcpuQuotas: (regions) =>
-    Effect.flatMap(Effect.promise(() => import("@frugal/pricing/aws")), (aws) =>
-      Effect.flatMap(QuotaSource, (quotas) => quotas.ec2VcpuQuotas(regions)).pipe(
-        Effect.provide(aws.serviceQuotasLayer.pipe(Layer.provide(CatalogCache.layer)))
-      ))
-})
-
 export const run = (input: RunInput) =>
   Effect.gen(function*() {
     const ledger = yield* Ledger
-    const env = process.env
-    const resumeId = Option.isSome(input.resume) ? input.resume : input.jobId
-    if (Option.isSome(resumeId) && (yield* ledger.job(resumeId.value)) !== undefined) {
-      if (input.dryRun) return yield* Console.log(`would continue job ${resumeId.value} from the ledger ${ledger.path}`)
-      yield* Console.log(`continuing job ${resumeId.value} from the ledger ${ledger.path}`)
-      return yield* finish(yield* resumeJob({ jobId: resumeId.value, infra: options(input.infra), pricePerHourUsd: options(input.pricePerHour) }, env, progress()))
-    }
-    if (Option.isSome(input.resume)) {
-      return yield* new InvalidInput({
-        source: "--resume",
-        issues: [{ path: "--resume", expected: `a job in the ledger ${ledger.path} (frugal status lists them)`, actual: input.resume.value }]
-      })
-    }
-    if (Option.isNone(input.file)) {
-      return yield* new InvalidInput({
-        source: "FILE",
-        issues: [{ path: "FILE", expected: "a workload file to run, or --resume JOB" }]
-      })
-    }
-    const file = input.file.value
-    const text = yield* readWorkloadText(file)
-    const prepared = yield* prepareJob({
-      workload: text,
-      source: file === "-" ? "stdin" : file,
+    const env = environment
+    const file = options(input.file)
+    const start = yield* startJob({
+      workload: file === undefined ? undefined : yield* readWorkloadText(file),
+      resume: options(input.resume),
+      source: file === undefined ? undefined : file === "-" ? "stdin" : file,
       jobId: options(input.jobId),
       runner: options(input.runner),
       policy: options(input.policy),
@@ -200,13 +141,20 @@ export const run = (input: RunInput) =>
       pricePerHourUsd: options(input.pricePerHour),
       infra: options(input.infra)
     }, env).pipe(
+      withFlagNames(["workload"], { workload: "FILE" }),
       Effect.provide(catalogLayer(input.catalog)),
-      Effect.provideService(QuotaSource, lazyServiceQuotas)
+      Effect.provide(lazyServiceQuotas)
     )
+    if (start._tag === "Continue") {
+      if (input.dryRun) return yield* Console.log(`would continue job ${start.jobId} from the ledger ${ledger.path}`)
+      yield* Console.log(`continuing job ${start.jobId} from the ledger ${ledger.path}`)
+      return yield* finish(yield* resumeJob({ jobId: start.jobId, infra: options(input.infra), pricePerHourUsd: options(input.pricePerHour) }, env, progress()))
+    }
+    const prepared = start.prepared
     const logDirectory = jobLogDirectory(env, prepared.jobId)
     if (input.dryRun) {
       return yield* Console.log(input.json ? JSON.stringify(dryRunReport(prepared, ledger.path, logDirectory), null, 2) : dryRunText(prepared, logDirectory))
     }
     yield* Console.log(preamble(prepared, ledger.path).join("\n"))
-    return yield* finish(yield* runPrepared(prepared, env, progress() satisfies Pick<SuperviseOptions, "onEvent">))
-  }).pipe(Effect.provide(Ledger.layer))
+    return yield* finish(yield* runPrepared(prepared, env, progress()))
+  }).pipe(Effect.provide(ledgerLayer(environment)))

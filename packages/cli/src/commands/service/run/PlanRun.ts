@@ -1,10 +1,12 @@
 /** `frugal service plan`: the plan as text or JSON. */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import { formatUsd, formatUsdPerHour } from "@frugal/core"
-import { planService, type ServicePlan } from "@frugal/serving"
-import { loadCatalog, readRequestTrace, readServiceWorkload } from "./Inputs.ts"
+import type { ServicePlan } from "@frugal/serving"
+import { servicePlanReport } from "@frugal/sdk/service"
+import { catalogLayer } from "../../../Catalogs.ts"
+import { serviceFile, serviceFlagNames } from "./ServiceFile.ts"
 
 const placementLine = (label: string, p: ServicePlan["placements"]["atMin"]): string => {
   const spot = Object.entries(p.spotByZone).map(([zone, n]) => `${n} in ${zone}`).join(", ")
@@ -30,9 +32,10 @@ export const run = Effect.fnUntraced(function*(input: {
   readonly requests: Option.Option<string>
   readonly catalog: string
 }) {
-  const workload = yield* readServiceWorkload(input.file)
-  const trace = input.requests._tag === "Some" ? yield* readRequestTrace(input.requests.value) : null
-  const catalog = yield* loadCatalog(input.catalog)
-  const plan = yield* planService(workload, input.file, catalog, { mix: trace?.mix ?? undefined })
+  const { text, source } = yield* serviceFile(input.file)
+  const plan = yield* servicePlanReport(text, { source, requests: Option.getOrUndefined(input.requests) }).pipe(
+    serviceFlagNames,
+    Effect.provide(catalogLayer(input.catalog))
+  )
   yield* Console.log(input.json ? JSON.stringify(plan, null, 2) : planText(plan).join("\n"))
 })
