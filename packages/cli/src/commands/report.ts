@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { PartialFailure } from "@frugal/core"
 import { writeFileAtomic } from "@frugal/core/io"
+import { ledgerFile } from "@frugal/sdk"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
 import { environment } from "../Environment.ts"
 
@@ -70,6 +71,7 @@ const schedule = Command.make(
       utilizationFile: Option.getOrUndefined(input.utilizationFile),
       prometheusUrl: Option.getOrUndefined(input.prometheusUrl),
       catalog: catalogLayer(input.catalog),
+      ledgerPath: ledgerFile(environment),
       log: (line: string) => Console.error(line)
     })
   })
