@@ -11,6 +11,7 @@ import { readInputFile } from "@frugal/core/io"
 import {
   decodeTraceFiles,
   type JobSpec as SimulatedJob,
+  ONLINE_POLICY_NAMES,
   onlinePolicyByName,
   type PolicyOrOptimal,
   type PolicySummary,
@@ -20,8 +21,8 @@ import {
   zoneSetsOf
 } from "@frugal/planner"
 
-/** Every policy `simulate` knows: the online ones and the omniscient lower bound. */
-export const SIMULATION_POLICY_NAMES = ["on-demand", "greedy", "uniform-progress", "frugal", "optimal"] as const
+/** Every policy `simulate` knows: the online ones (the planner's one list) and the omniscient lower bound. */
+export const SIMULATION_POLICY_NAMES = [...ONLINE_POLICY_NAMES, "optimal"] as const
 /** p3.2xlarge in us-east-1, the instance of the paper's V100 traces, and its mean spot price there. */
 export const DEFAULT_SIMULATION_ON_DEMAND_USD = 3.06
 export const DEFAULT_SIMULATION_SPOT_USD = 0.9731
