@@ -36,17 +36,18 @@ export const jobLogDirectory = (env: Readonly<Record<string, string | undefined>
   join(jobDirectory(env, jobId), "logs")
 
 /** Runs a prepared job to its end (or continues it when its id is in the ledger already). */
-export const runPrepared = (
+export const runPrepared = Effect.fn("Jobs.run")(function*(
   prepared: PreparedJob,
   env: Readonly<Record<string, string | undefined>>,
   hooks: RunHooks = {}
-): Effect.Effect<JobOutcome, RunError, Ledger> =>
-  Effect.flatMap(Supervisor, (supervisor) =>
+): Effect.fn.Return<JobOutcome, RunError, Ledger> {
+  return yield* Effect.flatMap(Supervisor, (supervisor) =>
     supervisor.run(prepared.jobId, prepared.spec, {
       ...hooks,
       policy: prepared.policy,
       logDirectory: jobLogDirectory(env, prepared.jobId)
     })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
+})
 
 export interface ResumeRequest {
   readonly jobId: string
@@ -57,28 +58,27 @@ export interface ResumeRequest {
 }
 
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
-export const resumeJob = (
+export const resumeJob = Effect.fn("Jobs.resume")(function*(
   request: ResumeRequest,
   env: Readonly<Record<string, string | undefined>>,
   hooks: RunHooks = {}
-): Effect.Effect<JobOutcome, RunError | InvalidInput, Ledger> =>
-  Effect.gen(function*() {
-    const jobId = yield* checkJobId("--resume", request.jobId)
-    const ledger = yield* Ledger
-    const job = yield* ledger.job(jobId)
-    if (job === undefined) return yield* new JobNotFound({ jobId })
-    const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
-    const policy = job.policyJson === null
-      ? null
-      : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
-    const profile = yield* loadInfraProfile(request.infra, env)
-    const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
-      pricePerHourUsd: request.pricePerHourUsd
-    })
-    return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, { ...hooks, logDirectory: jobLogDirectory(env, jobId) })).pipe(
-      Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))
-    )
+): Effect.fn.Return<JobOutcome, RunError | InvalidInput, Ledger> {
+  const jobId = yield* checkJobId("--resume", request.jobId)
+  const ledger = yield* Ledger
+  const job = yield* ledger.job(jobId)
+  if (job === undefined) return yield* new JobNotFound({ jobId })
+  const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
+  const policy = job.policyJson === null
+    ? null
+    : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
+  const profile = yield* loadInfraProfile(request.infra, env)
+  const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
+    pricePerHourUsd: request.pricePerHourUsd
   })
+  return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, { ...hooks, logDirectory: jobLogDirectory(env, jobId) })).pipe(
+    Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))
+  )
+})
 
 /** One attempt as `frugal status --json` prints it (ARCHITECTURE.md), with the engine's details after. */
 export const attemptStatus = (attempt: AttemptRecord) => ({
@@ -143,14 +143,13 @@ export interface JobsStatusReport {
 }
 
 /** `frugal status JOB --json`: the job and its attempts. */
-export const jobStatusReport = (jobId: string): Effect.Effect<JobStatusReport, LedgerError | JobNotFound, Ledger> =>
-  Effect.gen(function*() {
-    const ledger = yield* Ledger
-    const job = yield* ledger.job(jobId)
-    if (job === undefined) return yield* new JobNotFound({ jobId })
-    const attempts = yield* ledger.attempts(jobId)
-    return { job: jobStatus(job, attempts), attempts: attempts.map(attemptStatus) }
-  })
+export const jobStatusReport = Effect.fn("Jobs.status")(function*(jobId: string): Effect.fn.Return<JobStatusReport, LedgerError | JobNotFound, Ledger> {
+  const ledger = yield* Ledger
+  const job = yield* ledger.job(jobId)
+  if (job === undefined) return yield* new JobNotFound({ jobId })
+  const attempts = yield* ledger.attempts(jobId)
+  return { job: jobStatus(job, attempts), attempts: attempts.map(attemptStatus) }
+})
 
 /** `frugal status --json`: every job, newest first. */
 export const jobsStatusReport: Effect.Effect<JobsStatusReport, LedgerError, Ledger> =

@@ -134,82 +134,81 @@ const planOverProfile = (
   })
 
 /** Everything a new job needs, checked before anything runs. */
-export const prepareJob = (
+export const prepareJob = Effect.fn("Jobs.prepare")(function*(
   request: JobRequest,
   env: Readonly<Record<string, string | undefined>>
-): Effect.Effect<
+): Effect.fn.Return<
   PreparedJob,
   InvalidInput | NoFeasiblePlacement | PriceCatalogError | PythonNotFound | LedgerError,
   PriceCatalog | Ledger | QuotaSource
-> =>
-  Effect.gen(function*() {
-    const price = request.pricePerHourUsd
-    if (price !== undefined && !(price >= 0 && price <= 1e6)) {
-      return yield* flagError("--price-per-hour", "a USD amount per hour from 0 to 1,000,000", String(price))
-    }
-    const workload = yield* singleWorkload(request.workload, request.source)
-    const jobId = request.jobId === undefined ? yield* newJobId(workload.name) : yield* checkJobId("--job-id", request.jobId)
-    const profile = yield* loadInfraProfile(request.infra, env)
-    const names = request.runner === undefined ? configuredEngines(profile.profile, env) : [request.runner]
-    const localOnly = names.length === 1 && names[0] === "local"
-    const planned = !localOnly || request.policy !== undefined || request.placementFromPlan === true
-    const localPrice = price ?? profile.profile.local?.hourlyPriceUsd ?? 0
-    if (planned && localOnly && request.pricePerHourUsd !== undefined) {
-      return yield* flagError("--price-per-hour", "no --price-per-hour with --placement-from-plan or --policy (the plan prices each attempt)")
-    }
-    const engines = yield* setUpEngines(profile.profile, env, names, {
-      pricePerHourUsd: localOnly ? localPrice : price,
-      interruptible: workload.constraints.interruptible
-    })
-    const launch = yield* launchFor(request.source, workload, join(jobDirectory(env, jobId), "checkpoints"), env)
-    const base: Omit<JobSpec, "placement"> = {
-      name: workload.name,
-      launch,
-      retry: DEFAULT_RETRY_BUDGET,
-      checkpointEverySeconds: null,
-      precision: workload.kind === "batch" ? null : workload.model.precision
-    }
-    if (!planned) {
-      const placement = localPlacement(localPrice)
-      return {
-        jobId,
-        workload,
-        spec: { ...base, placement },
-        policy: null,
-        placements: [{ placement, baseHours: 0, expectedHours: 0, expectedCostUsd: 0 }],
-        excluded: [],
-        profile,
-        engines,
-        notes: []
-      }
-    }
-    const ledger = yield* Ledger
-    const estimator = calibratedEstimator(yield* ledger.measuredThroughput)
-    const quotaRegions = names.includes("ec2") ? Object.keys(profile.profile.aws?.regions ?? {}) : []
-    const { plan, catalog, notes } = yield* planOverProfile(workload, estimator, quotaRegions)
-    const ranked = launchPlan({ plan, catalog, profile: profile.profile, engines: engines.names, unprofiled: engines.unprofiled })
-    const [first, ...rest] = ranked.placements
-    if (first === undefined) {
-      return yield* flagError(
-        request.infra === undefined ? "--runner" : "--infra",
-        `a placement the engines in use (${engines.names.join(", ")}) can launch`,
-        ranked.excluded.slice(0, 3).map((e) => `${e.option}: ${e.why}`).join("; ") || "the plan has no option"
-      )
-    }
-    const placements: readonly [RankedPlacement, ...Array<RankedPlacement>] = [first, ...rest]
-    const policy = jobPolicy(workload, plan, placements, profile.profile, { policy: request.policy ?? "frugal" })
+> {
+  const price = request.pricePerHourUsd
+  if (price !== undefined && !(price >= 0 && price <= 1e6)) {
+    return yield* flagError("--price-per-hour", "a USD amount per hour from 0 to 1,000,000", String(price))
+  }
+  const workload = yield* singleWorkload(request.workload, request.source)
+  const jobId = request.jobId === undefined ? yield* newJobId(workload.name) : yield* checkJobId("--job-id", request.jobId)
+  const profile = yield* loadInfraProfile(request.infra, env)
+  const names = request.runner === undefined ? configuredEngines(profile.profile, env) : [request.runner]
+  const localOnly = names.length === 1 && names[0] === "local"
+  const planned = !localOnly || request.policy !== undefined || request.placementFromPlan === true
+  const localPrice = price ?? profile.profile.local?.hourlyPriceUsd ?? 0
+  if (planned && localOnly && request.pricePerHourUsd !== undefined) {
+    return yield* flagError("--price-per-hour", "no --price-per-hour with --placement-from-plan or --policy (the plan prices each attempt)")
+  }
+  const engines = yield* setUpEngines(profile.profile, env, names, {
+    pricePerHourUsd: localOnly ? localPrice : price,
+    interruptible: workload.constraints.interruptible
+  })
+  const launch = yield* launchFor(request.source, workload, join(jobDirectory(env, jobId), "checkpoints"), env)
+  const base: Omit<JobSpec, "placement"> = {
+    name: workload.name,
+    launch,
+    retry: DEFAULT_RETRY_BUDGET,
+    checkpointEverySeconds: null,
+    precision: workload.kind === "batch" ? null : workload.model.precision
+  }
+  if (!planned) {
+    const placement = localPlacement(localPrice)
     return {
       jobId,
       workload,
-      spec: { ...base, launch: withEngineLaunchSettings(workload, launch, engines, placements), placement: first.placement },
-      policy,
-      placements,
-      excluded: ranked.excluded,
+      spec: { ...base, placement },
+      policy: null,
+      placements: [{ placement, baseHours: 0, expectedHours: 0, expectedCostUsd: 0 }],
+      excluded: [],
       profile,
       engines,
-      notes
+      notes: []
     }
-  })
+  }
+  const ledger = yield* Ledger
+  const estimator = calibratedEstimator(yield* ledger.measuredThroughput)
+  const quotaRegions = names.includes("ec2") ? Object.keys(profile.profile.aws?.regions ?? {}) : []
+  const { plan, catalog, notes } = yield* planOverProfile(workload, estimator, quotaRegions)
+  const ranked = launchPlan({ plan, catalog, profile: profile.profile, engines: engines.names, unprofiled: engines.unprofiled })
+  const [first, ...rest] = ranked.placements
+  if (first === undefined) {
+    return yield* flagError(
+      request.infra === undefined ? "--runner" : "--infra",
+      `a placement the engines in use (${engines.names.join(", ")}) can launch`,
+      ranked.excluded.slice(0, 3).map((e) => `${e.option}: ${e.why}`).join("; ") || "the plan has no option"
+    )
+  }
+  const placements: readonly [RankedPlacement, ...Array<RankedPlacement>] = [first, ...rest]
+  const policy = jobPolicy(workload, plan, placements, profile.profile, { policy: request.policy ?? "frugal" })
+  return {
+    jobId,
+    workload,
+    spec: { ...base, launch: withEngineLaunchSettings(workload, launch, engines, placements), placement: first.placement },
+    policy,
+    placements,
+    excluded: ranked.excluded,
+    profile,
+    engines,
+    notes
+  }
+})
 
 /** The launch with what each engine in use derives for its first placement (Slurm's `--time`). */
 const withEngineLaunchSettings = (
