@@ -36,6 +36,7 @@ import {
   exitFromStatus,
   logFileLines,
   type OrphanAttempt,
+  processesPerNode,
   ProvisioningFailed,
   Runner,
   RunnerError
@@ -122,6 +123,7 @@ export const runInstancesInput = (settings: Ec2Settings, region: Ec2RegionSettin
   const { PYTHONPATH: _local, ...env } = request.launch.env
   const [program, ...rest] = request.launch.argv
   const nodes = placement.instanceCount
+  const processes = processesPerNode(placement.acceleratorsPerInstance, request.launch.processesPerNode)
   const placementGroup = nodes > 1 ? region.placementGroup : null
   return {
     MinCount: placement.instanceCount,
@@ -159,7 +161,10 @@ export const runInstancesInput = (settings: Ec2Settings, region: Ec2RegionSettin
       checkpoints: settings.checkpoints,
       setupCommands: settings.setupCommands,
       checkpointEverySeconds: request.checkpointEverySeconds,
-      multiNode: nodes > 1 ? { nodes, procsPerNode: placement.acceleratorsPerInstance, port: settings.rendezvousPort } : null
+      multiNode: nodes > 1 ? { nodes, procsPerNode: processes, port: settings.rendezvousPort } : null,
+      processesPerNode: processes,
+      // This machine's torchrun wrapper (a path to its python) becomes the instance's.
+      torchrunProgram: request.launch.torchrunProgram === undefined ? undefined : ["python3", "-m", "frugal_trainer.torchrun"]
     })).toString("base64"),
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },

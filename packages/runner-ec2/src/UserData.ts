@@ -11,6 +11,7 @@
  * Several nodes: every instance runs the same script, finds its rank and node 0 at boot (see Rendezvous) and
  * runs one torchrun that meets the others at node 0.
  */
+import { standalone, torchrunArgv } from "@frugal/runner"
 import { type MultiNode, rendezvousLines, torchrunLine } from "./Rendezvous.ts"
 import { shellQuote } from "./Shell.ts"
 
@@ -26,6 +27,10 @@ export interface UserDataInput {
   readonly checkpointEverySeconds: number | null
   /** Set when the attempt runs on several instances; absent or null for one. */
   readonly multiNode?: MultiNode | null
+  /** Processes on one instance: above 1, the argv runs under torchrun with a standalone rendezvous. */
+  readonly processesPerNode?: number
+  /** What starts torchrun on the instance; absent: `torchrun`. */
+  readonly torchrunProgram?: readonly [string, ...Array<string>] | undefined
 }
 
 export { shellQuote }
@@ -85,7 +90,7 @@ export const userDataScript = (input: UserDataInput): string => {
     ...(s3 === null
       ? []
       : [`( while sleep 60; do aws s3 sync --only-show-errors ${s3Region}${sse} ${shellQuote(checkpointDir)} ${shellQuote(s3)}; done ) &`, "syncer=$!"]),
-    `${multi === null ? input.argv.map(shellQuote).join(" ") : torchrunLine(input.argv, input.attemptId, multi)} &`,
+    `${multi === null ? singleNodeLine(input) : torchrunLine(input.argv, input.attemptId, multi, input.torchrunProgram)} &`,
     "child=$!",
     "trap 'trapped=1; kill -TERM \"$child\" 2>/dev/null' TERM",
     "while :; do trapped=0; wait \"$child\"; status=$?; [ \"$trapped\" = 1 ] || break; done",
@@ -96,4 +101,19 @@ export const userDataScript = (input: UserDataInput): string => {
     "shutdown -h now",
     ""
   ].join("\n")
+}
+
+/** One instance: the argv, or torchrun around it when the instance runs several processes. */
+const singleNodeLine = (input: UserDataInput): string => {
+  const processes = input.processesPerNode ?? 1
+  const [first, ...rest] = input.argv
+  const argv = processes <= 1 || first === undefined
+    ? input.argv
+    : torchrunArgv({
+      argv: [first, ...rest],
+      processesPerNode: processes,
+      rendezvous: standalone,
+      ...(input.torchrunProgram === undefined ? {} : { program: input.torchrunProgram })
+    })
+  return argv.map(shellQuote).join(" ")
 }

@@ -24,6 +24,7 @@ import { Ledger, type LedgerError } from "./Ledger.ts"
 import type { AttemptRecord } from "./LedgerRecords.ts"
 import { describePlacement, type EngineName, type Placement, poolKey } from "./Placement.ts"
 import { type AttemptHandle, type AttemptRequest, type ProvisioningFailed, Runner, type RunnerError } from "./Runner.ts"
+import { runsUnderTorchrun, torchrunAttemptExit } from "./Torchrun.ts"
 import { join } from "node:path"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
@@ -265,7 +266,7 @@ const supervise = (
         launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval)))
       }
       const launched: { handle: AttemptHandle | null } = { handle: null }
-      const { exit, report } = yield* runAttempt(ledger, attempt, launch, options, launched).pipe(
+      const { exit, report } = yield* runAttempt(ledger, attempt, launch, spec.launch, options, launched).pipe(
         // Stopped from outside (Ctrl-C, `frugal cancel`): closing the attempt's scope stopped the command; the
         // attempt and the job are cancelled, and `--resume` continues where the checkpoints are.
         Effect.onInterrupt(() =>
@@ -382,6 +383,7 @@ const runAttempt = (
   ledger: Ledger["Service"],
   attempt: AttemptRecord,
   launch: Effect.Effect<AttemptHandle, RunnerError | ProvisioningFailed | EngineUnavailable, Scope.Scope>,
+  launchSpec: JobSpec["launch"],
   options: SuperviseOptions,
   launched: { handle: AttemptHandle | null }
 ): Effect.Effect<{ readonly exit: AttemptExit; readonly report: AttemptReport }, LedgerError | RunnerError | EngineUnavailable> =>
@@ -408,6 +410,7 @@ const runAttempt = (
     let lastProgressMillis = Number.NEGATIVE_INFINITY
     let startedEvent: AttemptReport["started"] = null
     let completed: AttemptReport["completed"] = null
+    let interrupted: Extract<TrainerEvent, { event: "interrupted" }> | null = null
     const checkpointBlockingSeconds: Array<number> = []
     const checkpointBytes: Array<number> = []
     const tokensPerSecond: Array<number> = []
@@ -426,6 +429,7 @@ const runAttempt = (
         } else {
           if (event.event === "started") startedEvent = event
           if (event.event === "completed") completed = event
+          if (event.event === "interrupted") interrupted = event
           if (event.event === "checkpoint") {
             checkpointBlockingSeconds.push(event.blockingSeconds)
             checkpointBytes.push(event.bytes)
@@ -434,7 +438,9 @@ const runAttempt = (
         }
         if (options.onEvent !== undefined) yield* options.onEvent(attempt, event)
       }))
-    const exit = yield* handle.exit
+    const ended = yield* handle.exit
+    // Under torchrun a coordinated stop (every rank checkpointed and exited 75) reads as exit 1 from outside.
+    const exit = runsUnderTorchrun(launchSpec, attempt.placement) ? torchrunAttemptExit(ended, interrupted) : ended
     return { exit, report: { started: startedEvent, completed, checkpointBlockingSeconds, checkpointBytes, tokensPerSecond } }
   }))
 
