@@ -247,7 +247,8 @@ const supervise = (
     const measuredWrites = (yield* ledger.events(jobId, ["checkpoint"])).flatMap((event) =>
       Option.toArray(decodeBlockingSeconds(event.payloadJson))
     )
-    let writeSeconds = measuredWrites.length > 0 ? Math.max(...measuredWrites.map((w) => w.blockingSeconds)) : DEFAULT_CHECKPOINT_WRITE_SECONDS
+    const measuredSeconds = measuredWrites.map((w) => w.blockingSeconds).filter((seconds) => seconds > 0)
+    let writeSeconds = measuredSeconds.length > 0 ? Math.max(...measuredSeconds) : DEFAULT_CHECKPOINT_WRITE_SECONDS
     let checkpointGB = Math.max(0, ...measuredWrites.map((w) => (w.bytes ?? 0) / 1e9)) || (policy?.checkpointGB ?? 0)
 
     while (true) {
@@ -277,8 +278,11 @@ const supervise = (
           }))
         )
       )
-      if (report.checkpointBlockingSeconds.length > 0) writeSeconds = Math.max(...report.checkpointBlockingSeconds)
-      if (report.checkpointBytes.length > 0) checkpointGB = Math.max(...report.checkpointBytes) / 1e9
+      // Checkpoints an engine learned of afterwards (EC2's result tags) carry no timing or size: keep what was measured.
+      const measured = report.checkpointBlockingSeconds.filter((seconds) => seconds > 0)
+      if (measured.length > 0) writeSeconds = Math.max(...measured)
+      const sizes = report.checkpointBytes.filter((bytes) => bytes > 0)
+      if (sizes.length > 0) checkpointGB = Math.max(...sizes) / 1e9
       const ended = yield* ledger.finishAttempt(attempt.id, exit, {
         transferCostUsd: transferCostUsd(policy, attempt.placement, checkpointGB, report, attempt.resumedFromStep)
       })

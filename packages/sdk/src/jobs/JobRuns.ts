@@ -71,7 +71,8 @@ export const resumeJob = (
     const policy = job.policyJson === null
       ? null
       : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
-    const profile = yield* loadInfraProfile(request.infra, env)
+    // The profile the job started with, unless one is named now (`--infra`).
+    const profile = request.infra === undefined && spec.infra !== undefined ? { profile: spec.infra } : yield* loadInfraProfile(request.infra, env)
     const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
       pricePerHourUsd: request.pricePerHourUsd
     })
