@@ -125,9 +125,18 @@ const meetsDeadline = (policy: JobPolicy, ranked: RankedPlacement, progress: num
   policy.deadlineHours === null ||
   elapsed + delayHours + policy.changeoverHours + ranked.expectedHours * (1 - progress) <= policy.deadlineHours + 1e-9
 
-/** One instance type and count on one engine: what a job can move between zones and markets without changing speed. */
+const clusterOf = (placement: Placement): string | null =>
+  placement.pool === undefined || placement.pool === null ? null : placement.pool.slice(0, placement.pool.indexOf("/"))
+
+/**
+ * What a job can move between without changing speed: on one engine, the same instance count and accelerators —
+ * on EC2 the same instance type (in any zone and market), on a cluster the same cluster (its preemptible and its
+ * on-demand partitions or pools).
+ */
 const sameGroup = (a: Placement, b: Placement): boolean =>
-  (a.runner ?? "") === (b.runner ?? "") && a.instanceType === b.instanceType && a.instanceCount === b.instanceCount
+  (a.runner ?? "") === (b.runner ?? "") && a.instanceCount === b.instanceCount && a.accelerator === b.accelerator &&
+  a.acceleratorsPerInstance === b.acceleratorsPerInstance &&
+  (clusterOf(a) === null && clusterOf(b) === null ? a.instanceType === b.instanceType : clusterOf(a) === clusterOf(b))
 
 /** The placements that can be tried now: not cooling down, still meeting the deadline, in rank order. */
 export const launchable = (policy: JobPolicy, context: ChoiceContext): ReadonlyArray<RankedPlacement> => {

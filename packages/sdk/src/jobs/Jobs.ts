@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { type InfraProfile, InvalidInput, NoFeasiblePlacement, type Workload } from "@frugal/core"
 import { catalogQueryFor, type Estimator, fitQuotas, type OnlinePolicyName, plan as planPure } from "@frugal/planner"
-import { PriceCatalog, type PriceCatalogError, QuotaSource } from "@frugal/pricing"
+import { InfraCatalog, PriceCatalog, type PriceCatalogError, QuotaSource } from "@frugal/pricing"
 import {
   calibratedEstimator,
   DEFAULT_RETRY_BUDGET,
@@ -167,7 +167,7 @@ export const prepareJob = (
       retry: DEFAULT_RETRY_BUDGET,
       checkpointEverySeconds: null,
       precision: workload.kind === "batch" ? null : workload.model.precision,
-      ...(profile.path === null ? {} : { infra: profile.profile })
+      ...(profile.path === null && engines.profile.aws === undefined ? {} : { infra: engines.profile })
     }
     if (!planned) {
       const placement = localPlacement(localPrice)
@@ -185,9 +185,15 @@ export const prepareJob = (
     }
     const ledger = yield* Ledger
     const estimator = calibratedEstimator(yield* ledger.measuredThroughput)
-    const quotaRegions = names.includes("ec2") ? Object.keys(profile.profile.aws?.regions ?? {}) : []
-    const { plan, catalog, notes, quotas } = yield* planOverProfile(workload, estimator, quotaRegions)
-    const ranked = launchPlan({ plan, catalog, profile: profile.profile, engines: engines.names, unprofiled: engines.unprofiled, quotas })
+    const launchable = engines.profile
+    const quotaRegions = names.includes("ec2") ? Object.keys(launchable.aws?.regions ?? {}) : []
+    // Over what the profile can launch (its subnets' zones, its clusters as priced capacity); a local run planned for
+    // its prices, or a cluster known only from the environment, plans over the whole catalog.
+    const launchesFromProfile = !localOnly && (launchable.aws !== undefined || launchable.slurm !== undefined || launchable.kubernetes !== undefined)
+    const { plan, catalog, notes, quotas } = yield* (launchesFromProfile
+      ? Effect.provide(planOverProfile(workload, estimator, quotaRegions), InfraCatalog.layer(launchable))
+      : planOverProfile(workload, estimator, quotaRegions))
+    const ranked = launchPlan({ plan, catalog, profile: launchable, engines: engines.names, unprofiled: engines.unprofiled, quotas })
     const [first, ...rest] = ranked.placements
     const quotaBound = ranked.excluded.find((entry) => entry.why.startsWith("above quota "))
     if (first === undefined && quotaBound !== undefined) {
@@ -206,7 +212,7 @@ export const prepareJob = (
       )
     }
     const placements: readonly [RankedPlacement, ...Array<RankedPlacement>] = [first, ...rest]
-    const policy = jobPolicy(workload, plan, placements, profile.profile, { policy: request.policy ?? "frugal" })
+    const policy = jobPolicy(workload, plan, placements, launchable, { policy: request.policy ?? "frugal" })
     return {
       jobId,
       workload,
