@@ -78,6 +78,7 @@ const ranked = (option: PlacementOption, placement: Placement): RankedPlacement 
   placement,
   baseHours: option.baseHours,
   expectedHours: option.expectedHours,
+  ...(option.launchHours === null ? {} : { launchHours: option.launchHours }),
   // The same hours at this placement's price; transfer as the plan priced it.
   expectedCostUsd: option.hourlyPriceUsd > 0
     ? (option.expectedCostUsd - option.transferCostUsd) * (placement.hourlyPriceUsd / option.hourlyPriceUsd) + option.transferCostUsd
