@@ -23,7 +23,7 @@ import {
 } from "@frugal/runner"
 import { JobNotFound, JobSpecUnreadable } from "@frugal/runner"
 import { setUpEngines } from "./EngineSetup.ts"
-import { loadInfraProfile } from "./InfraProfileFile.ts"
+import { loadInfraProfile } from "../InfraProfileFile.ts"
 import { checkJobId, jobEngineNames, type PreparedJob } from "./Jobs.ts"
 
 /** What a caller hears while a job runs (progress lines, a dashboard). */

@@ -33,7 +33,7 @@ import {
 import type { PythonNotFound } from "@frugal/trainer"
 import type { WorkloadInput } from "../WorkloadInput.ts"
 import { configuredEngines, type EngineSetup, setUpEngines } from "./EngineSetup.ts"
-import { loadInfraProfile, type LoadedProfile } from "./InfraProfileFile.ts"
+import { loadInfraProfile, type LoadedProfile } from "../InfraProfileFile.ts"
 import { launchFor, singleWorkload } from "./TrainerLaunch.ts"
 
 export interface JobRequest {
