@@ -193,7 +193,11 @@ export const launchPlan = (input: LaunchPlanInput): LaunchPlan => {
     const cluster = parseClusterInstanceType(option.instanceType)
     if (cluster !== null) {
       if (!allowed.has(cluster.engine)) return excluded.push({ option: optionName(option), why: `the ${cluster.engine} engine is not in use` })
-      return add([ranked(option, { ...basePlacement(option, cluster.engine), pool: `${cluster.cluster}/${cluster.pool}` })])
+      // A pool's zone is the profile's (the plan gives zones to spot offers only).
+      const zone = cluster.engine === "kubernetes"
+        ? profile.kubernetes?.find((c) => c.name === cluster.cluster)?.pools.find((p) => p.name === cluster.pool)?.zone ?? option.availabilityZone
+        : option.availabilityZone
+      return add([ranked(option, { ...basePlacement(option, cluster.engine), availabilityZone: zone, pool: `${cluster.cluster}/${cluster.pool}` })])
     }
     if (allowed.has("local") && engines.length === 1) {
       // Runs here, charged as the plan's placement; the accelerator stays unknown (this machine's steps are not the GPU's).
