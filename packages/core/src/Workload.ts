@@ -406,7 +406,7 @@ export const DataLocation = Schema.Struct({
 })
 export type DataLocation = typeof DataLocation.Type
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/
 export const NonEmptyString = expecting(Schema.NonEmptyString, "a non-empty string")
 /**
  * Text that reaches a shell script, a batch script, user data or a manifest as a quoted word: anything but NUL, which

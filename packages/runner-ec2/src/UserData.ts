@@ -97,7 +97,9 @@ export const userDataScript = (input: UserDataInput): string => {
     "token=\"$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \"$imds_endpoint/latest/api/token\")\"",
     "instance_id=\"$(curl -sf -H \"X-aws-ec2-metadata-token: $token\" \"$imds_endpoint/latest/meta-data/instance-id\")\"",
     "region=\"$(curl -sf -H \"X-aws-ec2-metadata-token: $token\" \"$imds_endpoint/latest/meta-data/placement/region\")\"",
-    ...input.setupCommands,
+    // The operator's set-up lines run in this shell (their exports hold), each through `eval` of a quoted word, so
+    // none can break the script's own syntax, whatever quotes it holds.
+    ...input.setupCommands.map((line) => `eval ${shellQuote(line)}`),
     ...(multi === null ? [] : rendezvousLines(input.attemptId, multi)),
     ...Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
     `mkdir -p ${shellQuote(checkpointDir)}`,

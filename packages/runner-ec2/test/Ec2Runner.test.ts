@@ -200,7 +200,7 @@ describe("EC2 engine against a loopback EC2 query server", () => {
     expect(userData).toContain("export FRUGAL_CHECKPOINT_EVERY_SECONDS='900'")
     expect(userData).toContain("'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &")
     expect(userData).not.toContain("PYTHONPATH")
-    expect(userData).toContain("git clone --depth 1 https://example.invalid/acme/train.git /opt/train")
+    expect(userData).toContain("eval 'git clone --depth 1 https://example.invalid/acme/train.git /opt/train'")
     expect(allTerminated(ids)).toEqual(["terminated"])
   })
 
