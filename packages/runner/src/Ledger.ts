@@ -2,16 +2,15 @@
  * The ledger: a durable record of every job, attempt, event and dollar, in one SQLite file
  * (`$FRUGAL_HOME/ledger.sqlite`) through Node's built-in `node:sqlite`. WAL mode lets `frugal status`
  * read while a supervisor writes; every multi-row write is one transaction, so a supervisor killed
- * at any instant leaves either the whole write or none of it.
+ * at any instant leaves either the whole write or none of it. A file that fails SQLite's integrity check is
+ * refused when opened; a write that fails (a full disk) is rolled back whole and reported as such.
  */
 import { Clock, Context, Effect, Layer, Schema } from "effect"
-import { mkdirSync } from "node:fs"
-import { dirname } from "node:path"
-import { DatabaseSync } from "node:sqlite"
 import { type AttemptExit, describeExit, exitRan, exitReason, exitReasonCode } from "./AttemptExit.ts"
 import { type CalibrationSample, type MeasuredThroughput, summarizeCalibration } from "./Calibration.ts"
 import { defaultLedgerPath } from "./FrugalHome.ts"
 import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
+import { failureAdvice, failureReason, openLedgerDatabase, transaction as inTransaction } from "./LedgerSqlite.ts"
 import {
   type AttemptRecord,
   decodeAttempt,
@@ -32,10 +31,13 @@ import { costUsd } from "./Placement.ts"
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,
   operation: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  /** What a user can act on: a damaged file, a full disk, a write lock held too long; absent for anything else. */
+  reason: Schema.optionalKey(Schema.Literals(["disk-full", "corrupt", "busy"]))
 }) {
   override get message(): string {
-    return `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
+    const head = `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
+    return this.reason === undefined ? head : `${head}\n${failureAdvice(this.reason, this.path)}`
   }
 }
 
@@ -92,21 +94,20 @@ export class Ledger extends Context.Service<Ledger, {
 
 const makeLedger = (path: string) =>
   Effect.gen(function*() {
-    const fail = (operation: string) => (cause: unknown) =>
-      new LedgerError({ path, operation, detail: cause instanceof Error ? cause.message : String(cause) })
+    const fail = (operation: string) => (cause: unknown) => {
+      const reason = failureReason(cause)
+      return new LedgerError({
+        path,
+        operation,
+        detail: cause instanceof Error ? cause.message : String(cause),
+        ...(reason === undefined ? {} : { reason })
+      })
+    }
 
     const now = yield* Clock.currentTimeMillis
     const db = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => {
-          if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
-          const db = new DatabaseSync(path, { timeout: 10_000, enableForeignKeyConstraints: true })
-          db.exec("PRAGMA journal_mode = WAL")
-          // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commit).
-          db.exec("PRAGMA synchronous = NORMAL")
-          applyMigrations(db, "runner", RUNNER_MIGRATIONS, now)
-          return db
-        },
+        try: () => openLedgerDatabase(path, (db) => applyMigrations(db, "runner", RUNNER_MIGRATIONS, now)),
         catch: fail("open")
       }),
       (db) => Effect.sync(() => db.close())
@@ -116,17 +117,7 @@ const makeLedger = (path: string) =>
     const use = <A>(operation: string, body: () => A): Effect.Effect<A, LedgerError> =>
       Effect.try({ try: body, catch: fail(operation) })
 
-    const transaction = <A>(body: () => A): A => {
-      db.exec("BEGIN IMMEDIATE")
-      try {
-        const result = body()
-        db.exec("COMMIT")
-        return result
-      } catch (error) {
-        db.exec("ROLLBACK")
-        throw error
-      }
-    }
+    const transaction = <A>(body: () => A): A => inTransaction(db, body)
 
     const attemptById = (id: string): AttemptRecord => {
       const row = db.prepare("SELECT * FROM attempts WHERE id = ?").get(id)

@@ -183,7 +183,8 @@ export const applyMigrations = (
         }
         db.exec("COMMIT")
       } catch (error) {
-        db.exec("ROLLBACK")
+        // SQLite may have rolled back already (a full disk): a second ROLLBACK would hide the real error.
+        if (db.isTransaction) db.exec("ROLLBACK")
         throw error
       }
     } finally {

@@ -117,6 +117,9 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
 
     const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
     const log = createWriteStream(request.logPath, { flags: "a" })
+    // A log that cannot be written (a full disk) loses lines, not the attempt: without a listener the stream's
+    // error would end this whole process.
+    log.on("error", () => undefined)
     const lines = createInterface({ input: stdout, crlfDelay: Infinity })
     let interrupted: InterruptedEvent | null = null
     lines.on("line", (line) => {
