@@ -12,7 +12,7 @@
  * charged to when it was last seen.
  */
 import { Clock, Context, Effect, Layer, Option, Schedule, Schema, type Scope, Stream } from "effect"
-import type { TrainerEvent } from "@frugal/trainer"
+import { eventStep, type TrainerEvent } from "@frugal/trainer"
 import { interRegionTransferUsdPerGB } from "@frugal/planner"
 import { type AttemptExit, describeExit } from "./AttemptExit.ts"
 import { steadyStateTokensPerSecond } from "./Calibration.ts"
@@ -430,7 +430,7 @@ const runAttempt = (
             checkpointBlockingSeconds.push(event.blockingSeconds)
             checkpointBytes.push(event.bytes)
           }
-          yield* ledger.recordEvent(attempt.id, { kind: event.event, step: event.step, payload: event })
+          yield* ledger.recordEvent(attempt.id, { kind: event.event, step: eventStep(event), payload: event })
         }
         if (options.onEvent !== undefined) yield* options.onEvent(attempt, event)
       }))

@@ -86,6 +86,8 @@ const progress = (): RunHooks => {
         return `${tag} interrupted by ${event.reason} at step ${event.step}, final checkpoint ${event.checkpointStep ?? "none"}`
       case "completed":
         return `${tag} completed at step ${event.step}, weights sha256 ${event.weightsSha256}`
+      case "checkpoints-invalid":
+        return `${tag} no valid checkpoint in ${event.checkpointDir}: ${event.rejected.length} failed verification`
     }
   }
   return {
