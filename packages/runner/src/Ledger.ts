@@ -9,6 +9,8 @@ import { Clock, Context, Effect, Layer, Schema } from "effect"
 import { type AttemptExit, describeExit, exitRan, exitReason, exitReasonCode } from "./AttemptExit.ts"
 import { type CalibrationSample, type MeasuredThroughput, summarizeCalibration } from "./Calibration.ts"
 import { defaultLedgerPath } from "./FrugalHome.ts"
+import { describeHolder, type JobLease, type JobLeased, jobLeased, type LeaseHolder, LeaseLost } from "./JobLease.ts"
+import { dropLease, extendLease, leaseOf, takeLease } from "./LedgerLeases.ts"
 import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
 import { failureAdvice, failureReason, openLedgerDatabase, transaction as inTransaction } from "./LedgerSqlite.ts"
 import {
@@ -82,6 +84,22 @@ export class Ledger extends Context.Service<Ledger, {
   readonly recordCalibration: (sample: CalibrationSample) => Effect.Effect<void, LedgerError>
   /** Measured throughput per accelerator and precision, for the planner's `measuredThroughput`. */
   readonly measuredThroughput: Effect.Effect<ReadonlyArray<MeasuredThroughput>, LedgerError>
+  /** The job's lease as last written, expired or not (see JobLease.ts); undefined when nobody holds it. */
+  readonly lease: (jobId: string) => Effect.Effect<JobLease | undefined, LedgerError>
+  /**
+   * Takes the job's lease for `holder` until now + `ttlMillis`, with a new random token, in one atomic step: granted
+   * when nobody holds it, when the lease held has expired, or when its token is `replacing` (a holder the caller saw
+   * is gone); otherwise fails with JobLeased naming the holder. The job need not exist yet.
+   */
+  readonly acquireLease: (
+    jobId: string,
+    holder: LeaseHolder,
+    options: { readonly ttlMillis: number; readonly replacing?: string | undefined }
+  ) => Effect.Effect<JobLease, JobLeased | LedgerError>
+  /** A heartbeat: extends the lease to now + `ttlMillis`. LeaseLost when it no longer carries this token. */
+  readonly renewLease: (lease: JobLease, ttlMillis: number) => Effect.Effect<JobLease, LeaseLost | LedgerError>
+  /** Gives the lease up; a lease that no longer carries this token (taken over) is left alone. */
+  readonly releaseLease: (lease: JobLease) => Effect.Effect<void, LedgerError>
 }>()("@frugal/runner/Ledger") {
   /** A ledger in the given file (created with its parent directory if missing). */
   static readonly layerFile = (path: string): Layer.Layer<Ledger, LedgerError> => Layer.effect(Ledger, makeLedger(path))
@@ -316,6 +334,23 @@ const makeLedger = (path: string) =>
             sample.measuredAtMillis
           )
         }),
+      lease: (jobId) => use("lease", () => leaseOf(db, jobId)),
+      acquireLease: (jobId, holder, options) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Effect.flatMap(
+            use("acquireLease", () => transaction(() => takeLease(db, jobId, holder, { ...options, nowMillis: at }))),
+            (result) => result._tag === "Acquired" ? Effect.succeed(result.lease) : Effect.fail(jobLeased(result.lease, at))
+          )),
+      renewLease: (lease, ttlMillis) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Effect.flatMap(
+            use("renewLease", () => extendLease(db, lease, at, ttlMillis)),
+            (current) =>
+              current !== undefined && current.token === lease.token
+                ? Effect.succeed(current)
+                : Effect.fail(new LeaseLost({ jobId: lease.jobId, detail: current === undefined ? "the lease was released" : `taken over by ${describeHolder(current.holder)}` }))
+          )),
+      releaseLease: (lease) => use("releaseLease", () => dropLease(db, lease)),
       measuredThroughput: use("measuredThroughput", () =>
         summarizeCalibration(
           db.prepare("SELECT * FROM calibration ORDER BY measured_ms").all().map((row) => {

@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { type AttemptOutcome, attemptOutcome, EXIT_REASONS, type ExitReason } from "./AttemptExit.ts"
+import type { JobLease } from "./JobLease.ts"
 import { costUsd, ENGINE_NAMES, type EngineName, type Placement } from "./Placement.ts"
 
 export type JobStatus = "running" | "completed" | "failed" | "cancelled"
@@ -101,7 +102,19 @@ const JobRow = Schema.Struct({
   final_step: Schema.NullOr(Schema.Number),
   weights_sha256: Schema.NullOr(Schema.String),
   detail: Schema.NullOr(Schema.String),
-  policy_json: Schema.optionalKey(Schema.NullOr(Schema.String))
+  policy_json: Schema.optionalKey(Schema.NullOr(Schema.String)),
+})
+
+const LeaseRow = Schema.Struct({
+  job_id: Schema.String,
+  token: Schema.String,
+  holder_pid: Schema.Number,
+  holder_host: Schema.String,
+  holder_pid_namespace: Schema.NullOr(Schema.String),
+  holder_label: Schema.String,
+  acquired_ms: Schema.Number,
+  heartbeat_ms: Schema.Number,
+  expires_ms: Schema.Number
 })
 
 const AttemptRow = Schema.Struct({
@@ -162,6 +175,16 @@ export const decodeJob = Schema.decodeUnknownSync(JobRow)
 export const decodeAttempt = Schema.decodeUnknownSync(AttemptRow)
 export const decodeEvent = Schema.decodeUnknownSync(EventRow)
 export const decodeCalibration = Schema.decodeUnknownSync(CalibrationRow)
+export const decodeLease = Schema.decodeUnknownSync(LeaseRow)
+
+export const toLease = (row: typeof LeaseRow.Type): JobLease => ({
+  jobId: row.job_id,
+  token: row.token,
+  holder: { pid: row.holder_pid, host: row.holder_host, pidNamespace: row.holder_pid_namespace, label: row.holder_label },
+  acquiredAtMillis: row.acquired_ms,
+  heartbeatAtMillis: row.heartbeat_ms,
+  expiresAtMillis: row.expires_ms
+})
 
 export const toJob = (row: typeof JobRow.Type): JobRecord => ({
   id: row.id,

@@ -6,6 +6,8 @@
  * Where the next attempt runs: with a job policy (the plan's ranked placements and a spot policy, kept in the ledger
  * with the job; see LaunchPolicy) the policy decides; without one the job stays where it is.
  *
+ * One supervisor per job: it takes the job's lease in the ledger first (a second one is refused with the holder named,
+ * JobLease.ts), renews it with its heartbeat and releases it at the end.
  * Every fact goes to the ledger as it happens, so a supervisor killed outright and started again on the same job id
  * continues where the ledger and the checkpoints say the job is: an attempt it left running is adopted when its
  * engine can follow it again (an EC2 instance, a Slurm job, a Kubernetes Job), else stopped and closed as `lost`,
@@ -18,6 +20,8 @@ import { type AttemptExit, describeExit } from "./AttemptExit.ts"
 import { steadyStateTokensPerSecond } from "./Calibration.ts"
 import { checkpointIntervalSeconds, DEFAULT_CHECKPOINT_WRITE_SECONDS } from "./CheckpointInterval.ts"
 import { Engines, type EngineUnavailable } from "./Engine.ts"
+import { type JobLeased, type LeaseLost, leaseSecondsFor } from "./JobLease.ts"
+import { type HeldLease, holdJobLease } from "./JobLeaseKeeper.ts"
 import { decodeJobSpec, encodeJobSpec, type JobSpec } from "./JobSpec.ts"
 import { type ChoiceContext, chooseNext, decodeJobPolicy, encodeJobPolicy, type JobPolicy, type LaunchChoice } from "./LaunchPolicy.ts"
 import { Ledger, type LedgerError } from "./Ledger.ts"
@@ -73,9 +77,21 @@ export interface SuperviseOptions {
   readonly heartbeatSeconds?: number
   /** Grace given to an orphan found still running on restart. Default: the engine's. */
   readonly orphanGraceSeconds?: number
+  /** What holds the job's lease, as another process's refusal names it. Default `frugal supervisor`. */
+  readonly leaseLabel?: string
+  /** Called once the job's lease is held, with the lease it replaced (expired, or its holder gone) if any. */
+  readonly onLease?: (held: HeldLease) => Effect.Effect<void>
 }
 
-type SuperviseError = LedgerError | RunnerError | EngineUnavailable | JobNotFound | JobSpecUnreadable
+/** What a supervision can fail with (besides the job failing, which is an outcome). */
+export type SuperviseError =
+  | LedgerError
+  | RunnerError
+  | EngineUnavailable
+  | JobNotFound
+  | JobSpecUnreadable
+  | JobLeased
+  | LeaseLost
 
 export class Supervisor extends Context.Service<Supervisor, {
   /** Runs a job to the end: creates it in the ledger, or continues it when the id is already there. */
@@ -174,6 +190,26 @@ const supervise = (
   spec: JobSpec,
   options: SuperviseOptions
 ): Effect.Effect<JobOutcome, SuperviseError> =>
+  // The lease is held for the whole supervision; losing it stops the work (and its attempt) at once.
+  Effect.scoped(Effect.gen(function*() {
+    const heartbeatSeconds = options.heartbeatSeconds ?? 15
+    const held = yield* holdJobLease(ledger, jobId, {
+      label: options.leaseLabel ?? "frugal supervisor",
+      renewEveryMillis: heartbeatSeconds * 1000,
+      ttlMillis: leaseSecondsFor(heartbeatSeconds) * 1000
+    })
+    if (options.onLease !== undefined) yield* options.onLease(held)
+    return yield* Effect.raceFirst(superviseLeased(engines, ledger, jobId, spec, options, held), held.lost)
+  }))
+
+const superviseLeased = (
+  engines: Engines["Service"],
+  ledger: Ledger["Service"],
+  jobId: string,
+  spec: JobSpec,
+  options: SuperviseOptions,
+  held: HeldLease
+): Effect.Effect<JobOutcome, SuperviseError> =>
   // Scoped: an adopted attempt's handle lives as long as the job's supervision.
   Effect.scoped(Effect.gen(function*() {
     const existing = yield* ledger.job(jobId)
@@ -267,10 +303,12 @@ const supervise = (
       const launched: { handle: AttemptHandle | null } = { handle: null }
       const { exit, report } = yield* runAttempt(ledger, attempt, launch, options, launched).pipe(
         // Stopped from outside (Ctrl-C, `frugal cancel`): closing the attempt's scope stopped the command; the
-        // attempt and the job are cancelled, and `--resume` continues where the checkpoints are.
+        // attempt and the job are cancelled, and `--resume` continues where the checkpoints are. Without the lease
+        // any more, the job is another supervisor's: nothing is written.
         Effect.onInterrupt(() =>
           Effect.ignore(Effect.gen(function*() {
             if (launched.handle !== null) yield* launched.handle.exit
+            if (!(yield* held.holding)) return
             yield* ledger.finishAttempt(attempt.id, { _tag: "Cancelled" })
             yield* ledger.setJobStatus(jobId, "cancelled", { detail: "cancelled; continue with frugal run --resume" })
           }))

@@ -14,6 +14,7 @@ import type { OnlinePolicyName } from "@frugal/planner"
 import { CatalogCache, QuotaSource } from "@frugal/pricing"
 import {
   type AttemptRecord,
+  describeHolder,
   describePlacement,
   type EngineName,
   type JobOutcome,
@@ -109,7 +110,15 @@ const progress = (): RunHooks => {
           ? `[next] wait ${Math.ceil(choice.hours * 60)} min: ${choice.why}`
           : `[next] stop: ${choice.reason}`
       ),
-    onAdopt: (attempt) => Console.log(`[attempt ${attempt.sequence}] still running on ${describePlacement(attempt.placement)}: following it again`)
+    onAdopt: (attempt) => Console.log(`[attempt ${attempt.sequence}] still running on ${describePlacement(attempt.placement)}: following it again`),
+    onLease: ({ lease, replaced }) =>
+      replaced === null
+        ? Effect.void
+        : Console.log(
+          `[lease] took job ${lease.jobId} over from ${describeHolder(replaced.holder)}: ${
+            replaced.expiresAtMillis <= lease.acquiredAtMillis ? "its lease had expired" : "that process is gone"
+          }`
+        )
   }
 }
 
@@ -175,8 +184,16 @@ export const run = (input: RunInput) =>
     const resumeId = Option.isSome(input.resume) ? input.resume : input.jobId
     if (Option.isSome(resumeId) && (yield* ledger.job(resumeId.value)) !== undefined) {
       if (input.dryRun) return yield* Console.log(`would continue job ${resumeId.value} from the ledger ${ledger.path}`)
-      yield* Console.log(`continuing job ${resumeId.value} from the ledger ${ledger.path}`)
-      return yield* finish(yield* resumeJob({ jobId: resumeId.value, infra: options(input.infra), pricePerHourUsd: options(input.pricePerHour) }, env, progress()))
+      const request = {
+        jobId: resumeId.value,
+        infra: options(input.infra),
+        pricePerHourUsd: options(input.pricePerHour),
+      }
+      // Said once the job's lease is held: a refused request (another holder, another workload) continues nothing.
+      const hooks = progress()
+      const continuing = `continuing job ${resumeId.value} from the ledger ${ledger.path}`
+      const onLease: NonNullable<RunHooks["onLease"]> = (held) => Effect.andThen(Console.log(continuing), hooks.onLease?.(held) ?? Effect.void)
+      return yield* finish(yield* resumeJob(request, env, { ...hooks, onLease }))
     }
     if (Option.isSome(input.resume)) {
       return yield* new InvalidInput({
