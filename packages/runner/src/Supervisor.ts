@@ -258,7 +258,9 @@ const superviseLeased = (
             continue
           }
         }
-        yield* runner.stopOrphan(orphan, options.orphanGraceSeconds === undefined ? undefined : { graceSeconds: options.orphanGraceSeconds })
+        const stopped = yield* runner.stopOrphan(orphan, options.orphanGraceSeconds === undefined ? undefined : { graceSeconds: options.orphanGraceSeconds })
+        // It ran until now: charged to the moment it stopped, not to when its dead supervisor last saw it.
+        if (stopped) yield* ledger.touchAttempt(attempt.id)
       }
       if (next === null) yield* ledger.closeOpenAttempts(jobId, "its supervisor stopped; closed when the job was resumed")
     }
