@@ -178,9 +178,19 @@ const makeLedger = (path: string) =>
           use("createJob", () =>
             transaction(() => {
               db.prepare(
-                `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, created_ms, updated_ms)
-                 VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`
-              ).run(job.id, job.name, job.runner, job.specJson, job.policyJson ?? null, at, at)
+                `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, workload_sha256, workload_json, created_ms, updated_ms)
+                 VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`
+              ).run(
+                job.id,
+                job.name,
+                job.runner,
+                job.specJson,
+                job.policyJson ?? null,
+                job.workload?.sha256 ?? null,
+                job.workload?.json ?? null,
+                at,
+                at
+              )
               const created = jobById(job.id)
               if (created === undefined) throw new Error(`job ${job.id} vanished after insert`)
               return created

@@ -23,6 +23,10 @@ export interface JobRecord {
   readonly detail: string | null
   /** The job's placement policy (ranked placements, policy name, deadline) as JSON; null for a job that stays put. */
   readonly policyJson: string | null
+  /** sha256 of the canonical JSON of the workload the job was created from; null for jobs created before it was kept. */
+  readonly workloadSha256: string | null
+  /** That canonical JSON (WorkloadIdentity), to say what differs when another workload asks for the same job id. */
+  readonly workloadJson: string | null
 }
 
 export interface AttemptRecord {
@@ -74,6 +78,8 @@ export interface NewJob {
   readonly runner: string
   readonly specJson: string
   readonly policyJson?: string | null
+  /** The workload the job is made from (its identity: another workload may not continue it). */
+  readonly workload?: { readonly sha256: string; readonly json: string } | null
 }
 
 export interface NewAttempt {
@@ -103,6 +109,8 @@ const JobRow = Schema.Struct({
   weights_sha256: Schema.NullOr(Schema.String),
   detail: Schema.NullOr(Schema.String),
   policy_json: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  workload_sha256: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  workload_json: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
 const LeaseRow = Schema.Struct({
@@ -197,7 +205,9 @@ export const toJob = (row: typeof JobRow.Type): JobRecord => ({
   finalStep: row.final_step,
   weightsSha256: row.weights_sha256,
   detail: row.detail,
-  policyJson: row.policy_json ?? null
+  policyJson: row.policy_json ?? null,
+  workloadSha256: row.workload_sha256 ?? null,
+  workloadJson: row.workload_json ?? null
 })
 
 const isEngineName = (name: string): name is EngineName => ENGINE_NAMES.some((engine) => engine === name)

@@ -8,6 +8,7 @@
  *
  * One supervisor per job: it takes the job's lease in the ledger first (a second one is refused with the holder named,
  * JobLease.ts), renews it with its heartbeat and releases it at the end.
+ * A job keeps the workload it was created from: another workload may not continue it (WorkloadIdentity.ts).
  * Every fact goes to the ledger as it happens, so a supervisor killed outright and started again on the same job id
  * continues where the ledger and the checkpoints say the job is: an attempt it left running is adopted when its
  * engine can follow it again (an EC2 instance, a Slurm job, a Kubernetes Job), else stopped and closed as `lost`,
@@ -28,6 +29,7 @@ import { Ledger, type LedgerError } from "./Ledger.ts"
 import type { AttemptRecord } from "./LedgerRecords.ts"
 import { describePlacement, type EngineName, type Placement, poolKey } from "./Placement.ts"
 import { type AttemptHandle, type AttemptRequest, type ProvisioningFailed, Runner, type RunnerError } from "./Runner.ts"
+import { type WorkloadIdentity, workloadDifferences, WorkloadMismatch } from "./WorkloadIdentity.ts"
 import { join } from "node:path"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
@@ -77,6 +79,8 @@ export interface SuperviseOptions {
   readonly heartbeatSeconds?: number
   /** Grace given to an orphan found still running on restart. Default: the engine's. */
   readonly orphanGraceSeconds?: number
+  /** The workload the job is made from: kept with a new job; a different one may not continue an existing job. */
+  readonly workload?: WorkloadIdentity
   /** What holds the job's lease, as another process's refusal names it. Default `frugal supervisor`. */
   readonly leaseLabel?: string
   /** Called once the job's lease is held, with the lease it replaced (expired, or its holder gone) if any. */
@@ -92,6 +96,7 @@ export type SuperviseError =
   | JobSpecUnreadable
   | JobLeased
   | LeaseLost
+  | WorkloadMismatch
 
 export class Supervisor extends Context.Service<Supervisor, {
   /** Runs a job to the end: creates it in the ledger, or continues it when the id is already there. */
@@ -213,6 +218,10 @@ const superviseLeased = (
   // Scoped: an adopted attempt's handle lives as long as the job's supervision.
   Effect.scoped(Effect.gen(function*() {
     const existing = yield* ledger.job(jobId)
+    const given = options.workload
+    if (existing !== undefined && given !== undefined && existing.workloadJson !== null && existing.workloadSha256 !== given.sha256) {
+      return yield* new WorkloadMismatch({ jobId, differences: workloadDifferences(existing.workloadJson, given.json) })
+    }
     const defaultEngine: EngineName = spec.placement.runner ?? "local"
     const engineOf = (placement: Placement): EngineName => placement.runner ?? defaultEngine
     const logDirectory = options.logDirectory ?? join(spec.launch.checkpointDir, "..", "logs")
@@ -233,7 +242,8 @@ const superviseLeased = (
         name: spec.name,
         runner: defaultEngine,
         specJson: encodeJobSpec(spec),
-        policyJson: policy === null ? null : encodeJobPolicy(policy)
+        policyJson: policy === null ? null : encodeJobPolicy(policy),
+        workload: given ?? null
       })
     } else {
       if (existing.status === "completed") {

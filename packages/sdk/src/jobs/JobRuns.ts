@@ -22,10 +22,12 @@ import {
   type SuperviseError,
   type SuperviseOptions
 } from "@frugal/runner"
-import { JobNotFound, JobSpecUnreadable } from "@frugal/runner"
+import { JobNotFound, JobSpecUnreadable, workloadDifferences, workloadIdentity, WorkloadMismatch } from "@frugal/runner"
+import type { WorkloadInput } from "../WorkloadInput.ts"
 import { setUpEngines } from "./EngineSetup.ts"
 import { loadInfraProfile } from "./InfraProfileFile.ts"
 import { checkJobId, jobEngineNames, type PreparedJob } from "./Jobs.ts"
+import { singleWorkload } from "./TrainerLaunch.ts"
 
 /** What a caller hears while a job runs (progress lines, a dashboard). */
 export type RunHooks = Pick<SuperviseOptions, "onEvent" | "onAttemptEnd" | "onDecision" | "onAdopt" | "onLease">
@@ -48,6 +50,7 @@ export const runPrepared = (
       ...hooks,
       policy: prepared.policy,
       logDirectory: jobLogDirectory(env, prepared.jobId),
+      workload: workloadIdentity(prepared.workload),
       leaseLabel: "frugal run"
     })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
 
@@ -57,6 +60,11 @@ export interface ResumeRequest {
   readonly infra?: string | undefined
   /** Prices a cluster configured only by the environment. */
   readonly pricePerHourUsd?: number | undefined
+  /**
+   * The workload the caller means (`frugal run FILE --job-id JOB`): the job continues only when it was made from the
+   * same workload; another one is refused with what differs (WorkloadMismatch).
+   */
+  readonly workload?: { readonly input: WorkloadInput; readonly source?: string | undefined } | undefined
 }
 
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
@@ -70,6 +78,13 @@ export const resumeJob = (
     const ledger = yield* Ledger
     const job = yield* ledger.job(jobId)
     if (job === undefined) return yield* new JobNotFound({ jobId })
+    const given = request.workload === undefined
+      ? undefined
+      : workloadIdentity(yield* singleWorkload(request.workload.input, request.workload.source))
+    // Checked here before any engine is set up, and again by the supervisor once it holds the job's lease.
+    if (given !== undefined && job.workloadJson !== null && job.workloadSha256 !== given.sha256) {
+      return yield* new WorkloadMismatch({ jobId, differences: workloadDifferences(job.workloadJson, given.json) })
+    }
     const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
     const policy = job.policyJson === null
       ? null
@@ -82,6 +97,7 @@ export const resumeJob = (
       ...hooks,
       logDirectory: jobLogDirectory(env, jobId),
       leaseLabel: "frugal run --resume",
+      ...(given === undefined ? {} : { workload: given })
     }
     return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, options)).pipe(
       Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))

@@ -184,10 +184,15 @@ export const run = (input: RunInput) =>
     const resumeId = Option.isSome(input.resume) ? input.resume : input.jobId
     if (Option.isSome(resumeId) && (yield* ledger.job(resumeId.value)) !== undefined) {
       if (input.dryRun) return yield* Console.log(`would continue job ${resumeId.value} from the ledger ${ledger.path}`)
+      // With a FILE, the job continues only if it was made from that workload (resumeJob checks).
+      const workload = Option.isSome(input.file)
+        ? { input: yield* readWorkloadText(input.file.value), source: input.file.value === "-" ? "stdin" : input.file.value }
+        : undefined
       const request = {
         jobId: resumeId.value,
         infra: options(input.infra),
         pricePerHourUsd: options(input.pricePerHour),
+        workload,
       }
       // Said once the job's lease is held: a refused request (another holder, another workload) continues nothing.
       const hooks = progress()
