@@ -8,7 +8,12 @@
  *
  * One supervisor per job: it takes the job's lease in the ledger first (a second one is refused with the holder named,
  * JobLease.ts), renews it with its heartbeat and releases it at the end.
+ *
  * A job keeps the workload it was created from: another workload may not continue it (WorkloadIdentity.ts).
+ *
+ * When the checkpoints the job wrote are gone or all invalid, the job stops and says which, rather than training
+ * again from step 0, unless told `fromScratch` (CheckpointLoss.ts).
+ *
  * Every fact goes to the ledger as it happens, so a supervisor killed outright and started again on the same job id
  * continues where the ledger and the checkpoints say the job is: an attempt it left running is adopted when its
  * engine can follow it again (an EC2 instance, a Slurm job, a Kubernetes Job), else stopped and closed as `lost`,
@@ -21,6 +26,14 @@ import { type AttemptExit, describeExit } from "./AttemptExit.ts"
 import { steadyStateTokensPerSecond } from "./Calibration.ts"
 import { checkpointIntervalSeconds, DEFAULT_CHECKPOINT_WRITE_SECONDS } from "./CheckpointInterval.ts"
 import { Engines, type EngineUnavailable } from "./Engine.ts"
+import {
+  type CheckpointLoss,
+  checkpointLossDetail,
+  detectMissingCheckpoint,
+  type ExpectedCheckpoint,
+  expectedCheckpointStep,
+  freshStarts
+} from "./CheckpointLoss.ts"
 import { type JobLeased, type LeaseLost, leaseSecondsFor } from "./JobLease.ts"
 import { type HeldLease, holdJobLease } from "./JobLeaseKeeper.ts"
 import { decodeJobSpec, encodeJobSpec, type JobSpec } from "./JobSpec.ts"
@@ -81,6 +94,11 @@ export interface SuperviseOptions {
   readonly orphanGraceSeconds?: number
   /** The workload the job is made from: kept with a new job; a different one may not continue an existing job. */
   readonly workload?: WorkloadIdentity
+  /**
+   * When no valid checkpoint remains, start over from step 0 (the trainer sets the invalid ones aside) instead of
+   * stopping the job with the files and checks that failed.
+   */
+  readonly fromScratch?: boolean
   /** What holds the job's lease, as another process's refusal names it. Default `frugal supervisor`. */
   readonly leaseLabel?: string
   /** Called once the job's lease is held, with the lease it replaced (expired, or its holder gone) if any. */
@@ -158,6 +176,8 @@ interface AttemptReport {
   readonly checkpointBlockingSeconds: ReadonlyArray<number>
   readonly checkpointBytes: ReadonlyArray<number>
   readonly tokensPerSecond: ReadonlyArray<number>
+  /** The job's checkpoints were found all invalid, or missing, as the attempt started: the job stops. */
+  readonly checkpointLoss: CheckpointLoss | null
 }
 
 /** The exit an ended attempt recorded, as the placement choice reads it. */
@@ -225,11 +245,12 @@ const superviseLeased = (
     const defaultEngine: EngineName = spec.placement.runner ?? "local"
     const engineOf = (placement: Placement): EngineName => placement.runner ?? defaultEngine
     const logDirectory = options.logDirectory ?? join(spec.launch.checkpointDir, "..", "logs")
+    const launch = options.fromScratch === true ? { ...spec.launch, env: { ...spec.launch.env, FRUGAL_FROM_SCRATCH: "1" } } : spec.launch
     const request = (attemptId: string, placement: Placement, interval: number | null): AttemptRequest => ({
       jobId,
       attemptId,
       placement,
-      launch: spec.launch,
+      launch,
       checkpointEverySeconds: interval,
       logPath: join(logDirectory, `${attemptId}.log`)
     })
@@ -297,6 +318,15 @@ const superviseLeased = (
     let writeSeconds = measuredWrites.length > 0 ? Math.max(...measuredWrites.map((w) => w.blockingSeconds)) : DEFAULT_CHECKPOINT_WRITE_SECONDS
     let checkpointGB = Math.max(0, ...measuredWrites.map((w) => (w.bytes ?? 0) / 1e9)) || (policy?.checkpointGB ?? 0)
 
+    /** The newest checkpoint the job reported durable since it last started from step 0, which a relaunch must find. */
+    const expectedCheckpoint: Effect.Effect<ExpectedCheckpoint | null, LedgerError> = Effect.map(
+      Effect.zip(ledger.attempts(jobId), ledger.events(jobId, ["started", "checkpoint-loss"])),
+      ([attempts, events]) => {
+        const step = expectedCheckpointStep(attempts, freshStarts(events))
+        return step === null ? null : { step, checkpointDir: spec.launch.checkpointDir }
+      }
+    )
+
     while (true) {
       const current: Next = next
       let attempt: AttemptRecord
@@ -313,7 +343,10 @@ const superviseLeased = (
         launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval)))
       }
       const launched: { handle: AttemptHandle | null } = { handle: null }
-      const { exit, report } = yield* runAttempt(ledger, attempt, launch, options, launched).pipe(
+      // An adopted attempt may replay its own `started` event: only a fresh launch is held to the job's checkpoints.
+      let expected: ExpectedCheckpoint | null = null
+      if (options.fromScratch !== true && current._tag === "Launch") expected = yield* expectedCheckpoint
+      const { exit, report } = yield* runAttempt(ledger, attempt, launch, options, launched, expected).pipe(
         // Stopped from outside (Ctrl-C, `frugal cancel`): closing the attempt's scope stopped the command; the
         // attempt and the job are cancelled, and `--resume` continues where the checkpoints are. Without the lease
         // any more, the job is another supervisor's: nothing is written.
@@ -332,6 +365,9 @@ const superviseLeased = (
         transferCostUsd: transferCostUsd(policy, attempt.placement, checkpointGB, report, attempt.resumedFromStep)
       })
       if (options.onAttemptEnd !== undefined) yield* options.onAttemptEnd(ended)
+      if (report.checkpointLoss !== null) {
+        return yield* fail(checkpointLossDetail(report.checkpointLoss, jobId), yield* ledger.attempts(jobId))
+      }
 
       if (exit._tag === "Completed") {
         const completed = report.completed
@@ -433,10 +469,18 @@ const runAttempt = (
   attempt: AttemptRecord,
   launch: Effect.Effect<AttemptHandle, RunnerError | ProvisioningFailed | EngineUnavailable, Scope.Scope>,
   options: SuperviseOptions,
-  launched: { handle: AttemptHandle | null }
+  launched: { handle: AttemptHandle | null },
+  expected: ExpectedCheckpoint | null
 ): Effect.Effect<{ readonly exit: AttemptExit; readonly report: AttemptReport }, LedgerError | RunnerError | EngineUnavailable> =>
   Effect.scoped(Effect.gen(function*() {
-    const empty: AttemptReport = { started: null, completed: null, checkpointBlockingSeconds: [], checkpointBytes: [], tokensPerSecond: [] }
+    const empty: AttemptReport = {
+      started: null,
+      completed: null,
+      checkpointBlockingSeconds: [],
+      checkpointBytes: [],
+      tokensPerSecond: [],
+      checkpointLoss: null
+    }
     const started = yield* Effect.result(launch)
     if (started._tag === "Failure") {
       const error = started.failure
@@ -458,6 +502,7 @@ const runAttempt = (
     let lastProgressMillis = Number.NEGATIVE_INFINITY
     let startedEvent: AttemptReport["started"] = null
     let completed: AttemptReport["completed"] = null
+    let checkpointLoss: CheckpointLoss | null = null
     const checkpointBlockingSeconds: Array<number> = []
     const checkpointBytes: Array<number> = []
     const tokensPerSecond: Array<number> = []
@@ -480,12 +525,21 @@ const runAttempt = (
             checkpointBlockingSeconds.push(event.blockingSeconds)
             checkpointBytes.push(event.bytes)
           }
+          if (event.event === "checkpoints-invalid") checkpointLoss = { _tag: "Invalid", event }
           yield* ledger.recordEvent(attempt.id, { kind: event.event, step: eventStep(event), payload: event })
+          const missing = event.event === "started" ? detectMissingCheckpoint(event, expected) : null
+          if (missing !== null) {
+            // It started from step 0 although the job's checkpoints say otherwise: stopped at once, before it
+            // writes a checkpoint of its own over the evidence.
+            checkpointLoss = missing
+            yield* ledger.recordEvent(attempt.id, { kind: "checkpoint-loss", step: null, payload: missing })
+            yield* handle.cancel({ graceSeconds: 0 })
+          }
         }
         if (options.onEvent !== undefined) yield* options.onEvent(attempt, event)
       }))
     const exit = yield* handle.exit
-    return { exit, report: { started: startedEvent, completed, checkpointBlockingSeconds, checkpointBytes, tokensPerSecond } }
+    return { exit, report: { started: startedEvent, completed, checkpointBlockingSeconds, checkpointBytes, tokensPerSecond, checkpointLoss } }
   }))
 
 /** Files the run's steady-state throughput under its accelerator and precision, for the planner. */

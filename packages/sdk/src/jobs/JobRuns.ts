@@ -32,6 +32,11 @@ import { singleWorkload } from "./TrainerLaunch.ts"
 /** What a caller hears while a job runs (progress lines, a dashboard). */
 export type RunHooks = Pick<SuperviseOptions, "onEvent" | "onAttemptEnd" | "onDecision" | "onAdopt" | "onLease">
 
+/** How a job (re)starts. */
+export interface StartOptions {
+  /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
+  readonly fromScratch?: boolean | undefined
+}
 
 type RunError = SuperviseError
 
@@ -44,6 +49,7 @@ export const runPrepared = (
   prepared: PreparedJob,
   env: Readonly<Record<string, string | undefined>>,
   hooks: RunHooks = {},
+  start: StartOptions = {}
 ): Effect.Effect<JobOutcome, RunError, Ledger> =>
   Effect.flatMap(Supervisor, (supervisor) =>
     supervisor.run(prepared.jobId, prepared.spec, {
@@ -51,6 +57,7 @@ export const runPrepared = (
       policy: prepared.policy,
       logDirectory: jobLogDirectory(env, prepared.jobId),
       workload: workloadIdentity(prepared.workload),
+      fromScratch: start.fromScratch === true,
       leaseLabel: "frugal run"
     })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
 
@@ -65,6 +72,8 @@ export interface ResumeRequest {
    * same workload; another one is refused with what differs (WorkloadMismatch).
    */
   readonly workload?: { readonly input: WorkloadInput; readonly source?: string | undefined } | undefined
+  /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
+  readonly fromScratch?: boolean | undefined
 }
 
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
@@ -96,6 +105,7 @@ export const resumeJob = (
     const options: SuperviseOptions = {
       ...hooks,
       logDirectory: jobLogDirectory(env, jobId),
+      fromScratch: request.fromScratch === true,
       leaseLabel: "frugal run --resume",
       ...(given === undefined ? {} : { workload: given })
     }

@@ -49,6 +49,7 @@ export interface RunInput {
   readonly policy: Option.Option<OnlinePolicyName>
   readonly placementFromPlan: boolean
   readonly catalog: string
+  readonly fromScratch: boolean
 }
 
 /** The job ended without completing (retry budget spent, or no placement can meet the deadline); exit code 1. */
@@ -193,6 +194,7 @@ export const run = (input: RunInput) =>
         infra: options(input.infra),
         pricePerHourUsd: options(input.pricePerHour),
         workload,
+        fromScratch: input.fromScratch
       }
       // Said once the job's lease is held: a refused request (another holder, another workload) continues nothing.
       const hooks = progress()
@@ -232,5 +234,5 @@ export const run = (input: RunInput) =>
       return yield* Console.log(input.json ? JSON.stringify(dryRunReport(prepared, ledger.path, logDirectory), null, 2) : dryRunText(prepared, logDirectory))
     }
     yield* Console.log(preamble(prepared, ledger.path).join("\n"))
-    return yield* finish(yield* runPrepared(prepared, env, progress() satisfies Pick<SuperviseOptions, "onEvent">))
+    return yield* finish(yield* runPrepared(prepared, env, progress() satisfies Pick<SuperviseOptions, "onEvent">, { fromScratch: input.fromScratch }))
   }).pipe(Effect.provide(Ledger.layer))
