@@ -78,11 +78,21 @@ const WORK_FAILURES: ReadonlySet<string> = new Set([
   "LedgerError",
   "JobSpecUnreadable",
   "PythonNotFound",
-  "LocalFailure"
+  "LocalFailure",
+  "LeaseLost"
 ])
 
-const isTagged = (u: unknown, tag: string): u is Error & { readonly _tag: string } =>
-  u instanceof Error && "_tag" in u && u._tag === tag
+/**
+ * Requests refused as they stand, with nothing started: a job id that is not in the ledger (JobNotFound names it), a
+ * job another process is running (JobLeased names it), a workload other than the one a job was made from
+ * (WorkloadMismatch names what differs). Mistakes in the input, not failures of the work: exit 2, like bad input.
+ */
+const REFUSALS: ReadonlySet<string> = new Set(["JobNotFound", "JobLeased", "WorkloadMismatch"])
+
+const isRefusal = (u: unknown): u is Error => u instanceof Error && "_tag" in u && typeof u._tag === "string" && REFUSALS.has(u._tag)
+
+const errorLines = (error: Error): ReadonlyArray<string> =>
+  error.message.split("\n").map((line, i) => (i === 0 ? `error: ${line}` : line))
 
 const isWorkFailure = (u: unknown): u is Error =>
   u instanceof Error && "_tag" in u && typeof u._tag === "string" && WORK_FAILURES.has(u._tag)
@@ -97,8 +107,6 @@ export const outcomeOfError = (error: unknown): Outcome => {
     return { code: ExitCode.invalidInput, stderr: [`error: ${messageOf(error)}`] }
   }
   if (error instanceof InvalidInput) return { code: ExitCode.invalidInput, stderr: invalidInputLines(error) }
-  // A job id that is not in the ledger is a mistake in the input, not a failure of the work.
-  if (isTagged(error, "JobNotFound")) return { code: ExitCode.invalidInput, stderr: [`error: ${error.message}`] }
   if (error instanceof NoFeasiblePlacement) {
     return { code: ExitCode.noFeasiblePlacement, stderr: [noFeasiblePlacementLine(error)] }
   }
@@ -111,9 +119,8 @@ export const outcomeOfError = (error: unknown): Outcome => {
   if (error instanceof PartialFailure) {
     return { code: ExitCode.partial, stderr: error.missing.map((part) => `error: ${error.subject} is partial: ${formatUnavailablePart(part)}`) }
   }
-  if (isWorkFailure(error)) {
-    return { code: ExitCode.bug, stderr: error.message.split("\n").map((line, i) => (i === 0 ? `error: ${line}` : line)) }
-  }
+  if (isRefusal(error)) return { code: ExitCode.invalidInput, stderr: errorLines(error) }
+  if (isWorkFailure(error)) return { code: ExitCode.bug, stderr: errorLines(error) }
   return {
     code: ExitCode.bug,
     stderr: [`error: ${messageOf(error)}`, "This is a bug in frugal; run again with FRUGAL_DEBUG=1 for details."]

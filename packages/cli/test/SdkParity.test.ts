@@ -20,7 +20,7 @@ type OptionsOf<F> = F extends (a: never, b?: infer O) => unknown ? NonNullable<O
 /** One call per method with every option it takes: the compiler checks each name, the test reads them. */
 const OPTIONS = {
   make: { catalog: "embedded", pricingConfig: "pricing.yaml", env: {}, calibration: true } satisfies FrugalOptions,
-  plan: { top: 3, calibration: false, source: "job.yaml" } satisfies OptionsOf<Instance["plan"]>,
+  plan: { top: 3, infra: "infra.yaml", calibration: false, source: "job.yaml" } satisfies OptionsOf<Instance["plan"]>,
   estimate: { calibration: false, source: "job.yaml" } satisfies OptionsOf<Instance["estimate"]>,
   gpus: { region: "us-east-1", gpu: "H100" } satisfies OptionsOf<Instance["gpus"]>,
   refreshPrices: { regions: "us-east-1", kinds: "spot", concurrency: 2, spotHistoryHours: 24 } satisfies OptionsOf<Instance["refreshPrices"]>,
@@ -32,9 +32,10 @@ const OPTIONS = {
     placementFromPlan: true,
     pricePerHourUsd: 1,
     infra: "infra.yaml",
+    fromScratch: true,
     dryRun: true
   } satisfies OptionsOf<Instance["run"]>,
-  resume: { infra: "infra.yaml", pricePerHourUsd: 1 } satisfies OptionsOf<Instance["resume"]>,
+  resume: { infra: "infra.yaml", pricePerHourUsd: 1, fromScratch: true, workload: { input: "name: x", source: "job.yaml" } } satisfies OptionsOf<Instance["resume"]>,
   // `frugal status [JOB]` is `frugal.status()` or `frugal.status(JOB)`: the job is its only input.
   status: {},
   logs: { attempt: 1 } satisfies OptionsOf<Instance["logs"]>,
@@ -85,7 +86,7 @@ interface Counterpart {
 const COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
   "frugal plan": {
     method: "plan",
-    inputs: { file: "argument", json: "output", top: "plan.top", catalog: "make.catalog", "pricing-config": "make.pricingConfig", calibration: "plan.calibration" }
+    inputs: { file: "argument", json: "output", top: "plan.top", catalog: "make.catalog", "pricing-config": "make.pricingConfig", calibration: "plan.calibration", infra: "plan.infra" }
   },
   "frugal estimate": { method: "estimate", inputs: { file: "argument", json: "output", calibration: "estimate.calibration" } },
   "frugal gpus": {
@@ -105,7 +106,8 @@ const COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
       "price-per-hour": "run.pricePerHourUsd",
       policy: "run.policy",
       "placement-from-plan": "run.placementFromPlan",
-      catalog: "make.catalog"
+      catalog: "make.catalog",
+      "from-scratch": "run.fromScratch"
     }
   },
   "frugal status": { method: "status", inputs: { job: "argument", json: "output" } },

@@ -25,7 +25,7 @@ import type { TrainerEvent } from "@frugal/trainer"
 import type { MeasuredMfu } from "./Calibration.ts"
 import { catalogLayer, type Environment, withAccountPricingLayer } from "./Catalogs.ts"
 import { estimateCalibrated, type EstimateResult } from "./Estimation.ts"
-import { calibratedJson, planCalibrated, type PlanReport } from "./Planning.ts"
+import { calibratedJson, planCalibrated, type PlanReport, type ProfileRequest } from "./Planning.ts"
 import { gpuPriceList, type PriceListQuery, type PriceListReport } from "./PriceList.ts"
 import { type SimulationReport, type SimulationRequest, simulatePolicies } from "./Simulation.ts"
 import type { WorkloadInput } from "./WorkloadInput.ts"
@@ -100,7 +100,7 @@ export interface FrugalServices {
 
 export interface Frugal {
   /** `frugal plan --json`: ranked placements for a workload (or a fleet: one plan per workload, with its status). */
-  readonly plan: (workload: WorkloadInput, options?: { readonly top?: number | undefined } & CalibrationOption) => Promise<PlanReport>
+  readonly plan: (workload: WorkloadInput, options?: { readonly top?: number | undefined } & ProfileRequest & CalibrationOption) => Promise<PlanReport>
   /** `frugal estimate --json`: memory and compute per accelerator, without prices. */
   readonly estimate: (workload: WorkloadInput, options?: CalibrationOption) => Promise<EstimateReportJson>
   /** `frugal gpus --json`: the GPU price list for a region (default us-east-1, or `all`) and optionally one GPU family. */
@@ -176,7 +176,13 @@ const make = (options: FrugalOptions = {}): Frugal => {
         const start = yield* jobs.startJob({ ...request, workload }, env).pipe(Effect.provide(jobs.lazyServiceQuotas))
         if (start._tag === "Continue") {
           if (request.dryRun !== true) {
-            yield* jobs.resumeJob({ jobId: start.jobId, infra: request.infra, pricePerHourUsd: request.pricePerHourUsd }, env, hooks(request.onEvent))
+            yield* jobs.resumeJob({
+              jobId: start.jobId,
+              infra: request.infra,
+              pricePerHourUsd: request.pricePerHourUsd,
+              workload: start.workload,
+              fromScratch: request.fromScratch
+            }, env, hooks(request.onEvent))
           }
           return yield* jobs.jobStatusReport(start.jobId)
         }
@@ -185,7 +191,7 @@ const make = (options: FrugalOptions = {}): Frugal => {
           const ledger = yield* jobs.Ledger
           return jobs.dryRunReport(prepared, ledger.path, jobs.jobLogDirectory(env, prepared.jobId))
         }
-        yield* jobs.runPrepared(prepared, env, hooks(request.onEvent))
+        yield* jobs.runPrepared(prepared, env, hooks(request.onEvent), { fromScratch: request.fromScratch })
         return yield* jobs.jobStatusReport(prepared.jobId)
       }))
   }
@@ -201,7 +207,7 @@ const make = (options: FrugalOptions = {}): Frugal => {
 
   return {
     plan: (workload, call = {}) =>
-      run(Effect.map(planCalibrated(workload, { top: call.top, calibration: calibrate(call), source: call.source, env }), calibratedJson)),
+      run(Effect.map(planCalibrated(workload, { top: call.top, infra: call.infra, calibration: calibrate(call), source: call.source, env }), calibratedJson)),
     estimate: (workload, call = {}) =>
       run(Effect.map(estimateCalibrated(workload, { calibration: calibrate(call), source: call.source, env }), calibratedJson)),
     gpus: (query = {}) => run(gpuPriceList(query)),
@@ -218,7 +224,13 @@ const make = (options: FrugalOptions = {}): Frugal => {
     resume: (jobId, request = {}) =>
       withLedger((jobs) =>
         Effect.flatMap(
-          jobs.resumeJob({ jobId, infra: request.infra, pricePerHourUsd: request.pricePerHourUsd }, env, hooks(request.onEvent)),
+          jobs.resumeJob({
+            jobId,
+            infra: request.infra,
+            pricePerHourUsd: request.pricePerHourUsd,
+            workload: request.workload,
+            fromScratch: request.fromScratch
+          }, env, hooks(request.onEvent)),
           () => jobs.jobStatusReport(jobId)
         )),
     status,

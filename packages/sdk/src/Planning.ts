@@ -7,9 +7,10 @@
 import * as Effect from "effect/Effect"
 import type { InvalidInput, NoFeasiblePlacement, Workload } from "@frugal/core"
 import { type Estimator, type FleetPlan, type Plan, Planner } from "@frugal/planner"
-import type { PriceCatalog, PriceCatalogError } from "@frugal/pricing"
+import { InfraCatalog, type PriceCatalog, type PriceCatalogError } from "@frugal/pricing"
 import { type Calibration, calibrationJson, loadCalibration, type MeasuredMfu, workloadsFor } from "./Calibration.ts"
 import type { Environment } from "./Catalogs.ts"
+import { loadInfraProfile } from "./InfraProfileFile.ts"
 import { decodeWorkloadInput, type WorkloadInput } from "./WorkloadInput.ts"
 
 export interface PlanOptions {
@@ -57,14 +58,28 @@ export interface Calibrated<A> {
   readonly workloads: ReadonlyArray<Workload>
 }
 
-/** The plan under the ledger's calibration (`frugal plan`): the result, and what calibration applied. */
+export interface ProfileRequest {
+  /**
+   * The infrastructure profile to plan over (`--infra`): only what it can launch is ranked, its Slurm partitions and
+   * Kubernetes pools included. Absent: `FRUGAL_INFRA` of `env`, else `$XDG_CONFIG_HOME/frugal/infra.yaml` when it
+   * exists, else none (the whole catalog).
+   */
+  readonly infra?: string | undefined
+}
+
+/**
+ * The plan under the ledger's calibration (`frugal plan`), over what the infrastructure profile that applies can
+ * launch: the result, and what calibration applied.
+ */
 export const planCalibrated = Effect.fn("Frugal.plan")(function*(
   input: WorkloadInput,
-  options: Pick<PlanOptions, "top"> & CalibratedRequest
+  options: Pick<PlanOptions, "top"> & CalibratedRequest & ProfileRequest
 ): Effect.fn.Return<Calibrated<PlanResult>, InvalidInput | NoFeasiblePlacement | PriceCatalogError, PriceCatalog> {
   const source = options.source ?? "workload"
   const calibration = yield* loadCalibration(options.calibration ?? true, options.env)
-  const result = yield* planWorkloads(input, { top: options.top, estimator: calibration.estimator }, source)
+  const profile = yield* loadInfraProfile(options.infra, options.env)
+  const planned = planWorkloads(input, { top: options.top, estimator: calibration.estimator }, source)
+  const result = yield* (profile.path === null ? planned : Effect.provide(planned, InfraCatalog.layer(profile.profile)))
   return { result, calibration, workloads: yield* workloadsFor(calibration, input, source) }
 })
 

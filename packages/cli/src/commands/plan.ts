@@ -1,6 +1,8 @@
 /**
- * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH] [--pricing-config FILE]`: the
- * cheapest placement that meets the workload's constraints, with the ranked alternatives. One workload
+ * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH] [--pricing-config FILE] [--infra FILE]`: the
+ * cheapest placement that meets the workload's constraints, with the ranked alternatives. With an infrastructure
+ * profile (`--infra`, else FRUGAL_INFRA, else the XDG default when it exists) only what the profile can launch is
+ * ranked, its Slurm partitions and Kubernetes pools included. One workload
  * with no feasible placement exits 3 naming the binding constraint; a fleet prints every workload's plan and exits 3
  * when any of them is infeasible.
  */
@@ -33,6 +35,12 @@ const json = Flag.Boolean("json").pipe(Flag.withDescription("Print the plan as J
 const top = Flag.Int("top").pipe(
   Flag.withDescription(`How many ranked options to show per workload (1..${MAX_TOP})`),
   Flag.withMetavar("N"),
+  Flag.optional
+)
+
+const infra = Flag.String("infra").pipe(
+  Flag.withDescription("Infrastructure profile: rank only what it can launch (default FRUGAL_INFRA, else $XDG_CONFIG_HOME/frugal/infra.yaml when it exists)"),
+  Flag.withMetavar("FILE"),
   Flag.optional
 )
 
@@ -92,12 +100,18 @@ const fleetFailures = (fleet: FleetPlan): ReadonlyArray<NoFeasiblePlacement> =>
 
 export const plan = Command.make(
   "plan",
-  { file, json, top, catalog: catalogFlag, pricingConfig: pricingConfigFlag, calibration: calibrationFlag },
+  { file, json, top, catalog: catalogFlag, pricingConfig: pricingConfigFlag, calibration: calibrationFlag, infra },
   Effect.fnUntraced(function*(input) {
     const topN = yield* checkTop(input.top)
     const text = yield* readWorkloadText(input.file)
     const source = input.file === "-" ? "stdin" : input.file
-    const planned = yield* planCalibrated(text, { top: topN, calibration: input.calibration, source, env: environment })
+    const planned = yield* planCalibrated(text, {
+      top: topN,
+      calibration: input.calibration,
+      source,
+      infra: Option.getOrUndefined(input.infra),
+      env: environment
+    })
     const { result, calibration, workloads } = planned
     const rows = topN ?? DEFAULT_ROWS
     if (input.json) {

@@ -24,5 +24,7 @@ export const trainerEventText = (
       return `interrupted by ${event.reason} at step ${event.step}, final checkpoint ${event.checkpointStep ?? "none"}`
     case "completed":
       return `completed at step ${event.step}, weights sha256 ${event.weightsSha256}`
+    case "checkpoints-invalid":
+      return `no valid checkpoint in ${event.checkpointDir}: ${event.rejected.length} failed verification`
   }
 }

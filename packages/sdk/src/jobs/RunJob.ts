@@ -42,13 +42,25 @@ export const lazyServiceQuotas: Layer.Layer<QuotaSource> = Layer.succeed(QuotaSo
 export interface RunRequest extends Omit<JobRequest, "workload"> {
   /** The workload (spec text or object); absent only with `resume`. */
   readonly workload?: WorkloadInput | undefined
-  /** Continue this job from the ledger (after a crash or Ctrl-C); attempts still running are adopted. */
+  /**
+   * Continue this job from the ledger (after a crash or Ctrl-C); attempts still running are adopted. With a
+   * `workload`, the job continues only if it was made from that workload (else `WorkloadMismatch`).
+   */
   readonly resume?: string | undefined
+  /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
+  readonly fromScratch?: boolean | undefined
 }
 
-/** How a run starts: continuing a job the ledger has, or a new job ready to run. */
+/**
+ * How a run starts: continuing a job the ledger has (with the workload the caller gave, which `resumeJob` checks
+ * against the job's own), or a new job ready to run.
+ */
 export type JobStart =
-  | { readonly _tag: "Continue"; readonly jobId: string }
+  | {
+    readonly _tag: "Continue"
+    readonly jobId: string
+    readonly workload: { readonly input: WorkloadInput; readonly source?: string | undefined } | undefined
+  }
   | { readonly _tag: "New"; readonly prepared: PreparedJob }
 
 export const startJob = Effect.fn("Jobs.start")(function*(
@@ -63,7 +75,10 @@ export const startJob = Effect.fn("Jobs.start")(function*(
   const continued = request.resume ?? request.jobId
   if (continued !== undefined) {
     const id = yield* checkJobId(request.resume === undefined ? "--job-id" : "--resume", continued)
-    if ((yield* ledger.job(id)) !== undefined) return { _tag: "Continue", jobId: id }
+    if ((yield* ledger.job(id)) !== undefined) {
+      const workload = request.workload === undefined ? undefined : { input: request.workload, source: request.source }
+      return { _tag: "Continue", jobId: id, workload }
+    }
     if (request.resume !== undefined) return yield* new JobNotFound({ jobId: id })
   }
   if (request.workload === undefined) {

@@ -10,7 +10,7 @@ import { decodeTraceFiles, type SpotTrace } from "@frugal/planner"
 import { type Catalog, PriceCatalog } from "@frugal/pricing"
 import { decodeRequestTrace, type RequestTrace, type ServiceInfra } from "@frugal/serving"
 import type { Environment } from "../Catalogs.ts"
-import { loadInfraProfile } from "../jobs/InfraProfileFile.ts"
+import { loadInfraProfile } from "../InfraProfileFile.ts"
 import { readTraceTexts } from "../Simulation.ts"
 import { decodeWorkloadInput, type WorkloadInput } from "../WorkloadInput.ts"
 

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { formatUsd } from "@frugal/core"
 import type { OnlinePolicyName } from "@frugal/planner"
-import { type AttemptRecord, describePlacement, type EngineName, type JobOutcome, type LaunchChoice } from "@frugal/runner"
+import { type AttemptRecord, describeHolder, describePlacement, type EngineName, type JobOutcome, type LaunchChoice } from "@frugal/runner"
 import {
   dryRunReport,
   dryRunText,
@@ -44,6 +44,7 @@ export interface RunInput {
   readonly policy: Option.Option<OnlinePolicyName>
   readonly placementFromPlan: boolean
   readonly catalog: string
+  readonly fromScratch: boolean
 }
 
 const progress = (): RunHooks => {
@@ -78,7 +79,15 @@ const progress = (): RunHooks => {
           ? `[next] wait ${Math.ceil(choice.hours * 60)} min: ${choice.why}`
           : `[next] stop: ${choice.reason}`
       ),
-    onAdopt: (attempt) => Console.log(`[attempt ${attempt.sequence}] still running on ${describePlacement(attempt.placement)}: following it again`)
+    onAdopt: (attempt) => Console.log(`[attempt ${attempt.sequence}] still running on ${describePlacement(attempt.placement)}: following it again`),
+    onLease: ({ lease, replaced }) =>
+      replaced === null
+        ? Effect.void
+        : Console.log(
+          `[lease] took job ${lease.jobId} over from ${describeHolder(replaced.holder)}: ${
+            replaced.expiresAtMillis <= lease.acquiredAtMillis ? "its lease had expired" : "that process is gone"
+          }`
+        )
   }
 }
 
@@ -139,7 +148,8 @@ export const run = (input: RunInput) =>
       policy: options(input.policy),
       placementFromPlan: input.placementFromPlan,
       pricePerHourUsd: options(input.pricePerHour),
-      infra: options(input.infra)
+      infra: options(input.infra),
+      fromScratch: input.fromScratch
     }, env).pipe(
       withFlagNames(["workload"], { workload: "FILE" }),
       Effect.provide(catalogLayer(input.catalog)),
@@ -147,8 +157,18 @@ export const run = (input: RunInput) =>
     )
     if (start._tag === "Continue") {
       if (input.dryRun) return yield* Console.log(`would continue job ${start.jobId} from the ledger ${ledger.path}`)
-      yield* Console.log(`continuing job ${start.jobId} from the ledger ${ledger.path}`)
-      return yield* finish(yield* resumeJob({ jobId: start.jobId, infra: options(input.infra), pricePerHourUsd: options(input.pricePerHour) }, env, progress()))
+      const request = {
+        jobId: start.jobId,
+        infra: options(input.infra),
+        pricePerHourUsd: options(input.pricePerHour),
+        workload: start.workload,
+        fromScratch: input.fromScratch
+      }
+      // Said once the job's lease is held: a refused request (another holder, another workload) continues nothing.
+      const hooks = progress()
+      const continuing = `continuing job ${start.jobId} from the ledger ${ledger.path}`
+      const onLease: NonNullable<RunHooks["onLease"]> = (held) => Effect.andThen(Console.log(continuing), hooks.onLease?.(held) ?? Effect.void)
+      return yield* finish(yield* resumeJob(request, env, { ...hooks, onLease }))
     }
     const prepared = start.prepared
     const logDirectory = jobLogDirectory(env, prepared.jobId)
@@ -156,5 +176,5 @@ export const run = (input: RunInput) =>
       return yield* Console.log(input.json ? JSON.stringify(dryRunReport(prepared, ledger.path, logDirectory), null, 2) : dryRunText(prepared, logDirectory))
     }
     yield* Console.log(preamble(prepared, ledger.path).join("\n"))
-    return yield* finish(yield* runPrepared(prepared, env, progress()))
+    return yield* finish(yield* runPrepared(prepared, env, progress(), { fromScratch: input.fromScratch }))
   }).pipe(Effect.provide(ledgerLayer(environment)))

@@ -44,11 +44,15 @@ const allJobs = Effect.gen(function*() {
 })
 
 const oneJob = (id: string, json: boolean) =>
-  Effect.map(jobStatusReport(id), ({ job, attempts }) =>
-    json
-      ? JSON.stringify({ job, attempts }, null, 2)
+  Effect.map(jobStatusReport(id), (report) => {
+    const { job, supervisor, attempts } = report
+    return json
+      ? JSON.stringify(report, null, 2)
       : [
         `job ${job.id} (${job.name}): ${job.status}${job.detail === null ? "" : ` — ${job.detail}`}`,
+        ...(supervisor === null
+          ? job.status === "running" ? ["  supervised by nobody now: continue it with frugal run --resume " + job.id] : []
+          : [`  supervised by pid ${supervisor.pid} on ${supervisor.host} (${supervisor.label}), last heartbeat ${supervisor.heartbeatAt}`]),
         `  final step ${job.finalStep ?? "—"}${job.weightsSha256 === null ? "" : `, weights sha256 ${job.weightsSha256}`}`,
         `  cost ${formatUsd(job.costUsd, "glance")} over ${attempts.length} attempt(s)`,
         "",
@@ -76,7 +80,8 @@ const oneJob = (id: string, json: boolean) =>
             formatUsd(a.costUsd, "glance")
           ])
         )
-      ].join("\n"))
+      ].join("\n")
+  })
 
 export const run = (input: StatusInput) =>
   Effect.gen(function*() {
