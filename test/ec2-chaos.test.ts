@@ -88,7 +88,7 @@ const env = (home: string): Record<string, string> => ({
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
 /** Waits until `ready()` holds (polling), failing after `millis`. */
-const until = async (what: string, ready: () => boolean, millis = 90_000) => {
+const until = async (what: string, ready: () => boolean, millis = 180_000) => {
   const started = Date.now()
   while (!ready()) {
     if (Date.now() - started > millis) throw new Error(`timed out waiting for ${what}`)
@@ -218,7 +218,7 @@ describe("frugal run on EC2: capacity errors, reclaims and quotas", () => {
     expect(report.job.costUsd).toBeCloseTo(report.attempts.reduce((sum, a) => sum + a.costUsd, 0), 10)
     // Checkpoints written to the store were encrypted with the profile's key.
     expect(readFileSync(join(dir, "cloud", "aws-calls.log"), "utf8")).toMatch(/s3 sync .*--sse aws:kms --sse-kms-key-id alias\/frugal .*s3:\/\/frugal-chaos\/ckpt\/chaos/)
-  }, 360_000)
+  }, 600_000)
 
   it("a supervisor killed with SIGKILL is continued with --resume, which adopts the running instance instead of launching another", async () => {
     const home = join(dir, "adopt")

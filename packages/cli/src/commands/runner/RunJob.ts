@@ -134,6 +134,10 @@ const preamble = (prepared: PreparedJob, ledgerPath: string): ReadonlyArray<stri
 
 const options = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
 
+/** Ctrl-C or SIGTERM: the supervisor has stopped the attempt and marked the job cancelled; say how to go on. */
+const saysWhenCancelled = (jobId: string) =>
+  Effect.onInterrupt(() => Console.error(`job ${jobId}: cancelled; its checkpoints are kept: continue with frugal run --resume ${jobId}`))
+
 export const run = (input: RunInput) =>
   Effect.gen(function*() {
     const ledger = yield* Ledger
@@ -168,7 +172,7 @@ export const run = (input: RunInput) =>
       const hooks = progress()
       const continuing = `continuing job ${start.jobId} from the ledger ${ledger.path}`
       const onLease: NonNullable<RunHooks["onLease"]> = (held) => Effect.andThen(Console.log(continuing), hooks.onLease?.(held) ?? Effect.void)
-      return yield* finish(yield* resumeJob(request, env, { ...hooks, onLease }))
+      return yield* finish(yield* resumeJob(request, env, { ...hooks, onLease }).pipe(saysWhenCancelled(start.jobId)))
     }
     const prepared = start.prepared
     const logDirectory = jobLogDirectory(env, prepared.jobId)
@@ -176,5 +180,7 @@ export const run = (input: RunInput) =>
       return yield* Console.log(input.json ? JSON.stringify(dryRunReport(prepared, ledger.path, logDirectory), null, 2) : dryRunText(prepared, logDirectory))
     }
     yield* Console.log(preamble(prepared, ledger.path).join("\n"))
-    return yield* finish(yield* runPrepared(prepared, env, progress(), { fromScratch: input.fromScratch }))
+    return yield* finish(
+      yield* runPrepared(prepared, env, progress(), { fromScratch: input.fromScratch }).pipe(saysWhenCancelled(prepared.jobId))
+    )
   }).pipe(Effect.provide(ledgerLayer(environment)))
