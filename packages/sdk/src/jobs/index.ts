@@ -11,4 +11,18 @@ export * from "./JobRuns.ts"
 export * from "./Jobs.ts"
 export * from "./RunJob.ts"
 export * from "./TrainerLaunch.ts"
-export { DrillFailed, type DrillReport, drillJson, JobNotFound, Ledger, LedgerError } from "@frugal/runner"
+export {
+  DrillFailed,
+  type DrillReport,
+  drillJson,
+  EngineUnavailable,
+  JobLeased,
+  JobNotFound,
+  JobSpecUnreadable,
+  LeaseLost,
+  Ledger,
+  LedgerError,
+  RunnerError,
+  WorkloadMismatch
+} from "@frugal/runner"
+export { PythonNotFound } from "@frugal/trainer"
