@@ -7,7 +7,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { formatUsd } from "@frugal/core"
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { OnlinePolicyName } from "@frugal/planner"
 import { type AttemptRecord, describeHolder, describePlacement, type EngineName, type JobOutcome, type LaunchChoice } from "@frugal/runner"
 import {
@@ -74,7 +74,7 @@ const progress = (): RunHooks => {
     onDecision: (choice: LaunchChoice) =>
       Console.log(
         choice._tag === "Launch"
-          ? `[next] ${describePlacement(choice.placement)} at ${formatUsd(choice.placement.hourlyPriceUsd, "glance")}/h: ${choice.why}`
+          ? `[next] ${describePlacement(choice.placement)} at ${formatUsdPerHour(choice.placement.hourlyPriceUsd)}: ${choice.why}`
           : choice._tag === "Wait"
           ? `[next] wait ${Math.ceil(choice.hours * 60)} min: ${choice.why}`
           : `[next] stop: ${choice.reason}`
@@ -93,7 +93,7 @@ const progress = (): RunHooks => {
 
 const placementText = (attempt: AttemptRecord): string => {
   const p = attempt.placement
-  return p.purchaseOption === "local" ? p.instanceType : `${describePlacement(p)} at ${formatUsd(p.hourlyPriceUsd, "glance")}/h`
+  return p.purchaseOption === "local" ? p.instanceType : `${describePlacement(p)} at ${formatUsdPerHour(p.hourlyPriceUsd)}`
 }
 
 const summary = (outcome: JobOutcome): ReadonlyArray<string> => [
@@ -122,7 +122,7 @@ const preamble = (prepared: PreparedJob, ledgerPath: string): ReadonlyArray<stri
     ...(prepared.policy === null
       ? []
       : [
-        `  first: ${first === undefined ? "?" : `${describePlacement(first.placement)} at ${formatUsd(first.placement.hourlyPriceUsd, "glance")}/h`} ` +
+        `  first: ${first === undefined ? "?" : `${describePlacement(first.placement)} at ${formatUsdPerHour(first.placement.hourlyPriceUsd)}`} ` +
         `(${prepared.policy.catalog} prices)`,
         `  then ${others} more placement(s) in failover order; policy ${prepared.policy.policy} picks each relaunch` +
         (prepared.policy.deadlineHours === null ? "" : ` to meet the ${prepared.policy.deadlineHours} h deadline`)
