@@ -30,6 +30,8 @@ export interface SchedulerOptions {
   readonly passEveryMillis?: number
   /** One line per decision, for the server's log. */
   readonly log?: (line: string) => Effect.Effect<void>
+  /** Called once this process leads (for `/healthz`). */
+  readonly onLead?: Effect.Effect<void>
 }
 
 type Intent = "preempt" | "cancel"
@@ -42,6 +44,7 @@ export const runScheduler = (options: SchedulerOptions): Effect.Effect<never, Lo
     const leadership = yield* Leadership
     const log = options.log ?? (() => Effect.void)
     const lost = yield* leadership.acquire
+    if (options.onLead !== undefined) yield* options.onLead
     yield* log("scheduler: leading; reconciling the queue with the ledger")
     const loop = yield* makeLoop(options, log)
     yield* loop.reconcile
@@ -72,26 +75,28 @@ const makeLoop = (options: SchedulerOptions, log: (line: string) => Effect.Effec
         const intent = intents.get(job.id)
         intents.delete(job.id)
         fibers.delete(job.id)
+        const attempts = yield* Effect.orElseSucceed(ledger.attempts(job.id), () => [])
+        const costUsd = attempts.reduce((sum, attempt) => sum + attempt.costUsd, 0)
         if (Exit.isSuccess(exit)) {
           const outcome = exit.value
           const detail = outcome.status === "completed"
             ? `completed at step ${outcome.finalStep ?? "?"}${outcome.weightsSha256 === null ? "" : `, weights sha256 ${outcome.weightsSha256}`}, cost $${outcome.costUsd.toFixed(4)}`
             : outcome.detail ?? "failed"
-          yield* store.finish(job.id, outcome.status, detail)
+          yield* store.finish(job.id, outcome.status, detail, costUsd)
           yield* log(`scheduler: ${job.id} ${outcome.status}: ${detail}`)
         } else if (Cause.hasInterruptsOnly(exit.cause)) {
           if (intent === "preempt") {
-            yield* store.requeue(job.id, "preempted for urgent work: checkpointed and back in the queue")
+            yield* store.requeue(job.id, "preempted for urgent work: checkpointed and back in the queue", costUsd)
             yield* log(`scheduler: ${job.id} preempted and requeued`)
           } else if (intent === "cancel") {
-            yield* store.finish(job.id, "cancelled", "cancelled while running (its checkpoint is kept)")
+            yield* store.finish(job.id, "cancelled", "cancelled while running (its checkpoint is kept)", costUsd)
             yield* log(`scheduler: ${job.id} cancelled`)
           }
           // Otherwise the server is stopping: the job stays `running` and the next leader resumes it.
         } else {
           const failure = Cause.findErrorOption(exit.cause)
           const detail = failure._tag === "Some" ? failure.value.message : Cause.pretty(exit.cause).split("\n")[0] ?? "failed"
-          yield* store.finish(job.id, "failed", detail)
+          yield* store.finish(job.id, "failed", detail, costUsd)
           yield* log(`scheduler: ${job.id} failed: ${detail}`)
         }
       }).pipe(Effect.ignore, Effect.andThen(signal.notify))
@@ -140,12 +145,15 @@ const makeLoop = (options: SchedulerOptions, log: (line: string) => Effect.Effec
           }
           yield* store.record(job.id, "restarted", null, "admitted before the last leader stopped; started now")
           yield* supervise(job, start(job, fitted))
-        } else if (runnerJob.status === "completed" || runnerJob.status === "failed") {
-          yield* store.finish(job.id, runnerJob.status, runnerJob.detail ?? `${runnerJob.status} while no scheduler was watching`)
+          continue
+        }
+        const costUsd = (yield* ledger.attempts(job.id)).reduce((sum, attempt) => sum + attempt.costUsd, 0)
+        if (runnerJob.status === "completed" || runnerJob.status === "failed") {
+          yield* store.finish(job.id, runnerJob.status, runnerJob.detail ?? `${runnerJob.status} while no scheduler was watching`, costUsd)
         } else if (runnerJob.status === "cancelled" && job.cancelRequested) {
-          yield* store.finish(job.id, "cancelled", "cancelled while running (its checkpoint is kept)")
+          yield* store.finish(job.id, "cancelled", "cancelled while running (its checkpoint is kept)", costUsd)
         } else if (runnerJob.status === "cancelled" && job.preemptRequested) {
-          yield* store.requeue(job.id, "preempted for urgent work: checkpointed and back in the queue")
+          yield* store.requeue(job.id, "preempted for urgent work: checkpointed and back in the queue", costUsd)
         } else {
           yield* store.record(job.id, "resumed", null, "taken over by a new leader: its attempt is adopted or relaunched from its checkpoint")
           yield* log(`scheduler: resuming ${job.id}`)

@@ -38,7 +38,8 @@ export const SCHEDULER_MIGRATIONS: ReadonlyArray<Migration> = [
         workload_text TEXT NOT NULL,
         cancel_requested BIGINT NOT NULL DEFAULT 0,
         preempt_requested BIGINT NOT NULL DEFAULT 0,
-        preemptions BIGINT NOT NULL DEFAULT 0
+        preemptions BIGINT NOT NULL DEFAULT 0,
+        cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0
       );
       CREATE INDEX queue_by_state ON queue(state, submitted_ms);
       CREATE INDEX queue_by_team ON queue(team, submitted_ms);
@@ -95,6 +96,8 @@ export interface QueueJob extends NewQueueJob {
   readonly cancelRequested: boolean
   readonly preemptRequested: boolean
   readonly preemptions: number
+  /** What its attempts cost, as of when it last stopped (ended or preempted); running jobs accrue more in the ledger. */
+  readonly costUsd: number
 }
 
 export interface QueueDecision {
@@ -132,7 +135,8 @@ const QueueRow = Schema.Struct({
   workload_text: Schema.String,
   cancel_requested: Schema.Number,
   preempt_requested: Schema.Number,
-  preemptions: Schema.Number
+  preemptions: Schema.Number,
+  cost_usd: Schema.Number
 })
 
 const DecisionRow = Schema.Struct({
@@ -169,7 +173,8 @@ export const toQueueJob = (row: typeof QueueRow.Type): QueueJob => ({
   workloadText: row.workload_text,
   cancelRequested: row.cancel_requested !== 0,
   preemptRequested: row.preempt_requested !== 0,
-  preemptions: row.preemptions
+  preemptions: row.preemptions,
+  costUsd: row.cost_usd
 })
 
 export const toDecision = (row: typeof DecisionRow.Type): QueueDecision => ({

@@ -42,9 +42,9 @@ export class QueueStore extends Context.Service<QueueStore, {
    */
   readonly admit: (id: string, detail: string, reserved: { readonly expectedCostUsd: number; readonly gpus: number }) => Effect.Effect<boolean, QueueStoreError>
   /** queued or running → an end state; false when it had ended already. */
-  readonly finish: (id: string, state: EndState, detail: string) => Effect.Effect<boolean, QueueStoreError>
+  readonly finish: (id: string, state: EndState, detail: string, costUsd?: number) => Effect.Effect<boolean, QueueStoreError>
   /** running → queued with reason `priority`, after a preemption; its submission time (and age) stays. */
-  readonly requeue: (id: string, detail: string) => Effect.Effect<boolean, QueueStoreError>
+  readonly requeue: (id: string, detail: string, costUsd: number) => Effect.Effect<boolean, QueueStoreError>
   /** A queued job is cancelled at once; a running one is flagged for the leader to stop. Undefined: no such job. */
   readonly requestCancel: (id: string) => Effect.Effect<QueueJob | undefined, QueueStoreError>
   /** Flags a running job as being preempted (it checkpoints and stops; then `requeue`). */
@@ -167,11 +167,19 @@ export const makeQueueStore = (sql: SchedulerSql["Service"]): QueueStore["Servic
           [detail, at, reserved.expectedCostUsd, reserved.gpus],
           { decision: "admitted", reason: null, detail }
         )),
-    finish: (id, state, detail) =>
+    finish: (id, state, detail, costUsd) =>
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
-        move(id, ["queued", "running"], "state = ?, reason = NULL, detail = ?, ended_ms = ?", [state, detail, at], { decision: state, reason: null, detail })),
-    requeue: (id, detail) =>
-      move(id, ["running"], "state = 'queued', reason = 'priority', detail = ?, preempt_requested = 0, preemptions = preemptions + 1", [detail], {
+        move(id, ["queued", "running"], "state = ?, reason = NULL, detail = ?, ended_ms = ?, cost_usd = COALESCE(?, cost_usd)", [
+          state,
+          detail,
+          at,
+          costUsd ?? null
+        ], { decision: state, reason: null, detail })),
+    requeue: (id, detail, costUsd) =>
+      move(id, ["running"], "state = 'queued', reason = 'priority', detail = ?, cost_usd = ?, preempt_requested = 0, preemptions = preemptions + 1", [
+        detail,
+        costUsd
+      ], {
         decision: "requeued",
         reason: "priority",
         detail
