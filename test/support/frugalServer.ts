@@ -131,7 +131,8 @@ export const LedgerAttempt = Schema.Struct({
   cost_usd: Schema.NullOr(Schema.Number),
   hourly_price_usd: Schema.Number,
   accelerators_per_instance: Schema.Number,
-  instance_count: Schema.Number
+  instance_count: Schema.Number,
+  pid: Schema.NullOr(Schema.Number)
 })
 export type LedgerAttempt = typeof LedgerAttempt.Type
 
