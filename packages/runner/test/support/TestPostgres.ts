@@ -15,6 +15,8 @@ export interface TestPostgres {
   /** `postgres://frugal@127.0.0.1:<port>/<database>` of a new, empty database. */
   readonly newDatabase: (name?: string) => Promise<string>
   readonly port: number
+  /** The rows of one query against a database of this cluster (for tests that read what a server wrote). */
+  readonly query: (url: string, sql: string) => Promise<ReadonlyArray<unknown>>
   /** Stops the server (fast shutdown) and removes its files. */
   readonly stop: () => Promise<void>
 }
@@ -98,6 +100,17 @@ export const startTestPostgres = async (): Promise<TestPostgres> => {
   const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()))
   return {
     port,
+    query: async (url, sql) => {
+      // BIGINT (epoch milliseconds) as numbers, as the ledger reads them.
+      const types = { getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === 20 ? Number : pg.types.getTypeParser(oid, format ?? "text"))) as typeof pg.types.getTypeParser }
+      const client = new pg.Client({ connectionString: url, types })
+      await client.connect()
+      try {
+        return (await client.query(sql)).rows
+      } finally {
+        await client.end()
+      }
+    },
     newDatabase: async (name) => {
       const database = name ?? `t${process.pid}_${++databases}`
       const client = new pg.Client({ connectionString: `${base}/postgres` })
