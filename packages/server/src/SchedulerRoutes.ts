@@ -21,6 +21,7 @@ import {
   type AttemptSummary,
   BudgetsResponse,
   CancelResponse,
+  ErrorBody,
   HealthResponse,
   JobDetail,
   JobsResponse,
@@ -128,7 +129,7 @@ export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonl
     request: SubmitRequest,
     responses: [
       { status: 201, description: "Queued", schema: SubmitResponse },
-      { status: 422, description: "No placement can meet a constraint (constraints.deadlineHours, maxGpus, monthlyBudgetUsd): `constraint` names it" }
+      { status: 422, description: "No placement can meet a constraint (constraints.deadlineHours, maxGpus, monthlyBudgetUsd): `constraint` names it", schema: ErrorBody }
     ],
     handle: (request) =>
       Effect.gen(function*() {
@@ -179,7 +180,7 @@ export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonl
     operationId: "getJob",
     summary: "A job with its attempts (as `frugal status JOB --json`) and the scheduler's decisions",
     auth: true,
-    responses: [{ status: 200, description: "The job", schema: JobDetail }, { status: 404, description: "No such job" }],
+    responses: [{ status: 200, description: "The job", schema: JobDetail }, { status: 404, description: "No such job", schema: ErrorBody }],
     handle: (request) =>
       Effect.gen(function*() {
         const id = request.params["id"] ?? ""
@@ -202,7 +203,7 @@ export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonl
     operationId: "cancelJob",
     summary: "Cancel a job: at once while queued; a running one checkpoints and stops",
     auth: true,
-    responses: [{ status: 200, description: "Cancelled, or asked to stop", schema: CancelResponse }, { status: 404, description: "No such job" }],
+    responses: [{ status: 200, description: "Cancelled, or asked to stop", schema: CancelResponse }, { status: 404, description: "No such job", schema: ErrorBody }],
     handle: (request) =>
       Effect.gen(function*() {
         const id = request.params["id"] ?? ""

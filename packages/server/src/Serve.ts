@@ -63,3 +63,14 @@ export const serveScheduler = (options: ServeOptions): Effect.Effect<never, Loca
       })
     })
   })
+
+/** The OpenAPI document as docs/openapi.json holds it: two-space JSON with a trailing newline, byte-stable. */
+export const openApiText = (version: string): string => {
+  const config: ServerConfig = {
+    policy: { teams: [], maxGpus: 0, agingPointsPerHour: 0, preemption: { enabled: false, minPriorityGap: 10 }, commitments: [] },
+    passEveryMillis: 30_000,
+    maxBodyBytes: 1024 * 1024,
+    tokens: []
+  }
+  return `${JSON.stringify(openApiDocument(serverRoutes(config, version, () => ({ leader: false })), version), null, 2)}\n`
+}
