@@ -67,7 +67,12 @@ export class QueueStore extends Context.Service<QueueStore, {
 
 const decodeJobs = (rows: ReadonlyArray<unknown>) =>
   Effect.mapError(decodeQueueRows(rows), (error) => new QueueStoreError({ operation: "read queue", detail: error.message })).pipe(
-    Effect.map((decoded) => decoded.map(toQueueJob))
+    Effect.flatMap((decoded) =>
+      Effect.try({
+        try: () => decoded.map(toQueueJob),
+        catch: (error) => new QueueStoreError({ operation: "read queue placements", detail: error instanceof Error ? error.message : String(error) })
+      })
+    )
   )
 
 const insertDecision = (tx: SqlStatements, id: string, at: number, decision: string, reason: string | null, detail: string | null) =>
