@@ -178,7 +178,7 @@ const makeLoop = (options: SchedulerOptions, log: (line: string) => Effect.Effec
         yield* log(`scheduler: preempting ${preempt.jobId}: ${preempt.detail}`)
         yield* stop(preempt.jobId, "preempt")
       }
-      for (const wait of plan.wait) yield* store.waiting(wait.jobId, wait.reason, wait.detail)
+      yield* store.waitingMany(plan.wait)
       const byId = new Map(view.queued.map((job) => [job.id, job]))
       for (const id of plan.admit) {
         const job = byId.get(id)

@@ -144,6 +144,29 @@ for (const backend of backends) {
           ])
         }).pipe(Effect.provide(layer))))
 
+    it.effect("records a pass's waits together: only the changed ones get a decision, and running jobs keep theirs", () =>
+      Effect.flatMap(backend.fresh(), (layer) =>
+        Effect.gen(function*() {
+          const store = yield* QueueStore
+          for (const id of ["w1", "w2", "w3"]) yield* store.submit(job(id))
+          yield* store.waiting("w1", "budget", "no money")
+          yield* store.admit("w3", "go", { expectedCostUsd: 2, gpus: 1 })
+          yield* TestClock.adjust("5 seconds")
+          yield* store.waitingMany([
+            { jobId: "w1", reason: "budget", detail: "no money" },
+            { jobId: "w2", reason: "gpus", detail: "team a holds 8 of its 8 GPUs" },
+            { jobId: "w3", reason: "quota", detail: "late" }
+          ])
+          yield* store.waitingMany([])
+          const [w1, w2, w3] = [yield* store.job("w1"), yield* store.job("w2"), yield* store.job("w3")]
+          assert.deepStrictEqual([w1?.reason, w1?.updatedAtMillis], ["budget", 0])
+          assert.deepStrictEqual([w2?.reason, w2?.detail, w2?.updatedAtMillis], ["gpus", "team a holds 8 of its 8 GPUs", 5000])
+          assert.deepStrictEqual([w3?.state, w3?.reason], ["running", null])
+          assert.deepStrictEqual((yield* store.decisions("w1")).map((d) => d.decision), ["submitted", "wait"])
+          assert.deepStrictEqual((yield* store.decisions("w2")).map((d) => [d.decision, d.reason, d.timeMillis]), [["submitted", null, 0], ["wait", "gpus", 5000]])
+          assert.deepStrictEqual((yield* store.decisions("w3")).map((d) => d.decision), ["submitted", "admitted"])
+        }).pipe(Effect.provide(layer))))
+
     it.effect("cancels a queued job at once and flags a running one for the scheduler", () =>
       Effect.flatMap(backend.fresh(), (layer) =>
         Effect.gen(function*() {

@@ -36,6 +36,8 @@ export class QueueStore extends Context.Service<QueueStore, {
   readonly jobs: (filter?: QueueFilter) => Effect.Effect<ReadonlyArray<QueueJob>, QueueStoreError>
   /** Records why a queued job waits (a decision row only when the reason or its words change). */
   readonly waiting: (id: string, reason: WaitReason, detail: string) => Effect.Effect<void, QueueStoreError>
+  /** `waiting` for many jobs in one transaction: a pass over a long queue is one write, not one per job. */
+  readonly waitingMany: (waits: ReadonlyArray<{ readonly jobId: string; readonly reason: WaitReason; readonly detail: string }>) => Effect.Effect<void, QueueStoreError>
   /**
    * queued → running with what admission reserved for it (its fitted placements' expected cost and GPUs); false when
    * it was no longer queued (cancelled meanwhile, or another leader took it).
@@ -103,6 +105,20 @@ export const makeQueueStore = (sql: SchedulerSql["Service"]): QueueStore["Servic
         })
       ))
 
+  const waitingMany = (waits: ReadonlyArray<{ readonly jobId: string; readonly reason: WaitReason; readonly detail: string }>) =>
+    waits.length === 0 ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (at) =>
+      sql.transaction((tx) =>
+        Effect.forEach(waits, ({ jobId, reason, detail }) =>
+          Effect.gen(function*() {
+            const changed = yield* tx.all(
+              `UPDATE queue SET reason = ?, detail = ?, updated_ms = ?
+               WHERE id = ? AND state = 'queued' AND (reason IS NULL OR reason <> ? OR detail IS NULL OR detail <> ?) RETURNING id`,
+              [reason, detail, at, jobId, reason, detail]
+            )
+            if (changed.length > 0) yield* insertDecision(tx, jobId, at, "wait", reason, detail)
+          }), { discard: true })
+      ))
+
   return QueueStore.of({
     submit: (job) =>
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
@@ -151,18 +167,8 @@ export const makeQueueStore = (sql: SchedulerSql["Service"]): QueueStore["Servic
       const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`
       return Effect.flatMap(sql.all(`SELECT * FROM queue ${clause} ORDER BY submitted_ms DESC, id`, params), decodeJobs)
     },
-    waiting: (id, reason, detail) =>
-      Effect.flatMap(Clock.currentTimeMillis, (at) =>
-        sql.transaction((tx) =>
-          Effect.gen(function*() {
-            const changed = yield* tx.all(
-              `UPDATE queue SET reason = ?, detail = ?, updated_ms = ?
-               WHERE id = ? AND state = 'queued' AND (reason IS NULL OR reason <> ? OR detail IS NULL OR detail <> ?) RETURNING id`,
-              [reason, detail, at, id, reason, detail]
-            )
-            if (changed.length > 0) yield* insertDecision(tx, id, at, "wait", reason, detail)
-          })
-        )),
+    waiting: (id, reason, detail) => waitingMany([{ jobId: id, reason, detail }]),
+    waitingMany,
     admit: (id, detail, reserved) =>
       Effect.flatMap(Clock.currentTimeMillis, (at) =>
         move(
