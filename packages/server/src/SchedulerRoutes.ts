@@ -31,7 +31,7 @@ import {
   SubmitResponse,
   TeamName
 } from "@frugal/scheduler/api"
-import { Effect, Schema } from "effect"
+import { Effect, Exit, Schema } from "effect"
 import { mayAccessTeam } from "./Auth.ts"
 import { type ApiFailure, type ApiRequest, failure, json, route, type Route } from "./Route.ts"
 import type { Principal } from "./ServerConfig.ts"
@@ -110,124 +110,135 @@ const decodeQuery = <S extends Schema.Top>(schema: S, name: string, value: strin
     : Effect.mapError(Schema.decodeUnknownEffect(schema)(value), () =>
       failure(400, "invalid_input", `bad query parameter ${name}`, { issues: [{ path: name, expected: String(schema.ast.annotations?.["expected"] ?? "a valid value"), actual: value }] }))
 
-export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonly leader: boolean }): ReadonlyArray<Route<ApiServices>> => [
-  route({
-    method: "GET",
-    path: "/healthz",
-    operationId: "health",
-    summary: "Liveness, and whether this replica leads the scheduling",
-    auth: false,
-    responses: [{ status: 200, description: "Serving", schema: HealthResponse }],
-    handle: () => Effect.succeed(json(200, { status: "ok", leader: health().leader }))
-  }),
-  route({
-    method: "POST",
-    path: "/api/v1/jobs",
-    operationId: "submitJob",
-    summary: "Queue a workload for a team",
-    auth: true,
-    request: SubmitRequest,
-    responses: [
-      { status: 201, description: "Queued", schema: SubmitResponse },
-      { status: 422, description: "No placement can meet a constraint (constraints.deadlineHours, maxGpus, monthlyBudgetUsd): `constraint` names it", schema: ErrorBody }
-    ],
-    handle: (request) =>
-      Effect.gen(function*() {
-        const body = request.body
-        const team = yield* actingTeam(principalOf(request), body.team)
-        const workloadText = typeof body.workload === "string" ? body.workload : JSON.stringify(body.workload)
-        const job = yield* submitToQueue({ team, priority: body.priority ?? 0, workloadText }, policy).pipe(
-          Effect.catchTags({
-            InvalidInput: (error) =>
-              Effect.fail(failure(400, "invalid_input", error.message, { issues: error.source === "workload" ? prefixed("workload", error.issues) : error.issues })),
-            NoFeasiblePlacement: (error) => Effect.fail(failure(422, "no_feasible_placement", `${error.constraint}: ${error.detail}`, { constraint: error.constraint })),
-            LaunchFailure: (error) => Effect.fail(internal(error)),
-            QueueStoreError: (error) => Effect.fail(internal(error))
-          })
-        )
-        return json(201, { id: job.id, state: job.state, reason: job.reason, expectedCostUsd: job.expectedCostUsd, gpus: job.gpus })
-      })
-  }),
-  route({
-    method: "GET",
-    path: "/api/v1/jobs",
-    operationId: "listJobs",
-    summary: "The jobs this token may see (its team's; every team's for the admins), newest first",
-    auth: true,
-    query: {
-      team: { description: "Only this team's jobs (admins)", schema: TeamName },
-      state: { description: "Only jobs in this state", schema: QueueStateSchema }
-    },
-    responses: [{ status: 200, description: "The jobs", schema: JobsResponse }],
-    handle: (request) =>
-      Effect.gen(function*() {
-        const principal = principalOf(request)
-        const team = yield* decodeQuery(TeamName, "team", request.query.get("team"))
-        const state = yield* decodeQuery(QueueStateSchema, "state", request.query.get("state"))
-        if (principal.kind === "team" && team !== undefined && team !== principal.team) {
-          return yield* failure(403, "forbidden", `this token is team ${principal.team}'s; it cannot list team ${team}'s jobs`)
-        }
-        const listed = yield* listQueue({
-          team: principal.kind === "team" ? principal.team : team,
-          states: state === undefined ? QUEUE_STATES : [state]
-        }).pipe(Effect.mapError(internal))
-        return json(200, { jobs: listed.map((entry) => jobSummary(entry.job, entry.costUsd)) })
-      })
-  }),
-  route({
-    method: "GET",
-    path: "/api/v1/jobs/{id}",
-    operationId: "getJob",
-    summary: "A job with its attempts (as `frugal status JOB --json`) and the scheduler's decisions",
-    auth: true,
-    responses: [{ status: 200, description: "The job", schema: JobDetail }, { status: 404, description: "No such job", schema: ErrorBody }],
-    handle: (request) =>
-      Effect.gen(function*() {
-        const id = request.params["id"] ?? ""
-        const view = yield* jobView(id).pipe(Effect.mapError(internal))
-        if (view === undefined) return yield* failure(404, "not_found", `no job ${id} in the queue`)
-        if (!mayAccessTeam(principalOf(request), view.job.team)) return yield* failure(403, "forbidden", `job ${id} is another team's`)
-        return json(200, {
-          job: jobSummary(view.job, view.costUsd),
-          run: view.run === undefined
-            ? null
-            : { status: view.run.status, finalStep: view.run.finalStep, weightsSha256: view.run.weightsSha256, detail: view.run.detail },
-          attempts: view.attempts.map(attemptSummary),
-          decisions: view.decisions.map((d) => ({ at: new Date(d.timeMillis).toISOString(), decision: d.decision, reason: d.reason, detail: d.detail }))
-        })
-      })
-  }),
-  route({
-    method: "POST",
-    path: "/api/v1/jobs/{id}/cancel",
-    operationId: "cancelJob",
-    summary: "Cancel a job: at once while queued; a running one checkpoints and stops",
-    auth: true,
-    responses: [{ status: 200, description: "Cancelled, or asked to stop", schema: CancelResponse }, { status: 404, description: "No such job", schema: ErrorBody }],
-    handle: (request) =>
-      Effect.gen(function*() {
-        const id = request.params["id"] ?? ""
-        const view = yield* jobView(id).pipe(Effect.mapError(internal))
-        if (view === undefined) return yield* failure(404, "not_found", `no job ${id} in the queue`)
-        if (!mayAccessTeam(principalOf(request), view.job.team)) return yield* failure(403, "forbidden", `job ${id} is another team's`)
-        const job = yield* cancelInQueue(id).pipe(Effect.mapError(internal))
-        if (job === undefined) return yield* failure(404, "not_found", `no job ${id} in the queue`)
-        return json(200, { id: job.id, state: job.state, cancelRequested: job.cancelRequested })
-      })
-  }),
-  route({
-    method: "GET",
-    path: "/api/v1/budgets",
-    operationId: "budgets",
-    summary: "Each team's month: budget, spent, reserved, remaining; GPUs in use",
-    auth: true,
-    responses: [{ status: 200, description: "The budgets this token may see", schema: BudgetsResponse }],
-    handle: (request) =>
-      Effect.gen(function*() {
-        const principal = principalOf(request)
-        const view = yield* budgetsView(policy).pipe(Effect.mapError(internal))
-        return json(200, { ...view, teams: view.teams.filter((team) => mayAccessTeam(principal, team.team)) })
-      })
-  })
-]
+/**
+ * How long a computed budgets view is served again: it reads every job of the month, the costliest answer here, and
+ * under load it held the event loop for every other route (scheduler-api bench). Concurrent callers share one read.
+ */
+const BUDGETS_FRESH = "1 second"
 
+export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonly leader: boolean }): ReadonlyArray<Route<ApiServices>> => {
+  // Building the cache only allocates it (no I/O, no services), so it is run here, once per set of routes.
+  const currentBudgets = Effect.runSync(
+    Effect.cachedWithTTL(budgetsView(policy), (exit) => (Exit.isSuccess(exit) ? BUDGETS_FRESH : 0))
+  )
+  return [
+    route({
+      method: "GET",
+      path: "/healthz",
+      operationId: "health",
+      summary: "Liveness, and whether this replica leads the scheduling",
+      auth: false,
+      responses: [{ status: 200, description: "Serving", schema: HealthResponse }],
+      handle: () => Effect.succeed(json(200, { status: "ok", leader: health().leader }))
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/jobs",
+      operationId: "submitJob",
+      summary: "Queue a workload for a team",
+      auth: true,
+      request: SubmitRequest,
+      responses: [
+        { status: 201, description: "Queued", schema: SubmitResponse },
+        { status: 422, description: "No placement can meet a constraint (constraints.deadlineHours, maxGpus, monthlyBudgetUsd): `constraint` names it", schema: ErrorBody }
+      ],
+      handle: (request) =>
+        Effect.gen(function*() {
+          const body = request.body
+          const team = yield* actingTeam(principalOf(request), body.team)
+          const workloadText = typeof body.workload === "string" ? body.workload : JSON.stringify(body.workload)
+          const job = yield* submitToQueue({ team, priority: body.priority ?? 0, workloadText }, policy).pipe(
+            Effect.catchTags({
+              InvalidInput: (error) =>
+                Effect.fail(failure(400, "invalid_input", error.message, { issues: error.source === "workload" ? prefixed("workload", error.issues) : error.issues })),
+              NoFeasiblePlacement: (error) => Effect.fail(failure(422, "no_feasible_placement", `${error.constraint}: ${error.detail}`, { constraint: error.constraint })),
+              LaunchFailure: (error) => Effect.fail(internal(error)),
+              QueueStoreError: (error) => Effect.fail(internal(error))
+            })
+          )
+          return json(201, { id: job.id, state: job.state, reason: job.reason, expectedCostUsd: job.expectedCostUsd, gpus: job.gpus })
+        })
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/jobs",
+      operationId: "listJobs",
+      summary: "The jobs this token may see (its team's; every team's for the admins), newest first",
+      auth: true,
+      query: {
+        team: { description: "Only this team's jobs (admins)", schema: TeamName },
+        state: { description: "Only jobs in this state", schema: QueueStateSchema }
+      },
+      responses: [{ status: 200, description: "The jobs", schema: JobsResponse }],
+      handle: (request) =>
+        Effect.gen(function*() {
+          const principal = principalOf(request)
+          const team = yield* decodeQuery(TeamName, "team", request.query.get("team"))
+          const state = yield* decodeQuery(QueueStateSchema, "state", request.query.get("state"))
+          if (principal.kind === "team" && team !== undefined && team !== principal.team) {
+            return yield* failure(403, "forbidden", `this token is team ${principal.team}'s; it cannot list team ${team}'s jobs`)
+          }
+          const listed = yield* listQueue({
+            team: principal.kind === "team" ? principal.team : team,
+            states: state === undefined ? QUEUE_STATES : [state]
+          }).pipe(Effect.mapError(internal))
+          return json(200, { jobs: listed.map((entry) => jobSummary(entry.job, entry.costUsd)) })
+        })
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/jobs/{id}",
+      operationId: "getJob",
+      summary: "A job with its attempts (as `frugal status JOB --json`) and the scheduler's decisions",
+      auth: true,
+      responses: [{ status: 200, description: "The job", schema: JobDetail }, { status: 404, description: "No such job", schema: ErrorBody }],
+      handle: (request) =>
+        Effect.gen(function*() {
+          const id = request.params["id"] ?? ""
+          const view = yield* jobView(id).pipe(Effect.mapError(internal))
+          if (view === undefined) return yield* failure(404, "not_found", `no job ${id} in the queue`)
+          if (!mayAccessTeam(principalOf(request), view.job.team)) return yield* failure(403, "forbidden", `job ${id} is another team's`)
+          return json(200, {
+            job: jobSummary(view.job, view.costUsd),
+            run: view.run === undefined
+              ? null
+              : { status: view.run.status, finalStep: view.run.finalStep, weightsSha256: view.run.weightsSha256, detail: view.run.detail },
+            attempts: view.attempts.map(attemptSummary),
+            decisions: view.decisions.map((d) => ({ at: new Date(d.timeMillis).toISOString(), decision: d.decision, reason: d.reason, detail: d.detail }))
+          })
+        })
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/jobs/{id}/cancel",
+      operationId: "cancelJob",
+      summary: "Cancel a job: at once while queued; a running one checkpoints and stops",
+      auth: true,
+      responses: [{ status: 200, description: "Cancelled, or asked to stop", schema: CancelResponse }, { status: 404, description: "No such job", schema: ErrorBody }],
+      handle: (request) =>
+        Effect.gen(function*() {
+          const id = request.params["id"] ?? ""
+          const view = yield* jobView(id).pipe(Effect.mapError(internal))
+          if (view === undefined) return yield* failure(404, "not_found", `no job ${id} in the queue`)
+          if (!mayAccessTeam(principalOf(request), view.job.team)) return yield* failure(403, "forbidden", `job ${id} is another team's`)
+          const job = yield* cancelInQueue(id).pipe(Effect.mapError(internal))
+          if (job === undefined) return yield* failure(404, "not_found", `no job ${id} in the queue`)
+          return json(200, { id: job.id, state: job.state, cancelRequested: job.cancelRequested })
+        })
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/budgets",
+      operationId: "budgets",
+      summary: "Each team's month: budget, spent, reserved, remaining; GPUs in use (read at most once a second)",
+      auth: true,
+      responses: [{ status: 200, description: "The budgets this token may see", schema: BudgetsResponse }],
+      handle: (request) =>
+        Effect.gen(function*() {
+          const principal = principalOf(request)
+          const view = yield* currentBudgets.pipe(Effect.mapError(internal))
+          return json(200, { ...view, teams: view.teams.filter((team) => mayAccessTeam(principal, team.team)) })
+        })
+    })
+  ]
+}
