@@ -95,8 +95,8 @@ describe("frugal drill", () => {
 
   it("drills examples/ddp: a DDP script of the user's own on two processes, launched as its workload says", async () => {
     // The workload's python3 must have PyTorch; here that is the Python the reference trainer runs on.
-    const dryRun = await runFrugal(["run", example("run/tiny-train.yaml"), "--dry-run"], { env: { FRUGAL_HOME: dir } })
-    const python: string = JSON.parse(dryRun.stdout).launch.argv[0]
+    const dryRun = await runFrugal(["run", example("run/tiny-train.yaml"), "--dry-run", "--json"], { env: { FRUGAL_HOME: dir } })
+    const python: string = JSON.parse(dryRun.stdout).job.launch.argv[0]
     const spec = readFileSync(example("ddp/workload.yaml"), "utf8")
       .replace("command: [python3, train.py,", `command: [${JSON.stringify(python)}, ${JSON.stringify(example("ddp/train.py"))},`)
       .replace("workdir: .", `workdir: ${JSON.stringify(dir)}`)

@@ -18,11 +18,11 @@ import { example, frugalBin, repoRoot, runFrugal } from "./support/frugalCli.ts"
 const home = mkdtempSync(join(tmpdir(), "frugal-run-policy-"))
 afterAll(() => rmSync(home, { recursive: true, force: true }))
 
-/** The tiny CPU trainer with an 18-minute deadline: the plan picks spot, but after a reclaim there is no time to wait for spot (one 15-minute check plus a 10-minute restart). */
+/** The tiny CPU trainer with a 24-minute deadline: the plan picks spot, but after a reclaim there is no time to wait for spot (one 15-minute check plus a 10-minute restart). */
 const workloadFile = join(home, "tiny-deadline.yaml")
 writeFileSync(
   workloadFile,
-  readFileSync(example("run/tiny-train.yaml"), "utf8").replace(/^run:/m, "constraints:\n  deadlineHours: 0.3\nrun:")
+  readFileSync(example("run/tiny-train.yaml"), "utf8").replace(/^run:/m, "constraints:\n  deadlineHours: 0.4\nrun:")
 )
 
 interface PlanOption {
@@ -93,7 +93,7 @@ describe("frugal run --policy", () => {
 
     const run = await runInterruptedOnce([workloadFile, "--job-id", "policy-job", "--policy", "frugal"], env)
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stdout).toContain("policy frugal picks each relaunch to meet the 0.3 h deadline")
+    expect(run.stdout).toContain("policy frugal picks each relaunch to meet the 0.4 h deadline")
     expect(run.stdout).toContain("[attempt 1] interrupted by SIGTERM")
     expect(run.stdout).toMatch(/\[next\] \S+ on-demand in \S+ at \$[0-9.]+\/h: policy frugal: on-demand/)
     expect(run.stdout).toContain("job policy-job: completed")

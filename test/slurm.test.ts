@@ -6,7 +6,7 @@
  * test fails and says what to install: CI has both.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -118,4 +118,100 @@ describe("frugal run --runner slurm on a real Slurm cluster", () => {
     // Both runs were one Slurm batch job: the second attempt is its restart 1, not a new submission.
     expect(slurm("scontrol", ["--oneliner", "show", "job", slurmJobId])).toMatch(/Restarts=1/)
   }, 240_000)
+
+  /** A workload file: the Slurm CPU example with `extra` added to it (a section, or lines of its run: section). */
+  const variant = (name: string, edit: (text: string) => string): string => {
+    const file = join(home, `${name}.yaml`)
+    writeFileSync(file, edit(readFileSync(example("cluster/slurm-cpu.yaml"), "utf8")).replace(/^name: .*$/m, `name: ${name}`))
+    return file
+  }
+
+  /** `frugal run` in the background, with the Slurm job of `jobId` requeued once its first attempt has checkpointed. */
+  const runRequeuedOnce = async (args: ReadonlyArray<string>, jobId: string, env: Record<string, string>) => {
+    const child = spawn(process.execPath, [frugalBin, "run", ...args, "--job-id", jobId], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    started.push(child)
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+    for (let i = 0; i < 900 && !/\[attempt 1\] checkpoint at step (1[5-9]|[2-9]\d)/.test(stdout); i++) await sleep(100)
+    expect(stdout).toMatch(/\[attempt 1\] checkpoint at step/)
+    const slurmJobId = slurm("squeue", ["--noheader", `--name=frugal-${jobId}`, "--format=%i"]).trim()
+    expect(slurmJobId).toMatch(/^\d+$/)
+    slurm("scontrol", ["requeue", slurmJobId])
+    for (let i = 0; i < 100; i++) {
+      const state = slurm("scontrol", ["--oneliner", "show", "job", slurmJobId])
+      if (/JobState=PENDING/.test(state) && /Restarts=1/.test(state)) {
+        slurm("scontrol", ["update", `JobId=${slurmJobId}`, "StartTime=now"])
+        break
+      }
+      await sleep(200)
+    }
+    const code = await Promise.race([exited, sleep(180_000).then(() => "timeout" as const)])
+    return { code, stdout, stderr, slurmJobId }
+  }
+
+  it("places a profile's partitions as priced capacity: a requeue in the preemptible one makes the policy relaunch in the other", async () => {
+    const profile = join(home, "infra.yaml")
+    writeFileSync(profile, [
+      "slurm:",
+      "  - name: local",
+      "    partitions:",
+      "      - { name: frugal, accelerator: T4, gpusPerNode: 1, nodes: 1, hourlyPriceUsd: 0.2, preemptible: true }",
+      "      - { name: frugal-od, accelerator: T4, gpusPerNode: 1, nodes: 1, hourlyPriceUsd: 0.5 }"
+    ].join("\n"))
+    const file = variant("moved", (text) => text.replace(/^run:/m, "resources:\n  accelerators: [T4]\nrun:"))
+    const env = { ...envFor(), FRUGAL_SLURM_PARTITION: "", FRUGAL_SLURM_GPUS_PER_NODE: "" }
+    const dry = await runFrugal(["run", file, "--infra", profile, "--policy", "on-demand", "--dry-run", "--json"], { env })
+    expect(dry.code, dry.stderr).toBe(0)
+    const placements = (JSON.parse(dry.stdout) as { placements: ReadonlyArray<{ runner: string; pool: string; purchaseOption: string }> }).placements
+    expect(placements.map((p) => [p.runner, p.pool, p.purchaseOption])).toEqual([["slurm", "local/frugal", "spot"], ["slurm", "local/frugal-od", "on-demand"]])
+
+    const run = await runRequeuedOnce([file, "--infra", profile, "--policy", "on-demand"], "moved", env)
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/\[next\] slurm local\/frugal-od on-demand at \$0\.50\/h: policy on-demand: on-demand/)
+    expect(weightsHash(run.stdout)).toBe(referenceHash)
+
+    // What each attempt asked Slurm for: the placement's partition, one GPU per node on one node, and a time limit.
+    const scripts = join(home, "jobs", "moved", "slurm")
+    for (const [attempt, partition] of [["moved-1", "frugal"], ["moved-2", "frugal-od"]] as const) {
+      const script = readFileSync(join(scripts, `${attempt}.sbatch`), "utf8")
+      expect(script).toContain(`#SBATCH --partition=${partition}\n`)
+      expect(script).toContain("#SBATCH --nodes=1\n")
+      expect(script).toContain("#SBATCH --gpus-per-node=1\n")
+      expect(script).toMatch(/#SBATCH --time=\d+\n/)
+    }
+    // The requeued run in the preemptible partition was cancelled, not left to run as well.
+    expect(slurm("scontrol", ["--oneliner", "show", "job", run.slurmJobId])).toMatch(/JobState=CANCELLED/)
+    const status = JSON.parse((await runFrugal(["status", "moved", "--json"], { env })).stdout) as {
+      attempts: ReadonlyArray<{ runner: string; pool: string | null; purchaseOption: string; outcome: string; costUsd: number; durationSeconds: number }>
+    }
+    expect(status.attempts.map((a) => [a.runner, a.pool, a.purchaseOption, a.outcome])).toEqual([
+      ["slurm", "local/frugal", "spot", "interrupted"],
+      ["slurm", "local/frugal-od", "on-demand", "completed"]
+    ])
+    const [first, second] = status.attempts
+    expect(first?.costUsd).toBeCloseTo(((first?.durationSeconds ?? 0) / 3600) * 0.2, 6)
+    expect(second?.costUsd).toBeCloseTo(((second?.durationSeconds ?? 0) / 3600) * 0.5, 6)
+  }, 300_000)
+
+  it("runs a 2-process job under torchrun as one batch job, requeued mid-run, ending on the uninterrupted 2-process weights", async () => {
+    const file = variant("two-proc", (text) => text.replace(/^run:/m, "run:\n  processesPerNode: 2"))
+    const reference = await runFrugal(["run", file, "--job-id", "two-proc-reference"], { env: { FRUGAL_HOME: join(home, "local") } })
+    expect(reference.code, reference.stderr).toBe(0)
+    const run = await runRequeuedOnce([file, "--runner", "slurm"], "two-proc", { ...envFor(), FRUGAL_SLURM_CPUS_PER_TASK: "2" })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/\[attempt 1\] started on .*\(pid \d+, cpu, fp32\)/)
+    expect(run.stdout).toMatch(/\[attempt 2\] started on .*, resumed from step \d+/)
+    expect(weightsHash(run.stdout)).toBe(weightsHash(reference.stdout))
+    const script = readFileSync(join(home, "jobs", "two-proc", "slurm", "two-proc-1.sbatch"), "utf8")
+    expect(script).toMatch(/'-m' 'frugal_trainer\.torchrun' '--standalone' '--nnodes' '1' '--nproc_per_node' '2' '--no_python'/)
+  }, 300_000)
 })

@@ -16,8 +16,11 @@ afterAll(() => rmSync(home, { recursive: true, force: true }))
 
 const env = { FRUGAL_HOME: home }
 
-/** Starts `frugal run` and SIGKILLs it as soon as its trainer reports the first durable checkpoint. */
-const runUntilFirstCheckpointThenKill = (jobId: string): Promise<{ readonly stdout: string; readonly signal: string | null }> =>
+/** Starts `frugal run` and sends it `signal` as soon as its trainer reports the first durable checkpoint. */
+const runUntilFirstCheckpointThenKill = (
+  jobId: string,
+  signal: NodeJS.Signals = "SIGKILL"
+): Promise<{ readonly stdout: string; readonly stderr: string; readonly signal: string | null; readonly code: number | null }> =>
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -25,16 +28,20 @@ const runUntilFirstCheckpointThenKill = (jobId: string): Promise<{ readonly stdo
       { cwd: repoRoot, env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] }
     )
     let stdout = ""
+    let stderr = ""
     let killed = false
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk
+    })
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk
       if (!killed && /checkpoint at step \d+/.test(stdout)) {
         killed = true
-        child.kill("SIGKILL")
+        child.kill(signal)
       }
     })
     child.on("error", reject)
-    child.on("close", (_code, signal) => resolve({ stdout, signal }))
+    child.on("close", (code, signal) => resolve({ stdout, stderr, signal, code }))
   })
 
 interface StatusJson {
@@ -94,5 +101,32 @@ describe("supervisor killed with SIGKILL", () => {
     const reference = await runFrugal(["run", example("run/tiny-train.yaml"), "--job-id", "reference"], { env })
     expect(reference.code, reference.stderr).toBe(0)
     expect(reference.stdout).toContain(`weights sha256: ${report.job.weightsSha256}`)
+  }, 240_000)
+})
+
+describe("supervisor stopped with Ctrl-C or SIGTERM", () => {
+  it.each(["SIGINT", "SIGTERM"] as const)("%s cancels the job and its attempt, stops the trainer, and --resume ends on the same weights", async (signal) => {
+    const jobId = `stop-${signal.toLowerCase()}`
+    const stopped = await runUntilFirstCheckpointThenKill(jobId, signal)
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toContain(`job ${jobId}: cancelled; its checkpoints are kept: continue with frugal run --resume ${jobId}`)
+    expect(stopped.stderr).not.toMatch(/\n\s+at /)
+
+    const status = await runFrugal(["status", jobId, "--json"], { env })
+    expect(status.code, status.stderr).toBe(0)
+    const report: StatusJson = JSON.parse(status.stdout)
+    expect(report.job.status).toBe("cancelled")
+    expect(report.attempts.map((a) => a.exitReason)).toEqual(["cancelled"])
+    // The trainer was stopped with its supervisor, not left running beside the ledger.
+    expect(isAlive(Number(report.attempts[0]?.externalId))).toBe(false)
+
+    const resumed = await runFrugal(["run", "--resume", jobId], { env })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const after: StatusJson = JSON.parse((await runFrugal(["status", jobId, "--json"], { env })).stdout)
+    expect(after.job.status).toBe("completed")
+    expect(after.attempts.map((a) => a.exitReason)).toEqual(["cancelled", "completed"])
+    expect(after.attempts[1]?.resumedFromStep).toBeGreaterThanOrEqual(5)
+    const reference = await runFrugal(["run", example("run/tiny-train.yaml"), "--job-id", `reference-${signal}`], { env })
+    expect(reference.stdout).toContain(`weights sha256: ${after.job.weightsSha256}`)
   }, 240_000)
 })

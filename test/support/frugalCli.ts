@@ -19,6 +19,8 @@ export interface FrugalRun {
 
 export interface FrugalProcess {
   readonly child: ChildProcess
+  /** stdout so far. */
+  readonly stdout: () => string
   /** stderr so far. */
   readonly stderr: () => string
   readonly done: Promise<FrugalRun>
@@ -45,7 +47,7 @@ export const startFrugal = (
     child.on("close", (code) => resolve({ code, stdout, stderr, milliseconds: performance.now() - started }))
   })
   child.stdin.end(options.stdin ?? "")
-  return { child, stderr: () => stderr, done }
+  return { child, stdout: () => stdout, stderr: () => stderr, done }
 }
 
 export const runFrugal = (

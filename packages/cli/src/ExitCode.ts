@@ -79,8 +79,20 @@ const WORK_FAILURES: ReadonlySet<string> = new Set([
   "JobNotFound",
   "JobSpecUnreadable",
   "PythonNotFound",
-  "LocalFailure"
+  "LocalFailure",
+  "LeaseLost"
 ])
+
+/**
+ * Requests refused as they stand, with nothing started: a job another process is running (JobLeased names it), a
+ * workload other than the one a job was made from (WorkloadMismatch names what differs). Exit 2, like bad input.
+ */
+const REFUSALS: ReadonlySet<string> = new Set(["JobLeased", "WorkloadMismatch"])
+
+const isRefusal = (u: unknown): u is Error => u instanceof Error && "_tag" in u && typeof u._tag === "string" && REFUSALS.has(u._tag)
+
+const errorLines = (error: Error): ReadonlyArray<string> =>
+  error.message.split("\n").map((line, i) => (i === 0 ? `error: ${line}` : line))
 
 const isWorkFailure = (u: unknown): u is Error =>
   u instanceof Error && "_tag" in u && typeof u._tag === "string" && WORK_FAILURES.has(u._tag)
@@ -107,9 +119,8 @@ export const outcomeOfError = (error: unknown): Outcome => {
   if (error instanceof PartialFailure) {
     return { code: ExitCode.partial, stderr: error.missing.map((part) => `error: ${error.subject} is partial: ${formatUnavailablePart(part)}`) }
   }
-  if (isWorkFailure(error)) {
-    return { code: ExitCode.bug, stderr: error.message.split("\n").map((line, i) => (i === 0 ? `error: ${line}` : line)) }
-  }
+  if (isRefusal(error)) return { code: ExitCode.invalidInput, stderr: errorLines(error) }
+  if (isWorkFailure(error)) return { code: ExitCode.bug, stderr: errorLines(error) }
   return {
     code: ExitCode.bug,
     stderr: [`error: ${messageOf(error)}`, "This is a bug in frugal; run again with FRUGAL_DEBUG=1 for details."]

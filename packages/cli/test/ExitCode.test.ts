@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import { InvalidInput, LocalFailure, NoFeasiblePlacement, PartialFailure, RemoteServiceFailure } from "@frugal/core"
+import { JobLeased, LeaseLost, LedgerError, WorkloadMismatch } from "@frugal/runner"
 import { debugEnabled, ExitCode, FleetInfeasible, outcomeOfExit } from "../src/ExitCode.ts"
 
 const infeasible = (workload: string) =>
@@ -65,6 +66,41 @@ describe("outcomeOfExit", () => {
         "error: the report is partial: AWS CloudWatch GetMetricData: TimeoutError: no answer within 2 s"
       ]
     })
+  })
+
+  it("exits 2 for a job another process runs, naming the holder, and for another workload under a job's id", () => {
+    const leased = new JobLeased({
+      jobId: "dup",
+      holderPid: 4242,
+      holderHost: "box-1",
+      holderLabel: "frugal run",
+      acquiredAtMillis: 0,
+      heartbeatAtMillis: 10_000,
+      expiresAtMillis: 55_000,
+      checkedAtMillis: 13_000
+    })
+    const refused = outcomeOfExit(Exit.fail(leased), false)
+    expect(refused.code).toBe(ExitCode.invalidInput)
+    expect(refused.stderr[0]).toBe(
+      "error: job dup is already being run by pid 4242 on box-1 (frugal run, since 1970-01-01T00:00:00Z, last heartbeat 3 s ago); nothing was started."
+    )
+    expect(refused.stderr.at(-1)).toContain("its lease expires at 1970-01-01T00:00:55Z")
+    const mismatch = new WorkloadMismatch({ jobId: "w", differences: [{ path: "model.hiddenSize", job: "64", given: "128" }] })
+    const other = outcomeOfExit(Exit.fail(mismatch), false)
+    expect(other.code).toBe(ExitCode.invalidInput)
+    expect(other.stderr).toContain("  model.hiddenSize: the job has 64, this workload has 128")
+  })
+
+  it("exits 1 without calling it a bug for a lost lease and a full or damaged ledger, saying what to do", () => {
+    const lost = outcomeOfExit(Exit.fail(new LeaseLost({ jobId: "j", detail: "taken over by pid 7 on box-2 (frugal run)" })), false)
+    expect(lost.code).toBe(1)
+    expect(lost.stderr.join("\n")).not.toContain("bug")
+    const full = outcomeOfExit(Exit.fail(new LedgerError({ path: "/h/ledger.sqlite", operation: "recordEvent", detail: "database or disk is full", reason: "disk-full" })), false)
+    expect(full.code).toBe(1)
+    expect(full.stderr).toEqual([
+      "error: ledger /h/ledger.sqlite: recordEvent failed: database or disk is full",
+      "the disk holding /h is full; the write was rolled back whole. Free space, then continue the job with frugal run --resume JOB (frugal status lists the jobs)"
+    ])
   })
 
   it("exits 4 when a remote service failed after retries", () => {

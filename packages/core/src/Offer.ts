@@ -30,7 +30,9 @@ export const InstanceType = Schema.Struct({
   acceleratorMemoryGiB: Schema.Number,
   vcpus: Schema.Number,
   memoryGiB: Schema.Number,
-  arch: Schema.Literals(["x86_64", "arm64"])
+  arch: Schema.Literals(["x86_64", "arm64"]),
+  /** At most this many can be had together (a Slurm partition's nodes, a Kubernetes pool's); absent: no known limit. */
+  maxInstances: Schema.optionalKey(Schema.Number)
 })
 export type InstanceType = typeof InstanceType.Type
 

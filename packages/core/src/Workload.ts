@@ -406,23 +406,41 @@ export const DataLocation = Schema.Struct({
 })
 export type DataLocation = typeof DataLocation.Type
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,255}$/
 export const NonEmptyString = expecting(Schema.NonEmptyString, "a non-empty string")
+/**
+ * Text that reaches a shell script, a batch script, user data or a manifest as a quoted word: anything but NUL, which
+ * no shell word can hold (bash would cut the string there), and at most 64 KiB.
+ */
+const ArgText = expecting(
+  Schema.NonEmptyString.check(Schema.makeFilter((text: string) => !text.includes("\u0000") && text.length <= 65_536)),
+  "a non-empty string without NUL characters (at most 65,536 characters)"
+)
+const EnvValue = expecting(
+  Schema.String.check(Schema.makeFilter((text: string) => !text.includes("\u0000") && text.length <= 65_536)),
+  "a string value (quote numbers) without NUL characters, at most 65,536 characters"
+)
+/** A path: no control characters, which would split a line of a generated script (paths also reach directives). */
+const PathText = expecting(
+  Schema.NonEmptyString.check(Schema.makeFilter((text: string) => !/[\u0000-\u001f\u007f]/.test(text) && text.length <= 4096)),
+  "a path without control characters (line breaks, tabs, NUL), at most 4,096 characters"
+)
+
 export const RunSection = Schema.Struct({
   command: Schema.optionalKey(
-    expecting(Schema.NonEmptyArray(NonEmptyString), "an argv list of strings like [python3, train.py] (never a shell string)")
+    expecting(Schema.NonEmptyArray(ArgText), "an argv list of strings like [python3, train.py] (never a shell string)")
   ),
   env: Schema.optionalKey(
     expecting(
       Schema.Record(
         expecting(Schema.String.check(Schema.isPattern(ENV_NAME)), "an environment variable name"),
-        expecting(Schema.String, "a string value (quote numbers)")
+        EnvValue
       ),
       "a mapping of environment variable names to string values"
     )
   ),
-  workdir: Schema.optionalKey(NonEmptyString),
-  checkpointDir: Schema.optionalKey(NonEmptyString),
+  workdir: Schema.optionalKey(PathText),
+  checkpointDir: Schema.optionalKey(PathText),
   /** Processes per node under torchrun; absent: the placement's GPUs per node (1 without GPUs). */
   processesPerNode: Schema.optionalKey(Bounded({ min: 1, max: 1024, integer: true, unit: "processes per node" }))
 })

@@ -35,14 +35,16 @@ export const instanceCounts = (indexed: IndexedType, need: AcceleratorNeed, sett
   } else {
     return []
   }
-  if (gpus > MAX_GPUS) return []
+  // A cluster partition or pool has so many nodes; EC2 types have no limit known here.
+  const maxInstances = indexed.type.maxInstances ?? Number.POSITIVE_INFINITY
+  if (gpus > MAX_GPUS || instances > maxInstances) return []
   const first = need.estimate(gpus)
   if (!first.fits) return []
   const counts: Array<Count> = [{ instances, gpus, estimate: first, hours: first.hours }]
   const deadline = settings.deadlineHours
   if (deadline === null || need.pinned || settings.perMonth || !indexed.fullNode) return counts
   let last = first
-  while (last.hours * DEADLINE_SLACK > deadline && (instances * 2) * perInstance <= MAX_GPUS) {
+  while (last.hours * DEADLINE_SLACK > deadline && (instances * 2) * perInstance <= MAX_GPUS && instances * 2 <= maxInstances) {
     instances *= 2
     gpus = instances * perInstance
     last = need.estimate(gpus)

@@ -24,14 +24,22 @@ export const parseClusterInstanceType = (
   return { engine: engine === "slurm" ? "slurm" : "kubernetes", cluster, pool }
 }
 
+/**
+ * A cluster's capacity is the profile's to state, not a market to doubt: its offers carry the best placement score,
+ * so the planner neither discounts them as unobtainable nor flags their price as a floor (its node count is the
+ * type's `maxInstances`).
+ */
+const CLUSTER_CAPACITY = { placementScore: 10 } as const
+
 /** The region of an AZ ID, as the catalog's spot offers place it. */
 const regionOfZone = (catalog: Catalog, zone: string): string | null =>
   catalog.offers.find((offer) => offer.availabilityZone === zone)?.region ?? null
 
 const acceleratorMemory = (name: string): number => ACCELERATORS.find((spec) => spec.name === name)?.memoryGiB ?? 0
 
-const clusterType = (name: string, accelerator: string, gpusPerNode: number, base?: InstanceType): InstanceType => ({
+const clusterType = (name: string, accelerator: string, gpusPerNode: number, maxInstances: number, base?: InstanceType): InstanceType => ({
   name,
+  maxInstances,
   accelerator,
   acceleratorCount: gpusPerNode,
   acceleratorMemoryGiB: base?.acceleratorMemoryGiB ?? acceleratorMemory(accelerator),
@@ -60,8 +68,8 @@ export const catalogForProfile = (catalog: Catalog, profile: InfraProfile): Cata
     for (const partition of cluster.partitions) {
       if (partition.accelerator === undefined || partition.gpusPerNode === 0) continue
       const name = clusterInstanceType("slurm", cluster.name, partition.name)
-      types.push(clusterType(name, partition.accelerator, partition.gpusPerNode))
-      offers.push(regionalOffer(name, cluster.region ?? `slurm:${cluster.name}`, partition.preemptible ? "spot" : "on-demand", partition.hourlyPriceUsd))
+      types.push(clusterType(name, partition.accelerator, partition.gpusPerNode, partition.nodes))
+      offers.push(regionalOffer(name, cluster.region ?? `slurm:${cluster.name}`, partition.preemptible ? "spot" : "on-demand", partition.hourlyPriceUsd, CLUSTER_CAPACITY))
     }
   }
   for (const cluster of profile.kubernetes ?? []) {
@@ -69,9 +77,9 @@ export const catalogForProfile = (catalog: Catalog, profile: InfraProfile): Cata
       if (pool.accelerator === undefined || pool.gpusPerNode === 0) continue
       const name = clusterInstanceType("kubernetes", cluster.name, pool.name)
       const base = pool.instanceType === undefined ? undefined : catalog.instanceTypes.find((type) => type.name === pool.instanceType)
-      types.push(clusterType(name, pool.accelerator, pool.gpusPerNode, base))
+      types.push(clusterType(name, pool.accelerator, pool.gpusPerNode, pool.maxNodes, base))
       const region = cluster.region ?? (pool.zone === undefined ? null : regionOfZone(catalog, pool.zone)) ?? `kubernetes:${cluster.name}`
-      offers.push(regionalOffer(name, region, pool.capacityType, pool.hourlyPriceUsd, { availabilityZone: pool.zone ?? null }))
+      offers.push(regionalOffer(name, region, pool.capacityType, pool.hourlyPriceUsd, { availabilityZone: pool.zone ?? null, ...CLUSTER_CAPACITY }))
     }
   }
   return {

@@ -36,6 +36,7 @@ import {
   exitFromStatus,
   logFileLines,
   type OrphanAttempt,
+  processesPerNode,
   ProvisioningFailed,
   Runner,
   RunnerError
@@ -96,6 +97,38 @@ export const instanceExit = (instance: Instance, cancelRequested: boolean): Atte
   return { _tag: "Crashed", code: null, signal: reason === "" ? null : reason }
 }
 
+/**
+ * The protocol events an ended instance reported through its result tags (see UserData): the newest durable
+ * checkpoint, and the completion with its weights hash. No connection into an instance is opened, so this is how the
+ * ledger learns how far an attempt got and with which weights it ended.
+ */
+export const resultEvents = (instance: Instance, checkpointUri: string): ReadonlyArray<TrainerEvent> => {
+  const number = (key: string): number | null => {
+    const value = tag(instance, key)
+    return value !== undefined && /^[0-9]{1,15}$/.test(value) ? Number(value) : null
+  }
+  const time = new Date().toISOString()
+  const events: Array<TrainerEvent> = []
+  const checkpointStep = number("frugal:checkpoint-step")
+  if (checkpointStep !== null) {
+    events.push({
+      event: "checkpoint",
+      time,
+      step: checkpointStep,
+      path: checkpointUri,
+      bytes: number("frugal:checkpoint-bytes") ?? 0,
+      blockingSeconds: 0,
+      totalSeconds: 0
+    })
+  }
+  const sha = tag(instance, "frugal:weights-sha256")
+  const finalStep = number("frugal:final-step")
+  if (sha !== undefined && /^[0-9a-f]{64}$/.test(sha) && finalStep !== null) {
+    events.push({ event: "completed", time, step: finalStep, tokensSeen: number("frugal:tokens-seen") ?? 0, weightsSha256: sha })
+  }
+  return events
+}
+
 /** The settings of the placement's region, or why there are none. */
 export const regionSettings = (settings: Ec2Settings, request: AttemptRequest): Ec2RegionSettings | string => {
   const region = settings.regions[request.placement.region]
@@ -122,6 +155,7 @@ export const runInstancesInput = (settings: Ec2Settings, region: Ec2RegionSettin
   const { PYTHONPATH: _local, ...env } = request.launch.env
   const [program, ...rest] = request.launch.argv
   const nodes = placement.instanceCount
+  const processes = processesPerNode(placement.acceleratorsPerInstance, request.launch.processesPerNode)
   const placementGroup = nodes > 1 ? region.placementGroup : null
   return {
     MinCount: placement.instanceCount,
@@ -159,7 +193,10 @@ export const runInstancesInput = (settings: Ec2Settings, region: Ec2RegionSettin
       checkpoints: settings.checkpoints,
       setupCommands: settings.setupCommands,
       checkpointEverySeconds: request.checkpointEverySeconds,
-      multiNode: nodes > 1 ? { nodes, procsPerNode: placement.acceleratorsPerInstance, port: settings.rendezvousPort } : null
+      multiNode: nodes > 1 ? { nodes, procsPerNode: processes, port: settings.rendezvousPort } : null,
+      processesPerNode: processes,
+      // This machine's torchrun wrapper (a path to its python) becomes the instance's.
+      torchrunProgram: request.launch.torchrunProgram === undefined ? undefined : ["python3", "-m", "frugal_trainer.torchrun"]
     })).toString("base64"),
     TagSpecifications: [
       { ResourceType: "instance", Tags: tags },
@@ -214,6 +251,9 @@ export const make = (settings: Ec2Settings, client: (region: string) => EC2Clien
             }
             yield* Effect.ignore(terminate(region, ids, request.attemptId))
             for (const id of ids) live.delete(id)
+            // Rank 0 (launch index 0) speaks for the attempt, as its stdout would.
+            const leader = instances.find((instance) => instance.AmiLaunchIndex === 0) ?? instances[0]
+            if (leader !== undefined) for (const event of resultEvents(leader, settings.checkpoints.uri)) Queue.offerUnsafe(events, event)
             Queue.endUnsafe(events)
             return yield* Deferred.succeed(exited, first)
           }

@@ -65,9 +65,14 @@ export const rendezvousLines = (attemptId: string, multi: MultiNode): ReadonlyAr
  * attempt never joins an old one. The flags are spelled with underscores: torchrun accepts those in every release,
  * while the dashed spellings (`--nproc-per-node`) exist only from PyTorch 2.0 (1.13 rejects them).
  */
-export const torchrunLine = (argv: ReadonlyArray<string>, attemptId: string, multi: MultiNode): string =>
+export const torchrunLine = (
+  argv: ReadonlyArray<string>,
+  attemptId: string,
+  multi: MultiNode,
+  program?: ReadonlyArray<string>
+): string =>
   [
-    "torchrun",
+    program === undefined ? "torchrun" : program.map(shellQuote).join(" "),
     `--nnodes ${multi.nodes}`,
     `--nproc_per_node ${Math.max(1, multi.procsPerNode)}`,
     "--rdzv_backend c10d",

@@ -200,7 +200,7 @@ describe("EC2 engine against a loopback EC2 query server", () => {
     expect(userData).toContain("export FRUGAL_CHECKPOINT_EVERY_SECONDS='900'")
     expect(userData).toContain("'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &")
     expect(userData).not.toContain("PYTHONPATH")
-    expect(userData).toContain("git clone --depth 1 https://example.invalid/acme/train.git /opt/train")
+    expect(userData).toContain("eval 'git clone --depth 1 https://example.invalid/acme/train.git /opt/train'")
     expect(allTerminated(ids)).toEqual(["terminated"])
   })
 
@@ -393,7 +393,7 @@ describe("multi-node EC2 attempts", () => {
     expect(bashSyntax(userData).status).toBe(0)
   })
 
-  it("leaves a single-node attempt as it was: no placement group, no torchrun, no rendezvous", async () => {
+  it("a single-node attempt: no placement group, no rendezvous; one process per GPU under a standalone torchrun", async () => {
     const before = server.requests.length
     await attempt(request("ec2-sn-1"), async (launched) => {
       await sleep(100)
@@ -404,11 +404,17 @@ describe("multi-node EC2 attempts", () => {
     expect(run?.get("MaxCount")).toBe("1")
     expect(run?.get("Placement.GroupName")).toBeNull()
     const userData = userDataOf(run)
-    expect(userData).not.toContain("torchrun")
+    expect(userData).not.toContain("--rdzv_endpoint")
     expect(userData).not.toContain("FRUGAL_RENDEZVOUS")
     expect(userData).not.toContain("ami-launch-index")
-    expect(userData).toContain("\n'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &\n")
+    expect(userData).toContain(
+      "\n'torchrun' '--standalone' '--nnodes' '1' '--nproc_per_node' '8' '--no_python' 'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &\n"
+    )
     expect(bashSyntax(userData)).toEqual({ status: 0, stderr: "" })
+    // One GPU (or none): the argv itself.
+    const req = request("ec2-sn-2")
+    const oneGpu = Ec2Runner.runInstancesInput(settings, region, { ...req, placement: { ...req.placement, acceleratorsPerInstance: 1 } })
+    expect(Buffer.from(oneGpu.UserData ?? "", "base64").toString("utf8")).toContain("\n'python3' '-m' 'frugal_trainer' '--tag' 'a; rm -rf $(pwd)' &\n")
   })
 
   it("cancel terminates every instance of a multi-node attempt", async () => {

@@ -18,7 +18,7 @@
  * "interrupted, resumable") fails the Job at once, so an application error is never retried in a loop.
  */
 import type { V1Job, V1PersistentVolumeClaim, V1Service } from "@kubernetes/client-node"
-import type { AttemptRequest } from "@frugal/runner"
+import { type AttemptRequest, processesPerNode, standalone, torchrunArgv } from "@frugal/runner"
 
 export interface KubernetesSettings {
   readonly namespace: string
@@ -123,19 +123,24 @@ const zoneSelector = (settings: KubernetesSettings, zone: string | null): Record
  */
 const containerArgv = (request: AttemptRequest, settings: KubernetesSettings, name: string): Array<string> => {
   const [program, ...rest] = request.launch.argv
-  const argv = [/^\/.*\/python3?(\.\d+)?$/.test(program) ? "python3" : program, ...rest].map(kubeletLiteral)
+  const argv = [/^\/.*\/python3?(\.\d+)?$/.test(program) ? "python3" : program, ...rest]
   const nodes = request.placement.instanceCount
-  if (nodes <= 1) return argv
-  return [
-    "torchrun",
-    `--nnodes=${nodes}`,
-    `--nproc_per_node=${Math.max(1, request.placement.acceleratorsPerInstance)}`,
-    "--rdzv_backend=c10d",
-    `--rdzv_endpoint=${name}-0.${name}.${settings.namespace}.svc:${settings.rendezvousPort}`,
-    `--rdzv_id=${name}`,
-    "--no_python",
-    ...argv
-  ]
+  const processes = processesPerNode(request.placement.acceleratorsPerInstance, request.launch.processesPerNode)
+  // This machine's torchrun wrapper (a path to its python) becomes the image's.
+  const torchrun: readonly [string, ...Array<string>] | undefined = request.launch.torchrunProgram === undefined
+    ? undefined
+    : ["python3", "-m", "frugal_trainer.torchrun"]
+  const launched = nodes > 1
+    ? torchrunArgv({
+      argv,
+      processesPerNode: processes,
+      rendezvous: { _tag: "C10d", nodes, endpoint: `${name}-0.${name}.${settings.namespace}.svc:${settings.rendezvousPort}`, id: name },
+      ...(torchrun === undefined ? {} : { program: torchrun })
+    })
+    : processes > 1
+    ? torchrunArgv({ argv, processesPerNode: processes, rendezvous: standalone, ...(torchrun === undefined ? {} : { program: torchrun }) })
+    : argv
+  return launched.map(kubeletLiteral)
 }
 
 export interface AttemptManifests {

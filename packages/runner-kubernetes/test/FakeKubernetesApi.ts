@@ -33,6 +33,8 @@ export class FakeKubernetesApi {
   readonly jobs = new Map<string, Json>()
   /** Names of every Job created, in order (deleted ones too). */
   readonly createdJobs: Array<string> = []
+  /** The body of every Job created, in order, as it arrived. */
+  readonly createdJobBodies: Array<Json> = []
   readonly pods = new Map<string, Pod>()
   readonly services = new Set<string>()
   readonly claims = new Map<string, Json>()
@@ -244,6 +246,7 @@ export class FakeKubernetesApi {
     if (this.jobs.has(name)) return this.json(response, 409, { kind: "Status", status: "Failure", reason: "AlreadyExists", code: 409 })
     this.jobs.set(name, job)
     this.createdJobs.push(name)
+    this.createdJobBodies.push(job)
     const spec = record(job["spec"])
     const template = record(spec["template"])
     const labels = Object.fromEntries(Object.entries(record(record(template["metadata"])["labels"])).map(([k, v]) => [k, String(v)]))

@@ -10,8 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { type JobOutcome, type JobSpec, Ledger, Supervisor } from "@frugal/runner"
-import { defaultKubernetesSettings, KubernetesRunner } from "@frugal/runner-kubernetes"
+import { Job } from "kubernetes-models/batch/v1/Job"
+import { decodeInfraProfile, decodeWorkloadFile, workloadsOf } from "@frugal/core"
+import { plan as planPure } from "@frugal/planner"
+import { catalogForProfile, EmbeddedCatalog } from "@frugal/pricing"
+import { Engines, type JobOutcome, jobPolicy, type JobSpec, launchPlan, Ledger, Supervisor } from "@frugal/runner"
+import { defaultKubernetesSettings, kubernetesEngine, kubernetesEngineSettings, KubernetesRunner } from "@frugal/runner-kubernetes"
 import { FakeKubernetesApi } from "./FakeKubernetesApi.ts"
 
 let api: FakeKubernetesApi
@@ -156,4 +160,88 @@ describe("Kubernetes engine against a loopback API server", () => {
     expect(api.requests.filter((r) => r.startsWith("POST /apis/batch/v1/"))).toHaveLength(2)
     expect(api.jobs.size).toBe(0)
   }, 30_000)
+
+  it("places a profile's pools: a disruption in the spot pool makes the policy relaunch on the on-demand pool, asking for its GPUs", async () => {
+    const profile = Effect.runSync(decodeInfraProfile([
+      "kubernetes:",
+      "  - name: prod",
+      "    namespace: training",
+      "    region: us-east-1",
+      "    zoneNames: { use1-az4: us-east-1a }",
+      "    pools:",
+      "      - { name: h100-spot, accelerator: H100, gpusPerNode: 8, capacityType: spot, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 30 }",
+      "      - { name: h100-od, accelerator: H100, gpusPerNode: 8, capacityType: on-demand, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 60 }"
+    ].join("\n"), "infra.yaml"))
+    const [workload] = workloadsOf(Effect.runSync(decodeWorkloadFile([
+      "name: k8s-pools",
+      "kind: training",
+      "model: { parameters: 1B }",
+      "training: { tokens: 2B }",
+      "constraints: { deadlineHours: 48 }"
+    ].join("\n"), "job.yaml")))
+    if (workload === undefined) throw new Error("fixture")
+    const catalog = catalogForProfile(EmbeddedCatalog.catalog(), profile)
+    const planned = Effect.runSync(planPure(workload, catalog, { top: 50 }))
+    const ranked = launchPlan({ plan: planned, catalog, profile, engines: ["kubernetes"] })
+    expect(ranked.placements.map((r) => [r.placement.pool, r.placement.purchaseOption])).toEqual([
+      ["prod/h100-spot", "spot"],
+      ["prod/h100-od", "on-demand"]
+    ])
+    const [first, ...rest] = ranked.placements
+    if (first === undefined) throw new Error("no placement")
+    const policy = jobPolicy(workload, planned, [first, ...rest], profile, { policy: "on-demand" })
+    const settings = Effect.runSync(kubernetesEngineSettings(profile, {}, 0, "spot"))
+    const jobSpec: JobSpec = { ...spec(), name: "k8s-pools", placement: first.placement }
+    const outcome = Effect.runPromise(
+      Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run("k8s-pools", jobSpec, { policy, logDirectory: join(dir, "logs") })).pipe(
+        Effect.provide(Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
+          Engines.make({ kubernetes: Effect.succeed(kubernetesEngine(settings, () => kubeConfig())) }),
+          Ledger.layerFile(join(dir, "ledger.sqlite"))
+        ))))
+      )
+    )
+    const firstJob = await nthJobPod(1)
+    await startPod(firstJob.pod)
+    api.print(firstJob.pod, started(null))
+    api.print(firstJob.pod, checkpoint(10))
+    api.endPod(firstJob.pod, 75, { disruption: true })
+    const secondJob = await nthJobPod(2)
+    await startPod(secondJob.pod)
+    api.print(secondJob.pod, started(10))
+    api.print(secondJob.pod, completed(20))
+    api.endPod(secondJob.pod, 0)
+    const result = await outcome
+    expect(result.status).toBe("completed")
+    expect(result.attempts.map((a) => [a.placement.pool, a.outcome, a.reason])).toEqual([
+      ["prod/h100-spot", "interrupted", "DisruptionTarget"],
+      ["prod/h100-od", "completed", null]
+    ])
+    // What each Job asked of the cluster: the pool's capacity type, zone, instance type and GPU, and 8 GPUs per pod.
+    const selectors = api.createdJobBodies.map((body) => {
+      const job = new Job(body as ConstructorParameters<typeof Job>[0])
+      job.validate()
+      const pod = job.spec?.template.spec
+      return { nodeSelector: pod?.nodeSelector, gpus: pod?.containers[0]?.resources?.limits?.["nvidia.com/gpu"] }
+    })
+    expect(selectors).toEqual([
+      {
+        nodeSelector: {
+          "karpenter.sh/capacity-type": "spot",
+          "topology.kubernetes.io/zone": "us-east-1a",
+          "node.kubernetes.io/instance-type": "p5.48xlarge",
+          "karpenter.k8s.aws/instance-gpu-name": "h100"
+        },
+        gpus: "8"
+      },
+      {
+        nodeSelector: {
+          "karpenter.sh/capacity-type": "on-demand",
+          "topology.kubernetes.io/zone": "us-east-1a",
+          "node.kubernetes.io/instance-type": "p5.48xlarge",
+          "karpenter.k8s.aws/instance-gpu-name": "h100"
+        },
+        gpus: "8"
+      }
+    ])
+  }, 60_000)
 })

@@ -75,16 +75,22 @@ describe(`Kubernetes manifests validate against ${SCHEMA}`, () => {
     expect(pod?.subdomain).toBe(manifests.service?.metadata?.name)
     const container = pod?.containers[0]
     expect(container?.resources?.limits).toEqual({ "nvidia.com/gpu": "8" })
-    expect(container?.command?.slice(0, 7)).toEqual([
+    // The shared torchrun argv (runner's Torchrun.ts): 2 nodes of 8 processes meeting at pod 0.
+    expect(container?.command?.slice(0, 12)).toEqual([
       "torchrun",
-      "--nnodes=2",
-      "--nproc_per_node=8",
-      "--rdzv_backend=c10d",
-      `--rdzv_endpoint=${manifests.job.metadata?.name}-0.${manifests.job.metadata?.name}.default.svc:29500`,
-      `--rdzv_id=${manifests.job.metadata?.name}`,
+      "--nnodes",
+      "2",
+      "--rdzv_backend",
+      "c10d",
+      "--rdzv_endpoint",
+      `${manifests.job.metadata?.name}-0.${manifests.job.metadata?.name}.default.svc:29500`,
+      "--rdzv_id",
+      `${manifests.job.metadata?.name}`,
+      "--nproc_per_node",
+      "8",
       "--no_python"
     ])
-    expect(container?.command?.slice(7)).toEqual(["python3", "-m", "frugal_trainer", "--max-steps", "100"])
+    expect(container?.command?.slice(12)).toEqual(["python3", "-m", "frugal_trainer", "--max-steps", "100"])
     const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]))
     expect(env["PYTHONPATH"]).toBeUndefined()
     expect(env["FRUGAL_CHECKPOINT_DIR"]).toBe("/checkpoints/llama-7b-20261123-070000-ab12")

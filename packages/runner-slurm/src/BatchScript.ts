@@ -12,6 +12,8 @@
  * apart. SIGTERM (scancel, requeue, pre-emption) and SIGUSR1 (`--signal=B:USR1@N` before the time limit; `B:`
  * sends it to the batch shell only) are forwarded to the command, which checkpoints and exits 75.
  */
+import { standalone, torchrunArgv } from "@frugal/runner"
+
 export interface BatchScriptInput {
   readonly jobName: string
   readonly partition: string | null
@@ -34,6 +36,10 @@ export interface BatchScriptInput {
   readonly rendezvousPort: number
   /** Extra `#SBATCH` options from the configuration (`--constraint=h100`), each checked by `EXTRA_OPTION`. */
   readonly extraOptions: ReadonlyArray<string>
+  /** Processes per node (`Torchrun.processesPerNode`): above 1, or on several nodes, the argv runs under torchrun. */
+  readonly processesPerNode: number
+  /** What starts torchrun (`python -m frugal_trainer.torchrun` from the launch); null: `torchrun` on PATH. */
+  readonly torchrunProgram: ReadonlyArray<string> | null
 }
 
 /** Names that may appear in a directive: partitions, accounts, QOS, job names. */
@@ -48,6 +54,10 @@ export const directiveProblems = (input: BatchScriptInput): ReadonlyArray<string
     value === null || DIRECTIVE_NAME.test(value) ? [] : [`${what} ${JSON.stringify(value)} (letters, digits, '.', '_' and '-')`]
   ),
   ...input.extraOptions.filter((option) => !EXTRA_OPTION.test(option)).map((option) => `extra option ${JSON.stringify(option)}`),
+  // Paths are sbatch arguments and quoted words of the script; a line break in one would still split the script's text.
+  ...([["output directory", input.outputDirectory], ["working directory", input.workdir]] as const)
+    .filter(([, path]) => /[\u0000-\u001f\u007f]/.test(path))
+    .map(([what, path]) => `${what} ${JSON.stringify(path)} (no control characters)`),
   ...([input.nodes, input.gpusPerNode, input.signalSeconds, input.cpusPerTask ?? 1, input.timeLimitMinutes ?? 1] as const)
     .filter((n) => !Number.isFinite(n) || n < 0)
     .map((n) => `number ${n}`)
@@ -87,21 +97,34 @@ export const sbatchArguments = (input: BatchScriptInput): ReadonlyArray<string> 
 ]
 
 /**
- * The launch line. One node: the argv itself. Several: one `torchrun` per node through `srun`, meeting at a
- * c10d rendezvous on the first node of the allocation; `--no_python` runs the argv as given (its own python).
+ * The launch line. One process: the argv itself. Several on one node: torchrun with a standalone rendezvous. Several
+ * nodes: one torchrun per node through `srun`, meeting at a c10d rendezvous on the first node of the allocation (the
+ * node list and the first node are shell variables here, so this line is written out rather than built by
+ * `torchrunArgv`, with the same flags).
  */
 const launchLine = (input: BatchScriptInput): string => {
-  const argv = input.argv.map(shellQuote).join(" ")
-  if (input.nodes <= 1) return argv
+  const program = input.torchrunProgram === null ? undefined : (input.torchrunProgram as readonly [string, ...Array<string>])
+  if (input.nodes <= 1) {
+    const argv = input.processesPerNode <= 1 || input.argv.length === 0
+      ? input.argv
+      : torchrunArgv({
+        argv: input.argv,
+        processesPerNode: input.processesPerNode,
+        rendezvous: standalone,
+        ...(program === undefined ? {} : { program })
+      })
+    return argv.map(shellQuote).join(" ")
+  }
   return [
     "srun --nodes=\"$SLURM_JOB_NUM_NODES\" --ntasks-per-node=1 --kill-on-bad-exit=1",
-    "torchrun --nnodes=\"$SLURM_JOB_NUM_NODES\"",
-    `--nproc_per_node=${Math.max(1, input.gpusPerNode)}`,
+    program === undefined ? "torchrun" : program.map(shellQuote).join(" "),
+    "--nnodes=\"$SLURM_JOB_NUM_NODES\"",
+    `--nproc_per_node=${Math.max(1, input.processesPerNode)}`,
     "--rdzv_backend=c10d",
     `--rdzv_endpoint="$head_node:${input.rendezvousPort}"`,
     "--rdzv_id=\"$SLURM_JOB_ID\"",
     "--no_python",
-    argv
+    input.argv.map(shellQuote).join(" ")
   ].join(" ")
 }
 

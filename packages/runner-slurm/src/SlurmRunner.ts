@@ -20,6 +20,7 @@ import {
   exitFromStatus,
   logFileLines,
   type OrphanAttempt,
+  processesPerNode,
   ProvisioningFailed,
   Runner,
   RunnerError
@@ -124,7 +125,9 @@ export const batchInputFor = (options: SlurmRunnerOptions, request: AttemptReque
       ...launch.env
     },
     rendezvousPort: options.rendezvousPort,
-    extraOptions: options.extraOptions
+    extraOptions: options.extraOptions,
+    processesPerNode: processesPerNode(placement.acceleratorsPerInstance, launch.processesPerNode),
+    torchrunProgram: launch.torchrunProgram ?? null
   }
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process"
 import { describe, expect, it } from "vitest"
-import { type BatchScriptInput, batchScript, invalidEnvironmentNames, parseSbatchOutput, parseScontrolJob, shellQuote } from "@frugal/runner-slurm"
+import { type BatchScriptInput, batchScript, directiveProblems, invalidEnvironmentNames, parseSbatchOutput, parseScontrolJob, sbatchArguments, shellQuote } from "@frugal/runner-slurm"
 
 const base: BatchScriptInput = {
   jobName: "frugal-job-1",
@@ -17,6 +17,8 @@ const base: BatchScriptInput = {
   argv: ["python3", "-m", "frugal_trainer", "--tag", "a; rm -rf $(pwd) | echo `id` 'q'"],
   env: { FRUGAL_CHECKPOINT_DIR: "/shared/ckpt", ODD: "it's $HOME" },
   rendezvousPort: 29500,
+  processesPerNode: 8,
+  torchrunProgram: null,
   extraOptions: ["--constraint=h100"]
 }
 
@@ -35,8 +37,6 @@ describe("batch script", () => {
       "#SBATCH --requeue",
       "#SBATCH --signal=B:USR1@120",
       "#SBATCH --open-mode=append",
-      "#SBATCH --output=/shared/frugal/job-1/slurm-%j.log",
-      "#SBATCH --chdir=/shared/work",
       "#SBATCH --constraint=h100"
     ])
   })
@@ -71,10 +71,31 @@ describe("batch script", () => {
   })
 })
 
+describe("paths and processes", () => {
+  it("passes the output file and working directory to sbatch as arguments, never as directive text", () => {
+    const odd = { ...base, outputDirectory: "/shared/a b #SBATCH --x", workdir: "/shared/$(touch x)" }
+    expect(sbatchArguments(odd)).toEqual(["--output=/shared/a b #SBATCH --x/slurm-%j.log", "--chdir=/shared/$(touch x)"])
+    expect(sbatchLines(batchScript(odd)).some((line) => line.includes("touch") || line.includes("--x"))).toBe(false)
+    expect(directiveProblems(odd)).toEqual([])
+    // A line break in a path is refused before any script is written.
+    expect(directiveProblems({ ...base, workdir: "/shared/a\n#SBATCH --x" })).toEqual(["working directory \"/shared/a\\n#SBATCH --x\" (no control characters)"])
+  })
+
+  it("runs one process per GPU on a single node under torchrun with a standalone rendezvous", () => {
+    const launch = batchScript(base).split("\n").find((line) => line.includes("frugal_trainer")) ?? ""
+    expect(launch.startsWith("'torchrun' '--standalone' '--nnodes' '1' '--nproc_per_node' '8' '--no_python' 'python3' '-m' 'frugal_trainer'")).toBe(true)
+    const single = batchScript({ ...base, processesPerNode: 1 }).split("\n").find((line) => line.includes("frugal_trainer")) ?? ""
+    expect(single.startsWith("'python3' '-m' 'frugal_trainer'")).toBe(true)
+    const fixed = batchScript({ ...base, torchrunProgram: ["/usr/bin/python3", "-m", "frugal_trainer.torchrun"] }).split("\n").find((line) => line.includes("--standalone")) ?? ""
+    expect(fixed.startsWith("'/usr/bin/python3' '-m' 'frugal_trainer.torchrun' '--standalone'")).toBe(true)
+  })
+})
+
 describe("Slurm command output", () => {
   it("reads state, restart count and exit code from scontrol --oneliner", () => {
     const line = "JobId=42 JobName=frugal-x UserId=root(0) JobState=PENDING Reason=BeginTime Dependency=(null) Requeue=1 Restarts=1 BatchFlag=1 ExitCode=0:15 Command=/a b/c.sh"
-    expect(parseScontrolJob(line)).toEqual({ jobId: "42", state: "PENDING", restarts: 1, exitCode: 0, exitSignal: 15, reason: "BeginTime" })
+    expect(parseScontrolJob(line)).toEqual({ jobId: "42", state: "PENDING", restarts: 1, exitCode: 0, exitSignal: 15, reason: "BeginTime", partition: null })
+    expect(parseScontrolJob(`${line} Partition=gpu`)?.partition).toBe("gpu")
     expect(parseScontrolJob("slurm_load_jobs error: Invalid job id specified")).toBeNull()
   })
 

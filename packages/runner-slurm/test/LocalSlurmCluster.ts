@@ -134,28 +134,36 @@ export const startLocalSlurmCluster = async (): Promise<LocalSlurmCluster> => {
       "ReturnToService=2",
       "SchedulerType=sched/backfill",
       "KillWait=30",
-      `NodeName=localhost CPUs=${cpus().length} RealMemory=${memoryMiB} State=UNKNOWN`,
+      // Two stand-in "GPUs" (gres.conf names /dev/null and /dev/zero as their devices), so jobs may ask --gpus-per-node.
+      "GresTypes=gpu",
+      `NodeName=localhost CPUs=${cpus().length} RealMemory=${memoryMiB} Gres=gpu:2 State=UNKNOWN`,
       "PartitionName=frugal Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
+      // A second partition on the same node: a profile can offer one as preemptible and the other as on-demand.
+      "PartitionName=frugal-od Nodes=localhost MaxTime=INFINITE State=UP",
       ""
     ].join("\n")
     const confPath = join(directory, "slurm.conf")
     writeFileSync(confPath, conf)
+    writeFileSync(join(directory, "gres.conf"), "AutoDetect=off\nNodeName=localhost Name=gpu File=/dev/null\nNodeName=localhost Name=gpu File=/dev/zero\n")
     const env = { SLURM_CONF: confPath }
     const daemonEnv = { ...process.env, ...env }
     children.push(spawn("slurmctld", ["-D", "-f", confPath], { env: daemonEnv, stdio: "ignore" }))
     children.push(spawn("slurmd", ["-D", "-N", "localhost", "-f", confPath], { env: daemonEnv, stdio: "ignore" }))
 
+    let lastState = "(none)"
     for (let i = 0; i < 60; i++) {
       try {
         const state = execFileSync("sinfo", ["--noheader", "--format=%T"], { env: daemonEnv, encoding: "utf8", timeout: 5000 }).trim()
-        if (state === "idle") return { directory, partition: "frugal", env, stop }
+        lastState = `${state} ${execFileSync("sinfo", ["--noheader", "-R"], { env: daemonEnv, encoding: "utf8", timeout: 5000 }).trim()}`
+        // One line per partition (the node is in both).
+        if (state !== "" && state.split("\n").every((line) => line.trim() === "idle")) return { directory, partition: "frugal", env, stop }
       } catch {
         // controller not up yet
       }
       await sleep(500)
     }
-    const tail = (name: string) => (existsSync(logOf(name)) ? readFileSync(logOf(name), "utf8").slice(-2000) : "(no log)")
-    throw new Error(`the test Slurm cluster did not become idle in 30 s\nslurmctld: ${tail("slurmctld.log")}\nslurmd: ${tail("slurmd.log")}`)
+    const tail = (name: string) => (existsSync(logOf(name)) ? readFileSync(logOf(name), "utf8").slice(-4000) : "(no log)")
+    throw new Error(`the test Slurm cluster did not become idle in 30 s (sinfo: ${lastState})\nslurmctld: ${tail("slurmctld.log")}\nslurmd: ${tail("slurmd.log")}`)
   } catch (error) {
     await stop()
     throw error

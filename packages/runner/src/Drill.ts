@@ -170,7 +170,8 @@ export const runDrill = (
           lastCheckpointStep: number | null
           interruptedAt: number | null
           completed: Completed | null
-        } = { stopped: false, maxStep: 0, lastCheckpointStep: null, interruptedAt: null, completed: null }
+          invalid: ReadonlyArray<{ readonly path: string; readonly reason: string }> | null
+        } = { stopped: false, maxStep: 0, lastCheckpointStep: null, interruptedAt: null, completed: null, invalid: null }
         yield* Stream.runForEach(handle.events, (event) =>
           Effect.gen(function*() {
             switch (event.event) {
@@ -203,6 +204,9 @@ export const runDrill = (
               case "completed":
                 seen.completed = event
                 return
+              case "checkpoints-invalid":
+                seen.invalid = event.rejected
+                return
               case "step":
                 seen.maxStep = Math.max(seen.maxStep, event.step)
                 if (!seen.stopped && effectiveTarget !== undefined && event.step >= effectiveTarget && event.step < totalSteps) {
@@ -233,6 +237,12 @@ export const runDrill = (
           hardKill: options.hardKill,
           seed: options.seed
         }
+      }
+      if (outcome.invalid !== null) {
+        return yield* new DrillFailed({
+          run: "interrupted",
+          detail: `attempt ${attempt} found no valid checkpoint to resume from: ${outcome.invalid.map((r) => `${r.path}: ${r.reason}`).join("; ")}`
+        })
       }
       if (!outcome.stopped || outcome.exit._tag !== "Interrupted") {
         return yield* new DrillFailed({

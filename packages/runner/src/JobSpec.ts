@@ -3,6 +3,7 @@
  * `frugal run --resume JOB` needs only the id: the launch, the first placement and the retry budget.
  */
 import { Schema } from "effect"
+import { InfraProfile } from "@frugal/core"
 import { LaunchSpec } from "./LaunchSpec.ts"
 import { Placement } from "./Placement.ts"
 
@@ -27,7 +28,9 @@ export const JobSpec = Schema.Struct({
   /** A fixed interval instead of Young/Daly, seconds; null lets the supervisor choose. */
   checkpointEverySeconds: Schema.NullOr(Schema.Number),
   /** Model precision, to file measured throughput under (`bf16`); the trainer's own report wins. */
-  precision: Schema.NullOr(Schema.String)
+  precision: Schema.NullOr(Schema.String),
+  /** The infrastructure profile the job was started with, so `--resume JOB` reaches the same engines. */
+  infra: Schema.optionalKey(InfraProfile)
 })
 export type JobSpec = typeof JobSpec.Type
 

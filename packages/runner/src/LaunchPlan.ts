@@ -10,12 +10,12 @@
  * - With no profile for the engine (`--runner slurm` with `FRUGAL_SLURM_*`), the plan's recommended GPU shape
  *   (GPUs per node, nodes) becomes one placement on the engine's cluster.
  * - `--runner local` with a plan (`--policy`): attempts run here but are charged at the plan's prices.
- * Options above an account quota are left out: a run never asks for more than the quota.
+ * Placements above an account quota (per region and market) are left out: a run never asks for more than the quota.
  * All placements are then ordered: meeting the deadline first, cheapest expected cost first, the plan's order last.
  */
 import { checkpointBytes, type InfraProfile, type Workload } from "@frugal/core"
 import { DEFAULT_COST_ASSUMPTIONS, type OnlinePolicyName, type Plan, type PlacementOption } from "@frugal/planner"
-import { type Catalog, parseClusterInstanceType } from "@frugal/pricing"
+import { type Catalog, type Ec2Quota, parseClusterInstanceType, quotaNeed } from "@frugal/pricing"
 import type { JobPolicy, RankedPlacement } from "./LaunchPolicy.ts"
 import { type EngineName, type Placement, poolKey } from "./Placement.ts"
 
@@ -44,6 +44,8 @@ export interface LaunchPlanInput {
   readonly engines: ReadonlyArray<EngineName>
   /** Cluster engines without a profile entry. */
   readonly unprofiled?: ReadonlyArray<UnprofiledCluster>
+  /** The account's EC2 vCPU quotas: an EC2 placement above its region's quota is left out. */
+  readonly quotas?: ReadonlyArray<Ec2Quota>
 }
 
 export interface LaunchPlan {
@@ -76,6 +78,7 @@ const ranked = (option: PlacementOption, placement: Placement): RankedPlacement 
   placement,
   baseHours: option.baseHours,
   expectedHours: option.expectedHours,
+  ...(option.launchHours === null ? {} : { launchHours: option.launchHours }),
   // The same hours at this placement's price; transfer as the plan priced it.
   expectedCostUsd: option.hourlyPriceUsd > 0
     ? (option.expectedCostUsd - option.transferCostUsd) * (placement.hourlyPriceUsd / option.hourlyPriceUsd) + option.transferCostUsd
@@ -159,18 +162,42 @@ export const launchPlan = (input: LaunchPlanInput): LaunchPlan => {
   const allowed = new Set(engines)
   const out: Array<{ readonly entry: RankedPlacement; readonly meets: boolean; readonly order: number }> = []
   const excluded: Array<{ readonly option: string; readonly why: string }> = []
+  const vcpus = new Map(catalog.instanceTypes.map((type) => [type.name, type.vcpus]))
+  /** The quota a placement would break, or null: checked per placement, since quotas are per region and market. */
+  const aboveQuota = (placement: Placement) => {
+    const perInstance = vcpus.get(placement.instanceType)
+    if (input.quotas === undefined || perInstance === undefined) return null
+    const need = quotaNeed(input.quotas, {
+      instanceType: placement.instanceType,
+      region: placement.region,
+      market: placement.purchaseOption === "spot" ? "spot" : "on-demand",
+      instances: placement.instanceCount,
+      vcpusPerInstance: perInstance
+    })
+    return need === null || need.fits ? null : need
+  }
   plan.options.forEach((option, order) => {
     const add = (entries: ReadonlyArray<RankedPlacement>) => {
-      for (const entry of entries) out.push({ entry, meets: option.meetsDeadline && option.withinBudget, order })
-    }
-    if (option.quota?.fits === false) {
-      excluded.push({ option: optionName(option), why: `above quota ${option.quota.code} (${option.quota.limitVcpus} vCPUs)` })
-      return
+      for (const entry of entries) {
+        const quota = entry.placement.runner === "ec2" ? aboveQuota(entry.placement) : null
+        if (quota !== null) {
+          excluded.push({
+            option: `${optionName(option)} → ${entry.placement.availabilityZone ?? entry.placement.region}`,
+            why: `above quota ${quota.code} (${quota.name}: ${quota.limitVcpus} vCPUs in ${entry.placement.region}, needs ${quota.neededVcpus})`
+          })
+          continue
+        }
+        out.push({ entry, meets: option.meetsDeadline && option.withinBudget, order })
+      }
     }
     const cluster = parseClusterInstanceType(option.instanceType)
     if (cluster !== null) {
       if (!allowed.has(cluster.engine)) return excluded.push({ option: optionName(option), why: `the ${cluster.engine} engine is not in use` })
-      return add([ranked(option, { ...basePlacement(option, cluster.engine), pool: `${cluster.cluster}/${cluster.pool}` })])
+      // A pool's zone is the profile's (the plan gives zones to spot offers only).
+      const zone = cluster.engine === "kubernetes"
+        ? profile.kubernetes?.find((c) => c.name === cluster.cluster)?.pools.find((p) => p.name === cluster.pool)?.zone ?? option.availabilityZone
+        : option.availabilityZone
+      return add([ranked(option, { ...basePlacement(option, cluster.engine), availabilityZone: zone, pool: `${cluster.cluster}/${cluster.pool}` })])
     }
     if (allowed.has("local") && engines.length === 1) {
       // Runs here, charged as the plan's placement; the accelerator stays unknown (this machine's steps are not the GPU's).

@@ -28,7 +28,9 @@ export const RankedPlacement = Schema.Struct({
   /** Expected wall-clock hours of the whole job here, interruptions, checkpoints and restarts included. */
   expectedHours: Schema.Number,
   /** Expected cost of the whole job here, USD (the plan's, for the output). */
-  expectedCostUsd: Schema.Number
+  expectedCostUsd: Schema.Number,
+  /** Hours each launch here takes before training (boot, image, data, restore), part of `expectedHours`. */
+  launchHours: Schema.optionalKey(Schema.Number)
 })
 export type RankedPlacement = typeof RankedPlacement.Type
 
@@ -120,14 +122,31 @@ export const elapsedHours = (attempts: ReadonlyArray<AttemptRecord>, nowMillis: 
   return Math.max(0, (nowMillis - first) / HOUR_MILLIS)
 }
 
+/**
+ * Hours the rest of the job takes if launched here now: one launch (the placement's own launch time, at least the
+ * policy's changeover) and the rest of its running hours.
+ */
+export const hoursToFinish = (policy: JobPolicy, ranked: RankedPlacement, progress: number): number => {
+  const launch = ranked.launchHours ?? 0
+  return Math.max(policy.changeoverHours, launch) + Math.max(0, ranked.expectedHours - launch) * (1 - progress)
+}
+
 /** Whether the rest of the job, started here after `delayHours`, is expected to end before the deadline. */
 const meetsDeadline = (policy: JobPolicy, ranked: RankedPlacement, progress: number, elapsed: number, delayHours: number): boolean =>
-  policy.deadlineHours === null ||
-  elapsed + delayHours + policy.changeoverHours + ranked.expectedHours * (1 - progress) <= policy.deadlineHours + 1e-9
+  policy.deadlineHours === null || elapsed + delayHours + hoursToFinish(policy, ranked, progress) <= policy.deadlineHours + 1e-9
 
-/** One instance type and count on one engine: what a job can move between zones and markets without changing speed. */
+const clusterOf = (placement: Placement): string | null =>
+  placement.pool === undefined || placement.pool === null ? null : placement.pool.slice(0, placement.pool.indexOf("/"))
+
+/**
+ * What a job can move between without changing speed: on one engine, the same instance count and accelerators —
+ * on EC2 the same instance type (in any zone and market), on a cluster the same cluster (its preemptible and its
+ * on-demand partitions or pools).
+ */
 const sameGroup = (a: Placement, b: Placement): boolean =>
-  (a.runner ?? "") === (b.runner ?? "") && a.instanceType === b.instanceType && a.instanceCount === b.instanceCount
+  (a.runner ?? "") === (b.runner ?? "") && a.instanceCount === b.instanceCount && a.accelerator === b.accelerator &&
+  a.acceleratorsPerInstance === b.acceleratorsPerInstance &&
+  (clusterOf(a) === null && clusterOf(b) === null ? a.instanceType === b.instanceType : clusterOf(a) === clusterOf(b))
 
 /** The placements that can be tried now: not cooling down, still meeting the deadline, in rank order. */
 export const launchable = (policy: JobPolicy, context: ChoiceContext): ReadonlyArray<RankedPlacement> => {

@@ -2,16 +2,18 @@
  * The ledger: a durable record of every job, attempt, event and dollar, in one SQLite file
  * (`$FRUGAL_HOME/ledger.sqlite`) through Node's built-in `node:sqlite`. WAL mode lets `frugal status`
  * read while a supervisor writes; every multi-row write is one transaction, so a supervisor killed
- * at any instant leaves either the whole write or none of it.
+ * at any instant leaves either the whole write or none of it. A file that fails SQLite's integrity check is
+ * refused when opened; a write that fails (a full disk) is rolled back whole and reported as such.
  */
 import { Clock, Context, Effect, Layer, Schema } from "effect"
-import { mkdirSync } from "node:fs"
-import { dirname } from "node:path"
-import { DatabaseSync } from "node:sqlite"
 import { type AttemptExit, describeExit, exitRan, exitReason, exitReasonCode } from "./AttemptExit.ts"
 import { type CalibrationSample, type MeasuredThroughput, summarizeCalibration } from "./Calibration.ts"
 import { defaultLedgerPath } from "./FrugalHome.ts"
+import { describeHolder, type JobLease, type JobLeased, jobLeased, type LeaseHolder, LeaseLost } from "./JobLease.ts"
+import { dropLease, extendLease, leaseOf, takeLease } from "./LedgerLeases.ts"
 import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
+import { failureAdvice, failureReason, openLedgerDatabase, transaction as inTransaction } from "./LedgerSqlite.ts"
+import { isPostgresLedger, postgresFailureAdvice } from "./postgres/PostgresFailures.ts"
 import {
   type AttemptRecord,
   decodeAttempt,
@@ -32,10 +34,14 @@ import { costUsd } from "./Placement.ts"
 export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError", {
   path: Schema.String,
   operation: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  /** What a user can act on: a damaged file, a full disk, a write lock held too long; absent for anything else. */
+  reason: Schema.optionalKey(Schema.Literals(["disk-full", "corrupt", "busy"]))
 }) {
   override get message(): string {
-    return `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
+    const head = `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
+    if (this.reason === undefined) return head
+    return `${head}\n${isPostgresLedger(this.path) ? postgresFailureAdvice(this.reason) : failureAdvice(this.reason, this.path)}`
   }
 }
 
@@ -80,6 +86,22 @@ export class Ledger extends Context.Service<Ledger, {
   readonly recordCalibration: (sample: CalibrationSample) => Effect.Effect<void, LedgerError>
   /** Measured throughput per accelerator and precision, for the planner's `measuredThroughput`. */
   readonly measuredThroughput: Effect.Effect<ReadonlyArray<MeasuredThroughput>, LedgerError>
+  /** The job's lease as last written, expired or not (see JobLease.ts); undefined when nobody holds it. */
+  readonly lease: (jobId: string) => Effect.Effect<JobLease | undefined, LedgerError>
+  /**
+   * Takes the job's lease for `holder` until now + `ttlMillis`, with a new random token, in one atomic step: granted
+   * when nobody holds it, when the lease held has expired, or when its token is `replacing` (a holder the caller saw
+   * is gone); otherwise fails with JobLeased naming the holder. The job need not exist yet.
+   */
+  readonly acquireLease: (
+    jobId: string,
+    holder: LeaseHolder,
+    options: { readonly ttlMillis: number; readonly replacing?: string | undefined }
+  ) => Effect.Effect<JobLease, JobLeased | LedgerError>
+  /** A heartbeat: extends the lease to now + `ttlMillis`. LeaseLost when it no longer carries this token. */
+  readonly renewLease: (lease: JobLease, ttlMillis: number) => Effect.Effect<JobLease, LeaseLost | LedgerError>
+  /** Gives the lease up; a lease that no longer carries this token (taken over) is left alone. */
+  readonly releaseLease: (lease: JobLease) => Effect.Effect<void, LedgerError>
 }>()("@frugal/runner/Ledger") {
   /** A ledger in the given file (created with its parent directory if missing). */
   static readonly layerFile = (path: string): Layer.Layer<Ledger, LedgerError> => Layer.effect(Ledger, makeLedger(path))
@@ -92,21 +114,20 @@ export class Ledger extends Context.Service<Ledger, {
 
 const makeLedger = (path: string) =>
   Effect.gen(function*() {
-    const fail = (operation: string) => (cause: unknown) =>
-      new LedgerError({ path, operation, detail: cause instanceof Error ? cause.message : String(cause) })
+    const fail = (operation: string) => (cause: unknown) => {
+      const reason = failureReason(cause)
+      return new LedgerError({
+        path,
+        operation,
+        detail: cause instanceof Error ? cause.message : String(cause),
+        ...(reason === undefined ? {} : { reason })
+      })
+    }
 
     const now = yield* Clock.currentTimeMillis
     const db = yield* Effect.acquireRelease(
       Effect.try({
-        try: () => {
-          if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
-          const db = new DatabaseSync(path, { timeout: 10_000, enableForeignKeyConstraints: true })
-          db.exec("PRAGMA journal_mode = WAL")
-          // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commit).
-          db.exec("PRAGMA synchronous = NORMAL")
-          applyMigrations(db, "runner", RUNNER_MIGRATIONS, now)
-          return db
-        },
+        try: () => openLedgerDatabase(path, (db) => applyMigrations(db, "runner", RUNNER_MIGRATIONS, now)),
         catch: fail("open")
       }),
       (db) => Effect.sync(() => db.close())
@@ -116,17 +137,7 @@ const makeLedger = (path: string) =>
     const use = <A>(operation: string, body: () => A): Effect.Effect<A, LedgerError> =>
       Effect.try({ try: body, catch: fail(operation) })
 
-    const transaction = <A>(body: () => A): A => {
-      db.exec("BEGIN IMMEDIATE")
-      try {
-        const result = body()
-        db.exec("COMMIT")
-        return result
-      } catch (error) {
-        db.exec("ROLLBACK")
-        throw error
-      }
-    }
+    const transaction = <A>(body: () => A): A => inTransaction(db, body)
 
     const attemptById = (id: string): AttemptRecord => {
       const row = db.prepare("SELECT * FROM attempts WHERE id = ?").get(id)
@@ -169,9 +180,19 @@ const makeLedger = (path: string) =>
           use("createJob", () =>
             transaction(() => {
               db.prepare(
-                `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, created_ms, updated_ms)
-                 VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`
-              ).run(job.id, job.name, job.runner, job.specJson, job.policyJson ?? null, at, at)
+                `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, workload_sha256, workload_json, created_ms, updated_ms)
+                 VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`
+              ).run(
+                job.id,
+                job.name,
+                job.runner,
+                job.specJson,
+                job.policyJson ?? null,
+                job.workload?.sha256 ?? null,
+                job.workload?.json ?? null,
+                at,
+                at
+              )
               const created = jobById(job.id)
               if (created === undefined) throw new Error(`job ${job.id} vanished after insert`)
               return created
@@ -325,6 +346,23 @@ const makeLedger = (path: string) =>
             sample.measuredAtMillis
           )
         }),
+      lease: (jobId) => use("lease", () => leaseOf(db, jobId)),
+      acquireLease: (jobId, holder, options) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Effect.flatMap(
+            use("acquireLease", () => transaction(() => takeLease(db, jobId, holder, { ...options, nowMillis: at }))),
+            (result) => result._tag === "Acquired" ? Effect.succeed(result.lease) : Effect.fail(jobLeased(result.lease, at))
+          )),
+      renewLease: (lease, ttlMillis) =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) =>
+          Effect.flatMap(
+            use("renewLease", () => extendLease(db, lease, at, ttlMillis)),
+            (current) =>
+              current !== undefined && current.token === lease.token
+                ? Effect.succeed(current)
+                : Effect.fail(new LeaseLost({ jobId: lease.jobId, detail: current === undefined ? "the lease was released" : `taken over by ${describeHolder(current.holder)}` }))
+          )),
+      releaseLease: (lease) => use("releaseLease", () => dropLease(db, lease)),
       measuredThroughput: use("measuredThroughput", () =>
         summarizeCalibration(
           db.prepare("SELECT * FROM calibration ORDER BY measured_ms").all().map((row) => {

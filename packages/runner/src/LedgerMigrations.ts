@@ -142,6 +142,27 @@ export const RUNNER_MIGRATIONS: ReadonlyArray<Migration> = [
       CREATE INDEX attempts_open ON attempts(job_id) WHERE ended_ms IS NULL;
       ALTER TABLE jobs ADD COLUMN policy_json TEXT;
     `
+  },
+  {
+    version: 3,
+    description: "job leases (one supervisor per job at a time) and the workload each job was created from",
+    // No foreign key to jobs: a lease is taken before a new job's row exists, so two processes racing to
+    // create the same job id are told apart by the lease rather than by a failed INSERT.
+    sql: `
+      CREATE TABLE job_leases (
+        job_id TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        holder_pid INTEGER NOT NULL,
+        holder_host TEXT NOT NULL,
+        holder_pid_namespace TEXT,
+        holder_label TEXT NOT NULL,
+        acquired_ms INTEGER NOT NULL,
+        heartbeat_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+      );
+      ALTER TABLE jobs ADD COLUMN workload_sha256 TEXT;
+      ALTER TABLE jobs ADD COLUMN workload_json TEXT;
+    `
   }
 ]
 
@@ -183,7 +204,8 @@ export const applyMigrations = (
         }
         db.exec("COMMIT")
       } catch (error) {
-        db.exec("ROLLBACK")
+        // SQLite may have rolled back already (a full disk): a second ROLLBACK would hide the real error.
+        if (db.isTransaction) db.exec("ROLLBACK")
         throw error
       }
     } finally {

@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { type AttemptOutcome, attemptOutcome, EXIT_REASONS, type ExitReason } from "./AttemptExit.ts"
+import type { JobLease } from "./JobLease.ts"
 import { costUsd, ENGINE_NAMES, type EngineName, type Placement } from "./Placement.ts"
 
 export type JobStatus = "running" | "completed" | "failed" | "cancelled"
@@ -22,6 +23,10 @@ export interface JobRecord {
   readonly detail: string | null
   /** The job's placement policy (ranked placements, policy name, deadline) as JSON; null for a job that stays put. */
   readonly policyJson: string | null
+  /** sha256 of the canonical JSON of the workload the job was created from; null for jobs created before it was kept. */
+  readonly workloadSha256: string | null
+  /** That canonical JSON (WorkloadIdentity), to say what differs when another workload asks for the same job id. */
+  readonly workloadJson: string | null
 }
 
 export interface AttemptRecord {
@@ -73,6 +78,8 @@ export interface NewJob {
   readonly runner: string
   readonly specJson: string
   readonly policyJson?: string | null
+  /** The workload the job is made from (its identity: another workload may not continue it). */
+  readonly workload?: { readonly sha256: string; readonly json: string } | null
 }
 
 export interface NewAttempt {
@@ -101,7 +108,21 @@ const JobRow = Schema.Struct({
   final_step: Schema.NullOr(Schema.Number),
   weights_sha256: Schema.NullOr(Schema.String),
   detail: Schema.NullOr(Schema.String),
-  policy_json: Schema.optionalKey(Schema.NullOr(Schema.String))
+  policy_json: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  workload_sha256: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  workload_json: Schema.optionalKey(Schema.NullOr(Schema.String))
+})
+
+const LeaseRow = Schema.Struct({
+  job_id: Schema.String,
+  token: Schema.String,
+  holder_pid: Schema.Number,
+  holder_host: Schema.String,
+  holder_pid_namespace: Schema.NullOr(Schema.String),
+  holder_label: Schema.String,
+  acquired_ms: Schema.Number,
+  heartbeat_ms: Schema.Number,
+  expires_ms: Schema.Number
 })
 
 const AttemptRow = Schema.Struct({
@@ -162,6 +183,16 @@ export const decodeJob = Schema.decodeUnknownSync(JobRow)
 export const decodeAttempt = Schema.decodeUnknownSync(AttemptRow)
 export const decodeEvent = Schema.decodeUnknownSync(EventRow)
 export const decodeCalibration = Schema.decodeUnknownSync(CalibrationRow)
+export const decodeLease = Schema.decodeUnknownSync(LeaseRow)
+
+export const toLease = (row: typeof LeaseRow.Type): JobLease => ({
+  jobId: row.job_id,
+  token: row.token,
+  holder: { pid: row.holder_pid, host: row.holder_host, pidNamespace: row.holder_pid_namespace, label: row.holder_label },
+  acquiredAtMillis: row.acquired_ms,
+  heartbeatAtMillis: row.heartbeat_ms,
+  expiresAtMillis: row.expires_ms
+})
 
 export const toJob = (row: typeof JobRow.Type): JobRecord => ({
   id: row.id,
@@ -174,7 +205,9 @@ export const toJob = (row: typeof JobRow.Type): JobRecord => ({
   finalStep: row.final_step,
   weightsSha256: row.weights_sha256,
   detail: row.detail,
-  policyJson: row.policy_json ?? null
+  policyJson: row.policy_json ?? null,
+  workloadSha256: row.workload_sha256 ?? null,
+  workloadJson: row.workload_json ?? null
 })
 
 const isEngineName = (name: string): name is EngineName => ENGINE_NAMES.some((engine) => engine === name)

@@ -8,7 +8,7 @@
  */
 import { Cause, Deferred, Effect, Layer, Queue } from "effect"
 import { spawn } from "node:child_process"
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { createInterface } from "node:readline"
 import { classifyEventLine, type InterruptedEvent, type TrainerEvent } from "@frugal/trainer"
@@ -59,14 +59,51 @@ const isOurProcess = (pid: number, attemptId: string): boolean => {
   }
 }
 
+/** A process's state letter and process group (Linux `/proc/<pid>/stat`), or null when it cannot be read. */
+const processStat = (pid: number): { readonly state: string; readonly group: number } | null => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1")
+    // "pid (command) state ppid pgrp …": the command may hold spaces and parentheses, so count from the last ")".
+    const [state, , group] = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return state === undefined || !Number.isInteger(Number(group)) ? null : { state, group: Number(group) }
+  } catch {
+    return null
+  }
+}
+
+const processIds = (): ReadonlyArray<number> => readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map(Number)
+
+/**
+ * Whether a process of the group still runs. A zombie does not: an orphan whose supervisor died is reaped by its new
+ * parent (init) only when that gets round to it, which in a container may be seconds later or never.
+ */
+const groupRunning = (pgid: number): boolean => {
+  if (!signalGroup(pgid, 0)) return false
+  if (!existsSync("/proc/self/stat")) return true
+  return processIds().some((pid) => {
+    const stat = processStat(pid)
+    return stat !== null && stat.group === pgid && stat.state !== "Z"
+  })
+}
+
+/**
+ * The command this runner started for `attemptId`, found by its environment when the ledger never got its pid (the
+ * supervisor died between starting it and writing it down): the leader of its own process group whose environment
+ * carries the attempt id. Linux only; null elsewhere or when there is none.
+ */
+const findAttemptProcess = (attemptId: string): number | null => {
+  if (!existsSync("/proc/self/environ")) return null
+  return processIds().find((pid) => processStat(pid)?.group === pid && isOurProcess(pid, attemptId)) ?? null
+}
+
 /** Polls until the process group is gone or the time is up; true when it is gone. */
 const awaitGroupGone = (pgid: number, millis: number): Effect.Effect<boolean> =>
   Effect.gen(function*() {
     for (let waited = 0; waited < millis; waited += POLL_MILLIS) {
-      if (!signalGroup(pgid, 0)) return true
+      if (!groupRunning(pgid)) return true
       yield* Effect.sleep(POLL_MILLIS)
     }
-    return !signalGroup(pgid, 0)
+    return !groupRunning(pgid)
   })
 
 const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
@@ -117,6 +154,9 @@ const spawnAttempt = (request: AttemptRequest, defaultGraceSeconds: number) =>
 
     const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
     const log = createWriteStream(request.logPath, { flags: "a" })
+    // A log that cannot be written (a full disk) loses lines, not the attempt: without a listener the stream's
+    // error would end this whole process.
+    log.on("error", () => undefined)
     const lines = createInterface({ input: stdout, crlfDelay: Infinity })
     let interrupted: InterruptedEvent | null = null
     lines.on("line", (line) => {
@@ -172,7 +212,7 @@ export const make = (options: LocalRunnerOptions = {}): Runner["Service"] => {
       ),
     stopOrphan: (orphan: OrphanAttempt, cancelOptions?: CancelOptions) =>
       Effect.gen(function*() {
-        const pid = orphan.pid
+        const pid = orphan.pid ?? findAttemptProcess(orphan.attemptId)
         if (pid === null || !isOurProcess(pid, orphan.attemptId)) return false
         const grace = cancelOptions?.graceSeconds ?? graceSeconds
         signalGroup(pid, grace <= 0 ? "SIGKILL" : "SIGTERM")

@@ -59,11 +59,15 @@ export const poolKey = (placement: Placement): string =>
   [placement.runner ?? "", placement.pool ?? "", placement.instanceType, placement.region, placement.availabilityZone ?? "", placement.purchaseOption]
     .join("|")
 
-/** The human name of a placement: `2 × p5.48xlarge spot in use1-az4 (us-east-1)`, `slurm lab/gpu`. */
+/** The human name of a placement: `2 × p5.48xlarge spot in use1-az4 (us-east-1)`, `slurm lab/gpu on-demand`. */
 export const describePlacement = (placement: Placement): string => {
   if (placement.purchaseOption === "local") return "this machine"
   const count = placement.instanceCount > 1 ? `${placement.instanceCount} × ` : ""
+  if (placement.pool !== undefined && placement.pool !== null) {
+    // A cluster's partition or pool: its name says where; the count is of nodes.
+    const nodes = placement.instanceCount > 1 ? ` × ${placement.instanceCount} nodes` : ""
+    return `${placement.runner ?? "cluster"} ${placement.pool}${nodes} ${placement.purchaseOption}`
+  }
   const where = placement.availabilityZone === null ? placement.region : `${placement.availabilityZone} (${placement.region})`
-  const pool = placement.pool === undefined || placement.pool === null ? "" : ` ${placement.runner ?? ""} ${placement.pool}`.trimEnd()
-  return `${count}${placement.instanceType}${pool} ${placement.purchaseOption} in ${where}`
+  return `${count}${placement.instanceType} ${placement.purchaseOption} in ${where}`
 }

@@ -6,24 +6,44 @@
  * Where the next attempt runs: with a job policy (the plan's ranked placements and a spot policy, kept in the ledger
  * with the job; see LaunchPolicy) the policy decides; without one the job stays where it is.
  *
+ * One supervisor per job: it takes the job's lease in the ledger first (a second one is refused with the holder named,
+ * JobLease.ts), renews it with its heartbeat and releases it at the end.
+ *
+ * A job keeps the workload it was created from: another workload may not continue it (WorkloadIdentity.ts).
+ *
+ * When the checkpoints the job wrote are gone or all invalid, the job stops and says which, rather than training
+ * again from step 0, unless told `fromScratch` (CheckpointLoss.ts).
+ *
  * Every fact goes to the ledger as it happens, so a supervisor killed outright and started again on the same job id
  * continues where the ledger and the checkpoints say the job is: an attempt it left running is adopted when its
  * engine can follow it again (an EC2 instance, a Slurm job, a Kubernetes Job), else stopped and closed as `lost`,
  * charged to when it was last seen.
  */
 import { Clock, Context, Effect, Layer, Option, Schedule, Schema, type Scope, Stream } from "effect"
-import type { TrainerEvent } from "@frugal/trainer"
+import { eventStep, type TrainerEvent } from "@frugal/trainer"
 import { interRegionTransferUsdPerGB } from "@frugal/planner"
 import { type AttemptExit, describeExit } from "./AttemptExit.ts"
 import { steadyStateTokensPerSecond } from "./Calibration.ts"
 import { checkpointIntervalSeconds, DEFAULT_CHECKPOINT_WRITE_SECONDS } from "./CheckpointInterval.ts"
 import { Engines, type EngineUnavailable } from "./Engine.ts"
+import {
+  type CheckpointLoss,
+  checkpointLossDetail,
+  detectMissingCheckpoint,
+  type ExpectedCheckpoint,
+  expectedCheckpointStep,
+  freshStarts
+} from "./CheckpointLoss.ts"
+import { type JobLeased, type LeaseLost, leaseSecondsFor } from "./JobLease.ts"
+import { type HeldLease, holdJobLease } from "./JobLeaseKeeper.ts"
 import { decodeJobSpec, encodeJobSpec, type JobSpec } from "./JobSpec.ts"
 import { type ChoiceContext, chooseNext, decodeJobPolicy, encodeJobPolicy, type JobPolicy, type LaunchChoice } from "./LaunchPolicy.ts"
 import { Ledger, type LedgerError } from "./Ledger.ts"
 import type { AttemptRecord } from "./LedgerRecords.ts"
 import { describePlacement, type EngineName, type Placement, poolKey } from "./Placement.ts"
 import { type AttemptHandle, type AttemptRequest, type ProvisioningFailed, Runner, type RunnerError } from "./Runner.ts"
+import { runsUnderTorchrun, torchrunAttemptExit } from "./Torchrun.ts"
+import { type WorkloadIdentity, workloadDifferences, WorkloadMismatch } from "./WorkloadIdentity.ts"
 import { join } from "node:path"
 
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
@@ -73,9 +93,29 @@ export interface SuperviseOptions {
   readonly heartbeatSeconds?: number
   /** Grace given to an orphan found still running on restart. Default: the engine's. */
   readonly orphanGraceSeconds?: number
+  /** The workload the job is made from: kept with a new job; a different one may not continue an existing job. */
+  readonly workload?: WorkloadIdentity
+  /**
+   * When no valid checkpoint remains, start over from step 0 (the trainer sets the invalid ones aside) instead of
+   * stopping the job with the files and checks that failed.
+   */
+  readonly fromScratch?: boolean
+  /** What holds the job's lease, as another process's refusal names it. Default `frugal supervisor`. */
+  readonly leaseLabel?: string
+  /** Called once the job's lease is held, with the lease it replaced (expired, or its holder gone) if any. */
+  readonly onLease?: (held: HeldLease) => Effect.Effect<void>
 }
 
-type SuperviseError = LedgerError | RunnerError | EngineUnavailable | JobNotFound | JobSpecUnreadable
+/** What a supervision can fail with (besides the job failing, which is an outcome). */
+export type SuperviseError =
+  | LedgerError
+  | RunnerError
+  | EngineUnavailable
+  | JobNotFound
+  | JobSpecUnreadable
+  | JobLeased
+  | LeaseLost
+  | WorkloadMismatch
 
 export class Supervisor extends Context.Service<Supervisor, {
   /** Runs a job to the end: creates it in the ledger, or continues it when the id is already there. */
@@ -137,6 +177,8 @@ interface AttemptReport {
   readonly checkpointBlockingSeconds: ReadonlyArray<number>
   readonly checkpointBytes: ReadonlyArray<number>
   readonly tokensPerSecond: ReadonlyArray<number>
+  /** The job's checkpoints were found all invalid, or missing, as the attempt started: the job stops. */
+  readonly checkpointLoss: CheckpointLoss | null
 }
 
 /** The exit an ended attempt recorded, as the placement choice reads it. */
@@ -174,17 +216,42 @@ const supervise = (
   spec: JobSpec,
   options: SuperviseOptions
 ): Effect.Effect<JobOutcome, SuperviseError> =>
+  // The lease is held for the whole supervision; losing it stops the work (and its attempt) at once.
+  Effect.scoped(Effect.gen(function*() {
+    const heartbeatSeconds = options.heartbeatSeconds ?? 15
+    const held = yield* holdJobLease(ledger, jobId, {
+      label: options.leaseLabel ?? "frugal supervisor",
+      renewEveryMillis: heartbeatSeconds * 1000,
+      ttlMillis: leaseSecondsFor(heartbeatSeconds) * 1000
+    })
+    if (options.onLease !== undefined) yield* options.onLease(held)
+    return yield* Effect.raceFirst(superviseLeased(engines, ledger, jobId, spec, options, held), held.lost)
+  }))
+
+const superviseLeased = (
+  engines: Engines["Service"],
+  ledger: Ledger["Service"],
+  jobId: string,
+  spec: JobSpec,
+  options: SuperviseOptions,
+  held: HeldLease
+): Effect.Effect<JobOutcome, SuperviseError> =>
   // Scoped: an adopted attempt's handle lives as long as the job's supervision.
   Effect.scoped(Effect.gen(function*() {
     const existing = yield* ledger.job(jobId)
+    const given = options.workload
+    if (existing !== undefined && given !== undefined && existing.workloadJson !== null && existing.workloadSha256 !== given.sha256) {
+      return yield* new WorkloadMismatch({ jobId, differences: workloadDifferences(existing.workloadJson, given.json) })
+    }
     const defaultEngine: EngineName = spec.placement.runner ?? "local"
     const engineOf = (placement: Placement): EngineName => placement.runner ?? defaultEngine
     const logDirectory = options.logDirectory ?? join(spec.launch.checkpointDir, "..", "logs")
+    const launch = options.fromScratch === true ? { ...spec.launch, env: { ...spec.launch.env, FRUGAL_FROM_SCRATCH: "1" } } : spec.launch
     const request = (attemptId: string, placement: Placement, interval: number | null): AttemptRequest => ({
       jobId,
       attemptId,
       placement,
-      launch: spec.launch,
+      launch,
       checkpointEverySeconds: interval,
       logPath: join(logDirectory, `${attemptId}.log`)
     })
@@ -197,7 +264,8 @@ const supervise = (
         name: spec.name,
         runner: defaultEngine,
         specJson: encodeJobSpec(spec),
-        policyJson: policy === null ? null : encodeJobPolicy(policy)
+        policyJson: policy === null ? null : encodeJobPolicy(policy),
+        workload: given ?? null
       })
     } else {
       if (existing.status === "completed") {
@@ -222,7 +290,9 @@ const supervise = (
             continue
           }
         }
-        yield* runner.stopOrphan(orphan, options.orphanGraceSeconds === undefined ? undefined : { graceSeconds: options.orphanGraceSeconds })
+        const stopped = yield* runner.stopOrphan(orphan, options.orphanGraceSeconds === undefined ? undefined : { graceSeconds: options.orphanGraceSeconds })
+        // It ran until now: charged to the moment it stopped, not to when its dead supervisor last saw it.
+        if (stopped) yield* ledger.touchAttempt(attempt.id)
       }
       if (next === null) yield* ledger.closeOpenAttempts(jobId, "its supervisor stopped; closed when the job was resumed")
     }
@@ -246,8 +316,18 @@ const supervise = (
     const measuredWrites = (yield* ledger.events(jobId, ["checkpoint"])).flatMap((event) =>
       Option.toArray(decodeBlockingSeconds(event.payloadJson))
     )
-    let writeSeconds = measuredWrites.length > 0 ? Math.max(...measuredWrites.map((w) => w.blockingSeconds)) : DEFAULT_CHECKPOINT_WRITE_SECONDS
+    const measuredSeconds = measuredWrites.map((w) => w.blockingSeconds).filter((seconds) => seconds > 0)
+    let writeSeconds = measuredSeconds.length > 0 ? Math.max(...measuredSeconds) : DEFAULT_CHECKPOINT_WRITE_SECONDS
     let checkpointGB = Math.max(0, ...measuredWrites.map((w) => (w.bytes ?? 0) / 1e9)) || (policy?.checkpointGB ?? 0)
+
+    /** The newest checkpoint the job reported durable since it last started from step 0, which a relaunch must find. */
+    const expectedCheckpoint: Effect.Effect<ExpectedCheckpoint | null, LedgerError> = Effect.map(
+      Effect.zip(ledger.attempts(jobId), ledger.events(jobId, ["started", "checkpoint-loss"])),
+      ([attempts, events]) => {
+        const step = expectedCheckpointStep(attempts, freshStarts(events))
+        return step === null ? null : { step, checkpointDir: spec.launch.checkpointDir }
+      }
+    )
 
     while (true) {
       const current: Next = next
@@ -265,23 +345,34 @@ const supervise = (
         launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval)))
       }
       const launched: { handle: AttemptHandle | null } = { handle: null }
-      const { exit, report } = yield* runAttempt(ledger, attempt, launch, options, launched).pipe(
+      // An adopted attempt may replay its own `started` event: only a fresh launch is held to the job's checkpoints.
+      let expected: ExpectedCheckpoint | null = null
+      if (options.fromScratch !== true && current._tag === "Launch") expected = yield* expectedCheckpoint
+      const { exit, report } = yield* runAttempt(ledger, attempt, launch, spec.launch, options, launched, expected).pipe(
         // Stopped from outside (Ctrl-C, `frugal cancel`): closing the attempt's scope stopped the command; the
-        // attempt and the job are cancelled, and `--resume` continues where the checkpoints are.
+        // attempt and the job are cancelled, and `--resume` continues where the checkpoints are. Without the lease
+        // any more, the job is another supervisor's: nothing is written.
         Effect.onInterrupt(() =>
           Effect.ignore(Effect.gen(function*() {
             if (launched.handle !== null) yield* launched.handle.exit
+            if (!(yield* held.holding)) return
             yield* ledger.finishAttempt(attempt.id, { _tag: "Cancelled" })
             yield* ledger.setJobStatus(jobId, "cancelled", { detail: "cancelled; continue with frugal run --resume" })
           }))
         )
       )
-      if (report.checkpointBlockingSeconds.length > 0) writeSeconds = Math.max(...report.checkpointBlockingSeconds)
-      if (report.checkpointBytes.length > 0) checkpointGB = Math.max(...report.checkpointBytes) / 1e9
+      // Checkpoints an engine learned of afterwards (EC2's result tags) carry no timing or size: keep what was measured.
+      const measured = report.checkpointBlockingSeconds.filter((seconds) => seconds > 0)
+      if (measured.length > 0) writeSeconds = Math.max(...measured)
+      const sizes = report.checkpointBytes.filter((bytes) => bytes > 0)
+      if (sizes.length > 0) checkpointGB = Math.max(...sizes) / 1e9
       const ended = yield* ledger.finishAttempt(attempt.id, exit, {
         transferCostUsd: transferCostUsd(policy, attempt.placement, checkpointGB, report, attempt.resumedFromStep)
       })
       if (options.onAttemptEnd !== undefined) yield* options.onAttemptEnd(ended)
+      if (report.checkpointLoss !== null) {
+        return yield* fail(checkpointLossDetail(report.checkpointLoss, jobId), yield* ledger.attempts(jobId))
+      }
 
       if (exit._tag === "Completed") {
         const completed = report.completed
@@ -382,11 +473,20 @@ const runAttempt = (
   ledger: Ledger["Service"],
   attempt: AttemptRecord,
   launch: Effect.Effect<AttemptHandle, RunnerError | ProvisioningFailed | EngineUnavailable, Scope.Scope>,
+  launchSpec: JobSpec["launch"],
   options: SuperviseOptions,
-  launched: { handle: AttemptHandle | null }
+  launched: { handle: AttemptHandle | null },
+  expected: ExpectedCheckpoint | null
 ): Effect.Effect<{ readonly exit: AttemptExit; readonly report: AttemptReport }, LedgerError | RunnerError | EngineUnavailable> =>
   Effect.scoped(Effect.gen(function*() {
-    const empty: AttemptReport = { started: null, completed: null, checkpointBlockingSeconds: [], checkpointBytes: [], tokensPerSecond: [] }
+    const empty: AttemptReport = {
+      started: null,
+      completed: null,
+      checkpointBlockingSeconds: [],
+      checkpointBytes: [],
+      tokensPerSecond: [],
+      checkpointLoss: null
+    }
     const started = yield* Effect.result(launch)
     if (started._tag === "Failure") {
       const error = started.failure
@@ -408,6 +508,8 @@ const runAttempt = (
     let lastProgressMillis = Number.NEGATIVE_INFINITY
     let startedEvent: AttemptReport["started"] = null
     let completed: AttemptReport["completed"] = null
+    let interrupted: Extract<TrainerEvent, { event: "interrupted" }> | null = null
+    let checkpointLoss: CheckpointLoss | null = null
     const checkpointBlockingSeconds: Array<number> = []
     const checkpointBytes: Array<number> = []
     const tokensPerSecond: Array<number> = []
@@ -426,16 +528,28 @@ const runAttempt = (
         } else {
           if (event.event === "started") startedEvent = event
           if (event.event === "completed") completed = event
+          if (event.event === "interrupted") interrupted = event
           if (event.event === "checkpoint") {
             checkpointBlockingSeconds.push(event.blockingSeconds)
             checkpointBytes.push(event.bytes)
           }
-          yield* ledger.recordEvent(attempt.id, { kind: event.event, step: event.step, payload: event })
+          if (event.event === "checkpoints-invalid") checkpointLoss = { _tag: "Invalid", event }
+          yield* ledger.recordEvent(attempt.id, { kind: event.event, step: eventStep(event), payload: event })
+          const missing = event.event === "started" ? detectMissingCheckpoint(event, expected) : null
+          if (missing !== null) {
+            // It started from step 0 although the job's checkpoints say otherwise: stopped at once, before it
+            // writes a checkpoint of its own over the evidence.
+            checkpointLoss = missing
+            yield* ledger.recordEvent(attempt.id, { kind: "checkpoint-loss", step: null, payload: missing })
+            yield* handle.cancel({ graceSeconds: 0 })
+          }
         }
         if (options.onEvent !== undefined) yield* options.onEvent(attempt, event)
       }))
-    const exit = yield* handle.exit
-    return { exit, report: { started: startedEvent, completed, checkpointBlockingSeconds, checkpointBytes, tokensPerSecond } }
+    const ended = yield* handle.exit
+    // Under torchrun a coordinated stop (every rank checkpointed and exited 75) reads as exit 1 from outside.
+    const exit = runsUnderTorchrun(launchSpec, attempt.placement) ? torchrunAttemptExit(ended, interrupted) : ended
+    return { exit, report: { started: startedEvent, completed, checkpointBlockingSeconds, checkpointBytes, tokensPerSecond, checkpointLoss } }
   }))
 
 /** Files the run's steady-state throughput under its accelerator and precision, for the planner. */

@@ -87,6 +87,7 @@ describe("Ledger", () => {
       assert.deepStrictEqual(versions, [
         { component: "runner", version: 1 },
         { component: "runner", version: 2 },
+        { component: "runner", version: 3 },
         { component: "waste", version: 1 }
       ])
     })

@@ -9,9 +9,10 @@ import { TestClock } from "effect/testing"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Ledger, type LedgerError, type Placement } from "../src/index.ts"
+import { DEFAULT_LEASE_SECONDS, type LeaseHolder, Ledger, LedgerError, type Placement } from "../src/index.ts"
 import { RUNNER_MIGRATIONS } from "../src/LedgerMigrations.ts"
 import { layerPostgres, RUNNER_POSTGRES_MIGRATIONS, translateMigrationSql } from "../src/postgres/index.ts"
+import { postgresFailureReason } from "../src/postgres/PostgresFailures.ts"
 import { startTestPostgres, type TestPostgres } from "./support/TestPostgres.ts"
 
 const spot: Placement = {
@@ -53,6 +54,9 @@ const backends: ReadonlyArray<{ readonly name: string; readonly fresh: () => Eff
   }
 ]
 
+const holder = (pid: number, host = "box-1"): LeaseHolder => ({ pid, host, pidNamespace: "pid:[4026531836]", label: "frugal run" })
+const TTL = DEFAULT_LEASE_SECONDS * 1000
+
 const withLedger = <A, E>(fresh: () => Effect.Effect<LedgerLayer>, body: Effect.Effect<A, E, Ledger>) =>
   Effect.flatMap(fresh(), (layer) => Effect.provide(body, layer))
 
@@ -62,6 +66,18 @@ describe("the PostgreSQL ledger's migrations", () => {
       RUNNER_POSTGRES_MIGRATIONS.map((m) => [m.version, m.description]),
       RUNNER_MIGRATIONS.map((m) => [m.version, m.description])
     )
+  })
+
+  it("tells a full disk, damaged data and a busy server apart by SQLSTATE, with advice for a database server", () => {
+    assert.deepStrictEqual(
+      ["53100", "XX001", "XX002", "55P03", "40P01", "53300", "23505", undefined].map(postgresFailureReason),
+      ["disk-full", "corrupt", "corrupt", "busy", "busy", "busy", undefined, undefined]
+    )
+    const full = new LedgerError({ path: "postgres://frugal@127.0.0.1:5432/ledger", operation: "recordEvent", detail: "could not extend file", reason: "disk-full" })
+    assert.include(full.message, "the PostgreSQL server's disk is full; the write was rolled back whole")
+    assert.notInclude(full.message, "sqlite3")
+    const file = new LedgerError({ path: "/data/ledger.sqlite", operation: "open", detail: "malformed", reason: "corrupt" })
+    assert.include(file.message, "sqlite3 /data/ledger.sqlite.damaged .recover")
   })
 
   it("writes other components' SQLite types in PostgreSQL's terms", () => {
@@ -234,6 +250,78 @@ for (const backend of backends) {
           { accelerator: "cpu", precision: "fp32", tokensPerSecondPerGpu: 10, mfu: null, runs: 1, lastMeasuredAtMillis: 9 },
           { accelerator: "H100", precision: "bf16", tokensPerSecondPerGpu: 1000, mfu: 0.1, runs: 3, lastMeasuredAtMillis: 2 }
         ])
+      })))
+
+    it.effect("keeps the workload a job was made from", () =>
+      withLedger(backend.fresh, Effect.gen(function*() {
+        const ledger = yield* Ledger
+        const workload = { sha256: "cd".repeat(32), json: "{\"name\":\"tiny\"}" }
+        const made = yield* ledger.createJob({ id: "w", name: "w", runner: "local", specJson: "{}", workload })
+        assert.deepStrictEqual([made.workloadSha256, made.workloadJson], [workload.sha256, workload.json])
+        yield* ledger.createJob({ id: "old", name: "old", runner: "local", specJson: "{}" })
+        assert.deepStrictEqual([(yield* ledger.job("old"))?.workloadSha256, (yield* ledger.job("old"))?.workloadJson], [null, null])
+      })))
+
+    it.effect("refuses a second lease holder naming the first, until the lease expires after its last heartbeat", () =>
+      withLedger(backend.fresh, Effect.gen(function*() {
+        const ledger = yield* Ledger
+        yield* TestClock.adjust("1 hour")
+        const first = yield* ledger.acquireLease("job-a", holder(100), { ttlMillis: TTL })
+        assert.deepStrictEqual(first.holder, holder(100))
+        assert.deepStrictEqual([first.acquiredAtMillis, first.heartbeatAtMillis, first.expiresAtMillis], [3_600_000, 3_600_000, 3_645_000])
+        assert.deepStrictEqual(yield* ledger.lease("job-a"), first)
+
+        yield* TestClock.adjust("30 seconds")
+        const refused = yield* Effect.flip(ledger.acquireLease("job-a", holder(200, "box-2"), { ttlMillis: TTL }))
+        assert.strictEqual(refused._tag, "JobLeased")
+        assert.deepStrictEqual(refused._tag === "JobLeased" ? [refused.holderPid, refused.holderHost, refused.checkedAtMillis] : [], [100, "box-1", 3_630_000])
+        assert.include(refused.message, "last heartbeat 30 s ago")
+
+        // A heartbeat moves the expiry; once the holder falls silent for the lease's length, the next one takes over.
+        const renewed = yield* ledger.renewLease(first, TTL)
+        assert.deepStrictEqual([renewed.token, renewed.heartbeatAtMillis, renewed.expiresAtMillis], [first.token, 3_630_000, 3_675_000])
+        yield* TestClock.adjust("44 seconds")
+        assert.strictEqual((yield* Effect.flip(ledger.acquireLease("job-a", holder(200, "box-2"), { ttlMillis: TTL })))._tag, "JobLeased")
+        yield* TestClock.adjust("1 second")
+        const second = yield* ledger.acquireLease("job-a", holder(200, "box-2"), { ttlMillis: TTL })
+        assert.strictEqual(second.holder.pid, 200)
+        assert.notStrictEqual(second.token, first.token)
+
+        // The first holder learns it on its next heartbeat; its release leaves the new lease alone.
+        const lost = yield* Effect.flip(ledger.renewLease(first, TTL))
+        assert.strictEqual(lost._tag, "LeaseLost")
+        assert.include(lost.message, "taken over by pid 200 on box-2 (frugal run)")
+        yield* ledger.releaseLease(first)
+        assert.strictEqual((yield* ledger.lease("job-a"))?.token, second.token)
+        yield* ledger.releaseLease(second)
+        assert.isUndefined(yield* ledger.lease("job-a"))
+        const released = yield* Effect.flip(ledger.renewLease(second, TTL))
+        assert.include(released.message, "the lease was released")
+      })))
+
+    it.effect("replaces a live lease only by naming its token (a holder seen gone), never a newer one", () =>
+      withLedger(backend.fresh, Effect.gen(function*() {
+        const ledger = yield* Ledger
+        const dead = yield* ledger.acquireLease("job-b", holder(300), { ttlMillis: TTL })
+        const taker = yield* ledger.acquireLease("job-b", holder(400), { ttlMillis: TTL, replacing: dead.token })
+        assert.strictEqual(taker.holder.pid, 400)
+        const late = yield* Effect.flip(ledger.acquireLease("job-b", holder(500), { ttlMillis: TTL, replacing: dead.token }))
+        assert.strictEqual(late._tag === "JobLeased" ? late.holderPid : null, 400)
+      })))
+
+    it.effect("grants a lease to exactly one of many processes asking at once", () =>
+      withLedger(backend.fresh, Effect.gen(function*() {
+        const ledger = yield* Ledger
+        const asks = yield* Effect.forEach(
+          Array.from({ length: 8 }, (_, i) => i),
+          (i) => Effect.result(ledger.acquireLease("job-race", holder(1000 + i), { ttlMillis: TTL })),
+          { concurrency: "unbounded" }
+        )
+        const granted = asks.flatMap((ask) => (ask._tag === "Success" ? [ask.success] : []))
+        const refused = asks.flatMap((ask) => (ask._tag === "Failure" ? [ask.failure._tag] : []))
+        assert.strictEqual(granted.length, 1)
+        assert.deepStrictEqual(refused, Array.from({ length: 7 }, () => "JobLeased"))
+        assert.strictEqual((yield* ledger.lease("job-race"))?.token, granted[0]?.token)
       })))
 
     it.effect("applies another component's migrations once, in version order, and its tables take rows", () =>

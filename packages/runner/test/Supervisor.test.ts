@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { mkdtempSync } from "node:fs"
+import { Effect, Fiber, Layer } from "effect"
+import { createHash } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type JobSpec, Ledger, LocalRunner, localPlacement, Supervisor } from "../src/index.ts"
+import { type JobSpec, Ledger, LocalRunner, localPlacement, Supervisor, type WorkloadIdentity } from "../src/index.ts"
 
 const fakeTrainer = fileURLToPath(new URL("./fixtures/fake-trainer.ts", import.meta.url))
 
@@ -74,5 +75,72 @@ describe("Supervisor", () => {
       assert.strictEqual((yield* (yield* Ledger).job("job-crash"))?.status, "failed")
     }).pipe(Effect.provide(layer))
   })
-})
 
+  it.live("refuses a second supervisor of a running job, naming the holder; the first runs alone to the end", () => {
+    const { layer, spec } = setup()
+    return Effect.gen(function*() {
+      const supervisor = yield* Supervisor
+      let startedOnce: () => void = () => undefined
+      const firstStarted = new Promise<void>((resolve) => (startedOnce = resolve))
+      const first = yield* Effect.forkChild(supervisor.run("job-once", spec(["--max-steps", "30", "--step-ms", "20"]), {
+        onEvent: (_, event) => Effect.sync(() => event.event === "started" && startedOnce())
+      }))
+      yield* Effect.promise(() => firstStarted)
+      const refused = yield* Effect.flip(supervisor.resume("job-once"))
+      assert.strictEqual(refused._tag, "JobLeased")
+      assert.include(refused.message, `job job-once is already being run by pid ${process.pid}`)
+      const outcome = yield* Fiber.join(first)
+      assert.strictEqual(outcome.status, "completed")
+      assert.deepStrictEqual(outcome.attempts.map((a) => a.exitReason), ["completed"])
+      assert.isUndefined(yield* (yield* Ledger).lease("job-once"))
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("refuses another workload for an existing job, naming what differs; its own workload continues it", () => {
+    const { layer, spec } = setup()
+    const identity = (json: string): WorkloadIdentity => ({ sha256: createHash("sha256").update(json).digest("hex"), json })
+    return Effect.gen(function*() {
+      const supervisor = yield* Supervisor
+      const args = ["--max-steps", "4", "--step-ms", "1"]
+      yield* supervisor.run("job-w", spec(args), { workload: identity('{"w":64}') })
+      const refused = yield* Effect.flip(supervisor.run("job-w", spec(args), { workload: identity('{"w":128}') }))
+      assert.strictEqual(refused._tag, "WorkloadMismatch")
+      assert.include(refused.message, "w: the job has 64, this workload has 128")
+      const again = yield* supervisor.run("job-w", spec(args), { workload: identity('{"w":64}') })
+      assert.strictEqual(again.status, "completed")
+      assert.strictEqual(again.attempts.length, 1)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("stops a job whose relaunch finds its checkpoints gone, unless it may start from scratch", () => {
+    const { dir, layer, spec } = setup()
+    return Effect.gen(function*() {
+      const supervisor = yield* Supervisor
+      const checkpoints = join(dir, "lost")
+      const job = spec(["--max-steps", "30", "--step-ms", "2"], checkpoints)
+      let pid = 0
+      // The cloud pre-empts attempt 1 after its checkpoint at step 10; then someone empties the checkpoint directory.
+      const hooks = {
+        onEvent: (attempt: { readonly sequence: number }, event: { readonly event: string; readonly pid?: number; readonly step?: number }) =>
+          Effect.sync(() => {
+            if (event.event === "started") pid = event.pid ?? 0
+            if (event.event === "checkpoint" && event.step === 10 && attempt.sequence === 1) process.kill(pid, "SIGTERM")
+          }),
+        onAttemptEnd: () => Effect.sync(() => rmSync(checkpoints, { recursive: true, force: true }))
+      }
+      const stopped = yield* supervisor.run("job-lost", job, hooks)
+      assert.strictEqual(stopped.status, "failed")
+      assert.match(stopped.detail ?? "", /^checkpoint lost: the job reported a checkpoint at step 1\d durable, but the relaunched command found none/)
+      assert.include(stopped.detail ?? "", "frugal run --resume job-lost --from-scratch")
+      assert.deepStrictEqual(stopped.attempts.map((a) => a.exitReason), ["interrupted", "interrupted"])
+      const kinds = (yield* (yield* Ledger).events("job-lost")).map((e) => e.kind)
+      assert.include(kinds, "checkpoint-loss")
+
+      const again = yield* supervisor.resume("job-lost")
+      assert.strictEqual(again.status, "failed")
+      const over = yield* supervisor.resume("job-lost", { fromScratch: true })
+      assert.strictEqual(over.status, "completed")
+      assert.strictEqual(over.finalStep, 30)
+    }).pipe(Effect.provide(layer))
+  })
+})

@@ -14,3 +14,4 @@ export type { FleetPlan, InfeasiblePlan, PlacementOption, Plan } from "@frugal/p
 export * as Core from "@frugal/core"
 export * as Pricing from "@frugal/pricing"
 export * as PlannerPackage from "@frugal/planner"
+export * from "./InfraProfileFile.ts"

@@ -54,6 +54,7 @@ class TrainConfig:
     checkpoint_every_seconds: float = 0.0
     keep_checkpoints: int = 3
     async_checkpoints: bool = True
+    from_scratch: bool = False
     # progress and drills
     log_every: int = 1
     step_delay_seconds: float = 0.0
@@ -93,6 +94,9 @@ _HELP = {
     "checkpoint_every_seconds": "checkpoint every S seconds (env FRUGAL_CHECKPOINT_EVERY_SECONDS; 0: off)",
     "keep_checkpoints": "keep the newest K checkpoints",
     "async_checkpoints": "copy to host memory and write in the background",
+    "from_scratch": "when every checkpoint in checkpointDir fails verification, set them aside and start from step 0 "
+                    "(env FRUGAL_FROM_SCRATCH); without it the run stops with exit 65 naming each file. A valid "
+                    "checkpoint is always resumed from",
     "log_every": "write a step event every N steps",
     "step_delay_seconds": "sleep after each step (drills on tiny models)",
     "spot_notice_file": "stop as on a spot notice when this file appears (env FRUGAL_SPOT_NOTICE_FILE)",
@@ -111,6 +115,7 @@ _ENV = {
     "FRUGAL_CHECKPOINT_EVERY_SECONDS": "checkpoint_every_seconds",
     "FRUGAL_CHECKPOINT_EVERY_STEPS": "checkpoint_every_steps",
     "FRUGAL_SPOT_NOTICE_FILE": "spot_notice_file",
+    "FRUGAL_FROM_SCRATCH": "from_scratch",
 }
 
 

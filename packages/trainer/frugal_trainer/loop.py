@@ -14,13 +14,14 @@ from .config import with_steps_for
 from .distributed import from_environment, stop_code, stop_reason
 from .hardware import GpuMonitor, peak_tflops
 from .progress import NullProgress
-from .protocol import EXIT_COMPLETED, EXIT_INTERRUPTED
-from .sharded_checkpoint import ShardedCheckpointer, load_latest_agreed
+from .protocol import EXIT_CHECKPOINTS_INVALID, EXIT_COMPLETED, EXIT_INTERRUPTED
+from .sharded_checkpoint import ShardedCheckpointer, load_latest_verified, set_aside
 from .trainer import Trainer
 
 
 def run(cfg, progress, stop, checkpointer_factory=None, dist=None):
-    """Returns the exit code: 0 completed, 75 interrupted with a final checkpoint (1 without one)."""
+    """Returns the exit code: 0 completed, 75 interrupted with a final checkpoint (1 without one), 65 when every
+    checkpoint found is invalid (a ``checkpoints-invalid`` event says which and why; ``fromScratch`` starts over)."""
     own_group = dist is None
     dist = dist or from_environment(cfg.device, cfg.collective_timeout_seconds)
     try:
@@ -53,7 +54,17 @@ def _run(cfg, progress, stop, checkpointer_factory, dist):
                         on_written=progress.checkpoint_written)
     resumed_from = None
     if ckpt is not None:
-        loaded = load_latest_agreed(cfg.checkpoint_dir, dist, dist.log)
+        loaded, rejected = load_latest_verified(cfg.checkpoint_dir, dist, dist.log)
+        if loaded is None and rejected:
+            # Checkpoints were written and every one is damaged: training from step 0 now would silently throw
+            # the work away, so that takes an explicit fromScratch.
+            if not cfg.from_scratch:
+                progress.checkpoints_invalid(ckpt.directory, rejected)
+                return EXIT_CHECKPOINTS_INVALID
+            folder = set_aside(ckpt.directory, dist, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+            if dist.is_main:
+                dist.log("fromScratch: every checkpoint was invalid; set %d aside in %s and starting from step 0"
+                         % (len(rejected), folder))
         if loaded is not None:
             trainer.check_resumable(loaded)
             trainer.load_checkpoint(loaded)

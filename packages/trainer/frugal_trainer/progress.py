@@ -70,6 +70,12 @@ class Progress:
             "interrupted", step=int(step), reason=reason,
             checkpointStep=None if checkpoint_step is None else int(checkpoint_step))
 
+    def checkpoints_invalid(self, checkpoint_dir, rejected):
+        """Every checkpoint found failed verification: ``rejected`` is [{path, step, reason}], newest first."""
+        return self.emit(
+            "checkpoints-invalid", checkpointDir=str(checkpoint_dir),
+            rejected=[{"path": str(r["path"]), "step": int(r["step"]), "reason": str(r["reason"])} for r in rejected])
+
     def completed(self, step, tokens_seen, weights_sha256, **extra):
         return self.emit(
             "completed", step=int(step), tokensSeen=int(tokens_seen), weightsSha256=weights_sha256,

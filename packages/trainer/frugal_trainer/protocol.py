@@ -9,6 +9,9 @@ EXIT_COMPLETED = 0
 EXIT_INTERRUPTED = 75
 # Bad arguments or configuration (same meaning as the frugal CLI's exit code 2).
 EXIT_INVALID_INPUT = 2
+# Every checkpoint in the checkpoint directory failed verification (BSD EX_DATAERR): nothing was trained, the
+# ``checkpoints-invalid`` event names each file and the check it failed. Starting over is the caller's choice.
+EXIT_CHECKPOINTS_INVALID = 65
 
 INTERRUPT_REASONS = ("SIGTERM", "SIGUSR1", "spot-notice")
 
@@ -44,6 +47,15 @@ _TIME = (lambda v: isinstance(v, str) and _ISO_TIME.match(v) is not None, "an IS
 _COUNT = (_is_count, "a non-negative integer")
 _NN = (_is_non_negative, "a finite number >= 0")
 _HEX = (lambda v: isinstance(v, str) and _SHA256.match(v) is not None, "64 lowercase hex digits")
+
+
+def _is_rejection(v):
+    return (isinstance(v, dict) and isinstance(v.get("path"), str) and _is_count(v.get("step"))
+            and isinstance(v.get("reason"), str))
+
+
+_REJECTED = (lambda v: isinstance(v, list) and len(v) > 0 and all(_is_rejection(x) for x in v),
+             "a non-empty list of {path, step, reason}")
 
 # event -> {field: (check, expectation, required)}
 SCHEMA = {
@@ -99,6 +111,11 @@ SCHEMA = {
         "precision": (_is_string, "a string", False),
         "device": (_is_string, "a string", False),
     },
+    "checkpoints-invalid": {
+        "time": _TIME + (True,),
+        "checkpointDir": (_is_string, "a string", True),
+        "rejected": _REJECTED + (True,),
+    },
 }
 
 
@@ -120,7 +137,7 @@ def validate_event(obj):
     return problems
 
 
-_EVENT_KIND = re.compile(r'^\s*\{.*"event"\s*:\s*"(started|step|checkpoint|interrupted|completed)"')
+_EVENT_KIND = re.compile(r'^\s*\{.*"event"\s*:\s*"(started|step|checkpoint|interrupted|completed|checkpoints-invalid)"')
 
 
 def classify_line(line):

@@ -250,20 +250,56 @@ def read_sharded(step, path):
     return Loaded(step, path, state, states, rngs, world_size, bool(manifest.get("reshardable", True)))
 
 
-def load_latest_agreed(directory, dist, log):
-    """The newest checkpoint every rank could read and verify (the same one on every rank), or None."""
+def is_complete(path, kind):
+    """Whether the writer finished the checkpoint: its checksum sidecar (a file) or its manifest (a directory)
+    exists. One without was cut short before it was ever reported durable; one with it that fails verification
+    is damage (torn, truncated, altered after it was written)."""
+    return os.path.exists(path + ".sha256") if kind == "file" else os.path.exists(os.path.join(path, MANIFEST))
+
+
+def load_latest_verified(directory, dist, log):
+    """(the newest checkpoint every rank could read and verify, or None; the complete checkpoints passed over,
+    newest first, as [{path, step, reason}]). Checkpoints cut short before completion are skipped and not listed."""
     candidates = dist.broadcast_object(list_candidates(directory) if dist.is_main else None)
+    rejected = []
     for step, path, kind in candidates:
         try:
             loaded, reason = (read_file_checkpoint if kind == "file" else read_sharded)(step, path), None
         except (OSError, ValueError, KeyError, TypeError) as e:
             loaded, reason = None, str(e)
         if dist.all_min([0 if loaded is None else 1])[0] == 1:
-            return loaded
-        if reason is not None or dist.is_main:
-            log("skipping checkpoint %s: %s" % (path, reason or "another rank could not read it"))
-    return None
+            return loaded, rejected
+        reasons = dist.gather_to_main(reason)
+        if dist.is_main:
+            failed = [(r, why) for r, why in enumerate(reasons) if why is not None]
+            why = failed[0][1] if len(failed) == 1 and failed[0][0] == 0 else "; ".join(
+                "rank %d: %s" % (r, w) for r, w in failed) or "another rank could not read it"
+            log("skipping checkpoint %s: %s" % (path, why))
+            if is_complete(path, kind):
+                rejected.append({"path": path, "step": step, "reason": why})
+    return None, dist.broadcast_object(rejected if dist.is_main else None)
 
 
-__all__ = ["ShardedCheckpointer", "Loaded", "list_candidates", "load_latest_agreed", "read_sharded", "spread",
+def load_latest_agreed(directory, dist, log):
+    """The newest checkpoint every rank could read and verify (the same one on every rank), or None."""
+    return load_latest_verified(directory, dist, log)[0]
+
+
+def set_aside(directory, dist, stamp):
+    """Moves every checkpoint in ``directory`` (and its sidecar) into ``directory/invalid-<stamp>/`` on rank 0,
+    so a run that starts over neither loads nor prunes by them; collective. Returns the folder."""
+    folder = os.path.join(directory, "invalid-%s" % stamp)
+    if dist.is_main:
+        os.makedirs(folder, exist_ok=True)
+        for _, path, kind in list_candidates(directory):
+            for p in (path, path + ".sha256") if kind == "file" else (path,):
+                if os.path.exists(p):
+                    os.replace(p, os.path.join(folder, os.path.basename(p)))
+        _fsync_dir(directory)
+    dist.barrier()
+    return folder
+
+
+__all__ = ["ShardedCheckpointer", "Loaded", "list_candidates", "load_latest_agreed", "load_latest_verified",
+           "is_complete", "set_aside", "read_sharded", "spread",
            "shard_name", "FORMAT", "MANIFEST"]

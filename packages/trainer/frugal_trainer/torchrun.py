@@ -5,13 +5,13 @@ plus two things the runner needs from it:
   ``Std.from_str("0")`` (the default of ``--redirects`` and ``--tee``) looks the value up by iterating an
   ``IntFlag``, which since Python 3.11 skips the zero member, and returns None.
 - When every rank that failed exited with the same protocol exit code (75: interrupted and resumable;
-  2: bad input), it exits with that code instead of torchrun's 1, so a supervisor tells a coordinated
-  stop from a crash without reading the ranks' output.
+  2: bad input; 65: every checkpoint invalid), it exits with that code instead of torchrun's 1, so a supervisor
+  tells a coordinated stop from a crash without reading the ranks' output.
 """
 
 import sys
 
-EXIT_CODES_PASSED_THROUGH = (75, 2)
+EXIT_CODES_PASSED_THROUGH = (75, 2, 65)
 
 
 def _repair_std_from_str():

@@ -8,7 +8,8 @@
  * ignored on decode so that a newer trainer can add fields without breaking an older runner.
  *
  * Exit codes of a trainer process: {@link EXIT_COMPLETED} when it finished, {@link EXIT_INTERRUPTED}
- * when it stopped on a signal after writing a final checkpoint (resumable); anything else is a crash.
+ * when it stopped on a signal after writing a final checkpoint (resumable), {@link EXIT_CHECKPOINTS_INVALID} when
+ * every checkpoint it found failed verification (after a `checkpoints-invalid` event); anything else is a crash.
  */
 import { Cause, Option, Schema } from "effect"
 
@@ -16,6 +17,11 @@ import { Cause, Option, Schema } from "effect"
 export const EXIT_COMPLETED = 0
 /** Interrupted and resumable: the final checkpoint was written (BSD `EX_TEMPFAIL`). */
 export const EXIT_INTERRUPTED = 75
+/**
+ * Every checkpoint in the checkpoint directory failed verification and the trainer did not start over (BSD
+ * `EX_DATAERR`): the `checkpoints-invalid` event before it names each file and the check it failed.
+ */
+export const EXIT_CHECKPOINTS_INVALID = 65
 
 // ISO-8601 UTC timestamp as written by Python's `datetime.isoformat()` or JS `toISOString()`.
 const IsoTime = Schema.String.check(
@@ -123,7 +129,30 @@ export const CompletedEvent = Schema.Struct({
 })
 export type CompletedEvent = typeof CompletedEvent.Type
 
-export const TrainerEvent = Schema.Union([StartedEvent, StepEvent, CheckpointEvent, InterruptedEvent, CompletedEvent])
+/**
+ * Checkpoints were written and every one fails verification (torn, truncated, altered: its checksum, size or
+ * manifest does not match). The trainer trains nothing and exits {@link EXIT_CHECKPOINTS_INVALID} next, unless told
+ * to start over (`FRUGAL_FROM_SCRATCH=1`). A checkpoint cut short before it was complete (no checksum sidecar or
+ * manifest yet) was never reported durable and is not listed.
+ */
+export const CheckpointsInvalidEvent = Schema.Struct({
+  event: Schema.Literal("checkpoints-invalid"),
+  time: IsoTime,
+  /** The directory searched. */
+  checkpointDir: Schema.String,
+  /** Every complete checkpoint found, newest first, with the check it failed. */
+  rejected: Schema.NonEmptyArray(Schema.Struct({ path: Schema.String, step: Count, reason: Schema.String }))
+})
+export type CheckpointsInvalidEvent = typeof CheckpointsInvalidEvent.Type
+
+export const TrainerEvent = Schema.Union([
+  StartedEvent,
+  StepEvent,
+  CheckpointEvent,
+  InterruptedEvent,
+  CompletedEvent,
+  CheckpointsInvalidEvent
+])
 export type TrainerEvent = typeof TrainerEvent.Type
 export type TrainerEventKind = TrainerEvent["event"]
 
@@ -132,7 +161,8 @@ export const TRAINER_EVENT_KINDS: ReadonlyArray<TrainerEventKind> = [
   "step",
   "checkpoint",
   "interrupted",
-  "completed"
+  "completed",
+  "checkpoints-invalid"
 ]
 
 const decodeEventJson = Schema.decodeUnknownOption(Schema.fromJsonString(TrainerEvent))
@@ -146,7 +176,7 @@ export type EventLine =
 
 // A line is meant as protocol when it is a JSON object naming one of our event kinds; anything else
 // (a library's log line, a progress bar, a JSON object of the user's own) is just output.
-const eventKindPattern = /^\s*\{.*"event"\s*:\s*"(started|step|checkpoint|interrupted|completed)"/
+const eventKindPattern = /^\s*\{.*"event"\s*:\s*"(started|step|checkpoint|interrupted|completed|checkpoints-invalid)"/
 
 /** Sorts one stdout line; the runner logs `Malformed` lines and otherwise ignores them. */
 export const classifyEventLine = (line: string): EventLine => {
@@ -156,6 +186,9 @@ export const classifyEventLine = (line: string): EventLine => {
   const error = Cause.findErrorOption(decoded.cause)
   return { _tag: "Malformed", message: Option.isSome(error) ? error.value.message : Cause.pretty(decoded.cause) }
 }
+
+/** The training step an event reports, or null for an event about no step (`checkpoints-invalid`). */
+export const eventStep = (event: TrainerEvent): number | null => ("step" in event ? event.step : null)
 
 /** The event a stdout line holds, or null when the line is not a (valid) protocol event. */
 export const decodeEventLine = (line: string): TrainerEvent | null =>

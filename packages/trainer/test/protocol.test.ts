@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { classifyEventLine, decodeEventLine, type EventLine } from "../src/index.ts"
+import { classifyEventLine, decodeEventLine, type EventLine, eventStep, TRAINER_EVENT_KINDS } from "../src/index.ts"
 
 type Expectation = EventLine["_tag"]
 
@@ -30,7 +30,8 @@ describe("trainer protocol", () => {
     const kinds = new Set(lines.map((l) => l.expectation))
     expect([...kinds].sort()).toEqual(["Event", "Malformed", "NotProtocol"])
     const events = lines.filter((l) => l.expectation === "Event").map((l) => decodeEventLine(l.line)?.event)
-    expect(new Set(events)).toEqual(new Set(["started", "step", "checkpoint", "interrupted", "completed"]))
+    expect(new Set(events)).toEqual(new Set(TRAINER_EVENT_KINDS))
+    expect(TRAINER_EVENT_KINDS).toContain("checkpoints-invalid")
   })
 
   it.each(lines.map((l) => [l.expectation, l.line] as const))("sorts a line as %s: %s", (expectation, line) => {
@@ -55,6 +56,20 @@ describe("trainer protocol", () => {
       gpuMemoryGiB: 4.5,
       mfu: 0.35
     })
+  })
+
+  it("decodes a checkpoints-invalid event with each rejected file, its step and the check it failed", () => {
+    const event = decodeEventLine(
+      '{"event":"checkpoints-invalid","time":"2026-11-23T07:00:06Z","checkpointDir":"/ckpt",' +
+        '"rejected":[{"path":"/ckpt/step-00000010.ckpt","step":10,"reason":"checksum mismatch"}]}'
+    )
+    expect(event).toEqual({
+      event: "checkpoints-invalid",
+      time: "2026-11-23T07:00:06Z",
+      checkpointDir: "/ckpt",
+      rejected: [{ path: "/ckpt/step-00000010.ckpt", step: 10, reason: "checksum mismatch" }]
+    })
+    expect(event === null ? undefined : eventStep(event)).toBeNull()
   })
 
   it("names the field and the expectation of a malformed line", () => {

@@ -36,7 +36,7 @@ class ProtocolFixtureTest(unittest.TestCase):
 
     def test_the_fixture_has_every_event_kind(self):
         kinds = {json.loads(line)["event"] for e, line in fixture_lines() if e == "event"}
-        self.assertEqual(kinds, {"started", "step", "checkpoint", "interrupted", "completed"})
+        self.assertEqual(kinds, {"started", "step", "checkpoint", "interrupted", "completed", "checkpoints-invalid"})
 
     def test_a_malformed_line_names_the_field(self):
         kind, problems = classify_line(

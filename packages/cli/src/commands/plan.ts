@@ -1,6 +1,8 @@
 /**
- * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH] [--pricing-config FILE]`: the
- * cheapest placement that meets the workload's constraints, with the ranked alternatives. One workload
+ * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH] [--pricing-config FILE] [--infra FILE]`: the
+ * cheapest placement that meets the workload's constraints, with the ranked alternatives. With an infrastructure
+ * profile (`--infra`, else FRUGAL_INFRA, else the XDG default when it exists) only what the profile can launch is
+ * ranked, its Slurm partitions and Kubernetes pools included. One workload
  * with no feasible placement exits 3 naming the binding constraint; a fleet prints every workload's plan and exits 3
  * when any of them is infeasible.
  */
@@ -9,9 +11,11 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
-import { type FleetPlan, isFleetPlan, planWorkloads } from "@frugal/sdk"
+import { InfraCatalog } from "@frugal/pricing"
+import { type FleetPlan, isFleetPlan, loadInfraProfile, planWorkloads } from "@frugal/sdk"
 import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
 import { catalogLines, usd } from "../Format.ts"
@@ -34,6 +38,17 @@ const top = Flag.Int("top").pipe(
   Flag.withMetavar("N"),
   Flag.optional
 )
+
+const infra = Flag.String("infra").pipe(
+  Flag.withDescription("Infrastructure profile: rank only what it can launch (default FRUGAL_INFRA, else $XDG_CONFIG_HOME/frugal/infra.yaml when it exists)"),
+  Flag.withMetavar("FILE"),
+  Flag.optional
+)
+
+/** The catalog held to the profile that applies, when one does. */
+const profileCatalogLayer = (flag: Option.Option<string>, base: ReturnType<typeof catalogLayer>) =>
+  Layer.unwrap(Effect.map(loadInfraProfile(Option.getOrUndefined(flag), process.env), (loaded) =>
+    loaded.path === null ? base : InfraCatalog.layer(loaded.profile).pipe(Layer.provide(base))))
 
 const checkTop = (value: Option.Option<number>): Effect.Effect<number | undefined, InvalidInput> =>
   Option.match(value, {
@@ -91,7 +106,7 @@ const fleetFailures = (fleet: FleetPlan): ReadonlyArray<NoFeasiblePlacement> =>
 
 export const plan = Command.make(
   "plan",
-  { file, json, top, catalog: catalogFlag, pricingConfig: pricingConfigFlag, calibration: calibrationFlag },
+  { file, json, top, catalog: catalogFlag, pricingConfig: pricingConfigFlag, calibration: calibrationFlag, infra },
   Effect.fnUntraced(function*(input) {
     const topN = yield* checkTop(input.top)
     const text = yield* readWorkloadText(input.file)
@@ -110,7 +125,8 @@ export const plan = Command.make(
     if (isFleetPlan(result) && result.summary.infeasible > 0) {
       return yield* new FleetInfeasible({ failures: fleetFailures(result) })
     }
-  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog, Option.getOrUndefined(input.pricingConfig))))
+  }, (effect, input) =>
+    Effect.provide(effect, profileCatalogLayer(input.infra, catalogLayer(input.catalog, Option.getOrUndefined(input.pricingConfig)))))
 ).pipe(
   Command.withDescription("Find the cheapest placement that meets a workload's deadline, budget and risk limits"),
   Command.withExamples([

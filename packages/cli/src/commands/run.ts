@@ -1,6 +1,6 @@
 /**
  * `frugal run FILE [--infra F] [--runner local|slurm|kubernetes|ec2] [--policy P] [--dry-run] [--json]
- *   [--job-id ID] [--resume JOB] [--price-per-hour USD] [--placement-from-plan] [--catalog embedded|aws|PATH]`:
+ *   [--job-id ID] [--resume JOB] [--from-scratch] [--price-per-hour USD] [--placement-from-plan] [--catalog embedded|aws|PATH]`:
  * run a workload where its plan ranks first, failing over down the ranked list and letting the spot policy choose
  * every relaunch; every attempt goes to the ledger.
  */
@@ -34,7 +34,7 @@ const dryRun = Flag.Boolean("dry-run").pipe(
 )
 const json = Flag.Boolean("json").pipe(Flag.withDescription("With --dry-run: print the job, its ranked placements and the first launch as JSON"), Flag.withDefault(false))
 const jobId = Flag.String("job-id").pipe(
-  Flag.withDescription("Job id to use; if the ledger already has it, the job continues where it stopped"),
+  Flag.withDescription("Job id to use; if the ledger already has it, the job continues where it stopped (only with the workload it was made from)"),
   Flag.optional
 )
 const resume = Flag.String("resume").pipe(
@@ -57,9 +57,16 @@ const placementFromPlan = Flag.Boolean("placement-from-plan").pipe(
   Flag.withDefault(false)
 )
 
+const fromScratch = Flag.Boolean("from-scratch").pipe(
+  Flag.withDescription(
+    "When no valid checkpoint of the job remains (all invalid, or gone), start over from step 0 instead of stopping; the invalid files are set aside"
+  ),
+  Flag.withDefault(false)
+)
+
 export const run = Command.make(
   "run",
-  { file, runner, infra, dryRun, json, jobId, resume, pricePerHour, policy, placementFromPlan, catalog: catalogFlag },
+  { file, runner, infra, dryRun, json, jobId, resume, pricePerHour, policy, placementFromPlan, catalog: catalogFlag, fromScratch },
   lazy(() => import("./runner/RunJob.ts"))
 ).pipe(
   Command.withDescription("Run a training job where its plan ranks first; fail over down the ranked list and relaunch after interruptions; every attempt goes to the ledger"),

@@ -5,8 +5,10 @@
  * sequence is taken under a row lock on its job, so two writers never number two attempts alike.
  */
 import { Clock, Effect, Layer, Schema } from "effect"
+import { randomBytes } from "node:crypto"
 import { type AttemptExit, describeExit, exitRan, exitReason, exitReasonCode } from "../AttemptExit.ts"
 import { summarizeCalibration } from "../Calibration.ts"
+import { describeHolder, jobLeased, LeaseLost } from "../JobLease.ts"
 import { Ledger, LedgerError } from "../Ledger.ts"
 import type { Migration } from "../LedgerMigrations.ts"
 import {
@@ -15,14 +17,17 @@ import {
   decodeCalibration,
   decodeEvent,
   decodeJob,
+  decodeLease,
   type JobRecord,
   type LedgerEvent,
   toAttempt,
-  toJob
+  toJob,
+  toLease
 } from "../LedgerRecords.ts"
 import { costUsd } from "../Placement.ts"
 import { RUNNER_POSTGRES_MIGRATIONS, translateMigrationSql } from "./LedgerPostgresMigrations.ts"
 import { makePostgres, Postgres, type PostgresError, type PostgresQuery } from "./Postgres.ts"
+import { postgresFailureReason } from "./PostgresFailures.ts"
 
 /** Serialises migrations across replicas opening the same database at once (an arbitrary constant key). */
 const MIGRATION_LOCK_KEY = 7_424_010_001
@@ -70,7 +75,10 @@ export const applyPostgresMigrations = (
 export const makeLedgerPostgres = Effect.gen(function*() {
   const db = yield* Postgres
   const path = db.display
-  const fail = (operation: string) => (error: PostgresError) => new LedgerError({ path, operation, detail: error.detail })
+  const fail = (operation: string) => (error: PostgresError) => {
+    const reason = postgresFailureReason(error.code)
+    return new LedgerError({ path, operation, detail: error.detail, ...(reason === undefined ? {} : { reason }) })
+  }
   const now = yield* Clock.currentTimeMillis
   yield* applyPostgresMigrations(db, "runner", RUNNER_POSTGRES_MIGRATIONS, now, (sql) => sql).pipe(Effect.mapError(fail("open")))
 
@@ -95,6 +103,32 @@ export const makeLedgerPostgres = Effect.gen(function*() {
   const jobById = (q: PostgresQuery, id: string) =>
     Effect.map(q.query("SELECT * FROM jobs WHERE id = $1", [id]), (rows): JobRecord | undefined =>
       rows[0] === undefined ? undefined : toJob(decodeJob(rows[0])))
+
+  const leaseOf = (jobId: string) =>
+    Effect.flatMap(use("lease", db.query("SELECT * FROM job_leases WHERE job_id = $1", [jobId])), (rows) =>
+      decoding("lease", () => (rows[0] === undefined ? undefined : toLease(decodeLease(rows[0])))))
+
+  /**
+   * Takes the lease in one statement: the insert wins when no lease exists; on a conflict PostgreSQL locks the row
+   * and updates it only when the lease held has expired or carries the `replacing` token. Two takers at once are
+   * serialised on the row (or on the key while both insert), so exactly one gets it; a taker that got nothing reads
+   * the holder to name it. No row back and no holder either: released in between, so it tries again.
+   */
+  const takeLease = (jobId: string, holder: Parameters<Ledger["Service"]["acquireLease"]>[1], ttlMillis: number, replacing: string | undefined, at: number) =>
+    use(
+      "acquireLease",
+      db.query(
+        `INSERT INTO job_leases (job_id, token, holder_pid, holder_host, holder_pid_namespace, holder_label,
+           acquired_ms, heartbeat_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
+         ON CONFLICT (job_id) DO UPDATE SET token = excluded.token, holder_pid = excluded.holder_pid,
+           holder_host = excluded.holder_host, holder_pid_namespace = excluded.holder_pid_namespace,
+           holder_label = excluded.holder_label, acquired_ms = excluded.acquired_ms,
+           heartbeat_ms = excluded.heartbeat_ms, expires_ms = excluded.expires_ms
+         WHERE job_leases.expires_ms <= $7 OR job_leases.token = $9
+         RETURNING *`,
+        [jobId, randomBytes(16).toString("hex"), holder.pid, holder.host, holder.pidNamespace, holder.label, at, at + ttlMillis, replacing ?? null]
+      )
+    ).pipe(Effect.flatMap((rows) => decoding("acquireLease", () => (rows[0] === undefined ? undefined : toLease(decodeLease(rows[0]))))))
 
   const closeAttempt = (q: PostgresQuery, attempt: AttemptRecord, exit: AttemptExit, endedAtMillis: number, transferCostUsd = 0) => {
     const ended = Math.max(attempt.startedAtMillis, endedAtMillis)
@@ -126,9 +160,9 @@ export const makeLedgerPostgres = Effect.gen(function*() {
         inTransaction("createJob", (tx) =>
           Effect.gen(function*() {
             yield* tx.query(
-              `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, created_ms, updated_ms)
-               VALUES ($1, $2, 'running', $3, $4, $5, $6, $6)`,
-              [job.id, job.name, job.runner, job.specJson, job.policyJson ?? null, at]
+              `INSERT INTO jobs (id, name, status, runner, spec_json, policy_json, workload_sha256, workload_json, created_ms, updated_ms)
+               VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $8)`,
+              [job.id, job.name, job.runner, job.specJson, job.policyJson ?? null, job.workload?.sha256 ?? null, job.workload?.json ?? null, at]
             )
             const created = yield* jobById(tx, job.id)
             if (created === undefined) return yield* Effect.die(new Error(`job ${job.id} vanished after insert`))
@@ -273,6 +307,39 @@ export const makeLedgerPostgres = Effect.gen(function*() {
           [sample.jobId, sample.accelerator, sample.precision, sample.tokensPerSecondPerGpu, sample.mfu, sample.steps, sample.measuredAtMillis]
         ))
       ),
+    lease: leaseOf,
+    acquireLease: (jobId, holder, options) =>
+      Effect.flatMap(Clock.currentTimeMillis, (at) =>
+        Effect.gen(function*() {
+          for (let tries = 0; tries < 5; tries++) {
+            const taken = yield* takeLease(jobId, holder, options.ttlMillis, options.replacing, at)
+            if (taken !== undefined) return taken
+            const held = yield* leaseOf(jobId)
+            if (held !== undefined) return yield* Effect.fail(jobLeased(held, at))
+          }
+          return yield* new LedgerError({ path, operation: "acquireLease", detail: `the lease of job ${jobId} kept changing hands; try again`, reason: "busy" })
+        })),
+    renewLease: (lease, ttlMillis) =>
+      Effect.flatMap(Clock.currentTimeMillis, (at) =>
+        Effect.gen(function*() {
+          const rows = yield* use(
+            "renewLease",
+            db.query("UPDATE job_leases SET heartbeat_ms = $1, expires_ms = $2 WHERE job_id = $3 AND token = $4 RETURNING *", [
+              at,
+              at + ttlMillis,
+              lease.jobId,
+              lease.token
+            ])
+          )
+          if (rows[0] !== undefined) return yield* decoding("renewLease", () => toLease(decodeLease(rows[0])))
+          const current = yield* leaseOf(lease.jobId)
+          return yield* new LeaseLost({
+            jobId: lease.jobId,
+            detail: current === undefined ? "the lease was released" : `taken over by ${describeHolder(current.holder)}`
+          })
+        })),
+    releaseLease: (lease) =>
+      use("releaseLease", Effect.asVoid(db.query("DELETE FROM job_leases WHERE job_id = $1 AND token = $2", [lease.jobId, lease.token]))),
     measuredThroughput: Effect.flatMap(use("measuredThroughput", db.query("SELECT * FROM calibration ORDER BY measured_ms")), (rows) =>
       decoding("measuredThroughput", () =>
         summarizeCalibration(rows.map((row) => {

@@ -93,6 +93,26 @@ export const RUNNER_POSTGRES_MIGRATIONS: ReadonlyArray<Migration> = [
         CHECK (exit_reason IN ('completed', 'interrupted', 'crashed', 'lost', 'provision-failed', 'cancelled'));
       ALTER TABLE jobs ADD COLUMN policy_json TEXT;
     `
+  },
+  {
+    version: 3,
+    description: "job leases (one supervisor per job at a time) and the workload each job was created from",
+    // No foreign key to jobs, as in SQLite: a new job's lease is taken before its row exists.
+    sql: `
+      CREATE TABLE job_leases (
+        job_id TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        holder_pid INTEGER NOT NULL,
+        holder_host TEXT NOT NULL,
+        holder_pid_namespace TEXT,
+        holder_label TEXT NOT NULL,
+        acquired_ms BIGINT NOT NULL,
+        heartbeat_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL
+      );
+      ALTER TABLE jobs ADD COLUMN workload_sha256 TEXT;
+      ALTER TABLE jobs ADD COLUMN workload_json TEXT;
+    `
   }
 ]
 

@@ -29,6 +29,8 @@ export interface EngineSetup {
   readonly unprofiled: ReadonlyArray<UnprofiledCluster>
   /** The `Engines` service over them; each runtime starts on first use and stops with the layer. */
   readonly layer: Layer.Layer<Engines>
+  /** The profile as the engines use it: the file's, with the environment's one-region EC2 overrides applied. */
+  readonly profile: InfraProfile
 }
 
 const hasEnvironment = (env: Readonly<Record<string, string | undefined>>, prefix: string) =>
@@ -54,6 +56,7 @@ export const setUpEngines = (
     const price = options.pricePerHourUsd ?? 0
     const engines: Partial<Record<EngineName, Engine>> = {}
     const unprofiled: Array<UnprofiledCluster> = []
+    let effective = profile
     for (const name of new Set(names)) {
       switch (name) {
         case "local":
@@ -76,6 +79,7 @@ export const setUpEngines = (
             })
           }
           engines.ec2 = ec2.ec2Engine(ec2.ec2SettingsFromProfile({ ...aws, checkpoints }))
+          effective = { ...effective, aws }
           break
         }
         case "slurm": {
@@ -95,5 +99,5 @@ export const setUpEngines = (
       }
     }
     const factories = Object.fromEntries(Object.entries(engines).map(([name, engine]) => [name, Effect.succeed(engine)]))
-    return { names: [...new Set(names)], engines, unprofiled, layer: Engines.make(factories) }
+    return { names: [...new Set(names)], engines, unprofiled, layer: Engines.make(factories), profile: effective }
   })

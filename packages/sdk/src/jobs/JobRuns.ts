@@ -3,6 +3,7 @@
  * jobs (`frugal status`): the Effect programs behind `frugal run`, `frugal status` and the SDK's `run`, `resume` and
  * `status`.
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { join } from "node:path"
@@ -11,25 +12,33 @@ import {
   type AttemptRecord,
   decodeJobPolicy,
   decodeJobSpec,
-  type EngineUnavailable,
   jobDirectory,
+  type JobLease,
   type JobOutcome,
   type JobRecord,
   Ledger,
   type LedgerError,
-  type RunnerError,
   Supervisor,
+  type SuperviseError,
   type SuperviseOptions
 } from "@frugal/runner"
-import { JobNotFound, JobSpecUnreadable } from "@frugal/runner"
+import { JobNotFound, JobSpecUnreadable, workloadDifferences, workloadIdentity, WorkloadMismatch } from "@frugal/runner"
+import type { WorkloadInput } from "../WorkloadInput.ts"
 import { setUpEngines } from "./EngineSetup.ts"
-import { loadInfraProfile } from "./InfraProfileFile.ts"
+import { loadInfraProfile } from "../InfraProfileFile.ts"
 import { checkJobId, jobEngineNames, type PreparedJob } from "./Jobs.ts"
+import { singleWorkload } from "./TrainerLaunch.ts"
 
 /** What a caller hears while a job runs (progress lines, a dashboard). */
-export type RunHooks = Pick<SuperviseOptions, "onEvent" | "onAttemptEnd" | "onDecision" | "onAdopt">
+export type RunHooks = Pick<SuperviseOptions, "onEvent" | "onAttemptEnd" | "onDecision" | "onAdopt" | "onLease">
 
-type RunError = LedgerError | RunnerError | EngineUnavailable | JobNotFound | JobSpecUnreadable
+/** How a job (re)starts. */
+export interface StartOptions {
+  /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
+  readonly fromScratch?: boolean | undefined
+}
+
+type RunError = SuperviseError
 
 /** Where a job's attempt logs go: `$FRUGAL_HOME/jobs/<id>/logs`. */
 export const jobLogDirectory = (env: Readonly<Record<string, string | undefined>>, jobId: string): string =>
@@ -39,13 +48,17 @@ export const jobLogDirectory = (env: Readonly<Record<string, string | undefined>
 export const runPrepared = (
   prepared: PreparedJob,
   env: Readonly<Record<string, string | undefined>>,
-  hooks: RunHooks = {}
+  hooks: RunHooks = {},
+  start: StartOptions = {}
 ): Effect.Effect<JobOutcome, RunError, Ledger> =>
   Effect.flatMap(Supervisor, (supervisor) =>
     supervisor.run(prepared.jobId, prepared.spec, {
       ...hooks,
       policy: prepared.policy,
-      logDirectory: jobLogDirectory(env, prepared.jobId)
+      logDirectory: jobLogDirectory(env, prepared.jobId),
+      workload: workloadIdentity(prepared.workload),
+      fromScratch: start.fromScratch === true,
+      leaseLabel: "frugal run"
     })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
 
 export interface ResumeRequest {
@@ -54,6 +67,13 @@ export interface ResumeRequest {
   readonly infra?: string | undefined
   /** Prices a cluster configured only by the environment. */
   readonly pricePerHourUsd?: number | undefined
+  /**
+   * The workload the caller means (`frugal run FILE --job-id JOB`): the job continues only when it was made from the
+   * same workload; another one is refused with what differs (WorkloadMismatch).
+   */
+  readonly workload?: { readonly input: WorkloadInput; readonly source?: string | undefined } | undefined
+  /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
+  readonly fromScratch?: boolean | undefined
 }
 
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
@@ -67,15 +87,30 @@ export const resumeJob = (
     const ledger = yield* Ledger
     const job = yield* ledger.job(jobId)
     if (job === undefined) return yield* new JobNotFound({ jobId })
+    const given = request.workload === undefined
+      ? undefined
+      : workloadIdentity(yield* singleWorkload(request.workload.input, request.workload.source))
+    // Checked here before any engine is set up, and again by the supervisor once it holds the job's lease.
+    if (given !== undefined && job.workloadJson !== null && job.workloadSha256 !== given.sha256) {
+      return yield* new WorkloadMismatch({ jobId, differences: workloadDifferences(job.workloadJson, given.json) })
+    }
     const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
     const policy = job.policyJson === null
       ? null
       : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
-    const profile = yield* loadInfraProfile(request.infra, env)
+    // The profile the job started with, unless one is named now (`--infra`).
+    const profile = request.infra === undefined && spec.infra !== undefined ? { profile: spec.infra } : yield* loadInfraProfile(request.infra, env)
     const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
       pricePerHourUsd: request.pricePerHourUsd
     })
-    return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, { ...hooks, logDirectory: jobLogDirectory(env, jobId) })).pipe(
+    const options: SuperviseOptions = {
+      ...hooks,
+      logDirectory: jobLogDirectory(env, jobId),
+      fromScratch: request.fromScratch === true,
+      leaseLabel: "frugal run --resume",
+      ...(given === undefined ? {} : { workload: given })
+    }
+    return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, options)).pipe(
       Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))
     )
   })
@@ -130,14 +165,34 @@ export const jobStatus = (job: JobRecord, attempts: ReadonlyArray<AttemptRecord>
 export type JobStatus = ReturnType<typeof jobStatus>
 export type AttemptStatus = ReturnType<typeof attemptStatus>
 
-/** `frugal status JOB --json`: the job and its attempts. */
-export const jobStatusReport = (jobId: string): Effect.Effect<{ readonly job: JobStatus; readonly attempts: ReadonlyArray<AttemptStatus> }, LedgerError | JobNotFound, Ledger> =>
+/** Who runs the job now, from its lease: null when no live lease is held (nobody supervises it). */
+export const supervisorStatus = (lease: JobLease | undefined, nowMillis: number) =>
+  lease === undefined || lease.expiresAtMillis <= nowMillis
+    ? null
+    : {
+      pid: lease.holder.pid,
+      host: lease.holder.host,
+      label: lease.holder.label,
+      since: isoTime(lease.acquiredAtMillis),
+      heartbeatAt: isoTime(lease.heartbeatAtMillis),
+      leaseExpiresAt: isoTime(lease.expiresAtMillis)
+    }
+
+export type SupervisorStatus = ReturnType<typeof supervisorStatus>
+
+/** `frugal status JOB --json`: the job, who supervises it now, and its attempts. */
+export const jobStatusReport = (jobId: string): Effect.Effect<
+  { readonly job: JobStatus; readonly supervisor: SupervisorStatus; readonly attempts: ReadonlyArray<AttemptStatus> },
+  LedgerError | JobNotFound,
+  Ledger
+> =>
   Effect.gen(function*() {
     const ledger = yield* Ledger
     const job = yield* ledger.job(jobId)
     if (job === undefined) return yield* new JobNotFound({ jobId })
     const attempts = yield* ledger.attempts(jobId)
-    return { job: jobStatus(job, attempts), attempts: attempts.map(attemptStatus) }
+    const supervisor = supervisorStatus(yield* ledger.lease(jobId), yield* Clock.currentTimeMillis)
+    return { job: jobStatus(job, attempts), supervisor, attempts: attempts.map(attemptStatus) }
   })
 
 /** `frugal status --json`: every job, newest first. */

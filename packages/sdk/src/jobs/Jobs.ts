@@ -12,9 +12,9 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
-import { type InfraProfile, InvalidInput, type NoFeasiblePlacement, type Workload } from "@frugal/core"
-import { catalogQueryFor, type Estimator, fitQuotas, type OnlinePolicyName, plan as planPure, type Plan } from "@frugal/planner"
-import { PriceCatalog, type PriceCatalogError, QuotaSource } from "@frugal/pricing"
+import { type InfraProfile, InvalidInput, NoFeasiblePlacement, type Workload } from "@frugal/core"
+import { catalogQueryFor, type Estimator, fitQuotas, type OnlinePolicyName, plan as planPure } from "@frugal/planner"
+import { InfraCatalog, PriceCatalog, type PriceCatalogError, QuotaSource } from "@frugal/pricing"
 import {
   calibratedEstimator,
   DEFAULT_RETRY_BUDGET,
@@ -33,7 +33,7 @@ import {
 import type { PythonNotFound } from "@frugal/trainer"
 import type { WorkloadInput } from "../WorkloadInput.ts"
 import { configuredEngines, type EngineSetup, setUpEngines } from "./EngineSetup.ts"
-import { loadInfraProfile, type LoadedProfile } from "./InfraProfileFile.ts"
+import { loadInfraProfile, type LoadedProfile } from "../InfraProfileFile.ts"
 import { launchFor, singleWorkload } from "./TrainerLaunch.ts"
 
 export interface JobRequest {
@@ -128,9 +128,8 @@ const planOverProfile = (
     const quotas = yield* QuotaSource
     const answer = quotaRegions.length === 0 ? { quotas: [], notes: [] } : yield* quotas.ec2VcpuQuotas(quotaRegions)
     const vcpus = new Map(catalog.instanceTypes.map((type) => [type.name, type.vcpus]))
-    const fitted = fitQuotas(planned, answer.quotas, (name) => vcpus.get(name))
-    if (!("options" in fitted)) return yield* Effect.fail(fitted)
-    return { plan: fitted as Plan, catalog, notes: answer.notes }
+    const plan = fitQuotas(planned, answer.quotas, (name) => vcpus.get(name))
+    return { plan, catalog, quotas: answer.quotas, notes: answer.notes }
   })
 
 /** Everything a new job needs, checked before anything runs. */
@@ -167,7 +166,8 @@ export const prepareJob = (
       launch,
       retry: DEFAULT_RETRY_BUDGET,
       checkpointEverySeconds: null,
-      precision: workload.kind === "batch" ? null : workload.model.precision
+      precision: workload.kind === "batch" ? null : workload.model.precision,
+      ...(profile.path === null && engines.profile.aws === undefined ? {} : { infra: engines.profile })
     }
     if (!planned) {
       const placement = localPlacement(localPrice)
@@ -185,10 +185,25 @@ export const prepareJob = (
     }
     const ledger = yield* Ledger
     const estimator = calibratedEstimator(yield* ledger.measuredThroughput)
-    const quotaRegions = names.includes("ec2") ? Object.keys(profile.profile.aws?.regions ?? {}) : []
-    const { plan, catalog, notes } = yield* planOverProfile(workload, estimator, quotaRegions)
-    const ranked = launchPlan({ plan, catalog, profile: profile.profile, engines: engines.names, unprofiled: engines.unprofiled })
+    const launchable = engines.profile
+    const quotaRegions = names.includes("ec2") ? Object.keys(launchable.aws?.regions ?? {}) : []
+    // Over what the profile can launch (its subnets' zones, its clusters as priced capacity); a local run planned for
+    // its prices, or a cluster known only from the environment, plans over the whole catalog.
+    const launchesFromProfile = !localOnly && (launchable.aws !== undefined || launchable.slurm !== undefined || launchable.kubernetes !== undefined)
+    const { plan, catalog, notes, quotas } = yield* (launchesFromProfile
+      ? Effect.provide(planOverProfile(workload, estimator, quotaRegions), InfraCatalog.layer(launchable))
+      : planOverProfile(workload, estimator, quotaRegions))
+    const ranked = launchPlan({ plan, catalog, profile: launchable, engines: engines.names, unprofiled: engines.unprofiled, quotas })
     const [first, ...rest] = ranked.placements
+    const quotaBound = ranked.excluded.find((entry) => entry.why.startsWith("above quota "))
+    if (first === undefined && quotaBound !== undefined) {
+      // Everything the engines could launch is above the account's quotas: name the quota to raise.
+      return yield* new NoFeasiblePlacement({
+        workload: workload.name,
+        constraint: `quota ${/above quota (\S+)/.exec(quotaBound.why)?.[1] ?? ""}`,
+        detail: `every placement the profile can launch is above the account's EC2 vCPU quota: ${quotaBound.option}: ${quotaBound.why}; request an increase in Service Quotas`
+      })
+    }
     if (first === undefined) {
       return yield* flagError(
         request.infra === undefined ? "--runner" : "--infra",
@@ -197,7 +212,7 @@ export const prepareJob = (
       )
     }
     const placements: readonly [RankedPlacement, ...Array<RankedPlacement>] = [first, ...rest]
-    const policy = jobPolicy(workload, plan, placements, profile.profile, { policy: request.policy ?? "frugal" })
+    const policy = jobPolicy(workload, plan, placements, launchable, { policy: request.policy ?? "frugal" })
     return {
       jobId,
       workload,

@@ -10,7 +10,7 @@ import { type InfraProfile, InvalidInput, type NoFeasiblePlacement, type RemoteS
 import { PriceCatalog, QuotaSource, quotaNeed } from "@frugal/pricing"
 import { Ledger, type RankedPlacement } from "@frugal/runner"
 import { JobLauncher, LaunchFailure, type PreparedLaunch, type QuotaLimit, type QuotaUse } from "@frugal/scheduler"
-import { loadInfraProfile } from "../jobs/InfraProfileFile.ts"
+import { loadInfraProfile } from "../InfraProfileFile.ts"
 import { resumeJob, runPrepared } from "../jobs/JobRuns.ts"
 import { prepareJob } from "../jobs/Jobs.ts"
 

@@ -14,6 +14,7 @@ import type { OnlinePolicyName } from "@frugal/planner"
 import { CatalogCache, QuotaSource } from "@frugal/pricing"
 import {
   type AttemptRecord,
+  describeHolder,
   describePlacement,
   type EngineName,
   type JobOutcome,
@@ -48,6 +49,7 @@ export interface RunInput {
   readonly policy: Option.Option<OnlinePolicyName>
   readonly placementFromPlan: boolean
   readonly catalog: string
+  readonly fromScratch: boolean
 }
 
 /** The job ended without completing (retry budget spent, or no placement can meet the deadline); exit code 1. */
@@ -86,6 +88,8 @@ const progress = (): RunHooks => {
         return `${tag} interrupted by ${event.reason} at step ${event.step}, final checkpoint ${event.checkpointStep ?? "none"}`
       case "completed":
         return `${tag} completed at step ${event.step}, weights sha256 ${event.weightsSha256}`
+      case "checkpoints-invalid":
+        return `${tag} no valid checkpoint in ${event.checkpointDir}: ${event.rejected.length} failed verification`
     }
   }
   return {
@@ -107,7 +111,15 @@ const progress = (): RunHooks => {
           ? `[next] wait ${Math.ceil(choice.hours * 60)} min: ${choice.why}`
           : `[next] stop: ${choice.reason}`
       ),
-    onAdopt: (attempt) => Console.log(`[attempt ${attempt.sequence}] still running on ${describePlacement(attempt.placement)}: following it again`)
+    onAdopt: (attempt) => Console.log(`[attempt ${attempt.sequence}] still running on ${describePlacement(attempt.placement)}: following it again`),
+    onLease: ({ lease, replaced }) =>
+      replaced === null
+        ? Effect.void
+        : Console.log(
+          `[lease] took job ${lease.jobId} over from ${describeHolder(replaced.holder)}: ${
+            replaced.expiresAtMillis <= lease.acquiredAtMillis ? "its lease had expired" : "that process is gone"
+          }`
+        )
   }
 }
 
@@ -154,6 +166,10 @@ const preamble = (prepared: PreparedJob, ledgerPath: string): ReadonlyArray<stri
 
 const options = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
 
+/** Ctrl-C or SIGTERM: the supervisor has stopped the attempt and marked the job cancelled; say how to go on. */
+const saysWhenCancelled = (jobId: string) =>
+  Effect.onInterrupt(() => Console.error(`job ${jobId}: cancelled; its checkpoints are kept: continue with frugal run --resume ${jobId}`))
+
 /**
  * The account's EC2 quotas, from Service Quotas: asked for only when a job may launch on EC2 (prepareJob decides),
  * and the AWS SDK is loaded only then.
@@ -173,8 +189,22 @@ export const run = (input: RunInput) =>
     const resumeId = Option.isSome(input.resume) ? input.resume : input.jobId
     if (Option.isSome(resumeId) && (yield* ledger.job(resumeId.value)) !== undefined) {
       if (input.dryRun) return yield* Console.log(`would continue job ${resumeId.value} from the ledger ${ledger.path}`)
-      yield* Console.log(`continuing job ${resumeId.value} from the ledger ${ledger.path}`)
-      return yield* finish(yield* resumeJob({ jobId: resumeId.value, infra: options(input.infra), pricePerHourUsd: options(input.pricePerHour) }, env, progress()))
+      // With a FILE, the job continues only if it was made from that workload (resumeJob checks).
+      const workload = Option.isSome(input.file)
+        ? { input: yield* readWorkloadText(input.file.value), source: input.file.value === "-" ? "stdin" : input.file.value }
+        : undefined
+      const request = {
+        jobId: resumeId.value,
+        infra: options(input.infra),
+        pricePerHourUsd: options(input.pricePerHour),
+        workload,
+        fromScratch: input.fromScratch
+      }
+      // Said once the job's lease is held: a refused request (another holder, another workload) continues nothing.
+      const hooks = progress()
+      const continuing = `continuing job ${resumeId.value} from the ledger ${ledger.path}`
+      const onLease: NonNullable<RunHooks["onLease"]> = (held) => Effect.andThen(Console.log(continuing), hooks.onLease?.(held) ?? Effect.void)
+      return yield* finish(yield* resumeJob(request, env, { ...hooks, onLease }).pipe(saysWhenCancelled(resumeId.value)))
     }
     if (Option.isSome(input.resume)) {
       return yield* new InvalidInput({
@@ -208,5 +238,9 @@ export const run = (input: RunInput) =>
       return yield* Console.log(input.json ? JSON.stringify(dryRunReport(prepared, ledger.path, logDirectory), null, 2) : dryRunText(prepared, logDirectory))
     }
     yield* Console.log(preamble(prepared, ledger.path).join("\n"))
-    return yield* finish(yield* runPrepared(prepared, env, progress() satisfies Pick<SuperviseOptions, "onEvent">))
+    return yield* finish(
+      yield* runPrepared(prepared, env, progress() satisfies Pick<SuperviseOptions, "onEvent">, { fromScratch: input.fromScratch }).pipe(
+        saysWhenCancelled(prepared.jobId)
+      )
+    )
   }).pipe(Effect.provide(Ledger.layer))

@@ -1,10 +1,11 @@
 /** `frugal status` behind its flags (loaded lazily: it opens the SQLite ledger). */
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { InvalidInput } from "@frugal/core"
 import { type AttemptRecord, Ledger } from "@frugal/runner"
-import { attemptStatus, jobStatus as jobJson } from "@frugal/sdk/jobs"
+import { attemptStatus, jobStatus as jobJson, supervisorStatus } from "@frugal/sdk/jobs"
 import { renderTable } from "../../Table.ts"
 import { duration, isoTime, usd } from "./Format.ts"
 
@@ -53,12 +54,17 @@ export const run = (input: StatusInput) =>
       })
     }
     const attempts = yield* ledger.attempts(id)
+    const now = yield* Clock.currentTimeMillis
+    const supervisor = supervisorStatus(yield* ledger.lease(id), now)
     if (input.json) {
-      return yield* Console.log(JSON.stringify({ job: jobJson(job, attempts), attempts: attempts.map(attemptStatus) }, null, 2))
+      return yield* Console.log(JSON.stringify({ job: jobJson(job, attempts), supervisor, attempts: attempts.map(attemptStatus) }, null, 2))
     }
     const summary = jobJson(job, attempts)
     return yield* Console.log([
       `job ${job.id} (${job.name}): ${job.status}${job.detail === null ? "" : ` — ${job.detail}`}`,
+      ...(supervisor === null
+        ? job.status === "running" ? ["  supervised by nobody now: continue it with frugal run --resume " + job.id] : []
+        : [`  supervised by pid ${supervisor.pid} on ${supervisor.host} (${supervisor.label}), last heartbeat ${supervisor.heartbeatAt}`]),
       `  final step ${job.finalStep ?? "—"}${job.weightsSha256 === null ? "" : `, weights sha256 ${job.weightsSha256}`}`,
       `  cost ${usd(summary.costUsd)} over ${attempts.length} attempt(s)`,
       "",
