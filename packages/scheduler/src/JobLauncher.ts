@@ -5,7 +5,7 @@
  * job on the placements admission chose, under the job id the queue gave it.
  */
 import { InvalidInput, type NoFeasiblePlacement } from "@frugal/core"
-import type { JobOutcome, RankedPlacement } from "@frugal/runner"
+import type { JobLeased, JobOutcome, RankedPlacement } from "@frugal/runner"
 import { Context, type Effect, Schema } from "effect"
 import type { QuotaLimit, QuotaUse } from "./Admission.ts"
 
@@ -34,19 +34,26 @@ export interface Assessment {
 
 export interface PreparedLaunch {
   readonly assessment: Assessment
-  /** Runs the job to its end on `placements` (failover order), its deadline `deadlineHours` from the first attempt. */
+  /**
+   * Runs the job to its end on `placements` (failover order), its deadline `deadlineHours` from the first attempt.
+   * JobLeased: another process holds the job's lease (it runs the job), so nothing was started.
+   */
   readonly run: (
     placements: readonly [RankedPlacement, ...Array<RankedPlacement>],
     deadlineHours: number | null
-  ) => Effect.Effect<JobOutcome, LaunchFailure>
+  ) => Effect.Effect<JobOutcome, LaunchFailure | JobLeased>
 }
 
 export class JobLauncher extends Context.Service<JobLauncher, {
   readonly prepare: (jobId: string, workloadText: string) => Effect.Effect<PreparedLaunch, InvalidInput | NoFeasiblePlacement | LaunchFailure>
   /** The account's quota limits that jobs count against (EC2 vCPUs per quota code and region); none offline. */
   readonly quotas: Effect.Effect<ReadonlyArray<QuotaLimit>>
-  /** Continues a job from the ledger: adopts or stops what a dead leader left running, resumes from the checkpoint. */
-  readonly resume: (jobId: string) => Effect.Effect<JobOutcome, LaunchFailure>
+  /**
+   * Continues a job from the ledger: adopts or stops what a dead leader left running, resumes from the checkpoint.
+   * `workloadText` is the queued workload: a job in the ledger made from another workload is not continued with it.
+   * JobLeased: another process holds the job's lease (it runs the job), so nothing was started.
+   */
+  readonly resume: (jobId: string, workloadText: string) => Effect.Effect<JobOutcome, LaunchFailure | JobLeased>
 }>()("@frugal/scheduler/JobLauncher") {}
 
 /** What admission reserves and counts for a job, from its placements (pure). */

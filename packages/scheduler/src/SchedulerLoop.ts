@@ -9,10 +9,15 @@
  * the attempt a dead leader left running where the engine can follow it and otherwise stops it and relaunches from
  * the checkpoint, so nothing runs twice and nothing is lost; a job that ended while nobody watched is closed as the
  * ledger says; a job admitted but never started is started.
+ *
+ * Every job runs under its lease in the ledger (the runner's JobLease, labelled `frugal server`). A job whose lease
+ * another process holds — a replica that led before and is still stopping its supervisors, or one that lost the lead
+ * and still runs it — is neither failed nor started beside it: the supervision waits until that lease is released or
+ * expires, then looks again (the job may have ended meanwhile).
  */
 import type { LocalFailure } from "@frugal/core"
-import { type JobOutcome, Ledger, type LedgerError } from "@frugal/runner"
-import { Cause, Effect, Exit, Fiber, type Scope } from "effect"
+import { describeHolder, type JobLeased, type JobOutcome, Ledger, type LedgerError } from "@frugal/runner"
+import { Cause, Clock, Effect, Exit, Fiber, type Scope } from "effect"
 import { JobLauncher, LaunchFailure } from "./JobLauncher.ts"
 import { Leadership } from "./Leadership.ts"
 import { QueueSignal } from "./QueueSignal.ts"
@@ -35,6 +40,9 @@ export interface SchedulerOptions {
 }
 
 type Intent = "preempt" | "cancel"
+
+/** How often a job waiting for another holder's lease looks again (at most). */
+const LEASE_POLL_MILLIS = 1_000
 
 type Services = QueueStore | Ledger | JobLauncher | QueueSignal | Leadership
 
@@ -101,10 +109,47 @@ const makeLoop = (options: SchedulerOptions, log: (line: string) => Effect.Effec
         }
       }).pipe(Effect.ignore, Effect.andThen(signal.notify))
 
-    /** Starts supervising `job` in the background; the pass goes on at once. */
-    const supervise = (job: QueueJob, work: Effect.Effect<JobOutcome, LaunchFailure>) =>
+    /** Until nobody holds the job's lease: released, or expired after its holder's last heartbeat. */
+    const leaseFreed = (jobId: string): Effect.Effect<void, LedgerError> =>
       Effect.gen(function*() {
-        const fiber = yield* work.pipe(
+        while (true) {
+          const lease = yield* ledger.lease(jobId)
+          const now = yield* Clock.currentTimeMillis
+          if (lease === undefined || lease.expiresAtMillis <= now) return
+          yield* Effect.sleep(Math.min(LEASE_POLL_MILLIS, lease.expiresAtMillis - now))
+        }
+      })
+
+    /**
+     * `work`, or, while another process holds the job's lease, a wait for it (recorded once) and then `work` again.
+     * A job that ended under the other holder is closed as the ledger says rather than started again.
+     */
+    const unlessHeld = (job: QueueJob, work: Effect.Effect<JobOutcome, LaunchFailure | JobLeased>): Effect.Effect<JobOutcome, LaunchFailure> => {
+      let recorded = false
+      const attempt: Effect.Effect<JobOutcome, LaunchFailure> = work.pipe(
+        Effect.catchTag("JobLeased", (held) =>
+          Effect.gen(function*() {
+            if (!recorded) {
+              recorded = true
+              const holder = describeHolder({ pid: held.holderPid, host: held.holderHost, pidNamespace: null, label: held.holderLabel })
+              const detail = `its lease is held by ${holder}; waiting until it is released or expires`
+              yield* Effect.ignore(store.record(job.id, "lease-held", null, detail))
+              yield* log(`scheduler: ${job.id}: ${detail}`)
+            }
+            yield* leaseFreed(job.id)
+            const after = yield* ledger.job(job.id)
+            if (after?.status === "failed") return yield* new LaunchFailure({ jobId: job.id, detail: after.detail ?? "failed under another supervisor" })
+            return yield* attempt
+          }).pipe(Effect.catchTag("LedgerError", (error) => Effect.fail(new LaunchFailure({ jobId: job.id, detail: error.message }))))
+        )
+      )
+      return attempt
+    }
+
+    /** Starts supervising `job` in the background; the pass goes on at once. */
+    const supervise = (job: QueueJob, work: Effect.Effect<JobOutcome, LaunchFailure | JobLeased>) =>
+      Effect.gen(function*() {
+        const fiber = yield* unlessHeld(job, work).pipe(
           Effect.onExit((exit) => settle(job, exit)),
           Effect.forkIn(scope)
         )
@@ -112,10 +157,10 @@ const makeLoop = (options: SchedulerOptions, log: (line: string) => Effect.Effec
       })
 
     /** A job started fresh on its fitted placements, or, when the ledger already has it (preempted), resumed. */
-    const start = (job: QueueJob, launch: FittedLaunch): Effect.Effect<JobOutcome, LaunchFailure> =>
+    const start = (job: QueueJob, launch: FittedLaunch): Effect.Effect<JobOutcome, LaunchFailure | JobLeased> =>
       Effect.gen(function*() {
         const known = yield* Effect.mapError(ledger.job(job.id), (error) => new LaunchFailure({ jobId: job.id, detail: error.message }))
-        if (known !== undefined) return yield* launcher.resume(job.id)
+        if (known !== undefined) return yield* launcher.resume(job.id, job.workloadText)
         const prepared = yield* launcher.prepare(job.id, job.workloadText).pipe(
           Effect.mapError((error) => (error._tag === "LaunchFailure" ? error : new LaunchFailure({ jobId: job.id, detail: error.message })))
         )
@@ -157,7 +202,7 @@ const makeLoop = (options: SchedulerOptions, log: (line: string) => Effect.Effec
         } else {
           yield* store.record(job.id, "resumed", null, "taken over by a new leader: its attempt is adopted or relaunched from its checkpoint")
           yield* log(`scheduler: resuming ${job.id}`)
-          yield* supervise(job, launcher.resume(job.id))
+          yield* supervise(job, launcher.resume(job.id, job.workloadText))
         }
       }
     })

@@ -10,7 +10,16 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
-import { type JobPolicy, Ledger, LocalRunner, type Placement, type RankedPlacement, Supervisor } from "@frugal/runner"
+import {
+  type JobLeased,
+  type JobPolicy,
+  Ledger,
+  LocalRunner,
+  type Placement,
+  type RankedPlacement,
+  type SuperviseError,
+  Supervisor
+} from "@frugal/runner"
 import {
   JobLauncher,
   LaunchFailure,
@@ -48,6 +57,10 @@ const ranked = (p: Placement, expectedHours = 0.001): RankedPlacement => ({ plac
 const TestWork = Schema.fromJsonString(Schema.Struct({ seconds: Schema.Finite }))
 type TestWork = typeof TestWork.Type
 const decodeWork = Schema.decodeUnknownSync(TestWork)
+
+/** A supervision's failure as the launcher reports it: another holder of the job's lease stays itself. */
+const launchFailure = (jobId: string) => (error: SuperviseError): LaunchFailure | JobLeased =>
+  error._tag === "JobLeased" ? error : new LaunchFailure({ jobId, detail: error.message })
 
 /** The runner's supervisor over the local engine: a job's command sleeps `seconds` (its workload text). */
 const testLauncher = (root: string): Layer.Layer<JobLauncher, never, Ledger> =>
@@ -90,11 +103,11 @@ const testLauncher = (root: string): Layer.Layer<JobLauncher, never, Ledger> =>
                   retry: { maxInterruptions: 5, maxCrashes: 0 },
                   checkpointEverySeconds: null,
                   precision: null
-                }, { policy, logDirectory: join(root, "logs") }).pipe(Effect.mapError((error) => new LaunchFailure({ jobId, detail: error.message })))
+                }, { policy, logDirectory: join(root, "logs"), leaseLabel: "frugal server" }).pipe(Effect.mapError(launchFailure(jobId)))
               }
             }
           }),
-        resume: (jobId) => Effect.orDie(supervisor.resume(jobId, { logDirectory: join(root, "logs") })),
+        resume: (jobId) => supervisor.resume(jobId, { logDirectory: join(root, "logs"), leaseLabel: "frugal server" }).pipe(Effect.mapError(launchFailure(jobId))),
         quotas: Effect.succeed([])
       })
     })
@@ -288,5 +301,32 @@ describe("the scheduler loop", () => {
       yield* Fiber.interrupt(loop)
     })).pipe(Effect.provide(world(root))))
     expect(spans(root).map((s) => s.exit_reason)).toEqual(["cancelled", "completed"])
+  }, 60_000)
+
+  it("waits for a job whose lease another process holds, neither failing it nor starting it beside that holder", async () => {
+    let expiresAtMillis = 0
+    const { root } = await scenario(() =>
+      Effect.gen(function*() {
+        const store = yield* QueueStore
+        const ledger = yield* Ledger
+        // Another replica took the job's lease (on another host, so nothing here can tell whether it is alive).
+        const other = { pid: 4_000_000, host: "replica-2", pidNamespace: null, label: "frugal server" }
+        const held = yield* ledger.acquireLease("h", other, { ttlMillis: 3_000 })
+        expiresAtMillis = held.expiresAtMillis
+        yield* store.submit(job("h", { seconds: 0.5, gpus: 1 }))
+        const waiting = yield* until(
+          Effect.map(store.decisions("h"), (decisions) => decisions.find((d) => d.decision === "lease-held")),
+          "the scheduler to see the lease held"
+        )
+        expect(waiting.detail).toContain("held by pid 4000000 on replica-2 (frugal server)")
+        expect((yield* store.job("h"))?.state).toBe("running")
+        expect(yield* ledger.attempts("h")).toEqual([])
+        yield* until(stateOf("h", "completed"), "the job to run once the lease expired")
+        const decisions = (yield* store.decisions("h")).map((d) => d.decision).filter((d) => d !== "wait")
+        expect(decisions).toEqual(["submitted", "admitted", "lease-held", "completed"])
+      }), policy())
+    const all = spans(root)
+    expect(all.map((s) => s.exit_reason)).toEqual(["completed"])
+    expect(all[0]?.started_ms).toBeGreaterThanOrEqual(expiresAtMillis)
   }, 60_000)
 })

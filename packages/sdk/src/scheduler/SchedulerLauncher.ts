@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type InfraProfile, InvalidInput, type NoFeasiblePlacement, type RemoteServiceFailure } from "@frugal/core"
 import { PriceCatalog, QuotaSource, quotaNeed } from "@frugal/pricing"
-import { Ledger, type RankedPlacement } from "@frugal/runner"
+import { type JobLeased, Ledger, type RankedPlacement, type SuperviseError as RunError } from "@frugal/runner"
 import { JobLauncher, LaunchFailure, type PreparedLaunch, type QuotaLimit, type QuotaUse } from "@frugal/scheduler"
 import { loadInfraProfile } from "../InfraProfileFile.ts"
 import { resumeJob, runPrepared } from "../jobs/JobRuns.ts"
@@ -20,9 +20,15 @@ export interface LauncherOptions {
   readonly infra?: string | undefined
   /** Where relative `run` paths of submitted workloads resolve (the server's working directory by default). */
   readonly workloadDirectory?: string | undefined
+  /** What holds each job's lease while this server supervises it (default `frugal server`). */
+  readonly leaseLabel?: string | undefined
 }
 
 const failure = (jobId: string) => (error: { readonly message: string }) => new LaunchFailure({ jobId, detail: error.message })
+
+/** A run's failure as the scheduler sees it: another holder of the job's lease is told apart (it waits for it). */
+const runFailure = (jobId: string) => (error: RunError | InvalidInput): LaunchFailure | JobLeased =>
+  error._tag === "JobLeased" ? error : failure(jobId)(error)
 
 /** The account's quotas that jobs count against: EC2 vCPUs per quota code in the profile's regions. */
 const accountQuotas = (profile: InfraProfile) =>
@@ -43,6 +49,7 @@ export const schedulerLauncher = (
       const profile = yield* loadInfraProfile(options.infra, options.env)
       const quotas = yield* Effect.cached(Effect.provideContext(accountQuotas(profile.profile), services))
       const source = options.workloadDirectory === undefined ? undefined : `${options.workloadDirectory}/submitted.yaml`
+      const leaseLabel = options.leaseLabel ?? "frugal server"
 
       /** The vCPUs the first placement takes of an account quota, when it is on EC2. */
       const quotaUseOf = (first: RankedPlacement | undefined) =>
@@ -88,8 +95,8 @@ export const schedulerLauncher = (
               run: (placements, deadlineHours) => {
                 const policy = prepared.policy === null ? null : { ...prepared.policy, placements, deadlineHours }
                 const spec = policy === null ? prepared.spec : { ...prepared.spec, placement: placements[0].placement }
-                return runPrepared({ ...prepared, policy, spec, placements }, options.env).pipe(
-                  Effect.mapError(failure(jobId)),
+                return runPrepared({ ...prepared, policy, spec, placements }, options.env, {}, { leaseLabel }).pipe(
+                  Effect.mapError(runFailure(jobId)),
                   Effect.provideContext(services)
                 )
               }
@@ -103,9 +110,9 @@ export const schedulerLauncher = (
               (error) => Effect.fail(failure(jobId)(error))
             )
           ),
-        resume: (jobId) =>
-          resumeJob({ jobId, infra: options.infra }, options.env).pipe(
-            Effect.mapError(failure(jobId)),
+        resume: (jobId, workloadText) =>
+          resumeJob({ jobId, infra: options.infra, workload: { input: workloadText, source }, leaseLabel }, options.env).pipe(
+            Effect.mapError(runFailure(jobId)),
             Effect.provideContext(services)
           ),
         quotas: Effect.orElseSucceed(quotas, () => [])
