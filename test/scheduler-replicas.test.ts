@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startTestPostgres, type TestPostgres } from "../packages/runner/test/support/TestPostgres.ts"
-import { call, eventually, jobState, LedgerAttempt, referenceHash, type RunningServer, startServer, submit, tinyWorkload, writeConfig } from "./support/frugalServer.ts"
+import { call, eventually, jobState, jobSupervisor, LedgerAttempt, referenceHash, type RunningServer, startServer, submit, tinyWorkload, writeConfig } from "./support/frugalServer.ts"
 
 const home = mkdtempSync(join(tmpdir(), "frugal-replicas-"))
 const servers: Array<RunningServer> = []
@@ -57,6 +57,8 @@ passEverySeconds: 5
     await eventually("the leader to start it", 30, async () => ((await jobState(second.url, TOKEN, running)).state === "running" ? true : undefined))
     await eventually("its first checkpoint", 60, async () =>
       (await rows(ledger, Schema.Struct({ id: Schema.String }), "SELECT id FROM attempts WHERE last_checkpoint_step IS NOT NULL")).length > 0 ? true : undefined)
+    // The leader holds the job's lease, and either replica says so.
+    expect(await jobSupervisor(second.url, TOKEN, running)).toMatchObject({ pid: first.process.child.pid, label: "frugal server" })
 
     await first.kill("SIGKILL")
     const killedAt = Date.now()
@@ -65,6 +67,9 @@ passEverySeconds: 5
     const scheduledAfterMillis = (Date.parse((await jobState(second.url, TOKEN, next)).admittedAt ?? "") || Infinity) - killedAt
     expect(scheduledAfterMillis).toBeLessThan(10_000)
     expect(await leads(second)).toBe(true)
+    // The dead leader's lease was taken over at once (its process is gone from this host), not waited out.
+    await eventually("the new leader to hold the running job's lease", 10, async () =>
+      (await jobSupervisor(second.url, TOKEN, running))?.pid === second.process.child.pid ? true : undefined)
 
     const ids = [running, next]
     await eventually("both jobs to complete", 150, async () => {
@@ -72,6 +77,8 @@ passEverySeconds: 5
       if (states.some((state) => state === "failed" || state === "cancelled")) throw new Error(`${states.join(", ")}\n${second.log()}`)
       return states.every((state) => state === "completed") ? true : undefined
     })
+    // Finished jobs are supervised by nobody.
+    expect(await jobSupervisor(second.url, TOKEN, running)).toBeNull()
     await second.kill("SIGTERM")
 
     const attempts = await rows(ledger, LedgerAttempt, "SELECT * FROM attempts ORDER BY job_id, sequence")

@@ -82,6 +82,14 @@ export const submit = async (url: string, token: string, workload: string, field
 
 export const jobState = async (url: string, token: string, id: string) => decodeJob((await call(url, token, "GET", `/api/v1/jobs/${id}`)).body).job
 
+const decodeSupervisor = Schema.decodeUnknownSync(Schema.Struct({
+  supervisor: Schema.NullOr(Schema.Struct({ pid: Schema.Number, host: Schema.String, label: Schema.String }))
+}))
+
+/** Who supervises the job now, as the server says (from the job's lease); null when nobody does. */
+export const jobSupervisor = async (url: string, token: string, id: string) =>
+  decodeSupervisor((await call(url, token, "GET", `/api/v1/jobs/${id}`)).body).supervisor
+
 /** Polls until `check` holds, every 200 ms, for at most `seconds`. */
 export const eventually = async <A>(what: string, seconds: number, check: () => Promise<A | undefined>): Promise<A> => {
   const deadline = Date.now() + seconds * 1000

@@ -5,7 +5,7 @@
  * in the queue), writes through the QueueStore and wakes the scheduler.
  */
 import { decodeWorkloadFile, InvalidInput, NoFeasiblePlacement, workloadsOf } from "@frugal/core"
-import { type AttemptRecord, Ledger, type JobRecord, type LedgerError } from "@frugal/runner"
+import { type AttemptRecord, type JobLease, Ledger, type JobRecord, type LedgerError } from "@frugal/runner"
 import { Clock, Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import { admissionNeeds, JobLauncher, type LaunchFailure } from "./JobLauncher.ts"
@@ -101,6 +101,8 @@ export interface JobView {
   readonly costUsd: number
   readonly run: JobRecord | undefined
   readonly attempts: ReadonlyArray<AttemptRecord>
+  /** The job's live lease: who supervises it now; undefined when nobody does. */
+  readonly lease: JobLease | undefined
   readonly decisions: ReadonlyArray<QueueDecision>
 }
 
@@ -112,11 +114,14 @@ export const jobView = (jobId: string): Effect.Effect<JobView | undefined, Queue
     const ledger = yield* Ledger
     const run = yield* ledger.job(jobId)
     const attempts = run === undefined ? [] : yield* ledger.attempts(jobId)
+    const lease = yield* ledger.lease(jobId)
+    const live = lease !== undefined && lease.expiresAtMillis > (yield* Clock.currentTimeMillis) ? lease : undefined
     return {
       job,
       costUsd: attempts.length === 0 ? job.costUsd : attempts.reduce((sum, a) => sum + a.costUsd, 0),
       run,
       attempts,
+      lease: live,
       decisions: yield* store.decisions(jobId)
     }
   })

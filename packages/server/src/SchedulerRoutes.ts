@@ -189,7 +189,7 @@ export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonl
       method: "GET",
       path: "/api/v1/jobs/{id}",
       operationId: "getJob",
-      summary: "A job with its attempts (as `frugal status JOB --json`) and the scheduler's decisions",
+      summary: "A job with who supervises it and its attempts (as `frugal status JOB --json`), and the scheduler's decisions",
       auth: true,
       responses: [{ status: 200, description: "The job", schema: JobDetail }, { status: 404, description: "No such job", schema: ErrorBody }],
       handle: (request) =>
@@ -203,6 +203,16 @@ export const schedulerRoutes = (policy: SchedulerPolicy, health: () => { readonl
             run: view.run === undefined
               ? null
               : { status: view.run.status, finalStep: view.run.finalStep, weightsSha256: view.run.weightsSha256, detail: view.run.detail },
+            supervisor: view.lease === undefined
+              ? null
+              : {
+                pid: view.lease.holder.pid,
+                host: view.lease.holder.host,
+                label: view.lease.holder.label,
+                since: new Date(view.lease.acquiredAtMillis).toISOString(),
+                heartbeatAt: new Date(view.lease.heartbeatAtMillis).toISOString(),
+                leaseExpiresAt: new Date(view.lease.expiresAtMillis).toISOString()
+              },
             attempts: view.attempts.map(attemptSummary),
             decisions: view.decisions.map((d) => ({ at: new Date(d.timeMillis).toISOString(), decision: d.decision, reason: d.reason, detail: d.detail }))
           })

@@ -96,6 +96,18 @@ export const Decision = Schema.Struct({
   detail: Schema.NullOr(Schema.String)
 }).annotate({ identifier: "Decision" })
 
+/** Who supervises the job now, from its lease (as `frugal status JOB --json` says it); null when nobody does. */
+export const JobSupervisor = Schema.Struct({
+  pid: Schema.Finite,
+  host: Schema.String,
+  /** `frugal server` for the scheduler's replicas; `frugal run` for a job someone runs by hand. */
+  label: Schema.String,
+  since: IsoTime,
+  heartbeatAt: IsoTime,
+  leaseExpiresAt: IsoTime
+}).annotate({ identifier: "JobSupervisor" })
+export type JobSupervisor = typeof JobSupervisor.Type
+
 export const JobDetail = Schema.Struct({
   job: JobSummary,
   /** The runner's view once admitted: final step and weights hash when completed. */
@@ -105,6 +117,7 @@ export const JobDetail = Schema.Struct({
     weightsSha256: Schema.NullOr(Schema.String),
     detail: Schema.NullOr(Schema.String)
   })),
+  supervisor: Schema.NullOr(JobSupervisor),
   attempts: Schema.Array(AttemptSummary),
   decisions: Schema.Array(Decision)
 }).annotate({ identifier: "JobDetail" })
