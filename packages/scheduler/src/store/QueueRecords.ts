@@ -103,7 +103,7 @@ export interface QueueJob extends NewQueueJob {
 export interface QueueDecision {
   readonly jobId: string
   readonly timeMillis: number
-  /** submitted | wait | admitted | preempt | requeued | resumed | completed | failed | cancelled | cancel-requested */
+  /** submitted | wait | admitted | preempt | requeued | resumed | restarted | lease-held | completed | failed | cancelled | cancel-requested */
   readonly decision: string
   readonly reason: string | null
   readonly detail: string | null
