@@ -29,6 +29,10 @@ import { run } from "./commands/run.ts"
 import { service } from "./commands/service/index.ts"
 import { simulate } from "./commands/simulate.ts"
 import { status } from "./commands/status.ts"
+import { server } from "./commands/server.ts"
+import { submit } from "./commands/submit.ts"
+import { queue } from "./commands/queue.ts"
+import { cancel } from "./commands/cancel.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
 
 const subcommands = [
@@ -43,7 +47,11 @@ const subcommands = [
   slack,
   prices,
   simulate,
-  service
+  service,
+  server,
+  submit,
+  queue,
+  cancel
 ] as const
 
 export const frugal = Command.make("frugal").pipe(
