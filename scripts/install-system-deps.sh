@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real, when they are missing:
-# python3-torch (CPU trainer), chromium (HTML report check), slurm-wlm + munge (Slurm runner).
+# python3-torch (CPU trainer), chromium (HTML report check), slurm-wlm + munge (Slurm runner),
+# postgresql (the ledger in PostgreSQL: a throwaway cluster per test file, started from its binaries).
 # Needs root (or sudo) and Debian's package archive; does nothing when all are present.
 set -euo pipefail
 need=()
@@ -8,6 +9,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v slurmctld >/dev/null || need+=(slurm-wlm)
 command -v munged >/dev/null || need+=(munge)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" = "0" ] || sudo="sudo"

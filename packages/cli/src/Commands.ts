@@ -5,16 +5,20 @@
 import * as Command from "effect/cli/Command"
 import { drill } from "./commands/drill.ts"
 import { estimate } from "./commands/estimate.ts"
+import { cancel } from "./commands/cancel.ts"
 import { gpus } from "./commands/gpus.ts"
 import { logs } from "./commands/logs.ts"
 import { plan } from "./commands/plan.ts"
 import { prices } from "./commands/prices.ts"
+import { queue } from "./commands/queue.ts"
 import { report } from "./commands/report.ts"
 import { run } from "./commands/run.ts"
+import { server } from "./commands/server.ts"
 import { service } from "./commands/service/index.ts"
 import { simulate } from "./commands/simulate.ts"
 import { slack } from "./commands/slack.ts"
 import { status } from "./commands/status.ts"
+import { submit } from "./commands/submit.ts"
 
 const subcommands = [
   plan,
@@ -28,7 +32,11 @@ const subcommands = [
   slack,
   prices,
   simulate,
-  service
+  service,
+  server,
+  submit,
+  queue,
+  cancel
 ] as const
 
 export const frugal = Command.make("frugal").pipe(

@@ -12,6 +12,7 @@ import type * as HelpDoc from "effect/cli/HelpDoc"
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { Frugal, type FrugalOptions } from "@frugal/sdk"
+import * as Scheduler from "@frugal/sdk/scheduler"
 import { frugal } from "../src/Commands.ts"
 
 type Instance = ReturnType<typeof Frugal.make>
@@ -205,8 +206,19 @@ const GROUPS = new Set(["frugal", "frugal prices", "frugal service", "frugal sla
 
 /** Long-running front doors of their own, not library calls; each says where its capability lives. */
 const FRONT_DOORS: Readonly<Record<string, string>> = {
+  "frugal server": "the team's queue as an HTTP service: `serveFrugal` of @frugal/sdk/scheduler, over the same scheduler and ledger",
   "frugal slack serve": "the Slack bot is a front door like the CLI: `serveSlack` of @frugal/slack over the same SDK-level services",
   "frugal report schedule": "a long-running deliverer: `runScheduledReports` of @frugal/slack delivers what `frugal.report()` returns, each period once"
+}
+
+/**
+ * The queue's clients, which arrived with the scheduler: their SDK-level functions are in @frugal/sdk/scheduler
+ * (the CLI calls them), and the Promise methods of `Frugal.make()` come with the integration of the scheduler.
+ */
+const SCHEDULER_CLIENTS: Readonly<Record<string, keyof typeof Scheduler>> = {
+  "frugal submit": "submitWorkload",
+  "frugal queue": "listQueue",
+  "frugal cancel": "cancelQueued"
 }
 
 const commandPaths = (command: Command.Command.Any, prefix: ReadonlyArray<string> = []): ReadonlyArray<ReadonlyArray<string>> => {
@@ -239,10 +251,15 @@ describe("the SDK does everything the CLI does", () => {
   const paths = commandPaths(frugal).map((path) => path.join(" "))
 
   it("knows every command of the CLI: a counterpart, a group, or a front door of its own", () => {
-    const unknown = paths.filter((path) => !(path in COUNTERPARTS) && !GROUPS.has(path) && !(path in FRONT_DOORS))
-    expect(unknown).toEqual([])
+    const known = (path: string) => path in COUNTERPARTS || GROUPS.has(path) || path in FRONT_DOORS || path in SCHEDULER_CLIENTS
+    expect(paths.filter((path) => !known(path))).toEqual([])
     // And lists nothing the CLI no longer has.
-    expect([...Object.keys(COUNTERPARTS), ...GROUPS, ...Object.keys(FRONT_DOORS)].filter((path) => !paths.includes(path))).toEqual([])
+    const listed = [...Object.keys(COUNTERPARTS), ...GROUPS, ...Object.keys(FRONT_DOORS), ...Object.keys(SCHEDULER_CLIENTS)]
+    expect(listed.filter((path) => !paths.includes(path))).toEqual([])
+  })
+
+  it("has the SDK-level function of each queue client, until Frugal.make() takes them as methods", () => {
+    for (const [path, name] of Object.entries(SCHEDULER_CLIENTS)) expect(typeof Scheduler[name], path).toBe("function")
   })
 
   it("has a Frugal method for every command, and resume beside run", async () => {

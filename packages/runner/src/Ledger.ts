@@ -13,6 +13,7 @@ import { describeHolder, type JobLease, type JobLeased, jobLeased, type LeaseHol
 import { dropLease, extendLease, leaseOf, takeLease } from "./LedgerLeases.ts"
 import { applyMigrations, type Migration, RUNNER_MIGRATIONS } from "./LedgerMigrations.ts"
 import { failureAdvice, failureReason, openLedgerDatabase, transaction as inTransaction } from "./LedgerSqlite.ts"
+import { isPostgresLedger, postgresFailureAdvice } from "./postgres/PostgresFailures.ts"
 import {
   type AttemptRecord,
   decodeAttempt,
@@ -39,7 +40,8 @@ export class LedgerError extends Schema.TaggedError<LedgerError>()("LedgerError"
 }) {
   override get message(): string {
     const head = `ledger ${this.path}: ${this.operation} failed: ${this.detail}`
-    return this.reason === undefined ? head : `${head}\n${failureAdvice(this.reason, this.path)}`
+    if (this.reason === undefined) return head
+    return `${head}\n${isPostgresLedger(this.path) ? postgresFailureAdvice(this.reason) : failureAdvice(this.reason, this.path)}`
   }
 }
 

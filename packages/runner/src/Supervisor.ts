@@ -20,7 +20,7 @@
  * charged to when it was last seen.
  */
 import { Clock, Context, Effect, Layer, Option, Schedule, Schema, type Scope, Stream } from "effect"
-import { eventStep, type TrainerEvent } from "@frugal/trainer"
+import { EXIT_CHECKPOINTS_INVALID, eventStep, type TrainerEvent } from "@frugal/trainer"
 import { interRegionTransferUsdPerGB } from "@frugal/planner"
 import { type AttemptExit, describeExit } from "./AttemptExit.ts"
 import { steadyStateTokensPerSecond } from "./Calibration.ts"
@@ -225,7 +225,16 @@ const supervise = (
       ttlMillis: leaseSecondsFor(heartbeatSeconds) * 1000
     })
     if (options.onLease !== undefined) yield* options.onLease(held)
-    return yield* Effect.raceFirst(superviseLeased(engines, ledger, jobId, spec, options, held), held.lost)
+    // Stopped from outside between attempts (while the policy waits out a cool-down, say): the attempt's own
+    // handler did not run, so the job is marked cancelled here, if it is still this supervisor's and still running.
+    const cancelled = Effect.ignore(Effect.gen(function*() {
+      if (!(yield* held.holding)) return
+      if ((yield* ledger.job(jobId))?.status !== "running") return
+      yield* ledger.setJobStatus(jobId, "cancelled", { detail: "cancelled; continue with frugal run --resume" })
+    }))
+    return yield* Effect.raceFirst(superviseLeased(engines, ledger, jobId, spec, options, held), held.lost).pipe(
+      Effect.onInterrupt(() => cancelled)
+    )
   }))
 
 const superviseLeased = (
@@ -359,6 +368,17 @@ const superviseLeased = (
             yield* ledger.finishAttempt(attempt.id, { _tag: "Cancelled" })
             yield* ledger.setJobStatus(jobId, "cancelled", { detail: "cancelled; continue with frugal run --resume" })
           }))
+        ),
+        // The engine refused the launch with an error that is not about capacity (a subnet that does not exist,
+        // credentials): the attempt never ran and costs nothing, the job stops naming the error, and the error
+        // goes on to the caller. An attempt that did start and then lost its engine stays open: --resume adopts it.
+        Effect.tapError((error) =>
+          launched.handle !== null ? Effect.void : Effect.ignore(Effect.gen(function*() {
+            if (!(yield* held.holding)) return
+            const detail = error.message
+            yield* ledger.finishAttempt(attempt.id, { _tag: "ProvisionFailed", code: launchErrorCode(detail), detail, scope: "pool" })
+            yield* fail(`attempt ${attempt.id} on ${describePlacement(attempt.placement)} could not be launched: ${detail}`, yield* ledger.attempts(jobId))
+          }))
         )
       )
       // Checkpoints an engine learned of afterwards (EC2's result tags) carry no timing or size: keep what was measured.
@@ -372,6 +392,15 @@ const superviseLeased = (
       if (options.onAttemptEnd !== undefined) yield* options.onAttemptEnd(ended)
       if (report.checkpointLoss !== null) {
         return yield* fail(checkpointLossDetail(report.checkpointLoss, jobId), yield* ledger.attempts(jobId))
+      }
+      // The same, told only by the exit code: engines that see no events (EC2 reports through tags) still stop here
+      // instead of relaunching a command that will find the same invalid checkpoints.
+      if (exit._tag === "Crashed" && exit.code === EXIT_CHECKPOINTS_INVALID) {
+        return yield* fail(
+          `checkpoint lost: attempt ${ended.sequence} found no valid checkpoint in ${spec.launch.checkpointDir} (exit ${EXIT_CHECKPOINTS_INVALID}); ` +
+            `its log names each file. Restore them and run frugal run --resume ${jobId}, or start over with --from-scratch.`,
+          yield* ledger.attempts(jobId)
+        )
       }
 
       if (exit._tag === "Completed") {
@@ -436,6 +465,10 @@ const superviseLeased = (
       })
     }
   }))
+
+/** The engine's error code at the head of its message (`InvalidSubnetID.NotFound: …`), or a generic one. */
+const launchErrorCode = (detail: string): string =>
+  /(?:^|: )([A-Z][A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)(?=:)/.exec(detail)?.[1] ?? "LaunchError"
 
 /** Without a policy a job stays where it is; a failed launch there has nowhere else to go. */
 const stayPut = (last: AttemptRecord, exit: AttemptExit): LaunchChoice =>

@@ -11,52 +11,9 @@ const ledgerLayer = () => Ledger.layerFile(join(mkdtempSync(join(tmpdir(), "frug
 const holder = (pid: number, host = "box-1"): LeaseHolder => ({ pid, host, pidNamespace: "pid:[4026531836]", label: "frugal run" })
 const TTL = DEFAULT_LEASE_SECONDS * 1000
 
+// What a lease means in the ledger (refusal, expiry, renewal, replacement, one winner) is in the conformance suite,
+// run on SQLite and PostgreSQL (LedgerConformance.test.ts); here, the keeper that holds one for a supervision.
 describe("job leases in the ledger", () => {
-  it.effect("refuse a second holder naming the first, until the lease expires 45 s after its last heartbeat", () =>
-    Effect.gen(function*() {
-      const ledger = yield* Ledger
-      yield* TestClock.adjust("1 hour")
-      const first = yield* ledger.acquireLease("job-a", holder(100), { ttlMillis: TTL })
-      assert.strictEqual(first.expiresAtMillis, first.acquiredAtMillis + 45_000)
-
-      yield* TestClock.adjust("30 seconds")
-      const refused = yield* Effect.flip(ledger.acquireLease("job-a", holder(200, "box-2"), { ttlMillis: TTL }))
-      assert.strictEqual(refused._tag, "JobLeased")
-      assert.deepStrictEqual(refused._tag === "JobLeased" ? [refused.holderPid, refused.holderHost] : [], [100, "box-1"])
-      assert.include(refused.message, "job job-a is already being run by pid 100 on box-1 (frugal run")
-      assert.include(refused.message, "last heartbeat 30 s ago")
-
-      // A heartbeat moves the expiry; once the holder falls silent for 45 s, the next one takes over.
-      const renewed = yield* ledger.renewLease(first, TTL)
-      assert.strictEqual(renewed.heartbeatAtMillis, first.acquiredAtMillis + 30_000)
-      yield* TestClock.adjust("44 seconds")
-      assert.strictEqual((yield* Effect.flip(ledger.acquireLease("job-a", holder(200, "box-2"), { ttlMillis: TTL })))._tag, "JobLeased")
-      yield* TestClock.adjust("1 second")
-      const second = yield* ledger.acquireLease("job-a", holder(200, "box-2"), { ttlMillis: TTL })
-      assert.strictEqual(second.holder.pid, 200)
-      assert.notStrictEqual(second.token, first.token)
-
-      // The first holder learns it on its next heartbeat; its release leaves the new lease alone.
-      const lost = yield* Effect.flip(ledger.renewLease(first, TTL))
-      assert.strictEqual(lost._tag, "LeaseLost")
-      assert.include(lost.message, "taken over by pid 200 on box-2 (frugal run)")
-      yield* ledger.releaseLease(first)
-      assert.strictEqual((yield* ledger.lease("job-a"))?.token, second.token)
-      yield* ledger.releaseLease(second)
-      assert.isUndefined(yield* ledger.lease("job-a"))
-    }).pipe(Effect.provide(ledgerLayer())))
-
-  it.effect("replace a live lease only by naming its token (a holder seen gone), never a newer one", () =>
-    Effect.gen(function*() {
-      const ledger = yield* Ledger
-      const dead = yield* ledger.acquireLease("job-b", holder(300), { ttlMillis: TTL })
-      const taker = yield* ledger.acquireLease("job-b", holder(400), { ttlMillis: TTL, replacing: dead.token })
-      assert.strictEqual(taker.holder.pid, 400)
-      // A third process that also saw the dead holder comes second: the lease it names is gone, so it is refused.
-      const late = yield* Effect.flip(ledger.acquireLease("job-b", holder(500), { ttlMillis: TTL, replacing: dead.token }))
-      assert.strictEqual(late._tag === "JobLeased" ? late.holderPid : null, 400)
-    }).pipe(Effect.provide(ledgerLayer())))
-
   it.effect("are held by a scope: renewed every heartbeat, released when it closes, and lost when taken over", () =>
     Effect.gen(function*() {
       const ledger = yield* Ledger

@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Fiber, Layer, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type JobSpec, Ledger, LocalRunner, localPlacement, Supervisor, type WorkloadIdentity } from "../src/index.ts"
+import { type JobSpec, Ledger, LocalRunner, localPlacement, Runner, RunnerError, Supervisor, type WorkloadIdentity } from "../src/index.ts"
 
 const fakeTrainer = fileURLToPath(new URL("./fixtures/fake-trainer.ts", import.meta.url))
 
@@ -141,6 +141,82 @@ describe("Supervisor", () => {
       const over = yield* supervisor.resume("job-lost", { fromScratch: true })
       assert.strictEqual(over.status, "completed")
       assert.strictEqual(over.finalStep, 30)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("a launch the engine refuses for a reason other than capacity closes the attempt at no cost and fails the job", () => {
+    const dir = mkdtempSync(join(tmpdir(), "frugal-supervisor-"))
+    const refusing = Layer.succeed(Runner, Runner.of({
+      name: "local",
+      submit: (request) =>
+        Effect.fail(new RunnerError({ runner: "ec2", operation: "RunInstances", attemptId: request.attemptId, detail: "InvalidSubnetID.NotFound: The subnet ID 'subnet-0bad' does not exist" })),
+      stopOrphan: () => Effect.succeed(false),
+      logs: () => Stream.empty
+    }))
+    const layer = Supervisor.layerWithRunner.pipe(Layer.provideMerge(Layer.merge(refusing, Ledger.layerFile(join(dir, "ledger.sqlite")))))
+    const spec: JobSpec = {
+      name: "refused",
+      launch: { argv: ["true"], env: {}, workdir: dir, checkpointDir: join(dir, "checkpoints") },
+      placement: localPlacement(2),
+      retry: { maxInterruptions: 5, maxCrashes: 2 },
+      checkpointEverySeconds: null,
+      precision: "fp32"
+    }
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* Supervisor).run("job-refused", spec))
+      assert.strictEqual(error._tag, "RunnerError")
+      const ledger = yield* Ledger
+      const job = yield* ledger.job("job-refused")
+      assert.strictEqual(job?.status, "failed")
+      assert.include(job?.detail ?? "", "could not be launched: ec2 runner: RunInstances (job-refused-1): InvalidSubnetID.NotFound")
+      const [attempt, ...more] = yield* ledger.attempts("job-refused")
+      assert.lengthOf(more, 0)
+      assert.strictEqual(attempt?.exitReason, "provision-failed")
+      assert.strictEqual(attempt?.reason, "InvalidSubnetID.NotFound")
+      assert.strictEqual(attempt?.costUsd, 0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("a command that finds every checkpoint invalid (exit 65) stops the job instead of being relaunched", () => {
+    const { dir, layer } = setup()
+    return Effect.gen(function*() {
+      const spec: JobSpec = {
+        name: "invalid",
+        launch: { argv: [process.execPath, "-e", "process.exit(65)"], env: {}, workdir: dir, checkpointDir: join(dir, "bad") },
+        placement: localPlacement(1),
+        retry: { maxInterruptions: 5, maxCrashes: 5 },
+        checkpointEverySeconds: null,
+        precision: "fp32"
+      }
+      const outcome = yield* (yield* Supervisor).run("job-65", spec)
+      assert.strictEqual(outcome.status, "failed")
+      assert.deepStrictEqual(outcome.attempts.map((a) => a.exitReason), ["crashed"])
+      assert.match(outcome.detail ?? "", /^checkpoint lost: attempt 1 found no valid checkpoint in .*bad \(exit 65\)/)
+      assert.include(outcome.detail ?? "", "--from-scratch")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("stopped between attempts (the policy waiting, say), the job is cancelled, not left running", () => {
+    const { dir, layer, spec } = setup()
+    return Effect.gen(function*() {
+      let pid = 0
+      let ended = false
+      const fiber = yield* Effect.forkChild((yield* Supervisor).run("job-between", spec(["--max-steps", "30", "--step-ms", "2"], join(dir, "between")), {
+        onEvent: (attempt, event) =>
+          Effect.sync(() => {
+            if (event.event === "started") pid = event.pid
+            if (event.event === "step" && event.step === 5 && attempt.sequence === 1) process.kill(pid, "SIGTERM")
+          }),
+        // Between the interrupted attempt and the next launch: held here until the fiber is interrupted.
+        onAttemptEnd: () => Effect.andThen(Effect.sync(() => (ended = true)), Effect.never)
+      }))
+      while (!ended) yield* Effect.sleep(20)
+      yield* Fiber.interrupt(fiber)
+      const ledger = yield* Ledger
+      assert.strictEqual((yield* ledger.job("job-between"))?.status, "cancelled")
+      assert.deepStrictEqual((yield* ledger.attempts("job-between")).map((a) => a.exitReason), ["interrupted"])
+      const resumed = yield* (yield* Supervisor).resume("job-between")
+      assert.strictEqual(resumed.status, "completed")
     }).pipe(Effect.provide(layer))
   })
 })

@@ -1,5 +1,6 @@
 /**
- * The Bolt app: `/frugal plan|gpus|waste` and the "Show alternatives" / "Explain" buttons.
+ * The Bolt app: `/frugal plan|gpus|waste|submit|queue`, the "Show alternatives" / "Explain" buttons and the queue's
+ * "Cancel" buttons (submit, queue and cancel go to `frugal server` when the bot is given one).
  * Every handler acknowledges first (Slack's three-second limit), then computes and answers through
  * `respond` (the request's response_url). Answers run as Effects on one runtime holding the price
  * catalog and the report sources, so clients are created once.
@@ -10,6 +11,8 @@ import { App, LogLevel } from "@slack/bolt"
 import { Cause, Effect, Exit, type ManagedRuntime, Option, Schema } from "effect"
 import { type AnswerError, explainFinding, findingDetails, gpusFor, planFor, wasteFor } from "./BotAnswers.ts"
 import { errorMessage, helpMessage, planAlternativesMessage, planExplanationMessage, planMessage } from "./Messages.ts"
+import type { ServerAccess } from "@frugal/scheduler/api"
+import { CANCEL_ACTION, cancelAnswer, queueAnswer, submitAnswer } from "./QueueAnswers.ts"
 import { SignedRequestReceiver } from "./SignedRequestReceiver.ts"
 import { parseSlashCommand, type SlashRequest } from "./SlashCommand.ts"
 
@@ -32,6 +35,8 @@ export interface BotAnswerOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<BotServices, AnswerError>
   readonly now?: (() => number) | undefined
   readonly log: (line: string) => void
+  /** `frugal server` and the token the bot acts with, for `/frugal submit` and `/frugal queue`; absent: not offered. */
+  readonly queue?: ServerAccess | undefined
 }
 
 export interface BotOptions extends BotAnswerOptions {
@@ -85,10 +90,15 @@ export const answerSlashCommands = (app: App, options: BotAnswerOptions): void =
           lastReports.set(channel, report)
           return renderBlockKit(report)
         })
+      case "submit":
+        return options.queue === undefined ? Effect.succeed(noServer) : submitAnswer(options.queue, request, options.examplesDir)
+      case "queue":
+        return options.queue === undefined ? Effect.succeed(noServer) : queueAnswer(options.queue)
       case "help":
         return Effect.succeed(helpMessage(request.problem))
     }
   }
+  const noServer = errorMessage("This bot has no frugal server to queue work on (start it with FRUGAL_SERVER and FRUGAL_TOKEN).")
 
   app.command("/frugal", async ({ command, ack, respond }) => {
     await ack()
@@ -109,6 +119,15 @@ export const answerSlashCommands = (app: App, options: BotAnswerOptions): void =
     const message = value.startsWith("plan:")
       ? await answer(Effect.map(planFor(value.slice(5), options.examplesDir), planExplanationMessage))
       : explainFinding(value)
+    await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: [...message.blocks] })
+  })
+
+  app.action(CANCEL_ACTION, async ({ body, ack, respond }) => {
+    await ack()
+    const { value } = buttonValue(body)
+    const message = options.queue === undefined || value === ""
+      ? errorMessage("This bot has no frugal server to cancel on.")
+      : await answer(cancelAnswer(options.queue, value))
     await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: [...message.blocks] })
   })
 

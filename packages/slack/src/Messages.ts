@@ -27,7 +27,7 @@ export const withinLimits = (message: SlackMessage): SlackMessage => ({
 
 export const helpMessage = (problem: string | null): SlackMessage =>
   withinLimits({
-    text: "Frugal: /frugal plan <example or spec>, /frugal gpus <GPU>, /frugal waste [period]",
+    text: "Frugal: /frugal plan <example or spec>, /frugal gpus <GPU>, /frugal waste [period], /frugal submit <example or spec>, /frugal queue",
     blocks: [
       ...(problem === null ? [] : [{ type: "section" as const, text: mrkdwn(`:warning: ${escapeMrkdwn(problem)}`) }]),
       {
@@ -37,7 +37,9 @@ export const helpMessage = (problem: string | null): SlackMessage =>
             "• `/frugal plan llama-7b-finetune`: the cheapest placement that meets the deadline (an example name, " +
             "or an inline spec such as `{name: demo, kind: batch, batch: {gpuHours: 10, referenceGpu: T4, minGpuMemoryGiB: 16}}`)\n" +
             "• `/frugal gpus H100`: instance types with that GPU, on-demand and spot prices\n" +
-            "• `/frugal waste 30d`: where the GPU money went, and what to change"
+            "• `/frugal waste 30d`: where the GPU money went, and what to change\n" +
+            "• `/frugal submit [--priority N] tiny-train`: queue the work on frugal server for the bot's team\n" +
+            "• `/frugal queue`: what waits (and why: budget, gpus, quota, priority) and what runs, each with a Cancel button"
         )
       }
     ]

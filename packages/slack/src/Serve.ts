@@ -5,7 +5,8 @@
 import { type InvalidInput, LocalFailure, RemoteServiceFailure } from "@frugal/core"
 import type { PriceCatalog } from "@frugal/pricing"
 import { decodeUtilizationFlags, reportSources } from "@frugal/waste"
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { Config, Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { serverAccess } from "@frugal/scheduler/api"
 import { makeFrugalBot } from "./FrugalBot.ts"
 import { slackCredentials } from "./SlackConfig.ts"
 import { makeSocketModeBot } from "./SocketModeBot.ts"
@@ -37,6 +38,9 @@ export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidI
     const socketMode = options.socketMode === true
     const credentials = yield* slackCredentials({ needSigningSecret: !socketMode, needAppToken: socketMode })
     const utilization = yield* decodeUtilizationFlags(options)
+    // `/frugal submit` and `/frugal queue` need frugal server; without FRUGAL_SERVER the bot answers the rest.
+    const server = yield* Config.option(Config.String("FRUGAL_SERVER")).pipe(Effect.orElseSucceed(() => Option.none()))
+    const queue = Option.isNone(server) || server.value === "" ? undefined : yield* serverAccess()
     const runtime = yield* Effect.acquireRelease(
       Effect.sync(() =>
         ManagedRuntime.make(Layer.mergeAll(
@@ -54,7 +58,8 @@ export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidI
         slackApiUrl: credentials.apiUrl,
         examplesDir: options.examplesDir,
         runtime,
-        log: options.log
+        log: options.log,
+        queue
       })
       yield* Effect.acquireRelease(
         Effect.tryPromise({
@@ -77,7 +82,8 @@ export const serveSlack = (options: ServeOptions): Effect.Effect<never, InvalidI
       slackApiUrl: credentials.apiUrl,
       examplesDir: options.examplesDir,
       runtime,
-      log: options.log
+      log: options.log,
+      queue
     })
     const port = yield* Effect.acquireRelease(
       Effect.tryPromise({

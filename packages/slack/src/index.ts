@@ -1,6 +1,7 @@
 export * from "./BotAnswers.ts"
 export * from "./FrugalBot.ts"
 export * from "./Messages.ts"
+export * from "./QueueAnswers.ts"
 export * from "./ScheduledReports.ts"
 export * from "./Serve.ts"
 export * from "./SignedRequestReceiver.ts"

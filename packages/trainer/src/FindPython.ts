@@ -112,13 +112,30 @@ const probe = (
     )
   })
 
+/**
+ * Interpreters that imported torch, by command and the environment that finds them: a long-running process (`frugal
+ * server` prepares a job at each submission and admission) asks once, not once a job; importing torch takes seconds.
+ * Failures are not kept, so installing torch is noticed at the next call.
+ */
+const found = new Map<string, PythonWithTorch>()
+
+const probeKey = (command: string, env: Readonly<Record<string, string | undefined>>): string =>
+  [command, env["PATH"], env["PYTHONPATH"], env["VIRTUAL_ENV"], env["CONDA_PREFIX"], env["PYENV_VERSION"]].join("\u0000")
+
+const probeOnce = (command: string, source: PythonSource, env: Readonly<Record<string, string | undefined>>): Effect.Effect<PythonWithTorch, PythonProbeFailure> =>
+  Effect.suspend(() => {
+    const key = probeKey(command, env)
+    const known = found.get(key)
+    return known !== undefined ? Effect.succeed(known) : Effect.tap(probe(command, source, env), (python) => Effect.sync(() => found.set(key, python)))
+  })
+
 /** The first candidate Python that imports torch, or {@link PythonNotFound} listing why each failed. */
 export const findPython = Effect.fn("FindPython.findPython")(function* (
   env: Readonly<Record<string, string | undefined>> = process.env
 ) {
   const tried: Array<PythonProbeFailure> = []
   for (const candidate of pythonCandidates(env)) {
-    const found = yield* probe(candidate.command, candidate.source, env).pipe(
+    const found = yield* probeOnce(candidate.command, candidate.source, env).pipe(
       Effect.map((python) => ({ _tag: "Found" as const, python })),
       Effect.catch((failure: PythonProbeFailure) => Effect.succeed({ _tag: "Failed" as const, failure }))
     )

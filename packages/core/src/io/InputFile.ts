@@ -33,6 +33,8 @@ export const INPUT_FILE_KINDS = {
   pricingConfig: { what: "pricing config (YAML or JSON)", maxBytes: 1 * MiB },
   /** An infrastructure profile is a few KB. */
   infraProfile: { what: "infrastructure profile (YAML or JSON)", maxBytes: 1 * MiB },
+  /** `frugal server --config`: teams, budgets and limits, a few KB. */
+  schedulerConfig: { what: "scheduler config (YAML or JSON)", maxBytes: 1 * MiB },
   /** Frugal's own price cache: one region's data of one kind. */
   cache: { what: "price cache entry", maxBytes: 256 * MiB }
 } as const satisfies Record<string, { readonly what: string; readonly maxBytes: number }>

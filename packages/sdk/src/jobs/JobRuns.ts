@@ -36,6 +36,8 @@ export type RunHooks = Pick<SuperviseOptions, "onEvent" | "onAttemptEnd" | "onDe
 export interface StartOptions {
   /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
   readonly fromScratch?: boolean | undefined
+  /** What holds the job's lease, as another process's refusal names it. Default `frugal run`. */
+  readonly leaseLabel?: string | undefined
 }
 
 type RunError = SuperviseError
@@ -58,7 +60,7 @@ export const runPrepared = Effect.fn("Jobs.run")(function*(
       logDirectory: jobLogDirectory(env, prepared.jobId),
       workload: workloadIdentity(prepared.workload),
       fromScratch: start.fromScratch === true,
-      leaseLabel: "frugal run"
+      leaseLabel: start.leaseLabel ?? "frugal run"
     })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
 })
 
@@ -75,6 +77,8 @@ export interface ResumeRequest {
   readonly workload?: { readonly input: WorkloadInput; readonly source?: string | undefined } | undefined
   /** When no valid checkpoint remains, start over from step 0 instead of stopping the job (`--from-scratch`). */
   readonly fromScratch?: boolean | undefined
+  /** What holds the job's lease, as another process's refusal names it. Default `frugal run --resume`. */
+  readonly leaseLabel?: string | undefined
 }
 
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
@@ -107,7 +111,7 @@ export const resumeJob = Effect.fn("Jobs.resume")(function*(
     ...hooks,
     logDirectory: jobLogDirectory(env, jobId),
     fromScratch: request.fromScratch === true,
-    leaseLabel: "frugal run --resume",
+    leaseLabel: request.leaseLabel ?? "frugal run --resume",
     ...(given === undefined ? {} : { workload: given })
   }
   return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, options)).pipe(
