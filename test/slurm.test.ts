@@ -6,7 +6,7 @@
  * test fails and says what to install: CI has both.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -90,10 +90,16 @@ describe("frugal run --runner slurm on a real Slurm cluster", () => {
     expect(slurmJobId).toMatch(/^\d+$/)
     slurm("scontrol", ["requeue", slurmJobId])
 
-    // Slurm holds a requeued job back (BeginTime, about two minutes); start it now instead of waiting.
+    // Slurm holds a requeued job back (BeginTime, about two minutes). Meanwhile the supervisor puts its own hold on
+    // it, so the run cannot start unwatched, and releases it when its next attempt claims the run; then the test
+    // starts it at once instead of waiting out BeginTime.
+    const firstLog = join(home, "jobs", "preempted", "logs", "preempted-1.log")
+    for (let i = 0; i < 300 && !(existsSync(firstLog) && readFileSync(firstLog, "utf8").includes("held until the next attempt")); i++) {
+      await sleep(100)
+    }
     for (let i = 0; i < 100; i++) {
       const state = slurm("scontrol", ["--oneliner", "show", "job", slurmJobId])
-      if (/JobState=PENDING/.test(state) && /Restarts=1/.test(state)) {
+      if (/JobState=PENDING/.test(state) && /Restarts=1/.test(state) && !/Reason=JobHeld/.test(state)) {
         slurm("scontrol", ["update", `JobId=${slurmJobId}`, "StartTime=now"])
         break
       }
@@ -109,6 +115,9 @@ describe("frugal run --runner slurm on a real Slurm cluster", () => {
     expect(stdout).toMatch(/attempts: 2 \(interrupted, completed\)/)
     expect(weightsHash(stdout)).toBe(referenceHash)
 
+    // The requeued run waited, held, until attempt 2 claimed it: it could not start unwatched while the supervisor decided.
+    const logs = await runFrugal(["logs", "preempted", "--attempt", "1"], { env: envFor() })
+    expect(logs.stdout, logs.stdout).toMatch(new RegExp(`Slurm job ${slurmJobId} requeued; held until the next attempt claims it`))
     const status = await runFrugal(["status", "preempted"], { env: envFor() })
     expect(status.code).toBe(0)
     const rows = status.stdout.split("\n").filter((line) => /^[12]\s+frugal slurm on-demand\s/.test(line))

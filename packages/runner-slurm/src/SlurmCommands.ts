@@ -69,6 +69,13 @@ export interface SlurmCommands {
   readonly show: (slurmJobId: string) => Effect.Effect<SlurmJobState | null, RunnerError>
   /** Ids of this user's jobs with this name that Slurm still knows (pending, running or recently ended). */
   readonly findByName: (jobName: string) => Effect.Effect<ReadonlyArray<string>, RunnerError>
+  /**
+   * `scontrol hold`: a pending job stays queued but does not start until released. False when Slurm refuses
+   * (the job is no longer pending: it started again, or ended).
+   */
+  readonly hold: (slurmJobId: string) => Effect.Effect<boolean, RunnerError>
+  /** `scontrol release` of a held job; releasing one that is not held is not an error. */
+  readonly release: (slurmJobId: string) => Effect.Effect<void, RunnerError>
   /** `scancel`; `signal` sends that signal instead of ending the job, `batchOnly` to the batch shell alone. */
   readonly scancel: (
     slurmJobId: string,
@@ -105,6 +112,18 @@ export const makeSlurmCommands = (env: NodeJS.ProcessEnv): SlurmCommands => ({
           ? Effect.succeed(result.stdout.split("\n").map((line) => line.trim()).filter((line) => /^\d+$/.test(line)))
           : Effect.fail(failed("squeue", result))
     ),
+  hold: (slurmJobId) =>
+    Effect.flatMap(runCommand(["scontrol", "hold", slurmJobId], env), (result) =>
+      result.code === 0
+        ? Effect.succeed(true)
+        : /no longer pending|already completed|invalid job id|job is not active/i.test(result.stderr)
+        ? Effect.succeed(false)
+        : Effect.fail(failed("scontrol hold", result))),
+  release: (slurmJobId) =>
+    Effect.flatMap(runCommand(["scontrol", "release", slurmJobId], env), (result) =>
+      result.code === 0 || /not held|no longer pending|already completed|invalid job id/i.test(result.stderr)
+        ? Effect.void
+        : Effect.fail(failed("scontrol release", result))),
   scancel: (slurmJobId, options = {}) =>
     Effect.flatMap(
       runCommand([

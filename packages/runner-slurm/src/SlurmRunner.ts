@@ -76,6 +76,9 @@ export const defaultSlurmOptions: SlurmRunnerOptions = {
 }
 
 const RUNNER = "slurm"
+/** How long an interrupted run waits for Slurm to requeue its job, to hold it there. */
+const HOLD_WAIT_MILLIS = 15_000
+
 /** How long a relaunch waits for Slurm to finish requeueing the previous run before submitting anew. */
 const REQUEUE_WAIT_MILLIS = 60_000
 
@@ -196,6 +199,8 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
             break
           }
           if (!existsSync(attemptFiles(outputs, slurmJobId, state.restarts).exit)) {
+            // Held when its last run ended (below): this attempt claims the requeued run, so Slurm may start it.
+            yield* commands.release(slurmJobId)
             return { slurmJobId, restart: state.restarts }
           }
           if (waited === REQUEUE_WAIT_MILLIS) {
@@ -248,20 +253,43 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
         return exit._tag === "Interrupted" && !cancelRequested ? { ...exit, reason: "requeued or pre-empted (exit 75)" } : exit
       }
 
+      /**
+       * Slurm requeued the job behind this attempt (pre-emption, `scontrol requeue`): the requeued run would start
+       * on its own, unwatched and unbilled, while the policy decides, or waits out a cool-down. It is held until
+       * the next attempt here claims it (released in `adoptable`); one elsewhere cancels it; so does closing the
+       * engine. If Slurm starts it before the hold lands, the next attempt here adopts it as it runs.
+       */
+      const holdRequeued = Effect.gen(function*() {
+        for (let waited = 0; waited <= HOLD_WAIT_MILLIS; waited += 500) {
+          const state = yield* commands.show(slurmJobId)
+          if (state === null || isTerminal(state)) return
+          if (state.state === "PENDING") {
+            if (yield* commands.hold(slurmJobId)) {
+              appendFileSync(request.logPath, `[frugal] Slurm job ${slurmJobId} requeued; held until the next attempt claims it\n`)
+            }
+            return
+          }
+          if (state.state === "RUNNING" && state.restarts > restart) return
+          yield* Effect.sleep(500)
+        }
+      }).pipe(Effect.ignore)
+      const ended = (exit: AttemptExit) =>
+        exit._tag === "Interrupted" && !cancelRequested ? Effect.andThen(holdRequeued, finish(exit)) : finish(exit)
+
       const watch = Effect.gen(function*() {
         let sinceState = options.stateEveryMillis
         let failedQueries = 0
         while (true) {
           drain(false)
           const fromFile = readExitFile()
-          if (fromFile !== null) return yield* finish(fromFile)
+          if (fromFile !== null) return yield* ended(fromFile)
           if (sinceState >= options.stateEveryMillis) {
             sinceState = 0
             const state = yield* Effect.result(commands.show(slurmJobId))
             if (state._tag === "Failure") {
               // The controller may be restarting; give up only after a minute of failures.
               if (++failedQueries * options.stateEveryMillis > 60_000) {
-                return yield* finish({ _tag: "Lost", detail: state.failure.message })
+                return yield* ended({ _tag: "Lost", detail: state.failure.message })
               }
             } else {
               failedQueries = 0
@@ -271,11 +299,11 @@ export const make = (options: SlurmRunnerOptions, commands: SlurmCommands, track
                 // Shared storage may show the exit status a moment after Slurm shows the end.
                 yield* Effect.sleep(Math.min(5000, options.stateEveryMillis * 2))
                 const late = readExitFile()
-                if (late !== null) return yield* finish(late)
+                if (late !== null) return yield* ended(late)
                 if (current !== null && current.restarts > restart) {
-                  return yield* finish({ _tag: "Interrupted", resumable: false, reason: "requeued" })
+                  return yield* ended({ _tag: "Interrupted", resumable: false, reason: "requeued" })
                 }
-                return yield* finish(exitFromSlurmState(current, cancelRequested))
+                return yield* ended(exitFromSlurmState(current, cancelRequested))
               }
             }
           }
