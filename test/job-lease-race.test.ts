@@ -164,7 +164,7 @@ describe("racing processes on one job id", () => {
           }
           expect([0, 2], `${mode}: ${result.stderr}`).toContain(result.code)
           if (result.code === 2) {
-            expect(result.stderr).toMatch(/job race is already being run by pid \d+ on |--resume: expected a job in the ledger/)
+            expect(result.stderr).toMatch(/job race is already being run by pid \d+ on |no job race in the ledger/)
             expect(result.stdout).not.toContain("[attempt")
           }
         }

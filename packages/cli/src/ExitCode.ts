@@ -76,7 +76,6 @@ const WORK_FAILURES: ReadonlySet<string> = new Set([
   "DrillFailed",
   "RunnerError",
   "LedgerError",
-  "JobNotFound",
   "JobSpecUnreadable",
   "PythonNotFound",
   "LocalFailure",
@@ -84,10 +83,11 @@ const WORK_FAILURES: ReadonlySet<string> = new Set([
 ])
 
 /**
- * Requests refused as they stand, with nothing started: a job another process is running (JobLeased names it), a
- * workload other than the one a job was made from (WorkloadMismatch names what differs). Exit 2, like bad input.
+ * Requests refused as they stand, with nothing started: a job id that is not in the ledger (JobNotFound names it), a
+ * job another process is running (JobLeased names it), a workload other than the one a job was made from
+ * (WorkloadMismatch names what differs). Mistakes in the input, not failures of the work: exit 2, like bad input.
  */
-const REFUSALS: ReadonlySet<string> = new Set(["JobLeased", "WorkloadMismatch"])
+const REFUSALS: ReadonlySet<string> = new Set(["JobNotFound", "JobLeased", "WorkloadMismatch"])
 
 const isRefusal = (u: unknown): u is Error => u instanceof Error && "_tag" in u && typeof u._tag === "string" && REFUSALS.has(u._tag)
 

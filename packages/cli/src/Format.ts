@@ -1,16 +1,10 @@
 /**
- * How numbers read in human output. One place, so that `$12.34/h` means the same thing in every
- * command. JSON output never goes through here: it carries the raw numbers.
+ * How numbers read in human output (money: `formatUsd` of `@frugal/core`, shared with the planner, reports and
+ * Slack). JSON output never goes through here: it carries the raw numbers.
  */
 
 const grouped = (value: number, fractionDigits: number): string =>
   value.toLocaleString("en-US", { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits })
-
-/** `$0.526`, `$12.24`, `$1,234`: cents below $100, whole dollars above, three decimals below $1. */
-export const usd = (value: number): string =>
-  value === 0 ? "$0" : value < 1 ? `$${value.toFixed(3)}` : value < 100 ? `$${value.toFixed(2)}` : `$${grouped(value, 0)}`
-
-export const usdPerHour = (value: number): string => `${usd(value)}/h`
 
 /** `72.0 h`, `1,460 h`. */
 export const hours = (value: number): string => (value < 100 ? `${value.toFixed(1)} h` : `${grouped(value, 0)} h`)

@@ -4,8 +4,9 @@
  * an aligned table, then where the prices came from. Pure: a plan in, lines out. `--json` prints the
  * plan itself instead.
  */
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { InfeasiblePlan, PlacementOption, Plan } from "@frugal/planner"
-import { catalogLines, gib, hours, percent, usd, usdPerHour } from "./Format.ts"
+import { catalogLines, gib, hours, percent } from "./Format.ts"
 import { renderTable } from "./Table.ts"
 
 const isCommitment = (option: PlacementOption): boolean =>
@@ -29,7 +30,7 @@ const buyLabel = (option: PlacementOption): string => `${termLabel(option)}${opt
 
 /** `$1,234 per month` for a service, `$1,234 in total` for a job: the two never read alike. */
 const costLabel = (plan: Plan | InfeasiblePlan, costUsd: number): string =>
-  "costPeriod" in plan && plan.costPeriod === "month" ? `${usd(costUsd)} per month` : `${usd(costUsd)} in total`
+  "costPeriod" in plan && plan.costPeriod === "month" ? `${formatUsd(costUsd, "glance")} per month` : `${formatUsd(costUsd, "glance")} in total`
 
 const paymentWords: Readonly<Record<string, string>> = {
   "all-upfront": "all upfront",
@@ -49,10 +50,10 @@ const termLine = (plan: Plan, option: PlacementOption): string | undefined => {
   // The effective rate is the upfront payment spread over the term's hours plus the recurring fee.
   const recurring = Math.max(0, option.hourlyPriceUsd - term.upfrontUsd / (option.instanceCount * term.years * 8760))
   const upfront = term.upfrontUsd <= 0
-    ? `nothing up front, ${usdPerHour(option.hourlyPriceUsd)} each for every hour of the term`
+    ? `nothing up front, ${formatUsdPerHour(option.hourlyPriceUsd, "glance")} each for every hour of the term`
     : recurring < 0.0005
-    ? `${usd(term.upfrontUsd)} paid up front for ${instances}, nothing more per hour`
-    : `${usd(term.upfrontUsd)} paid up front for ${instances}, then ${usdPerHour(recurring)} each for every hour of the term`
+    ? `${formatUsd(term.upfrontUsd, "glance")} paid up front for ${instances}, nothing more per hour`
+    : `${formatUsd(term.upfrontUsd, "glance")} paid up front for ${instances}, then ${formatUsdPerHour(recurring, "glance")} each for every hour of the term`
   const spread = plan.costPeriod === "month"
     ? "the cost per month above is the term's cost spread over its months"
     : "the total above charges every hour of the term, used or not"
@@ -73,7 +74,7 @@ const capacityLine = (option: PlacementOption): string | undefined => {
     : "prior by size, bucket and count"
   const wait = risk.expectedWaitHours >= 0.05 ? `, ~${hours(risk.expectedWaitHours)} waiting for capacity` : ""
   const fallback = risk.onDemandFallbackHours !== null && risk.onDemandFallbackHours >= 0.05 && risk.onDemandFallbackHourlyUsd !== null
-    ? `, ${hours(risk.onDemandFallbackHours)} on on-demand at ${usdPerHour(risk.onDemandFallbackHourlyUsd)} to keep the deadline`
+    ? `, ${hours(risk.onDemandFallbackHours)} on on-demand at ${formatUsdPerHour(risk.onDemandFallbackHourlyUsd, "glance")} to keep the deadline`
     : ""
   return `  Capacity: ${percent(risk.obtainProbability)} chance the pool launches it (${basis})${wait}${fallback}.${launch}`
 }
@@ -83,7 +84,7 @@ const describeWorkload = (plan: Plan): string => {
   const parts = [
     plan.kind,
     ...(c.deadlineHours === null ? [] : [`deadline ${hours(c.deadlineHours)}`]),
-    ...(c.budgetUsd === null ? [] : [`budget ${usd(c.budgetUsd)}`]),
+    ...(c.budgetUsd === null ? [] : [`budget ${formatUsd(c.budgetUsd, "glance")}`]),
     c.interruptible ? "interruptible" : "not interruptible",
     ...(c.regions === null ? [] : [`regions ${c.regions.join(", ")}`])
   ]
@@ -102,7 +103,7 @@ const savingLine = (plan: Plan, option: PlacementOption): string | undefined => 
   }
   const saving = option.savingVsOnDemandUsd
   // A difference reads "a month" for a service and stays bare for a job; the on-demand figure says which.
-  const delta = (value: number) => (plan.costPeriod === "month" ? `${usd(value)} a month` : usd(value))
+  const delta = (value: number) => (plan.costPeriod === "month" ? `${formatUsd(value, "glance")} a month` : formatUsd(value, "glance"))
   if (saving <= 0) {
     return `  Costs ${delta(-saving)} more than on-demand ${instancesLabel(option)} (${costLabel(plan, option.onDemandCostUsd)}).`
   }
@@ -130,7 +131,7 @@ export const recommendationLines = (plan: Plan): ReadonlyArray<string> => {
     describeWorkload(plan),
     requirementLine(plan),
     `Recommended: ${instancesLabel(recommended)} (${gpusLabel(recommended)}), ${termLabel(recommended)} in ${whereLabel(recommended)}`,
-    `  Expected cost ${costLabel(plan, recommended.expectedCostUsd)} over ${hours(recommended.expectedHours)}${period} at ${usdPerHour(recommended.hourlyPriceUsd)} per instance${recommended.priceIsEstimate ? " (estimated rate)" : ""}.`,
+    `  Expected cost ${costLabel(plan, recommended.expectedCostUsd)} over ${hours(recommended.expectedHours)}${period} at ${formatUsdPerHour(recommended.hourlyPriceUsd, "glance")} per instance${recommended.priceIsEstimate ? " (estimated rate)" : ""}.`,
     ...[
       termLine(plan, recommended),
       capacityLine(recommended),
@@ -178,10 +179,10 @@ export const optionsTable = (plan: Plan, options: ReadonlyArray<PlacementOption>
       gpusLabel(option),
       whereLabel(option),
       buyLabel(option),
-      usdPerHour(option.hourlyPriceUsd),
+      formatUsdPerHour(option.hourlyPriceUsd, "glance"),
       hours(option.expectedHours),
-      usd(option.expectedCostUsd),
-      option.term === null ? "—" : option.term.upfrontUsd > 0 ? usd(option.term.upfrontUsd) : "$0",
+      formatUsd(option.expectedCostUsd, "glance"),
+      option.term === null ? "—" : option.term.upfrontUsd > 0 ? formatUsd(option.term.upfrontUsd, "glance") : "$0",
       !option.meetsDeadline ? "MISSED" : option.withinBudget ? "met" : "over budget",
       capacityCell(option),
       option.interruptionRisk === null ? "—" : option.interruptionRisk.label,

@@ -1,6 +1,7 @@
 /**
  * The `frugal` command: wiring only. Each subcommand lives in `commands/<name>.ts` and is listed in
- * `subcommands` below; to add one, import it and append it to the list (nothing else here changes).
+ * `Commands.ts`; to add one, import it there and append it to the list, and give it its SDK counterpart
+ * (`test/SdkParity.test.ts` checks that every command has one).
  *
  * Startup time matters (`frugal plan` end to end ≤ 400 ms), so:
  * - import effect modules deeply (`effect/Effect`, not the `effect` barrel) in CLI code;
@@ -17,49 +18,8 @@ import * as CliOutput from "effect/cli/CliOutput"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import packageJson from "../package.json" with { type: "json" }
-import { estimate } from "./commands/estimate.ts"
-import { drill } from "./commands/drill.ts"
-import { gpus } from "./commands/gpus.ts"
-import { logs } from "./commands/logs.ts"
-import { plan } from "./commands/plan.ts"
-import { prices } from "./commands/prices.ts"
-import { report } from "./commands/report.ts"
-import { slack } from "./commands/slack.ts"
-import { run } from "./commands/run.ts"
-import { service } from "./commands/service/index.ts"
-import { simulate } from "./commands/simulate.ts"
-import { status } from "./commands/status.ts"
-import { server } from "./commands/server.ts"
-import { submit } from "./commands/submit.ts"
-import { queue } from "./commands/queue.ts"
-import { cancel } from "./commands/cancel.ts"
+import { frugal } from "./Commands.ts"
 import { debugEnabled, outcomeOfExit } from "./ExitCode.ts"
-
-const subcommands = [
-  plan,
-  estimate,
-  gpus,
-  run,
-  status,
-  logs,
-  drill,
-  report,
-  slack,
-  prices,
-  simulate,
-  service,
-  server,
-  submit,
-  queue,
-  cancel
-] as const
-
-export const frugal = Command.make("frugal").pipe(
-  Command.withDescription(
-    "Plan, price and run GPU training and inference on AWS: the cheapest placement that still meets the deadline."
-  ),
-  Command.withSubcommands(subcommands)
-)
 
 /**
  * Parse errors go to stderr with a pointer to `--help` instead of the whole help text: a user who

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import { InvalidInput, LocalFailure, NoFeasiblePlacement, PartialFailure, RemoteServiceFailure } from "@frugal/core"
-import { JobLeased, LeaseLost, LedgerError, WorkloadMismatch } from "@frugal/runner"
+import { JobLeased, JobNotFound, LeaseLost, LedgerError, WorkloadMismatch } from "@frugal/runner"
 import { debugEnabled, ExitCode, FleetInfeasible, outcomeOfExit } from "../src/ExitCode.ts"
 
 const infeasible = (workload: string) =>
@@ -28,6 +28,13 @@ describe("outcomeOfExit", () => {
       "  model.parameters: expected a number of parameters like 7B, got \"lots\"",
       "  name: expected a name of lowercase letters, but it is missing"
     ])
+  })
+
+  it("exits 2 naming an unknown job, as a mistake in the input rather than a bug", () => {
+    expect(outcomeOfExit(Exit.fail(new JobNotFound({ jobId: "tiny-train-2026" })), false)).toEqual({
+      code: ExitCode.invalidInput,
+      stderr: ["error: no job tiny-train-2026 in the ledger (frugal status lists the jobs)"]
+    })
   })
 
   it("exits 3 naming the binding constraint when nothing is feasible", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { gib, hours, quantity, usd, usdPerHour } from "../src/Format.ts"
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
+import { gib, hours, quantity } from "../src/Format.ts"
 import { renderTable } from "../src/Table.ts"
 
 describe("renderTable", () => {
@@ -24,12 +25,13 @@ describe("renderTable", () => {
 })
 
 describe("Format", () => {
-  it("writes money with the precision a reader needs at each size", () => {
+  it("writes money in tables with the precision a reader needs at each size", () => {
+    const usd = (value: number) => formatUsd(value, "glance")
     expect(usd(0)).toBe("$0")
     expect(usd(0.5261)).toBe("$0.526")
     expect(usd(12.241)).toBe("$12.24")
     expect(usd(12345.6)).toBe("$12,346")
-    expect(usdPerHour(55.04)).toBe("$55.04/h")
+    expect(formatUsdPerHour(55.04, "glance")).toBe("$55.04/h")
   })
 
   it("writes hours, memory and counts the way people write them", () => {

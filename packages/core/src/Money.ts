@@ -19,12 +19,46 @@ export const roundUsd = (usd: number): number => {
   return (Math.sign(usd) * cents) / 100
 }
 
-const formatter = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 })
-const compact = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 })
+/**
+ * How a USD figure reads in text: plan reasons, CLI tables, reports, Slack messages. The one rule set:
+ * `-` before the `$` for a negative figure, thousands grouped with `,` (en-US, whatever the machine's locale),
+ * `n/a` for a figure that is not finite; and the decimals by what the figure is:
+ * - `amount` (the default; reasons, reports, bills): cents (`$1,234.57`), whole dollars from $100,000;
+ * - `glance` (table cells and one-line summaries, where columns are scanned): `$0` for zero, three decimals below $1
+ *   (`$0.526`), cents below $100 (`$12.24`), whole dollars from $100 (`$1,234`);
+ * - `rate` (an hourly price as AWS quotes it): cents, and up to four decimals where they are not zeros (`$0.5261`,
+ *   `$6.60`).
+ * Written without `Intl` (the same text as `Intl.NumberFormat("en-US", { style: "currency" })` for amounts): it is
+ * the slowest step when a fleet of thousands writes its reasons.
+ */
+export type UsdStyle = "amount" | "glance" | "rate"
 
-/** `$1,234.57`; amounts of $100,000 and more without cents. */
-export const formatUsd = (usd: number): string =>
-  Number.isFinite(usd) ? (Math.abs(usd) >= 100_000 ? compact.format(usd) : formatter.format(usd)) : "n/a"
+const decimalsFor = (abs: number, style: UsdStyle): number => {
+  switch (style) {
+    case "amount":
+      return abs >= 100_000 ? 0 : 2
+    case "glance":
+      return abs < 1 ? 3 : abs < 100 ? 2 : 0
+    case "rate":
+      return 4
+  }
+}
+
+export const formatUsd = (usd: number, style: UsdStyle = "amount"): string => {
+  if (!Number.isFinite(usd)) return "n/a"
+  if (usd === 0 && style === "glance") return "$0"
+  const abs = Math.abs(usd)
+  let fixed = abs.toFixed(decimalsFor(abs, style))
+  // A rate keeps its third and fourth decimals only where they say something.
+  if (style === "rate") fixed = fixed.replace(/(\.\d\d\d?)0$/, "$1").replace(/(\.\d\d)0$/, "$1")
+  const [whole = "0", decimals] = fixed.split(".")
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")
+  const sign = usd < 0 ? "-" : ""
+  return `${sign}$${grouped}${decimals === undefined ? "" : `.${decimals}`}`
+}
+
+/** An hourly price: `$0.5261/h`, `$55.04/h` (`rate` style unless told). */
+export const formatUsdPerHour = (usd: number, style: UsdStyle = "rate"): string => `${formatUsd(usd, style)}/h`
 
 /** Saving of `candidateUsd` against `baselineUsd` as a fraction (0.7 = 70% cheaper); 0 when the baseline is 0. */
 export const savingFraction = (baselineUsd: number, candidateUsd: number): number =>

@@ -4,7 +4,9 @@
  */
 import { Schema } from "effect"
 
-export const PurchaseOption = Schema.Literals(["spot", "on-demand", "reserved", "savings-plan"])
+/** Every way to buy an instance, in the order plans list them when all else is equal. */
+export const PURCHASE_OPTIONS = ["spot", "on-demand", "reserved", "savings-plan"] as const
+export const PurchaseOption = Schema.Literals(PURCHASE_OPTIONS)
 export type PurchaseOption = typeof PurchaseOption.Type
 
 /** Where a set of offers came from, and when it was true. Every answer carries one. */

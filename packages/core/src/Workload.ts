@@ -6,6 +6,7 @@
  */
 import { Effect, Schema, type SchemaAST, SchemaIssue, SchemaTransformation } from "effect"
 import { ACCELERATOR_NAMES, type AcceleratorName, resolveAcceleratorNames } from "./AcceleratorName.ts"
+import { PURCHASE_OPTIONS } from "./Offer.ts"
 
 export const expecting = <S extends Schema.Top>(schema: S, expected: string, description?: string): S["Rebuild"] =>
   schema.annotate({ expected, description: description ?? expected })
@@ -190,7 +191,6 @@ export type FineTune = typeof FineTune.Type
 export const LORA_TARGETS = ["q", "k", "v", "o", "gate", "up", "down"] as const
 export type LoraTarget = typeof LORA_TARGETS[number]
 
-const PURCHASE_OPTIONS = ["spot", "on-demand", "reserved", "savings-plan"] as const
 const PurchaseOptionName = oneOf(PURCHASE_OPTIONS, "a purchase option")
 
 // ---------------------------------------------------------------------------------------------------------------

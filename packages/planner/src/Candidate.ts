@@ -2,7 +2,7 @@
  * One priced placement while `plan` enumerates (the planner's internal form; `PlanOutput` turns the survivors into
  * the options users see), the settings it is priced under, and the order options are ranked in.
  */
-import type { PlacementEstimate, PurchaseOption, Workload } from "@frugal/core"
+import { type PlacementEstimate, PURCHASE_OPTIONS, type PurchaseOption, type Workload } from "@frugal/core"
 import type { SpotRisk } from "@frugal/pricing"
 import type { CapacityBasis, PoolUsage } from "./Capacity.ts"
 import type { CommitmentOffer, IndexedType } from "./CatalogIndex.ts"
@@ -54,7 +54,7 @@ export interface CandidateCapacity {
   readonly onDemandFallbackUsd: number | null
 }
 
-export const PURCHASE_ORDER: ReadonlyArray<PurchaseOption> = ["spot", "on-demand", "reserved", "savings-plan"]
+export const PURCHASE_ORDER: ReadonlyArray<PurchaseOption> = PURCHASE_OPTIONS
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 

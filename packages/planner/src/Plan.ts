@@ -37,8 +37,6 @@ export interface PlanOptions {
 
 export const DEFAULT_TOP = 20
 
-const ALL_PURCHASE_OPTIONS: ReadonlyArray<PurchaseOption> = PURCHASE_ORDER
-
 // Fleets repeat the same few region lists and purchase options across thousands of members, and keep every member's
 // settings to the end: one set per distinct list (up to a bound, so a long-lived process does not grow without end).
 const sharedSets = new Map<string, ReadonlySet<string>>()
@@ -54,7 +52,7 @@ const sharedSet = <A extends string>(kind: string, values: ReadonlyArray<A>): Re
 }
 
 export const planSettings = (workload: Workload, options: PlanOptions = {}): Settings => {
-  const purchaseOptions = workload.resources?.purchaseOptions ?? ALL_PURCHASE_OPTIONS
+  const purchaseOptions = workload.resources?.purchaseOptions ?? PURCHASE_ORDER
   const perMonth = workload.kind === "inference"
   return {
     workload,

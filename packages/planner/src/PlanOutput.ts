@@ -3,6 +3,7 @@
  * reason: why spot, why this AZ, what it saves against on-demand of the same type, and why a commitment does or
  * does not pay.
  */
+import { formatUsd } from "@frugal/core"
 import { INTERRUPTION_BUCKET_LABELS, UNKNOWN_BUCKET } from "@frugal/pricing"
 import { type Candidate, MIN_SPOT_SAVING, type Settings } from "./Candidate.ts"
 import { spotZoneStats } from "./Pricers.ts"
@@ -18,19 +19,6 @@ import {
 
 const pct = (value: number): string => (value > 0 && value < 0.005 ? "under 1%" : `${Math.round(value * 100)}%`)
 
-/**
- * `$1,234.57`, and whole dollars from $100,000 (the same text as core's `formatUsd`, without `Intl`, which is the
- * slowest step when a fleet of thousands writes its reasons).
- */
-export const formatUsd = (value: number): string => {
-  if (!Number.isFinite(value)) return "n/a"
-  const sign = value < 0 ? "-" : ""
-  const abs = Math.abs(value)
-  const fixed = abs >= 100_000 ? Math.round(abs).toString() : abs.toFixed(2)
-  const [whole = "0", cents] = fixed.split(".")
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")
-  return `${sign}$${grouped}${cents === undefined ? "" : `.${cents}`}`
-}
 const hoursText = (hours: number): string => (hours >= 1000 ? `${Math.round(hours)} h` : `${roundTo(hours, 1)} h`)
 const placementName = (c: Candidate): string => `${c.indexed.type.name}${c.instances > 1 ? ` × ${c.instances}` : ""}`
 const period = (settings: Settings): string => (settings.perMonth ? "/month" : "")

@@ -15,6 +15,8 @@ import {
   type Workload
 } from "@frugal/core"
 import { coreEstimator, type Estimator } from "@frugal/planner"
+import { loadCalibration, workloadsFor } from "./Calibration.ts"
+import type { Calibrated, CalibratedRequest } from "./Planning.ts"
 import { decodeWorkloadInput, type WorkloadInput } from "./WorkloadInput.ts"
 
 export interface AcceleratorEstimate {
@@ -126,3 +128,14 @@ export const estimateWorkloads = (
     const report = (workload: Workload) => estimateReport(workload, options.estimator)
     return file.kind === "single" ? report(file.workload) : { workloads: file.workloads.map(report) }
   })
+
+/** The estimate under the ledger's calibration (`frugal estimate`): the result, and what calibration applied. */
+export const estimateCalibrated = Effect.fn("Frugal.estimate")(function*(
+  input: WorkloadInput,
+  options: CalibratedRequest
+): Effect.fn.Return<Calibrated<EstimateResult>, InvalidInput> {
+  const source = options.source ?? "workload"
+  const calibration = yield* loadCalibration(options.calibration ?? true, options.env)
+  const result = yield* estimateWorkloads(input, source, { estimator: calibration.estimator })
+  return { result, calibration, workloads: yield* workloadsFor(calibration, input, source) }
+})

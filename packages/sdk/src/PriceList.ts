@@ -116,7 +116,7 @@ const badQuery = (field: string, expected: string, actual: string) =>
  * The price list for a region (or all) and optionally one accelerator family. Fails with
  * `InvalidInput` on an unknown accelerator (field `gpu`) or a region without GPU instances (`region`).
  */
-export const gpuPriceList = Effect.fnUntraced(function*(
+export const gpuPriceList = Effect.fn("Frugal.gpus")(function*(
   query: PriceListQuery
 ): Effect.fn.Return<PriceListReport, InvalidInput | PriceCatalogError, PriceCatalog> {
   const region = query.region ?? DEFAULT_PRICE_LIST_REGION

@@ -1,17 +1,22 @@
 /**
- * `@frugal/sdk`: `Frugal.make()` for Promise users; for Effect users, the same operations as
- * effects over the `PriceCatalog` service (`planWorkloads`, `estimateWorkloads`, `gpuPriceList`) and
- * the packages underneath as namespaces (`Core`, `Pricing`, `PlannerPackage`).
+ * `@frugal/sdk`: `Frugal.make()` for Promise users; for Effect users, the same operations as effects (`planWorkloads`,
+ * `planCalibrated`, `estimateWorkloads`, `gpuPriceList`, `simulatePolicies`, `catalogLayer`) and the packages
+ * underneath as namespaces (`Core`, `Pricing`, `PlannerPackage`). Running jobs, refreshing prices, the waste report
+ * and services are the entry points `@frugal/sdk/jobs`, `/prices`, `/report` and `/service`: they load SQLite, the
+ * AWS SDK, ECharts and Kubernetes clients, which planning never needs (`Frugal.make()` loads them on first use).
  */
+export * from "./Calibration.ts"
+export * from "./Catalogs.ts"
 export * from "./Estimation.ts"
 export * from "./Frugal.ts"
+export * from "./InfraProfileFile.ts"
 export * from "./Planning.ts"
 export * from "./PriceList.ts"
+export * from "./Simulation.ts"
 export * from "./WorkloadInput.ts"
-export { InvalidInput, NoFeasiblePlacement, RemoteServiceFailure } from "@frugal/core"
-export { EmbeddedCatalog, PriceCatalog, PriceCatalogError } from "@frugal/pricing"
+export { InvalidInput, LocalFailure, NoFeasiblePlacement, PartialFailure, RemoteServiceFailure } from "@frugal/core"
+export { EmbeddedCatalog, FileCatalog, PriceCatalog, PriceCatalogError } from "@frugal/pricing"
 export type { FleetPlan, InfeasiblePlan, PlacementOption, Plan } from "@frugal/planner"
 export * as Core from "@frugal/core"
 export * as Pricing from "@frugal/pricing"
 export * as PlannerPackage from "@frugal/planner"
-export * from "./InfraProfileFile.ts"

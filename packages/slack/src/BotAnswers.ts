@@ -2,14 +2,14 @@
  * What the bot computes for each request, as Effects over the same services the CLI uses:
  * the planner with a `PriceCatalog`, the price list, and the waste report's sources.
  */
-import { decodeWorkloadFile, InvalidInput, type NoFeasiblePlacement, type RemoteServiceFailure, resolveAcceleratorNames, workloadsOf } from "@frugal/core"
+import { decodeWorkloadFile, formatUsd, InvalidInput, type NoFeasiblePlacement, type RemoteServiceFailure, resolveAcceleratorNames, workloadsOf } from "@frugal/core"
 import { type Plan, Planner } from "@frugal/planner"
 import { PriceCatalog, type PriceCatalogError } from "@frugal/pricing"
 import {
   buildReport,
   type CostSource,
-  FINDING_KINDS,
-  type FindingKind,
+  FINDING_RULES,
+  findingRuleOf,
   type LostWorkSource,
   mrkdwn,
   escapeMrkdwn,
@@ -90,36 +90,22 @@ export const findingDetails = (report: WasteReport, kind: string): SlackMessage 
         { type: "section", text: mrkdwn(`*${escapeMrkdwn(finding.title)}*\n*Action:* ${escapeMrkdwn(finding.action)}`) },
         ...finding.evidence.slice(0, 45).map((item) => ({
           type: "section" as const,
-          text: mrkdwn(`*${escapeMrkdwn(item.subject)}*: ${usdText(item.costUsd)}. ${escapeMrkdwn(item.detail)}`)
+          text: mrkdwn(`*${escapeMrkdwn(item.subject)}*: ${formatUsd(item.costUsd)}. ${escapeMrkdwn(item.detail)}`)
         }))
       ]
   })
 }
 
-const usdText = (value: number): string => `$${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
-
-/** How each finding's dollars are computed (docs/waste.md), for the "Explain" button. */
-export const FINDING_EXPLANATIONS: Readonly<Record<FindingKind, string>> = {
-  "unused-commitment": "Reserved hours not used × the reservation's amortised hourly fee, plus savings-plan commitment not used.",
-  "idle-gpu": "GPU-hours below the idle threshold (30%) in stretches of at least an hour × what the instance cost per GPU-hour.",
-  "oversized-gpu": "Busy hours of an instance whose peak GPU memory (with 25% headroom) fits a cheaper GPU and whose mean " +
-    "utilisation is under 50% × the price difference, in proportion to what was paid.",
-  "lost-work": "Compute between an interrupted attempt's last checkpoint and the interruption, from the Frugal ledger.",
-  "commitment-opportunity": "Instances that ran on demand every hour of every day × (on-demand − the best 1-year commitment rate).",
-  "spot-eligible": "Remaining on-demand hours × (on-demand − the cheapest spot price in a zone whose interruption bucket is at most 10-15%).",
-  "cross-region-transfer": "Inter-region data transfer (`*-AWS-Out-Bytes` usage types) from Cost Explorer."
-}
-
 export const explainFinding = (value: string): SlackMessage => {
-  const kind = FINDING_KINDS.find((known) => known === value)
+  const rule = findingRuleOf(value)
   return withinLimits({
     text: `How ${value} is computed`,
     blocks: [{
       type: "section",
       text: mrkdwn(
         // The button's value comes back from Slack as the user's client sent it: escaped like typed text.
-        `*${escapeMrkdwn(value)}*: ${kind === undefined ? "unknown finding" : FINDING_EXPLANATIONS[kind]}\n` +
-          "Findings claim dollars in a fixed order (unused commitments, idle, oversized, lost work, commitments, spot, transfer) " +
+        `*${escapeMrkdwn(value)}*: ${rule === undefined ? "unknown finding" : rule.explanation}\n` +
+          `Findings claim dollars in a fixed order (${FINDING_RULES.map((known) => known.label).join(", ")}) ` +
           "from what was actually paid, so together they never exceed the period's spend."
       )
     }]

@@ -4,6 +4,7 @@
  * escapes the top-level `text`: builders write it raw, and Slack reads it as mrkdwn (a `<!channel>` in a
  * user's input would notify the channel). Text inside mrkdwn blocks is escaped where it is put together.
  */
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { Plan, PlacementOption } from "@frugal/planner"
 import type { Offer } from "@frugal/core"
 import {
@@ -23,10 +24,6 @@ export const withinLimits = (message: SlackMessage): SlackMessage => ({
   text: clip(escapeMrkdwn(message.text), MAX_TEXT),
   blocks: message.blocks.slice(0, MAX_BLOCKS)
 })
-
-const money = (value: number): string =>
-  `$${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
-const rate = (value: number): string => `$${value.toFixed(4)}/h`
 
 export const helpMessage = (problem: string | null): SlackMessage =>
   withinLimits({
@@ -50,7 +47,7 @@ export const helpMessage = (problem: string | null): SlackMessage =>
 
 const optionLine = (option: PlacementOption, costPeriod: Plan["costPeriod"]): string =>
   `${option.instanceCount}× ${option.instanceType} (${option.gpusPerInstance}× ${option.gpu}) ${option.purchaseOption}` +
-  ` in ${option.availabilityZone ?? option.region}: ${money(option.expectedCostUsd)}${costPeriod === "month" ? "/month" : ""}, ` +
+  ` in ${option.availabilityZone ?? option.region}: ${formatUsd(option.expectedCostUsd)}${costPeriod === "month" ? "/month" : ""}, ` +
   `${option.expectedHours.toFixed(1)} h${option.meetsDeadline ? "" : " (misses the deadline)"}` +
   (option.interruptionRisk === null ? "" : `, interruptions ${option.interruptionRisk.label}`)
 
@@ -107,8 +104,8 @@ export const planExplanationMessage = (plan: Plan): SlackMessage => {
         best === undefined
           ? "No option to explain."
           : `*Why ${escapeMrkdwn(best.instanceType)} ${best.purchaseOption}:* ${escapeMrkdwn(best.reason)}\n` +
-            `Hourly ${rate(best.hourlyPriceUsd)}; ${best.baseHours.toFixed(1)} h of compute, ${best.expectedHours.toFixed(1)} h expected` +
-            (best.savingVsOnDemandUsd === null ? "" : `; saves ${money(best.savingVsOnDemandUsd)} against on-demand`) +
+            `Hourly ${formatUsdPerHour(best.hourlyPriceUsd)}; ${best.baseHours.toFixed(1)} h of compute, ${best.expectedHours.toFixed(1)} h expected` +
+            (best.savingVsOnDemandUsd === null ? "" : `; saves ${formatUsd(best.savingVsOnDemandUsd)} against on-demand`) +
             (best.breakEvenUtilization === null ? "" : `; break-even utilisation ${(best.breakEvenUtilization * 100).toFixed(0)}%`) +
             `.\n${plan.notes.map(escapeMrkdwn).join(" ")}`
       )
@@ -138,8 +135,8 @@ export const gpusMessage = (gpu: string, region: string, rows: ReadonlyArray<Gpu
             : rows.slice(0, 25).map((row) =>
               // Names come from the catalog, which may be the user's own file: escaped like any other input.
               `• *${escapeMrkdwn(row.instanceType)}* ${row.gpus}× ${escapeMrkdwn(row.accelerator)} (${row.memoryGiB.toFixed(0)} GiB each): ` +
-              `on-demand ${row.onDemand === null ? "n/a" : rate(row.onDemand)}, spot ` +
-              (row.spot === null ? "n/a" : `${rate(row.spot.hourlyPriceUsd)} in ${escapeMrkdwn(row.spot.availabilityZone ?? region)}`)
+              `on-demand ${row.onDemand === null ? "n/a" : formatUsdPerHour(row.onDemand)}, spot ` +
+              (row.spot === null ? "n/a" : `${formatUsdPerHour(row.spot.hourlyPriceUsd)} in ${escapeMrkdwn(row.spot.availabilityZone ?? region)}`)
             ).join("\n")
         )
       }

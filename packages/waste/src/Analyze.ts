@@ -1,5 +1,5 @@
 /**
- * From data to a report: runs every finding in precedence order against one set of spend pools,
+ * From data to a report: runs every finding rule in precedence order against one set of spend pools,
  * so the sum of finding dollars can never exceed the period's spend (see `SpendPools.ts`).
  * Pure: data in, data out.
  */
@@ -7,11 +7,9 @@ import type { UnavailablePart } from "@frugal/core"
 import type { Catalog } from "@frugal/pricing"
 import { type CostData, creditsUsd, type GpuSeries, type LostWork, periodHours, totalSpendUsd, transferSpendUsd } from "./CostData.ts"
 import type { DailySpend, Finding, WasteReport } from "./Finding.ts"
-import { unusedCommitments, commitmentOpportunities } from "./findings/Commitments.ts"
 import type { FindingContext } from "./findings/FindingContext.ts"
-import { idleGpus, instancesOf, oversizedGpus } from "./findings/GpuFindings.ts"
-import { crossRegionTransfer, lostWork } from "./findings/LostWorkAndTransfer.ts"
-import { spotEligible } from "./findings/SpotEligible.ts"
+import type { FindingRule } from "./findings/FindingRule.ts"
+import { FINDING_RULES, type FindingKind } from "./findings/Rules.ts"
 import { SpendPools } from "./SpendPools.ts"
 import { defaultThresholds, type Thresholds } from "./Thresholds.ts"
 
@@ -24,6 +22,8 @@ export interface WasteInput {
   readonly notes?: ReadonlyArray<string> | undefined
   /** Sources that failed; the report names them (a partial report). */
   readonly unavailable?: ReadonlyArray<UnavailablePart> | undefined
+  /** The rules to run (default: every rule, `FINDING_RULES`); each runs in its own precedence order. */
+  readonly rules?: ReadonlyArray<FindingRule<FindingKind>> | undefined
 }
 
 export const analyzeWaste = (input: WasteInput): WasteReport => {
@@ -37,19 +37,12 @@ export const analyzeWaste = (input: WasteInput): WasteReport => {
     pools: new SpendPools(costs.compute, transferSpendUsd(costs)),
     periodHours: periodHours(costs.period)
   }
-  const instances = instancesOf(context)
-  // Precedence: the order of FINDING_KINDS. Paid-for-nothing first (unused commitments, idle GPUs),
-  // then right-sizing, lost work, and last the cheaper ways to buy the hours that remain.
-  const findings = [
-    unusedCommitments(context),
-    idleGpus(context, instances),
-    oversizedGpus(context, instances),
-    lostWork(context),
-    commitmentOpportunities(context),
-    spotEligible(context),
-    crossRegionTransfer(context)
-  ].filter((finding): finding is Finding => finding !== undefined)
-    .sort((a, b) => b.costUsd - a.costUsd)
+  // Each rule claims spend in its precedence order: the earlier rule wins an hour.
+  const rules = [...(input.rules ?? FINDING_RULES)].sort((a, b) => a.precedence - b.precedence)
+  const findings = rules.flatMap((rule): Array<Finding> => {
+    const found = rule.find(context)
+    return found === undefined ? [] : [{ kind: rule.kind, ...found }]
+  }).sort((a, b) => b.costUsd - a.costUsd)
 
   const daily = new Map<string, number>()
   for (const row of costs.compute) {

@@ -1,21 +1,13 @@
 /**
- * A finding: money spent on something that did not need it, with the evidence and one action.
- * The kinds are listed in precedence order: when two findings could claim the same instance-hours or
- * dollars, the earlier kind claims them first (see `SpendPools.ts` and docs/waste.md).
+ * A finding: money spent on something that did not need it, with the evidence and one action. Each kind is a
+ * `FindingRule` (`findings/`), which carries its precedence: when two findings could claim the same instance-hours
+ * or dollars, the one of lower precedence claims them first (see `SpendPools.ts` and docs/waste.md).
  */
 import type { UnavailablePart } from "@frugal/core"
 import type { Period } from "./CostData.ts"
+import type { FindingKind } from "./findings/Rules.ts"
 
-export const FINDING_KINDS = [
-  "unused-commitment",
-  "idle-gpu",
-  "oversized-gpu",
-  "lost-work",
-  "commitment-opportunity",
-  "spot-eligible",
-  "cross-region-transfer"
-] as const
-export type FindingKind = typeof FINDING_KINDS[number]
+export type { FindingKind } from "./findings/Rules.ts"
 
 /** One piece of evidence: what (an instance, an instance type, a usage type), when, how much. */
 export interface Evidence {
@@ -33,8 +25,8 @@ export interface Evidence {
   readonly detail: string
 }
 
-export interface Finding {
-  readonly kind: FindingKind
+/** What a rule finds; the report adds the rule's `kind`. */
+export interface FindingBody {
   readonly title: string
   /** Dollars wasted in the period (never more than the spend it was claimed from). */
   readonly costUsd: number
@@ -43,6 +35,10 @@ export interface Finding {
   readonly evidence: ReadonlyArray<Evidence>
   /** One concrete thing to do. */
   readonly action: string
+}
+
+export interface Finding extends FindingBody {
+  readonly kind: FindingKind
 }
 
 export interface DailySpend {

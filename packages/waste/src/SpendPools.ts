@@ -4,7 +4,7 @@
  * and a pool gives out at most what is left in it. A finding about cheaper alternatives (spot,
  * commitments, smaller GPUs) claims the instance-hours it re-prices, so the same hour is never saved
  * twice; its dollars are only the difference in price, which is less than the hours' cost.
- * Findings run in the precedence order of `FINDING_KINDS`, so the earlier kind wins an hour.
+ * Finding rules run in their precedence order (`FINDING_RULES`), so the earlier rule wins an hour.
  */
 import type { PurchaseOption } from "@frugal/core"
 import type { ComputeSpend } from "./CostData.ts"

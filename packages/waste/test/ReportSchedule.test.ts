@@ -111,6 +111,32 @@ describe("runReportSchedule", () => {
       assert.deepStrictEqual(sent, ["2026-10-26..2026-11-02", "2026-11-02..2026-11-09"])
     }))
 
+  it.effect("records and logs the period the delivered report covered when its data is not the period due", () =>
+    Effect.gen(function*() {
+      const path = ledgerFile()
+      const log: Array<string> = []
+      const sent: Array<string> = []
+      // Offline files hold the week of 2026-11-02 whatever period is due.
+      const filesWeek = { start: "2026-11-02", end: "2026-11-09" }
+      const options = {
+        cron: mondays,
+        report: () => Effect.sync(() => analyzeWaste({ costs: emptyCostData(filesWeek), catalog: testCatalog })),
+        log: (line: string) => Effect.sync(() => void log.push(line)),
+        destinations: [recording("file:reports", sent)]
+      }
+      const rows = yield* Effect.gen(function*() {
+        const deliveries = yield* ReportDeliveries
+        yield* deliveries.due("file:reports", { start: "2026-11-16", end: "2026-11-23" })
+        yield* deliverDue(options)
+        return yield* deliveries.all
+      }).pipe(Effect.provide(ReportDeliveries.layerFile(path)))
+      assert.deepStrictEqual(sent, ["2026-11-02..2026-11-09"])
+      assert.deepStrictEqual(rows.map((row) => [row.period, row.status, row.reported]), [
+        [{ start: "2026-11-16", end: "2026-11-23" }, "delivered", filesWeek]
+      ])
+      assert.isTrue(log.some((line) => line.startsWith("report 2026-11-16..2026-11-23 to file:reports delivered (its data covers 2026-11-02..2026-11-09)")))
+    }))
+
   it.live("writes each period to a directory as Markdown and HTML", () =>
     Effect.gen(function*() {
       const directory = mkdtempSync(join(tmpdir(), "frugal-reports-"))

@@ -6,9 +6,10 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { type EstimateReport, estimateWorkloads } from "@frugal/sdk"
+import { calibratedJson, estimateCalibrated, type EstimateReport } from "@frugal/sdk"
 import { gib, hours, percent, scientific } from "../Format.ts"
-import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
+import { environment } from "../Environment.ts"
+import { calibrationFlag, calibrationLines } from "../MeasuredMfu.ts"
 import { renderTable } from "../Table.ts"
 import { readWorkloadText } from "../WorkloadInput.ts"
 
@@ -75,10 +76,9 @@ export const estimate = Command.make(
   Effect.fnUntraced(function*(input) {
     const text = yield* readWorkloadText(input.file)
     const source = input.file === "-" ? "stdin" : input.file
-    const calibration = yield* loadCalibration(input.calibration)
-    const result = yield* estimateWorkloads(text, source, { estimator: calibration.estimator })
-    const workloads = yield* workloadsFor(calibration, text, source)
-    if (input.json) return yield* Console.log(JSON.stringify({ ...result, ...calibrationJson(calibration, workloads) }, null, 2))
+    const estimated = yield* estimateCalibrated(text, { calibration: input.calibration, source, env: environment })
+    const { result, calibration, workloads } = estimated
+    if (input.json) return yield* Console.log(JSON.stringify(calibratedJson(estimated), null, 2))
     const reports = "workloads" in result ? result.workloads : [result]
     yield* Console.log(
       [reports.map((report) => estimateText(report).join("\n")).join("\n\n"), "", ...calibrationLines(calibration, workloads)].join("\n")

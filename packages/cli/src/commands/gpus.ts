@@ -6,10 +6,10 @@ import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { InvalidInput } from "@frugal/core"
+import { formatUsdPerHour, InvalidInput } from "@frugal/core"
 import { DEFAULT_PRICE_LIST_REGION, gpuPriceList, type PriceListRow } from "@frugal/sdk"
 import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
-import { catalogLines, gib, interruptionBucketLabel, percent, usdPerHour } from "../Format.ts"
+import { catalogLines, gib, interruptionBucketLabel, percent } from "../Format.ts"
 import { renderTable } from "../Table.ts"
 
 const DEFAULT_REGION = DEFAULT_PRICE_LIST_REGION
@@ -54,8 +54,8 @@ const table = (rows: ReadonlyArray<PriceListRow>, allRegions: boolean): Readonly
       gib(row.totalAcceleratorMemoryGiB),
       `${row.vcpus}`,
       gib(row.memoryGiB),
-      row.onDemandHourlyUsd === null ? "—" : usdPerHour(row.onDemandHourlyUsd),
-      row.spot === null ? "—" : usdPerHour(row.spot.hourlyPriceUsd),
+      row.onDemandHourlyUsd === null ? "—" : formatUsdPerHour(row.onDemandHourlyUsd, "glance"),
+      row.spot === null ? "—" : formatUsdPerHour(row.spot.hourlyPriceUsd, "glance"),
       row.spot?.savingVsOnDemand == null ? "—" : percent(row.spot.savingVsOnDemand),
       row.spot?.availabilityZone ?? "—",
       row.spot === null ? "—" : interruptionBucketLabel(row.spot.interruptionBucket),

@@ -11,15 +11,14 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { InvalidInput, NoFeasiblePlacement } from "@frugal/core"
-import { InfraCatalog } from "@frugal/pricing"
-import { type FleetPlan, isFleetPlan, loadInfraProfile, planWorkloads } from "@frugal/sdk"
+import { formatUsd, InvalidInput, NoFeasiblePlacement } from "@frugal/core"
+import { calibratedJson, type FleetPlan, isFleetPlan, planCalibrated } from "@frugal/sdk"
 import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
-import { catalogLines, usd } from "../Format.ts"
-import { calibrationFlag, calibrationJson, calibrationLines, loadCalibration, workloadsFor } from "../MeasuredMfu.ts"
+import { catalogLines } from "../Format.ts"
+import { environment } from "../Environment.ts"
+import { calibrationFlag, calibrationLines } from "../MeasuredMfu.ts"
 import { infeasibleText, planText } from "../PlanText.ts"
 import { renderTable } from "../Table.ts"
 import { readWorkloadText } from "../WorkloadInput.ts"
@@ -44,11 +43,6 @@ const infra = Flag.String("infra").pipe(
   Flag.withMetavar("FILE"),
   Flag.optional
 )
-
-/** The catalog held to the profile that applies, when one does. */
-const profileCatalogLayer = (flag: Option.Option<string>, base: ReturnType<typeof catalogLayer>) =>
-  Layer.unwrap(Effect.map(loadInfraProfile(Option.getOrUndefined(flag), process.env), (loaded) =>
-    loaded.path === null ? base : InfraCatalog.layer(loaded.profile).pipe(Layer.provide(base))))
 
 const checkTop = (value: Option.Option<number>): Effect.Effect<number | undefined, InvalidInput> =>
   Option.match(value, {
@@ -80,14 +74,14 @@ const fleetText = (fleet: FleetPlan, rows: number): ReadonlyArray<string> => {
         plan.kind,
         plan.status === "ok" ? "ok" : `INFEASIBLE (${plan.constraint})`,
         best === undefined ? "—" : `${best.instanceCount} × ${best.instanceType} ${best.purchaseOption} in ${best.region}`,
-        best === undefined ? "—" : plan.status === "ok" && plan.costPeriod === "month" ? `${usd(best.expectedCostUsd)}/month` : usd(best.expectedCostUsd)
+        best === undefined ? "—" : plan.status === "ok" && plan.costPeriod === "month" ? `${formatUsd(best.expectedCostUsd, "glance")}/month` : formatUsd(best.expectedCostUsd, "glance")
       ]
     })
   )
   return [
     `Fleet of ${s.workloads} workloads: ${s.feasible} placed, ${s.infeasible} without a feasible placement.`,
-    `Jobs ${usd(s.jobsCostUsd)} in total; services ${usd(s.servicesCostPerMonthUsd)} a month.` +
-      (s.ownedCommitmentSavingsUsd > 0 ? ` Owned commitments save ${usd(s.ownedCommitmentSavingsUsd)}.` : ""),
+    `Jobs ${formatUsd(s.jobsCostUsd, "glance")} in total; services ${formatUsd(s.servicesCostPerMonthUsd, "glance")} a month.` +
+      (s.ownedCommitmentSavingsUsd > 0 ? ` Owned commitments save ${formatUsd(s.ownedCommitmentSavingsUsd, "glance")}.` : ""),
     "",
     ...overview,
     "",
@@ -111,12 +105,17 @@ export const plan = Command.make(
     const topN = yield* checkTop(input.top)
     const text = yield* readWorkloadText(input.file)
     const source = input.file === "-" ? "stdin" : input.file
-    const calibration = yield* loadCalibration(input.calibration)
-    const result = yield* planWorkloads(text, { top: topN, estimator: calibration.estimator }, source)
-    const workloads = yield* workloadsFor(calibration, text, source)
+    const planned = yield* planCalibrated(text, {
+      top: topN,
+      calibration: input.calibration,
+      source,
+      infra: Option.getOrUndefined(input.infra),
+      env: environment
+    })
+    const { result, calibration, workloads } = planned
     const rows = topN ?? DEFAULT_ROWS
     if (input.json) {
-      yield* Console.log(JSON.stringify({ ...result, ...calibrationJson(calibration, workloads) }, null, 2))
+      yield* Console.log(JSON.stringify(calibratedJson(planned), null, 2))
     } else if (isFleetPlan(result)) {
       yield* Console.log([...fleetText(result, rows), ...calibrationLines(calibration, workloads)].join("\n"))
     } else {
@@ -125,8 +124,7 @@ export const plan = Command.make(
     if (isFleetPlan(result) && result.summary.infeasible > 0) {
       return yield* new FleetInfeasible({ failures: fleetFailures(result) })
     }
-  }, (effect, input) =>
-    Effect.provide(effect, profileCatalogLayer(input.infra, catalogLayer(input.catalog, Option.getOrUndefined(input.pricingConfig)))))
+  }, (effect, input) => Effect.provide(effect, catalogLayer(input.catalog, Option.getOrUndefined(input.pricingConfig))))
 ).pipe(
   Command.withDescription("Find the cheapest placement that meets a workload's deadline, budget and risk limits"),
   Command.withExamples([

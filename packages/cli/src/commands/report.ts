@@ -8,7 +8,8 @@
  * `frugal report schedule --cron "0 9 * * MON" --to slack:#channel --to file:DIR`: the same report,
  * delivered every period exactly once by a long-running process.
  *
- * The waste package (AWS SDK, echarts, SQLite) is imported only when one of these runs.
+ * The report is the SDK's (`@frugal/sdk/report`); it and the waste package (AWS SDK, echarts, SQLite) are imported only
+ * when one of these runs.
  */
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
@@ -17,7 +18,9 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { PartialFailure } from "@frugal/core"
 import { writeFileAtomic } from "@frugal/core/io"
+import { ledgerFile } from "@frugal/sdk"
 import { catalogFlag, catalogLayer } from "../Catalogs.ts"
+import { environment } from "../Environment.ts"
 
 const since = Flag.String("since").pipe(
   Flag.withDescription("Period to report: days or weeks before today (30d, 4w) or a start date (2026-11-01)"),
@@ -68,6 +71,7 @@ const schedule = Command.make(
       utilizationFile: Option.getOrUndefined(input.utilizationFile),
       prometheusUrl: Option.getOrUndefined(input.prometheusUrl),
       catalog: catalogLayer(input.catalog),
+      ledgerPath: ledgerFile(environment),
       log: (line: string) => Console.error(line)
     })
   })
@@ -77,20 +81,18 @@ const reportCommand = Command.make(
   "report",
   { since, ceFile, utilizationFile, prometheusUrl, format, out, catalog: catalogFlag },
   Effect.fnUntraced(function*(input) {
-    const waste = yield* Effect.promise(() => import("@frugal/waste"))
-    const period = yield* waste.periodSince(input.since)
-    const utilization = yield* waste.decodeUtilizationFlags({
+    const reports = yield* Effect.promise(() => import("@frugal/sdk/report"))
+    const wasteReport = yield* reports.buildWasteReport({
+      since: input.since,
+      ceFiles: input.ceFile,
       utilizationFile: Option.getOrUndefined(input.utilizationFile),
-      prometheusUrl: Option.getOrUndefined(input.prometheusUrl)
-    })
-    const wasteReport = yield* waste.buildReport(period).pipe(
-      Effect.provide(waste.reportSources({ ceFiles: input.ceFile, ...utilization })),
-      Effect.provide(catalogLayer(input.catalog))
-    )
-    const text = waste.renderReport(wasteReport, input.format)
+      prometheusUrl: Option.getOrUndefined(input.prometheusUrl),
+      env: environment
+    }).pipe(Effect.provide(catalogLayer(input.catalog)))
+    const text = reports.renderReport(wasteReport, input.format)
     if (Option.isSome(input.out)) {
       yield* writeFileAtomic(input.out.value, text)
-      yield* Console.error(`Wrote ${input.format} report to ${input.out.value}: ${waste.summaryLine(wasteReport)}`)
+      yield* Console.error(`Wrote ${input.format} report to ${input.out.value}: ${reports.summaryLine(wasteReport)}`)
     } else {
       yield* Console.log(text.replace(/\n$/, ""))
     }

@@ -23,6 +23,8 @@ export const INPUT_FILE_KINDS = {
   workload: { what: "workload spec (YAML or JSON)", maxBytes: 64 * MiB },
   /** Months of availability at one tick a minute is a few MB per zone. */
   trace: { what: "spot trace (JSON or CSV)", maxBytes: 64 * MiB },
+  /** A request trace of millions of requests (the Azure LLM traces) is a few hundred MB at most replayed here. */
+  requestTrace: { what: "request trace CSV", maxBytes: 256 * MiB },
   /** A year of daily Cost Explorer groups for hundreds of instance types is tens of MB. */
   costExplorer: { what: "Cost Explorer JSON", maxBytes: 64 * MiB },
   /** A month of hourly samples of two metrics for 1,000 GPUs is about 40 MB. */

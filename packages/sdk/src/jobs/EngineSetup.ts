@@ -48,7 +48,7 @@ export const configuredEngines = (profile: InfraProfile, env: Readonly<Record<st
 /** Builds the engines named, checking their settings. */
 export const setUpEngines = (
   profile: InfraProfile,
-  env: NodeJS.ProcessEnv,
+  env: Readonly<Record<string, string | undefined>>,
   names: ReadonlyArray<EngineName>,
   options: EngineOptions = {}
 ): Effect.Effect<EngineSetup, InvalidInput> =>

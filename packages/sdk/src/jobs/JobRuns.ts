@@ -47,13 +47,13 @@ export const jobLogDirectory = (env: Readonly<Record<string, string | undefined>
   join(jobDirectory(env, jobId), "logs")
 
 /** Runs a prepared job to its end (or continues it when its id is in the ledger already). */
-export const runPrepared = (
+export const runPrepared = Effect.fn("Jobs.run")(function*(
   prepared: PreparedJob,
   env: Readonly<Record<string, string | undefined>>,
   hooks: RunHooks = {},
   start: StartOptions = {}
-): Effect.Effect<JobOutcome, RunError, Ledger> =>
-  Effect.flatMap(Supervisor, (supervisor) =>
+): Effect.fn.Return<JobOutcome, RunError, Ledger> {
+  return yield* Effect.flatMap(Supervisor, (supervisor) =>
     supervisor.run(prepared.jobId, prepared.spec, {
       ...hooks,
       policy: prepared.policy,
@@ -62,6 +62,7 @@ export const runPrepared = (
       fromScratch: start.fromScratch === true,
       leaseLabel: start.leaseLabel ?? "frugal run"
     })).pipe(Effect.provide(Supervisor.layer.pipe(Layer.provide(prepared.engines.layer))))
+})
 
 export interface ResumeRequest {
   readonly jobId: string
@@ -81,43 +82,42 @@ export interface ResumeRequest {
 }
 
 /** Continues a job from the ledger alone, adopting what a dead supervisor left running where the engine can. */
-export const resumeJob = (
+export const resumeJob = Effect.fn("Jobs.resume")(function*(
   request: ResumeRequest,
-  env: NodeJS.ProcessEnv,
+  env: Readonly<Record<string, string | undefined>>,
   hooks: RunHooks = {}
-): Effect.Effect<JobOutcome, RunError | InvalidInput, Ledger> =>
-  Effect.gen(function*() {
-    const jobId = yield* checkJobId("--resume", request.jobId)
-    const ledger = yield* Ledger
-    const job = yield* ledger.job(jobId)
-    if (job === undefined) return yield* new JobNotFound({ jobId })
-    const given = request.workload === undefined
-      ? undefined
-      : workloadIdentity(yield* singleWorkload(request.workload.input, request.workload.source))
-    // Checked here before any engine is set up, and again by the supervisor once it holds the job's lease.
-    if (given !== undefined && job.workloadJson !== null && job.workloadSha256 !== given.sha256) {
-      return yield* new WorkloadMismatch({ jobId, differences: workloadDifferences(job.workloadJson, given.json) })
-    }
-    const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
-    const policy = job.policyJson === null
-      ? null
-      : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
-    // The profile the job started with, unless one is named now (`--infra`).
-    const profile = request.infra === undefined && spec.infra !== undefined ? { profile: spec.infra } : yield* loadInfraProfile(request.infra, env)
-    const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
-      pricePerHourUsd: request.pricePerHourUsd
-    })
-    const options: SuperviseOptions = {
-      ...hooks,
-      logDirectory: jobLogDirectory(env, jobId),
-      fromScratch: request.fromScratch === true,
-      leaseLabel: request.leaseLabel ?? "frugal run --resume",
-      ...(given === undefined ? {} : { workload: given })
-    }
-    return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, options)).pipe(
-      Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))
-    )
+): Effect.fn.Return<JobOutcome, RunError | InvalidInput, Ledger> {
+  const jobId = yield* checkJobId("--resume", request.jobId)
+  const ledger = yield* Ledger
+  const job = yield* ledger.job(jobId)
+  if (job === undefined) return yield* new JobNotFound({ jobId })
+  const given = request.workload === undefined
+    ? undefined
+    : workloadIdentity(yield* singleWorkload(request.workload.input, request.workload.source))
+  // Checked here before any engine is set up, and again by the supervisor once it holds the job's lease.
+  if (given !== undefined && job.workloadJson !== null && job.workloadSha256 !== given.sha256) {
+    return yield* new WorkloadMismatch({ jobId, differences: workloadDifferences(job.workloadJson, given.json) })
+  }
+  const spec = yield* decodeJobSpec(job.specJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: error.message })))
+  const policy = job.policyJson === null
+    ? null
+    : yield* decodeJobPolicy(job.policyJson).pipe(Effect.mapError((error) => new JobSpecUnreadable({ jobId, detail: `its policy: ${error.message}` })))
+  // The profile the job started with, unless one is named now (`--infra`).
+  const profile = request.infra === undefined && spec.infra !== undefined ? { profile: spec.infra } : yield* loadInfraProfile(request.infra, env)
+  const engines = yield* setUpEngines(profile.profile, env, jobEngineNames(policy, spec, yield* ledger.attempts(jobId)), {
+    pricePerHourUsd: request.pricePerHourUsd
   })
+  const options: SuperviseOptions = {
+    ...hooks,
+    logDirectory: jobLogDirectory(env, jobId),
+    fromScratch: request.fromScratch === true,
+    leaseLabel: request.leaseLabel ?? "frugal run --resume",
+    ...(given === undefined ? {} : { workload: given })
+  }
+  return yield* Effect.flatMap(Supervisor, (supervisor) => supervisor.resume(jobId, options)).pipe(
+    Effect.provide(Supervisor.layer.pipe(Layer.provide(engines.layer)))
+  )
+})
 
 /** One attempt as `frugal status --json` prints it (ARCHITECTURE.md), with the engine's details after. */
 export const attemptStatus = (attempt: AttemptRecord) => ({
@@ -184,23 +184,32 @@ export const supervisorStatus = (lease: JobLease | undefined, nowMillis: number)
 
 export type SupervisorStatus = ReturnType<typeof supervisorStatus>
 
+/** What `frugal status JOB --json` prints. */
+export interface JobStatusReport {
+  readonly job: JobStatus
+  /** Who supervises the job now (its live lease), or null. */
+  readonly supervisor: SupervisorStatus
+  readonly attempts: ReadonlyArray<AttemptStatus>
+}
+
+/** What `frugal status --json` prints. */
+export interface JobsStatusReport {
+  readonly ledger: string
+  readonly jobs: ReadonlyArray<JobStatus>
+}
+
 /** `frugal status JOB --json`: the job, who supervises it now, and its attempts. */
-export const jobStatusReport = (jobId: string): Effect.Effect<
-  { readonly job: JobStatus; readonly supervisor: SupervisorStatus; readonly attempts: ReadonlyArray<AttemptStatus> },
-  LedgerError | JobNotFound,
-  Ledger
-> =>
-  Effect.gen(function*() {
-    const ledger = yield* Ledger
-    const job = yield* ledger.job(jobId)
-    if (job === undefined) return yield* new JobNotFound({ jobId })
-    const attempts = yield* ledger.attempts(jobId)
-    const supervisor = supervisorStatus(yield* ledger.lease(jobId), yield* Clock.currentTimeMillis)
-    return { job: jobStatus(job, attempts), supervisor, attempts: attempts.map(attemptStatus) }
-  })
+export const jobStatusReport = Effect.fn("Jobs.status")(function*(jobId: string): Effect.fn.Return<JobStatusReport, LedgerError | JobNotFound, Ledger> {
+  const ledger = yield* Ledger
+  const job = yield* ledger.job(jobId)
+  if (job === undefined) return yield* new JobNotFound({ jobId })
+  const attempts = yield* ledger.attempts(jobId)
+  const supervisor = supervisorStatus(yield* ledger.lease(jobId), yield* Clock.currentTimeMillis)
+  return { job: jobStatus(job, attempts), supervisor, attempts: attempts.map(attemptStatus) }
+})
 
 /** `frugal status --json`: every job, newest first. */
-export const jobsStatusReport: Effect.Effect<{ readonly ledger: string; readonly jobs: ReadonlyArray<JobStatus> }, LedgerError, Ledger> =
+export const jobsStatusReport: Effect.Effect<JobsStatusReport, LedgerError, Ledger> =
   Effect.gen(function*() {
     const ledger = yield* Ledger
     const jobs = yield* Effect.forEach(yield* ledger.jobs, (job) => Effect.map(ledger.attempts(job.id), (attempts) => jobStatus(job, attempts)))

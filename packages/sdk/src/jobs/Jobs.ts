@@ -133,98 +133,97 @@ const planOverProfile = (
   })
 
 /** Everything a new job needs, checked before anything runs. */
-export const prepareJob = (
+export const prepareJob = Effect.fn("Jobs.prepare")(function*(
   request: JobRequest,
-  env: NodeJS.ProcessEnv
-): Effect.Effect<
+  env: Readonly<Record<string, string | undefined>>
+): Effect.fn.Return<
   PreparedJob,
   InvalidInput | NoFeasiblePlacement | PriceCatalogError | PythonNotFound | LedgerError,
   PriceCatalog | Ledger | QuotaSource
-> =>
-  Effect.gen(function*() {
-    const price = request.pricePerHourUsd
-    if (price !== undefined && !(price >= 0 && price <= 1e6)) {
-      return yield* flagError("--price-per-hour", "a USD amount per hour from 0 to 1,000,000", String(price))
-    }
-    const workload = yield* singleWorkload(request.workload, request.source)
-    const jobId = request.jobId === undefined ? yield* newJobId(workload.name) : yield* checkJobId("--job-id", request.jobId)
-    const profile = yield* loadInfraProfile(request.infra, env)
-    const names = request.runner === undefined ? configuredEngines(profile.profile, env) : [request.runner]
-    const localOnly = names.length === 1 && names[0] === "local"
-    const planned = !localOnly || request.policy !== undefined || request.placementFromPlan === true
-    const localPrice = price ?? profile.profile.local?.hourlyPriceUsd ?? 0
-    if (planned && localOnly && request.pricePerHourUsd !== undefined) {
-      return yield* flagError("--price-per-hour", "no --price-per-hour with --placement-from-plan or --policy (the plan prices each attempt)")
-    }
-    const engines = yield* setUpEngines(profile.profile, env, names, {
-      pricePerHourUsd: localOnly ? localPrice : price,
-      interruptible: workload.constraints.interruptible
-    })
-    const launch = yield* launchFor(request.source, workload, join(jobDirectory(env, jobId), "checkpoints"))
-    const base: Omit<JobSpec, "placement"> = {
-      name: workload.name,
-      launch,
-      retry: DEFAULT_RETRY_BUDGET,
-      checkpointEverySeconds: null,
-      precision: workload.kind === "batch" ? null : workload.model.precision,
-      ...(profile.path === null && engines.profile.aws === undefined ? {} : { infra: engines.profile })
-    }
-    if (!planned) {
-      const placement = localPlacement(localPrice)
-      return {
-        jobId,
-        workload,
-        spec: { ...base, placement },
-        policy: null,
-        placements: [{ placement, baseHours: 0, expectedHours: 0, expectedCostUsd: 0 }],
-        excluded: [],
-        profile,
-        engines,
-        notes: []
-      }
-    }
-    const ledger = yield* Ledger
-    const estimator = calibratedEstimator(yield* ledger.measuredThroughput)
-    const launchable = engines.profile
-    const quotaRegions = names.includes("ec2") ? Object.keys(launchable.aws?.regions ?? {}) : []
-    // Over what the profile can launch (its subnets' zones, its clusters as priced capacity); a local run planned for
-    // its prices, or a cluster known only from the environment, plans over the whole catalog.
-    const launchesFromProfile = !localOnly && (launchable.aws !== undefined || launchable.slurm !== undefined || launchable.kubernetes !== undefined)
-    const { plan, catalog, notes, quotas } = yield* (launchesFromProfile
-      ? Effect.provide(planOverProfile(workload, estimator, quotaRegions), InfraCatalog.layer(launchable))
-      : planOverProfile(workload, estimator, quotaRegions))
-    const ranked = launchPlan({ plan, catalog, profile: launchable, engines: engines.names, unprofiled: engines.unprofiled, quotas })
-    const [first, ...rest] = ranked.placements
-    const quotaBound = ranked.excluded.find((entry) => entry.why.startsWith("above quota "))
-    if (first === undefined && quotaBound !== undefined) {
-      // Everything the engines could launch is above the account's quotas: name the quota to raise.
-      return yield* new NoFeasiblePlacement({
-        workload: workload.name,
-        constraint: `quota ${/above quota (\S+)/.exec(quotaBound.why)?.[1] ?? ""}`,
-        detail: `every placement the profile can launch is above the account's EC2 vCPU quota: ${quotaBound.option}: ${quotaBound.why}; request an increase in Service Quotas`
-      })
-    }
-    if (first === undefined) {
-      return yield* flagError(
-        request.infra === undefined ? "--runner" : "--infra",
-        `a placement the engines in use (${engines.names.join(", ")}) can launch`,
-        ranked.excluded.slice(0, 3).map((e) => `${e.option}: ${e.why}`).join("; ") || "the plan has no option"
-      )
-    }
-    const placements: readonly [RankedPlacement, ...Array<RankedPlacement>] = [first, ...rest]
-    const policy = jobPolicy(workload, plan, placements, launchable, { policy: request.policy ?? "frugal" })
+> {
+  const price = request.pricePerHourUsd
+  if (price !== undefined && !(price >= 0 && price <= 1e6)) {
+    return yield* flagError("--price-per-hour", "a USD amount per hour from 0 to 1,000,000", String(price))
+  }
+  const workload = yield* singleWorkload(request.workload, request.source)
+  const jobId = request.jobId === undefined ? yield* newJobId(workload.name) : yield* checkJobId("--job-id", request.jobId)
+  const profile = yield* loadInfraProfile(request.infra, env)
+  const names = request.runner === undefined ? configuredEngines(profile.profile, env) : [request.runner]
+  const localOnly = names.length === 1 && names[0] === "local"
+  const planned = !localOnly || request.policy !== undefined || request.placementFromPlan === true
+  const localPrice = price ?? profile.profile.local?.hourlyPriceUsd ?? 0
+  if (planned && localOnly && request.pricePerHourUsd !== undefined) {
+    return yield* flagError("--price-per-hour", "no --price-per-hour with --placement-from-plan or --policy (the plan prices each attempt)")
+  }
+  const engines = yield* setUpEngines(profile.profile, env, names, {
+    pricePerHourUsd: localOnly ? localPrice : price,
+    interruptible: workload.constraints.interruptible
+  })
+  const launch = yield* launchFor(request.source, workload, join(jobDirectory(env, jobId), "checkpoints"), env)
+  const base: Omit<JobSpec, "placement"> = {
+    name: workload.name,
+    launch,
+    retry: DEFAULT_RETRY_BUDGET,
+    checkpointEverySeconds: null,
+    precision: workload.kind === "batch" ? null : workload.model.precision,
+    ...(profile.path === null && engines.profile.aws === undefined ? {} : { infra: engines.profile })
+  }
+  if (!planned) {
+    const placement = localPlacement(localPrice)
     return {
       jobId,
       workload,
-      spec: { ...base, launch: withEngineLaunchSettings(workload, launch, engines, placements), placement: first.placement },
-      policy,
-      placements,
-      excluded: ranked.excluded,
+      spec: { ...base, placement },
+      policy: null,
+      placements: [{ placement, baseHours: 0, expectedHours: 0, expectedCostUsd: 0 }],
+      excluded: [],
       profile,
       engines,
-      notes
+      notes: []
     }
-  })
+  }
+  const ledger = yield* Ledger
+  const estimator = calibratedEstimator(yield* ledger.measuredThroughput)
+  const launchable = engines.profile
+  const quotaRegions = names.includes("ec2") ? Object.keys(launchable.aws?.regions ?? {}) : []
+  // Over what the profile can launch (its subnets' zones, its clusters as priced capacity); a local run planned for
+  // its prices, or a cluster known only from the environment, plans over the whole catalog.
+  const launchesFromProfile = !localOnly && (launchable.aws !== undefined || launchable.slurm !== undefined || launchable.kubernetes !== undefined)
+  const { plan, catalog, notes, quotas } = yield* (launchesFromProfile
+    ? Effect.provide(planOverProfile(workload, estimator, quotaRegions), InfraCatalog.layer(launchable))
+    : planOverProfile(workload, estimator, quotaRegions))
+  const ranked = launchPlan({ plan, catalog, profile: launchable, engines: engines.names, unprofiled: engines.unprofiled, quotas })
+  const [first, ...rest] = ranked.placements
+  const quotaBound = ranked.excluded.find((entry) => entry.why.startsWith("above quota "))
+  if (first === undefined && quotaBound !== undefined) {
+    // Everything the engines could launch is above the account's quotas: name the quota to raise.
+    return yield* new NoFeasiblePlacement({
+      workload: workload.name,
+      constraint: `quota ${/above quota (\S+)/.exec(quotaBound.why)?.[1] ?? ""}`,
+      detail: `every placement the profile can launch is above the account's EC2 vCPU quota: ${quotaBound.option}: ${quotaBound.why}; request an increase in Service Quotas`
+    })
+  }
+  if (first === undefined) {
+    return yield* flagError(
+      request.infra === undefined ? "--runner" : "--infra",
+      `a placement the engines in use (${engines.names.join(", ")}) can launch`,
+      ranked.excluded.slice(0, 3).map((e) => `${e.option}: ${e.why}`).join("; ") || "the plan has no option"
+    )
+  }
+  const placements: readonly [RankedPlacement, ...Array<RankedPlacement>] = [first, ...rest]
+  const policy = jobPolicy(workload, plan, placements, launchable, { policy: request.policy ?? "frugal" })
+  return {
+    jobId,
+    workload,
+    spec: { ...base, launch: withEngineLaunchSettings(workload, launch, engines, placements), placement: first.placement },
+    policy,
+    placements,
+    excluded: ranked.excluded,
+    profile,
+    engines,
+    notes
+  }
+})
 
 /** The launch with what each engine in use derives for its first placement (Slurm's `--time`). */
 const withEngineLaunchSettings = (

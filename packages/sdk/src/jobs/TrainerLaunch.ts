@@ -39,18 +39,22 @@ const locateTrainerRoot = (): string => {
   return candidates.find((root) => existsSync(join(root, "frugal_trainer", "__main__.py"))) ?? trainerPythonRoot
 }
 
-/** What to launch; relative `run` paths resolve next to `source` (a file path; `-` or none: the current directory). */
+/**
+ * What to launch; relative `run` paths resolve next to `source` (a file path; `-` or none: the current directory).
+ * `env` is where the Python is looked for (`FRUGAL_PYTHON`, `PATH`) and the `PYTHONPATH` the trainer inherits.
+ */
 export const launchFor = (
   source: string | undefined,
   workload: Workload,
-  defaultCheckpointDir: string
+  defaultCheckpointDir: string,
+  env: Readonly<Record<string, string | undefined>>
 ): Effect.Effect<LaunchSpec, InvalidInput | PythonNotFound> =>
   launchForWorkload(workload, source ?? "workload", {
     workloadDirectory: source === undefined || source === "-" ? process.cwd() : dirname(resolve(source)),
     defaultCheckpointDir,
-    referenceTrainer: Effect.map(findPython(process.env), (python) => ({
+    referenceTrainer: Effect.map(findPython(env), (python) => ({
       python: python.executable,
       pythonPath: locateTrainerRoot()
     })),
-    inheritedPythonPath: process.env["PYTHONPATH"]
+    inheritedPythonPath: env["PYTHONPATH"]
   })

@@ -1,10 +1,12 @@
 /** Findings about commitments: reservations and savings plans paid for but unused, and steady on-demand load. */
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { Offer } from "@frugal/core"
 import { datesOf } from "../CostData.ts"
-import type { Evidence, Finding } from "../Finding.ts"
-import { costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
+import { costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, regionOf } from "./FindingContext.ts"
 
-export const unusedCommitments = (context: FindingContext): Finding | undefined => {
+const unusedCommitments = (context: FindingContext): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   for (const reservation of context.costs.reservations) {
     if (reservation.purchasedHours <= 0 || reservation.unusedHours <= 0) continue
@@ -21,7 +23,7 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
       costUsd: granted.costUsd,
       detail: `${reservation.unusedHours} of ${reservation.purchasedHours} reserved hours unused ` +
         `(${(100 * (1 - reservation.unusedHours / reservation.purchasedHours)).toFixed(0)}% utilisation) ` +
-        `of ${usd(reservation.amortizedFeeUsd)} amortised fees`
+        `of ${formatUsd(reservation.amortizedFeeUsd)} amortised fees`
     })
   }
   for (const plan of context.costs.savingsPlans) {
@@ -35,14 +37,13 @@ export const unusedCommitments = (context: FindingContext): Finding | undefined 
       to: plan.end,
       hours: 0,
       costUsd: granted.costUsd,
-      detail: `${usd(plan.unusedCommitmentUsd)} of ${usd(plan.totalCommitmentUsd)} commitment unused`
+      detail: `${formatUsd(plan.unusedCommitmentUsd)} of ${formatUsd(plan.totalCommitmentUsd)} commitment unused`
     })
   }
   if (evidence.length === 0) return undefined
   const costUsd = evidenceCostUsd(evidence)
   const worst = costliest(evidence)
   return {
-    kind: "unused-commitment",
     title: "Unused commitments: reserved capacity paid for and not used",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -63,7 +64,7 @@ const bestCommitment = (context: FindingContext, instanceType: string, region: s
  * Steady baseline: the number of instances that ran on demand every hour of every day, i.e.
  * floor(least daily on-demand instance-hours / 24). Those hours would have cost the commitment rate.
  */
-export const commitmentOpportunities = (context: FindingContext): Finding | undefined => {
+const commitmentOpportunities = (context: FindingContext): FindingBody | undefined => {
   const dates = datesOf(context.costs.period)
   if (dates.length < context.thresholds.commitmentMinDays) return undefined
   const evidence: Array<Evidence> = []
@@ -96,8 +97,8 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
     // Cash payback: the upfront is recovered by what stops being paid each month (on-demand minus the recurring fee).
     const monthlyCashSaving = baseline * context.thresholds.hoursPerMonth * (paidRate - (offer.term?.recurringHourlyUsd ?? 0))
     const paybackText = upfront > 0
-      ? `payback ${(upfront / monthlyCashSaving).toFixed(1)} months on ${usd(upfront)} upfront, ` +
-        `${usd(monthlySaving)} a month saved over the term`
+      ? `payback ${(upfront / monthlyCashSaving).toFixed(1)} months on ${formatUsd(upfront)} upfront, ` +
+        `${formatUsd(monthlySaving)} a month saved over the term`
       : "no upfront payment, saves from the first hour"
     if (payback === "") payback = `${baseline}× ${instanceType} ${describeTerm(offer)} in ${region}`
     evidence.push({
@@ -108,14 +109,13 @@ export const commitmentOpportunities = (context: FindingContext): Finding | unde
       hours: granted.hours,
       costUsd,
       detail: `${baseline} instance(s) on demand around the clock (least day: ${leastDailyHours} instance-hours); ` +
-        `${describeTerm(offer)} at ${rate(offer.hourlyPriceUsd)} vs ${rate(catalogOnDemand)} on demand: ` +
+        `${describeTerm(offer)} at ${formatUsdPerHour(offer.hourlyPriceUsd)} vs ${formatUsdPerHour(catalogOnDemand)} on demand: ` +
         `break-even utilisation ${(breakEven * 100).toFixed(0)}%, ${paybackText}`
     })
   }
   if (evidence.length === 0) return undefined
   const costUsd = evidenceCostUsd(evidence)
   return {
-    kind: "commitment-opportunity",
     title: "Steady on-demand baseline that a commitment would cut",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -128,3 +128,19 @@ const describeTerm = (offer: Offer): string =>
   offer.term === null
     ? offer.purchaseOption
     : `1-year ${offer.term.offeringClass} ${offer.purchaseOption === "savings-plan" ? "savings plan" : "reservation"} (${offer.term.paymentOption})`
+
+export const unusedCommitmentRule = findingRule({
+  kind: "unused-commitment",
+  precedence: 10,
+  label: "Unused commitments",
+  explanation: "Reserved hours not used × the reservation's amortised hourly fee, plus savings-plan commitment not used.",
+  find: unusedCommitments
+})
+
+export const commitmentOpportunityRule = findingRule({
+  kind: "commitment-opportunity",
+  precedence: 50,
+  label: "Commit the baseline",
+  explanation: "Instances that ran on demand every hour of every day × (on-demand − the best 1-year commitment rate).",
+  find: commitmentOpportunities
+})

@@ -54,11 +54,6 @@ export const onDemandPrice = (context: FindingContext, instanceType: string, reg
 export const monthly = (context: FindingContext, costUsd: number): number =>
   context.periodHours <= 0 ? 0 : costUsd * context.thresholds.hoursPerMonth / context.periodHours
 
-export const usd = (value: number): string =>
-  `$${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
-
-export const rate = (value: number): string => `$${value.toFixed(4).replace(/0{1,2}$/, "")}/h`
-
 /** Spot Instance Advisor interruption-frequency buckets. */
 export const INTERRUPTION_BUCKETS = ["<5%", "5-10%", "10-15%", "15-20%", ">20%"] as const
 

@@ -1,7 +1,9 @@
 /** Findings from GPU utilisation: idle GPUs and GPUs larger than the work needs. */
+import { formatUsd, formatUsdPerHour } from "@frugal/core"
 import type { ComputeSpend, GpuSeries } from "../CostData.ts"
-import type { Evidence, Finding } from "../Finding.ts"
-import { costliest, evidenceCostUsd, type FindingContext, gpusPerInstance, monthly, onDemandPrice, rate, regionOf, usd } from "./FindingContext.ts"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
+import { costliest, evidenceCostUsd, type FindingContext, gpusPerInstance, monthly, onDemandPrice, regionOf } from "./FindingContext.ts"
 import { type GpuUsage, gpuUsage } from "./GpuUsage.ts"
 
 /** Average price paid per instance-hour of a type over the period, across purchase options. */
@@ -22,7 +24,7 @@ interface Instance {
   readonly gpus: ReadonlyArray<GpuUsage>
 }
 
-export const instancesOf = (context: FindingContext): ReadonlyArray<Instance> => {
+const instancesOf = (context: FindingContext): ReadonlyArray<Instance> => {
   const byId = new Map<string, Array<GpuSeries>>()
   for (const series of context.gpus) byId.set(series.instanceId, [...(byId.get(series.instanceId) ?? []), series])
   return [...byId.entries()].map(([instanceId, series]) => ({
@@ -34,9 +36,19 @@ export const instancesOf = (context: FindingContext): ReadonlyArray<Instance> =>
   }))
 }
 
+/** The instances with GPU utilisation, computed once per report for the two rules that read them. */
+const instancesByContext = new WeakMap<FindingContext, ReadonlyArray<Instance>>()
+const gpuInstances = (context: FindingContext): ReadonlyArray<Instance> => {
+  const known = instancesByContext.get(context)
+  if (known !== undefined) return known
+  const instances = instancesOf(context)
+  instancesByContext.set(context, instances)
+  return instances
+}
+
 const hourLabel = (iso: string): string => `${iso.slice(0, 13)}:00Z`
 
-export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): Finding | undefined => {
+const idleGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   for (const instance of instances) {
     const stretches = instance.gpus.flatMap((gpu) => gpu.idle.map((stretch) => ({ gpu: gpu.series.gpuIndex, ...stretch })))
@@ -69,25 +81,24 @@ export const idleGpus = (context: FindingContext, instances: ReadonlyArray<Insta
       hours: gpuHours,
       costUsd: granted.costUsd,
       detail: `GPU ${gpusIdle.join(", ")} below ${context.thresholds.idleUtilizationPct}% for ${gpuHours} GPU-hours ` +
-        `at ${rate(perGpuRate)} per GPU, in ${windows.length} stretch(es); largest: ${shown.join("; ")}`
+        `at ${formatUsdPerHour(perGpuRate)} per GPU, in ${windows.length} stretch(es); largest: ${shown.join("; ")}`
     })
   }
   if (evidence.length === 0) return undefined
   const costUsd = evidenceCostUsd(evidence)
   const worst = costliest(evidence)
   return {
-    kind: "idle-gpu",
     title: `Idle GPUs: ${evidence.length} instance(s) below ${context.thresholds.idleUtilizationPct}% utilisation`,
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
     evidence,
     action: `Stop or scale in idle GPU instances when their queue is empty (start with ${worst?.subject ?? ""}, ` +
-      `${usd(worst?.costUsd ?? 0)} idle): an auto-stop after ${context.thresholds.idleMinHours} h below ` +
+      `${formatUsd(worst?.costUsd ?? 0)} idle): an auto-stop after ${context.thresholds.idleMinHours} h below ` +
       `${context.thresholds.idleUtilizationPct}% would have saved it.`
   }
 }
 
-export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): Finding | undefined => {
+const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<Instance>): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   const targets: Array<string> = []
   const thresholds = context.thresholds
@@ -135,7 +146,7 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
       detail: `busy ${busyInstanceHours.toFixed(1)} h at ${meanUtilization.toFixed(0)}% mean utilisation, peak memory ` +
         `${peakGiB.toFixed(1)} GiB of ${current.acceleratorMemoryGiB.toFixed(1)} GiB per ${current.accelerator}; ` +
         `${alternative.type.name} (${alternative.type.acceleratorCount}× ${alternative.type.accelerator} ` +
-        `${alternative.type.acceleratorMemoryGiB.toFixed(1)} GiB) costs ${rate(alternative.price)} vs ${rate(currentPrice)} on demand in ${region}`
+        `${alternative.type.acceleratorMemoryGiB.toFixed(1)} GiB) costs ${formatUsdPerHour(alternative.price)} vs ${formatUsdPerHour(currentPrice)} on demand in ${region}`
     })
   }
   if (evidence.length === 0) return undefined
@@ -144,7 +155,6 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
   const first = evidence[largest]
   const target = targets[largest] ?? ""
   return {
-    kind: "oversized-gpu",
     title: `Oversized GPUs: ${evidence.length} instance(s) use little of their GPU`,
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -153,3 +163,20 @@ export const oversizedGpus = (context: FindingContext, instances: ReadonlyArray<
       `${Math.round((thresholds.oversizedMemoryHeadroom - 1) * 100)}% memory headroom.`
   }
 }
+
+export const idleGpuRule = findingRule({
+  kind: "idle-gpu",
+  precedence: 20,
+  label: "Idle GPUs",
+  explanation: "GPU-hours below the idle threshold (30%) in stretches of at least an hour × what the instance cost per GPU-hour.",
+  find: (context) => idleGpus(context, gpuInstances(context))
+})
+
+export const oversizedGpuRule = findingRule({
+  kind: "oversized-gpu",
+  precedence: 30,
+  label: "Oversized GPUs",
+  explanation: "Busy hours of an instance whose peak GPU memory (with 25% headroom) fits a cheaper GPU and whose mean " +
+    "utilisation is under 50% × the price difference, in proportion to what was paid.",
+  find: (context) => oversizedGpus(context, gpuInstances(context))
+})

@@ -1,9 +1,11 @@
 /** Findings from the ledger (work lost to interruptions) and from data transfer between regions. */
+import { formatUsd } from "@frugal/core"
 import { isTransferUsageType } from "../CostData.ts"
-import type { Evidence, Finding } from "../Finding.ts"
-import { evidenceCostUsd, type FindingContext, monthly, usd } from "./FindingContext.ts"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
+import { evidenceCostUsd, type FindingContext, monthly } from "./FindingContext.ts"
 
-export const lostWork = (context: FindingContext): Finding | undefined => {
+const lostWork = (context: FindingContext): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   for (const row of context.lostWork) {
     if (row.lostHours < context.thresholds.lostWorkMinHours) continue
@@ -24,7 +26,6 @@ export const lostWork = (context: FindingContext): Finding | undefined => {
   const costUsd = evidenceCostUsd(evidence)
   const worstHours = Math.max(...evidence.map((item) => item.hours))
   return {
-    kind: "lost-work",
     title: "Work lost to interruptions without a recent checkpoint",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -46,7 +47,7 @@ const REGION_CODES: Readonly<Record<string, string>> = {
 }
 const regionName = (code: string): string => REGION_CODES[code] ?? code
 
-export const crossRegionTransfer = (context: FindingContext): Finding | undefined => {
+const crossRegionTransfer = (context: FindingContext): FindingBody | undefined => {
   const byUsageType = new Map<string, { costUsd: number; gb: number; from: string; to: string }>()
   for (const row of context.costs.usageTypes) {
     const match = INTER_REGION.exec(row.usageType)
@@ -72,14 +73,13 @@ export const crossRegionTransfer = (context: FindingContext): Finding | undefine
       hours: 0,
       costUsd: granted,
       detail: `${total.gb.toFixed(0)} GB sent from ${regionName(match?.[1] ?? "")} to ${regionName(match?.[2] ?? "")} ` +
-        `for ${usd(total.costUsd)} (${usd(total.gb > 0 ? total.costUsd / total.gb : 0)}/GB)`
+        `for ${formatUsd(total.costUsd)} (${formatUsd(total.gb > 0 ? total.costUsd / total.gb : 0)}/GB)`
     })
   }
   if (evidence.length === 0) return undefined
   const costUsd = evidenceCostUsd(evidence)
   const top = INTER_REGION.exec(evidence[0]?.subject ?? "")
   return {
-    kind: "cross-region-transfer",
     title: "Data moved between regions",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -88,3 +88,19 @@ export const crossRegionTransfer = (context: FindingContext): Finding | undefine
       `(or set data.region and constraints.regions so \`frugal plan\` places jobs in ${regionName(top?.[1] ?? "")}).`
   }
 }
+
+export const lostWorkRule = findingRule({
+  kind: "lost-work",
+  precedence: 40,
+  label: "Lost work",
+  explanation: "Compute between an interrupted attempt's last checkpoint and the interruption, from the Frugal ledger.",
+  find: lostWork
+})
+
+export const crossRegionTransferRule = findingRule({
+  kind: "cross-region-transfer",
+  precedence: 70,
+  label: "Cross-region transfer",
+  explanation: "Inter-region data transfer (`*-AWS-Out-Bytes` usage types) from Cost Explorer.",
+  find: crossRegionTransfer
+})

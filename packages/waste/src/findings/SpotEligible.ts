@@ -1,8 +1,10 @@
 /** On-demand hours that spot would have served for less, in zones with an acceptable interruption rate. */
-import type { Evidence, Finding } from "../Finding.ts"
-import { bucketLabel, costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, rate, regionOf } from "./FindingContext.ts"
+import { formatUsdPerHour } from "@frugal/core"
+import type { Evidence, FindingBody } from "../Finding.ts"
+import { findingRule } from "./FindingRule.ts"
+import { bucketLabel, costliest, evidenceCostUsd, type FindingContext, monthly, offersFor, onDemandPrice, regionOf } from "./FindingContext.ts"
 
-export const spotEligible = (context: FindingContext): Finding | undefined => {
+const spotEligible = (context: FindingContext): FindingBody | undefined => {
   const evidence: Array<Evidence> = []
   const maxBucket = context.thresholds.spotMaxInterruptionBucket
   const onDemandRows = context.costs.compute.filter((row) => row.purchaseOption === "on-demand" && row.usageHours > 0)
@@ -23,7 +25,7 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
     if (costUsd <= 0) continue
     const dates = onDemandRows.filter((row) => row.instanceType === instanceType).map((row) => row.date).sort()
     const zoneText = zones.slice(0, 3)
-      .map((offer) => `${offer.availabilityZone ?? region} ${rate(offer.hourlyPriceUsd)} (interruptions ${bucketLabel(offer.interruptionBucket)})`)
+      .map((offer) => `${offer.availabilityZone ?? region} ${formatUsdPerHour(offer.hourlyPriceUsd)} (interruptions ${bucketLabel(offer.interruptionBucket)})`)
       .join(", ")
     evidence.push({
       subject: instanceType,
@@ -32,15 +34,14 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
       to: dates.at(-1) ?? null,
       hours: granted.hours,
       costUsd,
-      detail: `${granted.hours.toFixed(0)} on-demand instance-hours at ${rate(paidRate)}; spot: ${zoneText} ` +
-        `vs ${rate(catalogOnDemand)} on demand (${((1 - best.hourlyPriceUsd / catalogOnDemand) * 100).toFixed(0)}% less)`
+      detail: `${granted.hours.toFixed(0)} on-demand instance-hours at ${formatUsdPerHour(paidRate)}; spot: ${zoneText} ` +
+        `vs ${formatUsdPerHour(catalogOnDemand)} on demand (${((1 - best.hourlyPriceUsd / catalogOnDemand) * 100).toFixed(0)}% less)`
     })
   }
   if (evidence.length === 0) return undefined
   const costUsd = evidenceCostUsd(evidence)
   const top = costliest(evidence)
   return {
-    kind: "spot-eligible",
     title: "On-demand hours that could have run on spot",
     costUsd,
     monthlySavingsUsd: monthly(context, costUsd),
@@ -49,3 +50,11 @@ export const spotEligible = (context: FindingContext): Finding | undefined => {
       "with `frugal run`, which checkpoints and falls back to on-demand when the deadline needs it."
   }
 }
+
+export const spotEligibleRule = findingRule({
+  kind: "spot-eligible",
+  precedence: 60,
+  label: "Could be spot",
+  explanation: "Remaining on-demand hours × (on-demand − the cheapest spot price in a zone whose interruption bucket is at most 10-15%).",
+  find: spotEligible
+})

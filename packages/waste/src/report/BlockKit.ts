@@ -3,9 +3,10 @@
  * Slack's limits (https://api.slack.com/reference/block-kit/blocks): at most 50 blocks per message,
  * 3,000 characters in a section's text, 150 in a header, 75 in a button label, 10 context elements.
  */
+import { formatUsd } from "@frugal/core"
 import type { WasteReport } from "../Finding.ts"
-import { usd } from "../findings/FindingContext.ts"
-import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { creditsLine, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 export const MAX_BLOCKS = 50
 export const MAX_TEXT = 3000
@@ -68,14 +69,14 @@ export const renderBlockKit = (report: WasteReport, options: { readonly maxFindi
       type: "section",
       block_id: `finding-${index}`,
       text: mrkdwn(
-        `*${index + 1}. ${escapeMrkdwn(finding.title)}*\n${usd(finding.costUsd)} this period, about ` +
-          `${usd(finding.monthlySavingsUsd)} a month\n*Action:* ${escapeMrkdwn(finding.action)}`
+        `*${index + 1}. ${escapeMrkdwn(finding.title)}*\n${formatUsd(finding.costUsd)} this period, about ` +
+          `${formatUsd(finding.monthlySavingsUsd)} a month\n*Action:* ${escapeMrkdwn(finding.action)}`
       )
     })
     if (finding.evidence.length > 0) blocks.push({
       type: "context",
       elements: finding.evidence.slice(0, 3).map((item) =>
-        mrkdwn(`${escapeMrkdwn(item.subject)}: ${usd(item.costUsd)}, ${escapeMrkdwn(item.detail)}`)
+        mrkdwn(`${escapeMrkdwn(item.subject)}: ${formatUsd(item.costUsd)}, ${escapeMrkdwn(item.detail)}`)
       ).concat(finding.evidence.length > 3 ? [mrkdwn(`and ${finding.evidence.length - 3} more`)] : [])
     })
     blocks.push({
@@ -100,7 +101,7 @@ export const renderBlockKit = (report: WasteReport, options: { readonly maxFindi
       escapeMrkdwn(
         `GPU waste ${report.period.start} to ${report.period.end}: ${summaryLine(report)}` +
           (report.unavailable.length > 0 ? " (partial report)" : "") +
-          (top === undefined ? "" : ` Largest: ${KIND_LABELS[top.kind]} ${usd(top.costUsd)}.`)
+          (top === undefined ? "" : ` Largest: ${kindLabel(top.kind)} ${formatUsd(top.costUsd)}.`)
       ),
       MAX_TEXT
     ),

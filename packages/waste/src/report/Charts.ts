@@ -5,7 +5,7 @@
  */
 import * as echarts from "echarts"
 import type { WasteReport } from "../Finding.ts"
-import { KIND_LABELS } from "./Markdown.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 const WIDTH = 880
 const HEIGHT = 320
@@ -56,7 +56,7 @@ export const wasteByKindChart = (report: WasteReport): string =>
     title: { text: "Avoidable spend by finding (USD, this period)", left: "center", textStyle: { fontSize: 14 } },
     grid: { left: 170, right: 60, top: 40, bottom: 30 },
     xAxis: { type: "value", name: "USD" },
-    yAxis: { type: "category", inverse: true, data: report.findings.map((finding) => KIND_LABELS[finding.kind]) },
+    yAxis: { type: "category", inverse: true, data: report.findings.map((finding) => kindLabel(finding.kind)) },
     series: [{
       type: "bar",
       itemStyle: { color: "#f0ad4e" },

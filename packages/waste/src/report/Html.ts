@@ -1,8 +1,9 @@
 /** The report as one self-contained HTML page: inline CSS, charts as inline SVG, no script, no network. */
+import { formatUsd } from "@frugal/core"
 import type { WasteReport } from "../Finding.ts"
-import { usd } from "../findings/FindingContext.ts"
 import { spendByPurchaseOptionChart, topInstancesChart, wasteByKindChart } from "./Charts.ts"
-import { creditsLine, KIND_LABELS, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { creditsLine, PARTIAL_HEADLINE, partialLines, summaryLine } from "./Markdown.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 const escape = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
@@ -24,18 +25,18 @@ export const renderHtml = (report: WasteReport): string => {
   const title = `GPU spend and waste, ${report.period.start} to ${report.period.end}`
   const credits = creditsLine(report)
   const summaryRows = report.findings.map((finding, index) =>
-    `<tr><td>${index + 1}</td><td>${escape(KIND_LABELS[finding.kind])}</td><td class="num">${usd(finding.costUsd)}</td>` +
-    `<td class="num">${usd(finding.monthlySavingsUsd)}</td><td>${escape(finding.action)}</td></tr>`
+    `<tr><td>${index + 1}</td><td>${escape(kindLabel(finding.kind))}</td><td class="num">${formatUsd(finding.costUsd)}</td>` +
+    `<td class="num">${formatUsd(finding.monthlySavingsUsd)}</td><td>${escape(finding.action)}</td></tr>`
   ).join("\n")
   const sections = report.findings.map((finding, index) => {
     const rows = finding.evidence.map((item) =>
       `<tr><td>${escape(item.subject)}</td><td>${escape(item.instanceType ?? "")}</td><td>${escape(item.from ?? "")}</td>` +
-      `<td>${escape(item.to ?? "")}</td><td class="num">${item.hours.toFixed(1)}</td><td class="num">${usd(item.costUsd)}</td>` +
+      `<td>${escape(item.to ?? "")}</td><td class="num">${item.hours.toFixed(1)}</td><td class="num">${formatUsd(item.costUsd)}</td>` +
       `<td>${escape(item.detail)}</td></tr>`
     ).join("\n")
     return `<section class="finding" data-kind="${finding.kind}">
-<h2>${index + 1}. ${escape(finding.title)}: ${usd(finding.costUsd)}</h2>
-<p>About ${usd(finding.monthlySavingsUsd)} a month.</p>
+<h2>${index + 1}. ${escape(finding.title)}: ${formatUsd(finding.costUsd)}</h2>
+<p>About ${formatUsd(finding.monthlySavingsUsd)} a month.</p>
 <p class="action"><strong>Action:</strong> ${escape(finding.action)}</p>
 <table><thead><tr><th>Evidence</th><th>Instance type</th><th>From</th><th>To</th><th class="num">Hours</th><th class="num">$</th><th>Detail</th></tr></thead>
 <tbody>

@@ -1,30 +1,20 @@
 /** The report as Markdown: a summary table, then each finding with its action and evidence. */
-import { formatUnavailablePart } from "@frugal/core"
-import type { Finding, WasteReport } from "../Finding.ts"
-import { usd } from "../findings/FindingContext.ts"
+import { formatUnavailablePart, formatUsd } from "@frugal/core"
+import type { WasteReport } from "../Finding.ts"
+import { kindLabel } from "../findings/Rules.ts"
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
 
-export const KIND_LABELS: Readonly<Record<Finding["kind"], string>> = {
-  "unused-commitment": "Unused commitments",
-  "idle-gpu": "Idle GPUs",
-  "oversized-gpu": "Oversized GPUs",
-  "lost-work": "Lost work",
-  "commitment-opportunity": "Commit the baseline",
-  "spot-eligible": "Could be spot",
-  "cross-region-transfer": "Cross-region transfer"
-}
-
 export const summaryLine = (report: WasteReport): string => {
   const share = report.totalCostUsd > 0 ? (100 * report.wasteUsd / report.totalCostUsd).toFixed(1) : "0.0"
-  return `Spend ${usd(report.totalCostUsd)}; avoidable ${usd(report.wasteUsd)} (${share}% of spend), ` +
-    `about ${usd(report.monthlySavingsUsd)} a month.`
+  return `Spend ${formatUsd(report.totalCostUsd)}; avoidable ${formatUsd(report.wasteUsd)} (${share}% of spend), ` +
+    `about ${formatUsd(report.monthlySavingsUsd)} a month.`
 }
 
 /** Credits and refunds, when there were any: money back, shown beside the spend and never taken off it. */
 export const creditsLine = (report: WasteReport): string | null =>
   report.creditsUsd > 0
-    ? `Credits and refunds: ${usd(report.creditsUsd)} given back (not subtracted from spend; findings are measured against what usage cost).`
+    ? `Credits and refunds: ${formatUsd(report.creditsUsd)} given back (not subtracted from spend; findings are measured against what usage cost).`
     : null
 
 /** What a partial report is missing, one sentence per source or call that failed. */
@@ -51,7 +41,7 @@ export const renderMarkdown = (report: WasteReport): string => {
     lines.push("| # | Finding | This period | Per month | Action |", "|---|---|---:|---:|---|")
     report.findings.forEach((finding, index) => {
       lines.push(
-        `| ${index + 1} | ${cell(KIND_LABELS[finding.kind])} | ${usd(finding.costUsd)} | ${usd(finding.monthlySavingsUsd)} | ` +
+        `| ${index + 1} | ${cell(kindLabel(finding.kind))} | ${formatUsd(finding.costUsd)} | ${formatUsd(finding.monthlySavingsUsd)} | ` +
           `${cell(finding.action)} |`
       )
     })
@@ -61,7 +51,7 @@ export const renderMarkdown = (report: WasteReport): string => {
     lines.push(
       `## ${index + 1}. ${finding.title}`,
       "",
-      `**${usd(finding.costUsd)}** this period, about **${usd(finding.monthlySavingsUsd)}** a month. ` +
+      `**${formatUsd(finding.costUsd)}** this period, about **${formatUsd(finding.monthlySavingsUsd)}** a month. ` +
         `**Action:** ${finding.action}`,
       "",
       "| Evidence | Instance type | From | To | Hours | $ | Detail |",
@@ -70,7 +60,7 @@ export const renderMarkdown = (report: WasteReport): string => {
     for (const item of finding.evidence) {
       lines.push(
         `| ${cell(item.subject)} | ${item.instanceType ?? ""} | ${item.from ?? ""} | ${item.to ?? ""} | ${hours(item.hours)} | ` +
-          `${usd(item.costUsd)} | ${cell(item.detail)} |`
+          `${formatUsd(item.costUsd)} | ${cell(item.detail)} |`
       )
     }
     lines.push("")

@@ -25,6 +25,15 @@ export const WASTE_MIGRATIONS: ReadonlyArray<Migration> = [
         PRIMARY KEY (destination, period_start)
       );
     `
+  },
+  {
+    version: 2,
+    description: "the period each delivered report covered",
+    // A report covers the period its data covers (files given offline cover their own), not always the one due.
+    sql: `
+      ALTER TABLE report_deliveries ADD COLUMN reported_start TEXT;
+      ALTER TABLE report_deliveries ADD COLUMN reported_end TEXT;
+    `
   }
 ]
 
@@ -35,7 +44,9 @@ const DeliveryRow = Schema.Struct({
   status: Schema.Literals(["pending", "delivered", "failed"]),
   attempts: Schema.Number,
   last_error: Schema.NullOr(Schema.String),
-  delivered_ms: Schema.NullOr(Schema.Number)
+  delivered_ms: Schema.NullOr(Schema.Number),
+  reported_start: Schema.NullOr(Schema.String),
+  reported_end: Schema.NullOr(Schema.String)
 })
 const decodeRows = Schema.decodeUnknownSync(Schema.Array(DeliveryRow))
 
@@ -46,6 +57,8 @@ export interface Delivery {
   readonly attempts: number
   readonly lastError: string | null
   readonly deliveredAtMillis: number | null
+  /** The period the delivered report covered (its data's); null until delivered. */
+  readonly reported: Period | null
 }
 
 export class ReportDeliveries extends Context.Service<ReportDeliveries, {
@@ -55,7 +68,8 @@ export class ReportDeliveries extends Context.Service<ReportDeliveries, {
   readonly undelivered: Effect.Effect<ReadonlyArray<Delivery>, LocalFailure>
   /** End of the newest period known for a destination, delivered or not; null when none. */
   readonly latestPeriodEnd: (destination: string) => Effect.Effect<string | null, LocalFailure>
-  readonly delivered: (destination: string, period: Period, atMillis: number) => Effect.Effect<void, LocalFailure>
+  /** Records `period` delivered to `destination`, by a report that covered `reported`. */
+  readonly delivered: (destination: string, period: Period, atMillis: number, reported: Period) => Effect.Effect<void, LocalFailure>
   readonly failed: (destination: string, period: Period, error: string) => Effect.Effect<void, LocalFailure>
   readonly all: Effect.Effect<ReadonlyArray<Delivery>, LocalFailure>
 }>()("@frugal/waste/ReportDeliveries") {
@@ -94,12 +108,12 @@ export class ReportDeliveries extends Context.Service<ReportDeliveries, {
             rows("SELECT * FROM report_deliveries WHERE destination = ? ORDER BY period_end DESC LIMIT 1", destination).pipe(
               Effect.map((found) => found[0]?.period.end ?? null)
             ),
-          delivered: (destination, period, atMillis) =>
+          delivered: (destination, period, atMillis, reported) =>
             sql("record delivery", () => {
               db.prepare(
-                "UPDATE report_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL " +
-                  "WHERE destination = ? AND period_start = ?"
-              ).run(atMillis, destination, period.start)
+                "UPDATE report_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL, " +
+                  "reported_start = ?, reported_end = ? WHERE destination = ? AND period_start = ?"
+              ).run(atMillis, reported.start, reported.end, destination, period.start)
             }),
           failed: (destination, period, error) =>
             sql("record failed delivery", () => {
@@ -120,7 +134,8 @@ const toDelivery = (row: typeof DeliveryRow.Type): Delivery => ({
   status: row.status,
   attempts: row.attempts,
   lastError: row.last_error,
-  deliveredAtMillis: row.delivered_ms
+  deliveredAtMillis: row.delivered_ms,
+  reported: row.reported_start === null || row.reported_end === null ? null : { start: row.reported_start, end: row.reported_end }
 })
 
 const failure = (operation: string, error: unknown) =>

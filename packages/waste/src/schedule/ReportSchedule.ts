@@ -7,6 +7,7 @@
  * (`0 9 * * MON` → Monday to Monday). A failed delivery is retried with backoff; if it still fails it
  * stays `failed`, is logged, and is tried again at the next fire and at the next start: never dropped.
  * Delivery is at least once: a crash between sending and recording repeats that one send on restart.
+ * Each delivery records the period its report actually covered (its data's: offline files cover their own).
  */
 import { InvalidInput, type LocalFailure, type RemoteServiceFailure } from "@frugal/core"
 import { Clock, Cron, Effect, Result, Schedule } from "effect"
@@ -103,11 +104,16 @@ export const deliverDue = Effect.fnUntraced(function*(options: ScheduleOptions) 
       Effect.result
     )
     if (Result.isSuccess(outcome)) {
-      yield* deliveries.delivered(due.destination, due.period, yield* Clock.currentTimeMillis)
+      const reported = outcome.success.period
+      yield* deliveries.delivered(due.destination, due.period, yield* Clock.currentTimeMillis, reported)
+      // Offline files cover the period they were pulled for, whatever period is due: say which one went out.
+      const covers = reported.start === due.period.start && reported.end === due.period.end
+        ? ""
+        : ` (its data covers ${reported.start}..${reported.end})`
       const partial = outcome.success.unavailable.length === 0
         ? ""
         : ` (partial: ${outcome.success.unavailable.map((part) => `${part.service} ${part.operation}`).join(", ")} unavailable)`
-      yield* options.log(`report ${label} delivered: ${summaryLine(outcome.success)}${partial}`)
+      yield* options.log(`report ${label} delivered${covers}: ${summaryLine(outcome.success)}${partial}`)
     } else {
       yield* deliveries.failed(due.destination, due.period, outcome.failure.message)
       yield* options.log(`report ${label} FAILED after retries: ${outcome.failure.message}; will try again at the next fire`)

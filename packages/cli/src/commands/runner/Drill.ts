@@ -1,13 +1,10 @@
-/** `frugal drill` behind its flags (loaded lazily: it starts processes). */
+/** `frugal drill` behind its flags (loaded lazily: it starts processes). The drill is the SDK's `drillWorkload`. */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { InvalidInput } from "@frugal/core"
-import { drillJson, DrillFailed, type DrillReport, LocalRunner, runDrill } from "@frugal/runner"
+import { DrillFailed, type DrillReport, drillJson, drillWorkload } from "@frugal/sdk/jobs"
+import { environment } from "../../Environment.ts"
+import { withFlagNames } from "../../FieldFlags.ts"
 import { renderTable } from "../../Table.ts"
-import { launchFor, singleWorkload } from "@frugal/sdk/jobs"
 import { readWorkloadText } from "../../WorkloadInput.ts"
 
 export interface DrillInput {
@@ -58,34 +55,17 @@ const text = (report: DrillReport): ReadonlyArray<string> => {
 
 export const run = (input: DrillInput) =>
   Effect.gen(function*() {
-    if (!Number.isInteger(input.interruptions) || input.interruptions < 1 || input.interruptions > 1000) {
-      return yield* new InvalidInput({
-        source: "--interruptions",
-        issues: [{ path: "--interruptions", expected: "a whole number from 1 to 1000", actual: String(input.interruptions) }]
-      })
-    }
-    if (!(input.graceSeconds >= 0)) {
-      return yield* new InvalidInput({
-        source: "--grace-seconds",
-        issues: [{ path: "--grace-seconds", expected: "a non-negative number of seconds", actual: String(input.graceSeconds) }]
-      })
-    }
-    const workload = yield* singleWorkload(yield* readWorkloadText(input.file), input.file === "-" ? "stdin" : input.file)
-    const workDirectory = mkdtempSync(join(tmpdir(), "frugal-drill-"))
-    const launch = yield* launchFor(input.file, workload, join(workDirectory, "unused"))
-    const report = yield* runDrill(launch, {
+    const report = yield* drillWorkload(yield* readWorkloadText(input.file), {
+      source: input.file,
       interruptions: input.interruptions,
       seed: input.seed,
       hardKill: input.hardKill,
       graceSeconds: input.graceSeconds,
-      workDirectory,
-      onProgress: (line) => Console.error(`drill: ${line}`)
-    }).pipe(
-      Effect.tap(() => Effect.sync(() => rmSync(workDirectory, { recursive: true, force: true }))),
-      Effect.tapError(() => Console.error(`drill: checkpoints and logs kept in ${workDirectory}`))
-    )
+      onProgress: (line) => Console.error(`drill: ${line}`),
+      env: environment
+    }).pipe(withFlagNames(["interruptions", "graceSeconds"]))
     yield* Console.log(input.json ? JSON.stringify(drillJson(report), null, 2) : text(report).join("\n"))
     if (!report.identical) {
       return yield* new DrillFailed({ run: "interrupted", detail: "final weights differ from the uninterrupted run" })
     }
-  }).pipe(Effect.provide(LocalRunner.layer))
+  })

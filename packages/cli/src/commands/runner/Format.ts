@@ -1,7 +1,4 @@
-/** Small formatters shared by the runner commands (`run`, `status`, `logs`, `drill`). */
-
-export const usd = (value: number): string =>
-  value === 0 ? "$0" : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`
+/** Small formatters shared by the runner and queue commands (`run`, `status`, `logs`, `drill`, `queue`); money is `formatUsd` of `@frugal/core`. */
 
 export const duration = (millis: number): string => {
   const seconds = Math.max(0, Math.round(millis / 1000))
@@ -11,4 +8,5 @@ export const duration = (millis: number): string => {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`
 }
 
+/** `2026-11-23T07:00:00Z`: an ISO time without milliseconds. */
 export const isoTime = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")

@@ -2,9 +2,10 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { formatUsd } from "@frugal/core"
 import { listQueue } from "@frugal/sdk/scheduler"
 import { renderTable } from "../../Table.ts"
-import { isoTime, usd } from "../runner/Format.ts"
+import { isoTime } from "../runner/Format.ts"
 
 export interface QueueInput {
   readonly server: Option.Option<string>
@@ -42,8 +43,8 @@ export const run = (input: QueueInput) =>
         String(job.priority),
         String(job.gpus),
         isoTime(job.submittedAtMillis),
-        usd(job.expectedCostUsd),
-        usd(job.costUsd)
+        formatUsd(job.expectedCostUsd),
+        formatUsd(job.costUsd)
       ])
     ).join("\n"))
   })

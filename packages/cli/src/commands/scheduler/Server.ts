@@ -1,10 +1,11 @@
 /** `frugal server` behind its flags (loaded lazily: the ledger, the engines and `pg` load only here). */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { lazyServiceQuotas } from "@frugal/sdk/jobs"
 import { serveFrugal } from "@frugal/sdk/scheduler"
 import packageJson from "../../../package.json" with { type: "json" }
 import { catalogLayer } from "../../Catalogs.ts"
-import { lazyServiceQuotas } from "../../ServiceQuotas.ts"
+import { environment } from "../../Environment.ts"
 
 export interface ServerInput {
   readonly config: string
@@ -26,4 +27,4 @@ export const run = (input: ServerInput) =>
     quotas: lazyServiceQuotas,
     version: packageJson.version,
     log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`)
-  }, process.env))
+  }, environment))

@@ -2,9 +2,9 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { formatUsd } from "@frugal/core"
 import { submitWorkload } from "@frugal/sdk/scheduler"
 import { readWorkloadText } from "../../WorkloadInput.ts"
-import { usd } from "../runner/Format.ts"
 
 export interface SubmitInput {
   readonly file: string
@@ -25,7 +25,7 @@ export const run = (input: SubmitInput) =>
     yield* Console.log(
       input.json
         ? JSON.stringify(answer, null, 2)
-        : `${answer.id}: ${answer.state}${answer.reason === null ? "" : ` (${answer.reason})`}, expected ${usd(answer.expectedCostUsd)}, ${answer.gpus} GPUs\n` +
+        : `${answer.id}: ${answer.state}${answer.reason === null ? "" : ` (${answer.reason})`}, expected ${formatUsd(answer.expectedCostUsd)}, ${answer.gpus} GPUs\n` +
           `  follow it with: frugal queue   cancel it with: frugal cancel ${answer.id}`
     )
   })

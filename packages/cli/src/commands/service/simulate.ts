@@ -5,11 +5,10 @@
  */
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { POLICY_NAMES } from "@frugal/serving"
 import { catalogFlag } from "../../Catalogs.ts"
 import { lazy } from "../../Lazy.ts"
 import { file, json } from "./Flags.ts"
-
-export const POLICY_NAMES = ["frugal", "on-demand", "static-on-demand", "skyserve", "spothedge", "spot-only"] as const
 
 const requests = Flag.String("requests").pipe(
   Flag.withDescription("Request trace: TIMESTAMP,ContextTokens,GeneratedTokens (Azure LLM trace) or minute,requests"),

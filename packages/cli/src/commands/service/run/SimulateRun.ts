@@ -2,12 +2,12 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { type InputIssue, InvalidInput } from "@frugal/core"
-import { isPolicyName, type PolicyName, type PolicySummary, simulateServiceWorkload } from "@frugal/serving"
-import { usd } from "../../../Format.ts"
+import { formatUsd } from "@frugal/core"
+import type { PolicySummary } from "@frugal/serving"
+import { serviceSimulation } from "@frugal/sdk/service"
+import { catalogLayer } from "../../../Catalogs.ts"
 import { renderTable } from "../../../Table.ts"
-import { POLICY_NAMES } from "../simulate.ts"
-import { loadCatalog, readRequestTrace, readServiceWorkload, readSpotTraces } from "./Inputs.ts"
+import { serviceFile, serviceFlagNames } from "./ServiceFile.ts"
 
 interface Input {
   readonly file: string
@@ -22,29 +22,6 @@ interface Input {
   readonly baselineBase: Option.Option<number>
   readonly catalog: string
   readonly json: boolean
-}
-
-const checkFlags = (input: Input): Effect.Effect<ReadonlyArray<PolicyName>, InvalidInput> => {
-  const issues: Array<InputIssue> = []
-  const names = input.policies.split(",").map((n) => n.trim()).filter((n) => n !== "")
-  const policies = names.filter(isPolicyName)
-  if (names.length === 0 || policies.length !== names.length) {
-    issues.push({ path: "--policies", expected: `comma-separated names from ${POLICY_NAMES.join(", ")}`, actual: input.policies })
-  }
-  const range = (flag: string, value: number, ok: boolean, expected: string) => {
-    if (!ok) issues.push({ path: flag, expected, actual: String(value) })
-  }
-  range("--rate-scale", input.rateScale, input.rateScale > 0 && input.rateScale <= 1e4, "a number above 0 and at most 10,000")
-  range("--days", input.days, input.days >= 1 / 1440 && input.days <= 366, "a number of days above 0 and at most 366")
-  range("--start-hour", input.startHour, input.startHour >= 0, "hours into the spot traces, 0 or more")
-  range("--daily-trough", input.dailyTrough, input.dailyTrough >= 0 && input.dailyTrough <= 1, "a share from 0 to 1")
-  range("--peak-hour-utc", input.peakHour, input.peakHour >= 0 && input.peakHour < 24, "an hour from 0 to below 24")
-  if (Option.isSome(input.baselineBase)) {
-    range("--baseline-on-demand-base", input.baselineBase.value, input.baselineBase.value >= 0, "a whole number of replicas, 0 or more")
-  }
-  return issues.length === 0
-    ? Effect.succeed(policies)
-    : Effect.fail(new InvalidInput({ source: issues.map((i) => i.path).join(", "), issues }))
 }
 
 const percent = (value: number, digits: number) => `${(value * 100).toFixed(digits)}%`
@@ -64,7 +41,7 @@ const table = (policies: Record<string, PolicySummary>): ReadonlyArray<string> =
     ],
     Object.entries(policies).map(([name, s]) => [
       name,
-      usd(s.costUsd),
+      formatUsd(s.costUsd, "glance"),
       percent(s.costVsOnDemand, 1),
       percent(s.availability, 2),
       `${s.overloadedRequestsPct.toFixed(2)}%`,
@@ -76,25 +53,19 @@ const table = (policies: Record<string, PolicySummary>): ReadonlyArray<string> =
   )
 
 export const run = Effect.fnUntraced(function*(input: Input) {
-  const policies = yield* checkFlags(input)
-  const workload = yield* readServiceWorkload(input.file)
-  const requests = yield* readRequestTrace(input.requests)
-  const spotTraces = yield* readSpotTraces(input.spotTraces)
-  const catalog = yield* loadCatalog(input.catalog)
-  const report = yield* simulateServiceWorkload({
-    workload,
-    workloadSource: input.file,
-    requests,
-    spotTraces,
-    spotTracesSource: input.spotTraces,
-    catalog,
-    policies,
+  const { text, source } = yield* serviceFile(input.file)
+  const report = yield* serviceSimulation(text, {
+    source,
+    requests: input.requests,
+    spotTraces: input.spotTraces,
     rateScale: input.rateScale,
+    policies: input.policies,
     days: input.days,
-    startHours: input.startHour,
-    profile: { peakHourUtc: input.peakHour, troughShare: input.dailyTrough },
-    baselines: Option.isSome(input.baselineBase) ? { onDemandBase: input.baselineBase.value } : {}
-  })
+    startHour: input.startHour,
+    dailyTrough: input.dailyTrough,
+    peakHourUtc: input.peakHour,
+    baselineOnDemandBase: Option.getOrUndefined(input.baselineBase)
+  }).pipe(serviceFlagNames, Effect.provide(catalogLayer(input.catalog)))
   if (input.json) return yield* Console.log(JSON.stringify(report, null, 2))
   const { replica, spotTraces: zones } = report.settings
   yield* Console.log([

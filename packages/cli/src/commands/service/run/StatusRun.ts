@@ -1,28 +1,24 @@
 /** `frugal service status`: desired and ready replicas of the Auto Scaling group, by market and zone. */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import { InvalidInput } from "@frugal/core"
-import { type EngineInput, planOnInfra } from "./Engines.ts"
+import * as Option from "effect/Option"
+import { serviceStatus } from "@frugal/sdk/service"
+import { catalogLayer } from "../../../Catalogs.ts"
+import { environment } from "../../../Environment.ts"
+import { serviceFile } from "./ServiceFile.ts"
 
-interface Input extends EngineInput {
+interface Input {
+  readonly file: string
   readonly engine: "ec2-asg" | "kubernetes"
+  readonly infra: Option.Option<string>
+  readonly catalog: string
   readonly json: boolean
 }
 
 export const run = Effect.fnUntraced(function*(input: Input) {
-  if (input.engine === "kubernetes") {
-    return yield* new InvalidInput({
-      source: "--engine",
-      issues: [{ path: "--engine", expected: "ec2-asg (for Kubernetes: kubectl get deploy,scaledobject -l app.kubernetes.io/name=<service>)", actual: "kubernetes" }]
-    })
-  }
-  const { plan } = yield* planOnInfra(input)
-  const aws = yield* Effect.promise(() => import("@frugal/serving/aws"))
-  const { AwsCallSettingsFromEnv } = yield* Effect.promise(() => import("@frugal/pricing/aws"))
-  const status = yield* aws.autoScalingStatus(plan.region, aws.groupName(plan)).pipe(
-    Effect.provide(Layer.merge(aws.ServiceAwsClients.layer, AwsCallSettingsFromEnv)),
-    Effect.scoped
+  const { text, source } = yield* serviceFile(input.file)
+  const status = yield* serviceStatus(text, { source, engine: input.engine, infra: Option.getOrUndefined(input.infra), env: environment }).pipe(
+    Effect.provide(catalogLayer(input.catalog))
   )
   if (input.json) return yield* Console.log(JSON.stringify(status, null, 2))
   if (!status.exists) return yield* Console.log(`${status.groupName} does not exist in ${status.region}.`)

@@ -1,11 +1,11 @@
 /**
  * Reads the measured throughput from an existing ledger and turns it into the planner's estimator.
- * Loaded lazily by `MeasuredMfu.ts` (this module pulls in SQLite); a ledger that cannot be read leaves
+ * Loaded lazily by `Calibration.ts` (this module pulls in SQLite); a ledger that cannot be read leaves
  * the defaults in place with the reason, rather than failing the plan.
  */
 import * as Effect from "effect/Effect"
 import { calibratedEstimator, Ledger } from "@frugal/runner"
-import type { Calibration } from "../../MeasuredMfu.ts"
+import type { Calibration } from "../Calibration.ts"
 
 export const ledgerCalibration = (path: string): Effect.Effect<Calibration> =>
   Effect.scoped(Effect.gen(function*() {

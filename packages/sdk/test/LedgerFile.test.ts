@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { defaultLedgerPath } from "@frugal/runner"
-import { ledgerFile } from "../src/MeasuredMfu.ts"
+import { ledgerFile } from "@frugal/sdk"
 
 describe("ledgerFile", () => {
   it("finds the same ledger as the runner for every way FRUGAL_HOME can be set", () => {
