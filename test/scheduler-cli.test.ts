@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Schema } from "effect"
+import { Frugal } from "@frugal/sdk"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { example, runFrugal, STACK_FRAME } from "./support/frugalCli.ts"
 import { type RunningServer, startServer, tinyWorkload, writeConfig } from "./support/frugalServer.ts"
@@ -41,7 +42,9 @@ const Listed = Schema.Struct({ jobs: Schema.Array(Schema.Struct({ id: Schema.Str
 describe("frugal submit, queue and cancel", () => {
   it("queues a workload, lists it with why it waits, and cancels it", async () => {
     const workload = writeConfig(home, "tiny.yaml", tinyWorkload("cli-job", { budgetUsd: 0.25 }))
-    const first = await runFrugal(["submit", workload], { env })
+    // The first job runs for minutes, holding the team's budget, so the second one waits for budget until cancelled.
+    const long = writeConfig(home, "long.yaml", tinyWorkload("cli-job", { budgetUsd: 0.25, steps: 100_000 }))
+    const first = await runFrugal(["submit", long], { env })
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/^cli-job-\d{8}-\d{6}-[0-9a-f]{4}: queued, expected \$0\.25, 0 GPUs/)
     const submitted = await runFrugal(["submit", workload, "--priority", "3", "--json"], { env })
@@ -61,6 +64,28 @@ describe("frugal submit, queue and cancel", () => {
     const cancelled = await runFrugal(["cancel", answer.id], { env })
     expect(cancelled.code, cancelled.stderr).toBe(0)
     expect(cancelled.stdout.trim()).toBe(`${answer.id}: cancelled`)
+    const firstId = first.stdout.split(":")[0] ?? ""
+    const stopped = await runFrugal(["cancel", firstId], { env })
+    expect(stopped.stdout.trim()).toMatch(new RegExp(`^${firstId}: (stopping \\(it writes a final checkpoint first\\)|cancelled)$`))
+  })
+
+  it("does the same through the SDK: Frugal.make().submit, queue and cancel, the server and token from its env", async () => {
+    await using frugal = Frugal.make({ env })
+    const first = await frugal.submit(tinyWorkload("sdk-long", { budgetUsd: 0.25, steps: 100_000 }))
+    const answer = await frugal.submit(tinyWorkload("sdk-job", { budgetUsd: 0.25 }), { priority: 2 })
+    expect(answer.id).toMatch(/^sdk-job-\d{8}-\d{6}-[0-9a-f]{4}$/)
+    expect(answer.expectedCostUsd).toBe(0.25)
+    let waiting: { readonly team: string; readonly reason: string | null } | undefined
+    for (let i = 0; i < 50 && waiting?.reason !== "budget"; i++) {
+      waiting = (await frugal.queue({ team: "a" })).jobs.find((job) => job.id === answer.id)
+      if (waiting?.reason !== "budget") await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    expect(waiting).toMatchObject({ team: "a", reason: "budget" })
+    expect((await frugal.cancel(answer.id)).state).toBe("cancelled")
+    // A running job is asked to stop: it checkpoints first, and the answer says the request was taken.
+    expect(await frugal.cancel(first.id)).toMatchObject({ id: first.id, state: "running", cancelRequested: true })
+    // A wrong token is refused by the server, and the SDK rejects with the tagged error.
+    await expect(frugal.queue({ token: "wrong-token-0123456789" })).rejects.toMatchObject({ _tag: expect.any(String) })
   })
 
   it("exits 3 naming constraints.deadlineHours for a deadline no placement can meet", async () => {

@@ -4,7 +4,8 @@
  * of `Frugal.make()` is called by one of them. The two that need AWS run against loopback servers that speak the
  * real AWS wire formats, through the real AWS SDK clients.
  */
-import { readdirSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Frugal } from "@frugal/sdk"
@@ -12,6 +13,7 @@ import { type FakeAws, standardRegion, startFakeAws } from "../packages/pricing/
 import { type FakeAccount, startFakeAutoScaling } from "../packages/serving/test/support/FakeAutoScaling.ts"
 import { docExamples, renderSection, root, runExample, SDK_DOC } from "../scripts/sdk-doc-examples.ts"
 import type { LoopbackServer } from "./support/aws/LoopbackServer.ts"
+import { startServer, tinyWorkload, writeConfig } from "./support/frugalServer.ts"
 
 const document = readFileSync(SDK_DOC, "utf8")
 const examples = docExamples(document)
@@ -68,6 +70,33 @@ describe("the examples that need AWS, against a loopback AWS", () => {
     await autoScaling.close()
   })
   const credentials = { AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST", AWS_SECRET_ACCESS_KEY: "loopback-secret", AWS_MAX_ATTEMPTS: "2" }
+
+  it("queue.ts submits to a real frugal server, reads why the job waits (the team's budget) and cancels it", async () => {
+    const home = mkdtempSync(join(tmpdir(), "frugal-sdk-queue-"))
+    // The team's budget holds one job's reservation ($0.25) at a time, and a long job holds it: the example's waits.
+    const config = writeConfig(home, "scheduler.yaml", "teams: [{ name: docs, tokenEnv: FRUGAL_TOKEN_DOCS, monthlyBudgetUsd: 0.3, maxGpus: 8 }]\nmaxGpus: 8\npassEverySeconds: 0.2\n")
+    const local = writeConfig(home, "local.yaml", "local: { hourlyPriceUsd: 1 }\n")
+    const token = "docs-team-token-0123456789"
+    const server = await startServer(["--config", config, "--infra", local], { FRUGAL_HOME: home, FRUGAL_TOKEN_DOCS: token })
+    await using frugal = Frugal.make({ env: { FRUGAL_SERVER: server.url, FRUGAL_TOKEN: token } })
+    try {
+      const long = await frugal.submit(tinyWorkload("holds-the-budget", { budgetUsd: 0.25, steps: 100_000 }))
+      for (let i = 0; i < 100 && (await frugal.queue({ state: "running" })).jobs.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+      const run = await runExample("examples/sdk/queue.ts", { FRUGAL_SERVER: server.url, FRUGAL_TOKEN: token })
+      expect(run.stderr).toBe("")
+      expect(run.status).toBe(0)
+      const [submitted, ...rest] = run.stdout.trimEnd().split("\n")
+      const id = /^submitted: (tiny-train-\d{8}-\d{6}-[0-9a-f]{4}) queued, expected \$\d+\.\d\d$/.exec(submitted ?? "")?.[1]
+      expect(id, submitted).toBeDefined()
+      expect(rest.at(-1)).toBe(`cancel: ${id} cancelled`)
+      // Listed while it waits: for the budget once a scheduling pass has seen it, "its turn" before.
+      expect(rest.slice(0, -1)).toEqual([expect.stringMatching(new RegExp(`^queued: ${id} \\(docs, priority 5\\) waits for (budget|its turn)$`))])
+      await frugal.cancel(long.id)
+    } finally {
+      await server.kill("SIGTERM")
+      rmSync(home, { recursive: true, force: true })
+    }
+  }, 120_000)
 
   it("prices.ts refreshes us-east-1's on-demand and spot prices, then lists the H100 types from the cache", async () => {
     const run = await runExample("examples/sdk/prices.ts", { ...credentials, AWS_ENDPOINT_URL: pricing.url, AWS_REGION: "us-east-1" })

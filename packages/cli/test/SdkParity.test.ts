@@ -12,7 +12,6 @@ import type * as HelpDoc from "effect/cli/HelpDoc"
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { Frugal, type FrugalOptions } from "@frugal/sdk"
-import * as Scheduler from "@frugal/sdk/scheduler"
 import { frugal } from "../src/Commands.ts"
 
 type Instance = ReturnType<typeof Frugal.make>
@@ -40,6 +39,9 @@ const OPTIONS = {
   // `frugal status [JOB]` is `frugal.status()` or `frugal.status(JOB)`: the job is its only input.
   status: {},
   logs: { attempt: 1 } satisfies OptionsOf<Instance["logs"]>,
+  submit: { team: "research", priority: 5, server: "http://127.0.0.1:8080", token: "t" } satisfies OptionsOf<Instance["submit"]>,
+  queue: { team: "research", state: "queued", server: "http://127.0.0.1:8080", token: "t" } satisfies OptionsOf<Instance["queue"]>,
+  cancel: { server: "http://127.0.0.1:8080", token: "t" } satisfies OptionsOf<Instance["cancel"]>,
   drill: { source: "job.yaml", interruptions: 5, seed: 1, hardKill: true, graceSeconds: 60 } satisfies OptionsOf<Instance["drill"]>,
   simulate: {
     trace: "traces/",
@@ -112,6 +114,9 @@ const COUNTERPARTS: Readonly<Record<string, Counterpart>> = {
     }
   },
   "frugal status": { method: "status", inputs: { job: "argument", json: "output" } },
+  "frugal submit": { method: "submit", inputs: { file: "argument", team: "submit.team", priority: "submit.priority", server: "submit.server", json: "output" } },
+  "frugal queue": { method: "queue", inputs: { team: "queue.team", state: "queue.state", server: "queue.server", json: "output" } },
+  "frugal cancel": { method: "cancel", inputs: { job: "argument", server: "cancel.server", json: "output" } },
   "frugal logs": { method: "logs", inputs: { job: "argument", attempt: "logs.attempt", json: "output" } },
   "frugal drill": {
     method: "drill",
@@ -215,11 +220,6 @@ const FRONT_DOORS: Readonly<Record<string, string>> = {
  * The queue's clients, which arrived with the scheduler: their SDK-level functions are in @frugal/sdk/scheduler
  * (the CLI calls them), and the Promise methods of `Frugal.make()` come with the integration of the scheduler.
  */
-const SCHEDULER_CLIENTS: Readonly<Record<string, keyof typeof Scheduler>> = {
-  "frugal submit": "submitWorkload",
-  "frugal queue": "listQueue",
-  "frugal cancel": "cancelQueued"
-}
 
 const commandPaths = (command: Command.Command.Any, prefix: ReadonlyArray<string> = []): ReadonlyArray<ReadonlyArray<string>> => {
   const path = [...prefix, command.name]
@@ -251,15 +251,11 @@ describe("the SDK does everything the CLI does", () => {
   const paths = commandPaths(frugal).map((path) => path.join(" "))
 
   it("knows every command of the CLI: a counterpart, a group, or a front door of its own", () => {
-    const known = (path: string) => path in COUNTERPARTS || GROUPS.has(path) || path in FRONT_DOORS || path in SCHEDULER_CLIENTS
+    const known = (path: string) => path in COUNTERPARTS || GROUPS.has(path) || path in FRONT_DOORS
     expect(paths.filter((path) => !known(path))).toEqual([])
     // And lists nothing the CLI no longer has.
-    const listed = [...Object.keys(COUNTERPARTS), ...GROUPS, ...Object.keys(FRONT_DOORS), ...Object.keys(SCHEDULER_CLIENTS)]
+    const listed = [...Object.keys(COUNTERPARTS), ...GROUPS, ...Object.keys(FRONT_DOORS)]
     expect(listed.filter((path) => !paths.includes(path))).toEqual([])
-  })
-
-  it("has the SDK-level function of each queue client, until Frugal.make() takes them as methods", () => {
-    for (const [path, name] of Object.entries(SCHEDULER_CLIENTS)) expect(typeof Scheduler[name], path).toBe("function")
   })
 
   it("has a Frugal method for every command, and resume beside run", async () => {

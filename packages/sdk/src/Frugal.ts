@@ -14,8 +14,7 @@
  * rejects with the same tagged errors (`InvalidInput`, `NoFeasiblePlacement`, `RemoteServiceFailure`,
  * `PriceCatalogError`, `JobNotFound`, `LedgerError`, …), so `error._tag` tells them apart (docs/sdk.md lists them
  * per method). What only some methods need (the ledger and engines, the AWS SDK, the waste report, services) is
- * imported on their first call. `submit`, `queue` and `cancel` (a team's queue on a Frugal server) land with the
- * scheduler package.
+ * imported on their first call. `submit`, `queue` and `cancel` talk to a team's `frugal server` over its HTTP API.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -32,6 +31,8 @@ import type { WorkloadInput } from "./WorkloadInput.ts"
 import type * as Jobs from "./jobs/index.ts"
 import type * as Prices from "./prices/index.ts"
 import type * as Reports from "./report/index.ts"
+import type * as Scheduler from "./scheduler/index.ts"
+import type * as SchedulerApi from "@frugal/scheduler/api"
 import type * as Services from "./service/index.ts"
 
 export interface FrugalOptions {
@@ -138,6 +139,15 @@ export interface Frugal {
   readonly renderReport: (format: Reports.ReportFormat, options?: Omit<Reports.ReportRequest, "env">) => Promise<string>
   /** `frugal service …`: inference services that scale themselves. */
   readonly service: FrugalServices
+  /**
+   * `frugal submit --json`: queues the workload on `frugal server` (`server`, default FRUGAL_SERVER of `env`; `token`,
+   * default FRUGAL_TOKEN), which checks and prices it first; resolves with the job's id, state and why it waits.
+   */
+  readonly submit: (workload: WorkloadInput, options?: Scheduler.SubmitOptions) => Promise<SchedulerApi.SubmitResponse>
+  /** `frugal queue --json`: the jobs the token may see on the server, newest first (optionally one team or state). */
+  readonly queue: (options?: Scheduler.ServerOptions & { readonly team?: string | undefined; readonly state?: string | undefined }) => Promise<SchedulerApi.JobsResponse>
+  /** `frugal cancel JOB --json`: a queued job at once; a running one checkpoints and stops. */
+  readonly cancel: (jobId: string, options?: Scheduler.ServerOptions) => Promise<SchedulerApi.CancelResponse>
   /** Releases the runtime (and any clients the catalog layer holds). */
   readonly dispose: () => Promise<void>
   readonly [Symbol.asyncDispose]: () => Promise<void>
@@ -147,6 +157,7 @@ const importJobs = Effect.promise(() => import("./jobs/index.ts"))
 const importPrices = Effect.promise(() => import("./prices/index.ts"))
 const importReports = Effect.promise(() => import("./report/index.ts"))
 const importServices = Effect.promise(() => import("./service/index.ts"))
+const importScheduler = Effect.promise(() => import("./scheduler/index.ts"))
 
 const priceLayer = (options: FrugalOptions, env: Environment): Layer.Layer<PriceCatalog, unknown> => {
   const catalog = options.catalog ?? "embedded"
@@ -202,6 +213,13 @@ const make = (options: FrugalOptions = {}): Frugal => {
     return jobId === undefined ? withLedger((jobs) => jobs.jobsStatusReport) : withLedger((jobs) => jobs.jobStatusReport(jobId))
   }
 
+  /** The server and token: given, or FRUGAL_SERVER and FRUGAL_TOKEN of this instance's environment. */
+  const serverOf = <R extends Scheduler.ServerOptions>(request: R): R => ({
+    ...request,
+    server: request.server ?? env["FRUGAL_SERVER"],
+    token: request.token ?? env["FRUGAL_TOKEN"]
+  })
+
   const reportOf = (request: Omit<Reports.ReportRequest, "env">) =>
     Effect.flatMap(importReports, (reports) => Effect.map(reports.buildWasteReport({ ...request, env }), (report) => ({ reports, report })))
 
@@ -255,6 +273,10 @@ const make = (options: FrugalOptions = {}): Frugal => {
       apply: (workload, request) => run(Effect.flatMap(importServices, (services) => services.serviceApply(workload, { ...request, env }))),
       status: (workload, request) => run(Effect.flatMap(importServices, (services) => services.serviceStatus(workload, { ...request, env })))
     },
+    submit: (workload, request = {}) =>
+      run(Effect.flatMap(importScheduler, (scheduler) => scheduler.submitWorkload(workload, serverOf(request)))),
+    queue: (request = {}) => run(Effect.flatMap(importScheduler, (scheduler) => scheduler.listQueue(serverOf(request)))),
+    cancel: (jobId, request = {}) => run(Effect.flatMap(importScheduler, (scheduler) => scheduler.cancelQueued(jobId, serverOf(request)))),
     dispose: () => runtime.dispose(),
     [Symbol.asyncDispose]: () => runtime.dispose()
   }
