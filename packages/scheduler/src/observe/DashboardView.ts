@@ -154,7 +154,7 @@ export const jobPageView = (
     const events = view.run === undefined ? [] : yield* (yield* Ledger).events(jobId, ["checkpoint"])
     return {
       ...view,
-      checkpoints: events.slice(-(options.checkpointLimit ?? 20)).reverse().map(toCheckpoint),
+      checkpoints: events.slice(-(options.checkpointLimit ?? 10)).reverse().map(toCheckpoint),
       checkpointCount: events.length
     }
   })
