@@ -21,9 +21,10 @@ import {
   type NewQueueJob,
   observationStamp,
   overviewView,
+  prepareReadModel,
   queueListing,
   QueueStore,
-  queueWaits,
+  firstAdmissions,
   SchedulerSql,
   type SchedulerPolicy,
   spendTotals,
@@ -102,11 +103,19 @@ const attempt = (jobId: string, placement: Placement, minutes: number, exit: Att
  * - a-run: waited 30 min; no capacity in use1-az4, then spot in use1-az6 at $12/h, open for 20 min ($4, 8/3 GPU-h).
  * - b-fail: running, three local attempts crashed (5 min each at $2/h).
  * - b-wait: queued since minute 100. a-gone: cancelled while queued.
+ * - b-old: ran across the start of March (half its cost falls in it).
  */
 const seed = Effect.gen(function*() {
   const store = yield* QueueStore
   const ledger = yield* Ledger
   const start = (id: string) => ledger.createJob({ id, name: id, runner: "ec2", specJson: "{}" })
+  // b-old ran from February 28 23:00 to March 1 01:00 at $2/h: half of its $4 falls in March.
+  yield* at(-14 * 24 * 60 - 60)
+  yield* store.submit(queued("b-old", "b", 5, 0))
+  yield* store.admit("b-old", "go", { expectedCostUsd: 5, gpus: 0 })
+  yield* start("b-old")
+  yield* attempt("b-old", local, 120, { _tag: "Completed" })
+  yield* store.finish("b-old", "completed", "done", 4)
   yield* at(0)
   yield* store.submit(queued("a-done", "a", 25, 8))
   yield* at(10)
@@ -173,7 +182,7 @@ for (const backend of backends) {
           yield* seed
           const listing = yield* queueListing("all", { activeLimit: 10, endedLimit: 10 })
           assert.deepStrictEqual(listing.active.map((job) => job.id), ["b-wait", "b-fail", "a-run"])
-          assert.deepStrictEqual(listing.ended.map((job) => [job.id, job.state]), [["a-gone", "cancelled"], ["a-done", "completed"]])
+          assert.deepStrictEqual(listing.ended.map((job) => [job.id, job.state]), [["a-gone", "cancelled"], ["a-done", "completed"], ["b-old", "completed"]])
           const api = new Map((yield* listQueue({})).map((entry) => [entry.job.id, entry.costUsd]))
           for (const job of [...listing.active, ...listing.ended]) close(job.costUsd, api.get(job.id) ?? Number.NaN, job.id)
           close(listing.active.find((job) => job.id === "a-run")?.costUsd ?? 0, 4, "a-run accrued")
@@ -189,10 +198,32 @@ for (const backend of backends) {
           assert.strictEqual(find("b", "local", "crashed")?.attempts, 3)
         }).pipe(Effect.provide(layer))))
 
-    it.effect("reports each team's month as GET /api/v1/budgets does", () =>
+    it.effect("keeps its sums of closed attempts right when an attempt closes late with an old end", () =>
       Effect.flatMap(backend.fresh(), (layer) =>
         Effect.gen(function*() {
           yield* seed
+          const ledger = yield* Ledger
+          const byKey = (rows: ReadonlyArray<{ readonly team: string; readonly purchaseOption: string; readonly exitReason: string; readonly costUsd: number }>) =>
+            Object.fromEntries(rows.map((row) => [`${row.team}/${row.purchaseOption}/${row.exitReason}`, Math.round(row.costUsd * 1e6) / 1e6]))
+          const before = byKey(yield* spendTotals("all"))
+          assert.strictEqual(before["a/spot/running"], 4)
+          // Hours later a new leader closes a-run's attempt as lost, as of when it was last seen (minute 70).
+          yield* TestClock.adjust("3 hours")
+          yield* ledger.closeOpenAttempts("a-run", "the supervisor vanished")
+          const after = byKey(yield* spendTotals("all"))
+          assert.strictEqual(after["a/spot/running"], undefined)
+          assert.strictEqual(after["a/spot/lost"], 4)
+          assert.strictEqual(after["a/on-demand/completed"], 15)
+          const attempts = [...(yield* ledger.attempts("a-done")), ...(yield* ledger.attempts("a-run")), ...(yield* ledger.attempts("b-fail")), ...(yield* ledger.attempts("b-old"))]
+          close(Object.values(after).reduce((sum, usd) => sum + usd, 0), attempts.reduce((sum, a) => sum + a.costUsd, 0), "every attempt counted once")
+        }).pipe(Effect.provide(layer))))
+
+    it.effect("reports each team's month as GET /api/v1/budgets does, with its indexes in place", () =>
+      Effect.flatMap(backend.fresh(), (layer) =>
+        Effect.gen(function*() {
+          yield* seed
+          assert.deepStrictEqual(yield* prepareReadModel, [1])
+          assert.deepStrictEqual(yield* prepareReadModel, [])
           const months = yield* teamMonths(policy, "all")
           const api = (yield* budgetsView(policy)).teams
           assert.deepStrictEqual(months.map((team) => team.team), api.map((team) => team.team))
@@ -206,6 +237,8 @@ for (const backend of backends) {
           // a: 5 + 15 + 4 spent; a-run reserves 10 − 4.
           close(months[0]?.spentUsd ?? 0, 24, "a spent")
           close(months[0]?.reservedUsd ?? 0, 6, "a reserved")
+          // b: half of b-old's $4, and three crashed attempts of 5 minutes at $2/h.
+          close(months[1]?.spentUsd ?? 0, 2 + 0.5, "b spent")
           assert.deepStrictEqual((yield* teamMonths(policy, ["b"])).map((team) => team.team), ["b"])
         }).pipe(Effect.provide(layer))))
 
@@ -223,7 +256,14 @@ for (const backend of backends) {
           assert.deepStrictEqual((yield* zoneEvents(MARCH_15 + 45 * MINUTE, "all")).events.map((event) => event.kind), ["provision-failure"])
           assert.deepStrictEqual((yield* zoneEvents(0, ["b"])).events, [])
 
-          assert.deepStrictEqual([...(yield* queueWaits("all"))].map((wait) => [wait.team, wait.seconds]).sort(), [["a", 1800], ["a", 600], ["b", 0]])
+          const admissions = yield* firstAdmissions(0, "all")
+          assert.deepStrictEqual(admissions.waits.map((wait) => [wait.jobId, wait.seconds]), [["b-old", 0], ["a-done", 600], ["a-run", 1800], ["b-fail", 0]])
+          assert.deepStrictEqual((yield* firstAdmissions(admissions.lastDecisionId, "all")).waits, [])
+          // Preempted and admitted again: its wait was counted at its first admission.
+          const store = yield* QueueStore
+          yield* store.requeue("a-run", "preempted", 4)
+          yield* store.admit("a-run", "again", { expectedCostUsd: 10, gpus: 8 })
+          assert.deepStrictEqual((yield* firstAdmissions(admissions.lastDecisionId, "all")).waits, [])
 
           const snapshot = yield* metricsSnapshot(policy)
           assert.deepStrictEqual(snapshot.failingJobs, [{ team: "a", jobs: 0 }, { team: "b", jobs: 1 }])
@@ -232,7 +272,8 @@ for (const backend of backends) {
             ["a", "completed", 1],
             ["a", "cancelled", 1],
             ["b", "queued", 1],
-            ["b", "running", 1]
+            ["b", "running", 1],
+            ["b", "completed", 1]
           ])
           assert.deepStrictEqual(snapshot.oldestQueuedSeconds, [{ team: "a", seconds: 0 }, { team: "b", seconds: 20 * 60 }])
 

@@ -5,10 +5,10 @@
  */
 import type { LocalFailure } from "@frugal/core"
 import type { LedgerError } from "@frugal/runner"
-import { type Leadership, type QueueStoreError, runScheduler, type SchedulerSql } from "@frugal/scheduler"
+import { type Leadership, prepareReadModel, type QueueStoreError, runScheduler, type SchedulerSql } from "@frugal/scheduler"
 import { Effect, type Scope } from "effect"
 import { makeAuthenticator } from "./Auth.ts"
-import { dashboardRoutes } from "./dashboard/DashboardRoutes.ts"
+import { dashboardRoutes, preloadDashboard } from "./dashboard/DashboardRoutes.ts"
 import { serveHttp } from "./HttpServer.ts"
 import { openApiDocument } from "./OpenApi.ts"
 import { json, route, type Route } from "./Route.ts"
@@ -57,6 +57,7 @@ export const serveScheduler = (
       metricsRoute(options.config, metrics),
       ...dashboardRoutes(options.config)
     ]
+    yield* prepareReadModel
     const port = yield* serveHttp(routes, makeAuthenticator(options.config.tokens), {
       host: options.host,
       port: options.port,
@@ -65,6 +66,7 @@ export const serveScheduler = (
     })
     options.log(`frugal server: listening on http://${options.host}:${port} (dashboard at /, OpenAPI at /api/v1/openapi.json, metrics at /metrics)`)
     options.onListening?.(port)
+    preloadDashboard()
     return yield* runScheduler({
       policy: options.config.policy,
       passEveryMillis: options.config.passEveryMillis,

@@ -21,7 +21,10 @@ const snapshot: MetricsSnapshot = {
     { team: "a", state: "completed", jobs: 7 },
     { team: "b", state: "queued", jobs: 1 }
   ],
-  queueWaits: [{ team: "a", seconds: 5 }, { team: "a", seconds: 400 }, { team: "a", seconds: 5000 }],
+  admissions: {
+    lastDecisionId: 9,
+    waits: [{ jobId: "j1", team: "a", seconds: 5 }, { jobId: "j2", team: "a", seconds: 400 }, { jobId: "j3", team: "a", seconds: 5000 }]
+  },
   oldestQueuedSeconds: [{ team: "a", seconds: 0 }, { team: "b", seconds: 4000 }],
   spend: [
     { team: "a", runner: "ec2", purchaseOption: "spot", exitReason: "interrupted", attempts: 2, gpuHours: 16, costUsd: 40 },
@@ -67,13 +70,19 @@ describe("/metrics", () => {
     expect(series.get("frugal_metrics_read_seconds")).toBe(0.004)
   })
 
-  it("sets every value afresh at each scrape: a series the ledger no longer has is gone, waits are not counted twice", async () => {
+  it("sets every value afresh at each scrape (a series the ledger no longer has is gone) and adds only new admissions to the waits", async () => {
     const metrics = makeServerMetrics({ processMetrics: false })
+    expect(metrics.admittedAfter()).toBe(0)
     await metrics.render(snapshot, 1)
-    const second = parseExposition(await metrics.render({ ...snapshot, jobs: [{ team: "a", state: "completed", jobs: 9 }] }, 1))
+    expect(metrics.admittedAfter()).toBe(9)
+    const later = { lastDecisionId: 12, waits: [{ jobId: "j4", team: "b", seconds: 7200 }] }
+    const second = parseExposition(await metrics.render({ ...snapshot, jobs: [{ team: "a", state: "completed", jobs: 9 }], admissions: later }, 1))
+    expect(metrics.admittedAfter()).toBe(12)
     expect(second.get('frugal_jobs{team="a",state="running"}')).toBeUndefined()
     expect(second.get('frugal_jobs{team="a",state="completed"}')).toBe(9)
     expect(second.get('frugal_queue_wait_seconds_count{team="a"}')).toBe(3)
+    expect(second.get('frugal_queue_wait_seconds_bucket{le="3600",team="b"}')).toBe(0)
+    expect(second.get('frugal_queue_wait_seconds_bucket{le="7200",team="b"}')).toBe(1)
     expect(second.get('frugal_cost_usd_total{team="a",runner="ec2",purchase_option="spot"}')).toBe(60)
   })
 

@@ -18,9 +18,9 @@ import {
   type QueueListing,
   queueListing,
   type ReportDelivery,
-  type TeamScope,
-  zoneEvents
 } from "./LedgerReadModel.ts"
+import { zoneEvents } from "./ClosedAttempts.ts"
+import type { TeamScope } from "./ReadModelSql.ts"
 import { teamMonths } from "./MetricsSnapshot.ts"
 import { failingJobs } from "./Observations.ts"
 
@@ -97,7 +97,8 @@ export const overviewView = (
     const nowMillis = yield* Clock.currentTimeMillis
     const zoneWindowDays = options.zoneWindowDays ?? 30
     const counts = yield* jobCounts(scope)
-    const zones = yield* zoneEvents(nowMillis - zoneWindowDays * 86_400_000, scope)
+    // From the start of the hour, so that every poll within the hour asks the same question (ClosedAttempts keeps it).
+    const zones = yield* zoneEvents(Math.floor((nowMillis - zoneWindowDays * 86_400_000) / 3_600_000) * 3_600_000, scope)
     const failing = failingJobs(yield* activeAttemptEndings(scope))
     return {
       nowMillis,

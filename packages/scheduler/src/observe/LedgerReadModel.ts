@@ -6,39 +6,26 @@
  * attempts of queue jobs, each with its job's team.
  */
 import { Effect } from "effect"
-import { SchedulerSql, type QueueStoreError, type SqlValue } from "../store/SchedulerSql.ts"
+import { type QueueStoreError, SchedulerSql, type SqlValue } from "../store/SchedulerSql.ts"
+import { closedTotals, mergeTotals, type SpendTotal } from "./ClosedAttempts.ts"
+import { select, teamFilter, type TeamScope } from "./ReadModelSql.ts"
 import {
+  AdmissionRow,
   AttemptRow,
-  ClosedTotalsRow,
   type CostedAttempt,
   CountRow,
   decodeRows,
   DeliveryRow,
-  FailoverRow,
-  ListedJobRow,
   type ListedJob,
+  ListedJobRow,
   OldestRow,
   RunningRow,
   StampRow,
   StreakRow,
+  TeamSumRow,
   toCostedAttempt,
-  toListedJob,
-  WaitRow,
-  ZoneEventRow
+  toListedJob
 } from "./ReadModelRows.ts"
-
-/** Whose jobs a reader may see: every team's (the admins, a scrape) or the named teams'. */
-export type TeamScope = "all" | ReadonlyArray<string>
-
-const teamFilter = (column: string, scope: TeamScope): { readonly sql: string; readonly params: ReadonlyArray<SqlValue> } =>
-  scope === "all"
-    ? { sql: "", params: [] }
-    : scope.length === 0
-    ? { sql: ` AND 1 = 0`, params: [] }
-    : { sql: ` AND ${column} IN (${scope.map(() => "?").join(", ")})`, params: scope }
-
-const select = <A>(sql: string, params: ReadonlyArray<SqlValue>, decode: (rows: ReadonlyArray<unknown>) => Effect.Effect<A, QueueStoreError>) =>
-  Effect.flatMap(Effect.service(SchedulerSql), (db) => Effect.flatMap(db.all(sql, params), decode))
 
 /**
  * A short text that changes whenever anything the dashboard shows may have changed: a job submitted or moved
@@ -86,6 +73,32 @@ export const runningAttempts = (scope: TeamScope): Effect.Effect<ReadonlyArray<C
 export const attemptsSince = (sinceMillis: number, scope: TeamScope): Effect.Effect<ReadonlyArray<CostedAttempt>, QueueStoreError, SchedulerSql> =>
   costedAttempts("(a.ended_ms IS NULL OR a.ended_ms >= ?)", [sinceMillis], scope)
 
+export interface MonthAttempts {
+  /** Per team, the cost of attempts that started and ended within [from, to]: all of it falls in the month. */
+  readonly closedInsideUsd: ReadonlyMap<string, number>
+  /** Attempts still open, or closed across `from` or after `to`: only a share of their cost falls inside. */
+  readonly straddling: ReadonlyArray<CostedAttempt>
+}
+
+/**
+ * The attempts that count toward a month: those wholly inside it summed by the database, the rest (open, or begun
+ * before the month) for `costWithinUsd` to share out.
+ */
+export const monthAttempts = (fromMillis: number, toMillis: number, scope: TeamScope): Effect.Effect<MonthAttempts, QueueStoreError, SchedulerSql> =>
+  Effect.gen(function*() {
+    const team = teamFilter("q.team", scope)
+    const inside = yield* select(
+      `SELECT q.team, SUM(a.cost_usd) AS cost_usd FROM attempts a JOIN queue q ON q.id = a.job_id
+       WHERE a.ended_ms >= ? AND a.ended_ms <= ? AND a.started_ms >= ?${team.sql} GROUP BY q.team`,
+      [fromMillis, toMillis, fromMillis, ...team.params],
+      decodeRows(TeamSumRow, "sum this month's attempts")
+    )
+    // Two questions rather than one with OR, so that each is answered from an index on ended_ms.
+    const open = yield* costedAttempts("a.ended_ms IS NULL", [], scope)
+    const across = yield* costedAttempts("a.ended_ms >= ? AND (a.started_ms < ? OR a.ended_ms > ?)", [fromMillis, fromMillis, toMillis], scope)
+    return { closedInsideUsd: new Map(inside.map((row) => [row.team, row.cost_usd ?? 0])), straddling: [...open, ...across] }
+  })
+
 /** The running jobs with what admission reserved for them. */
 export const runningJobs = (scope: TeamScope) => {
   const team = teamFilter("team", scope)
@@ -126,8 +139,9 @@ export const queueListing = (
       decode
     )
     const ended = yield* select(
+      // An ended job's row changes no more: its last update is when it ended.
       `SELECT ${LISTED_COLUMNS} FROM queue WHERE state IN ('completed', 'failed', 'cancelled')${team.sql}
-       ORDER BY COALESCE(ended_ms, updated_ms) DESC, id LIMIT ?`,
+       ORDER BY updated_ms DESC, id LIMIT ?`,
       [...team.params, limits.endedLimit],
       decode
     )
@@ -141,57 +155,18 @@ export const queueListing = (
     }
   })
 
-export interface SpendTotal {
-  readonly team: string
-  readonly runner: string
-  readonly purchaseOption: string
-  /** How the attempts ended (`running` while open). */
-  readonly exitReason: string
-  readonly attempts: number
-  readonly gpuHours: number
-  readonly costUsd: number
-}
-
 /**
  * Every attempt of the queue's jobs, summed by team, engine, purchase option and ending: closed attempts by the
- * database (their cost is final), open ones here at their accrued cost. Totals only grow, as counters must.
+ * database (their cost is final; ClosedAttempts keeps the sums until another one closes), open ones here at their
+ * accrued cost. Totals only grow, as counters must.
  */
 export const spendTotals = (scope: TeamScope): Effect.Effect<ReadonlyArray<SpendTotal>, QueueStoreError, SchedulerSql> =>
   Effect.gen(function*() {
-    const team = teamFilter("q.team", scope)
-    const closed = yield* select(
-      `SELECT q.team, a.runner, a.purchase_option, a.exit_reason, COUNT(*) AS attempts, SUM(a.cost_usd) AS cost_usd,
-         SUM(a.accelerators_per_instance * a.instance_count * (a.ended_ms - a.started_ms)) / 3600000.0 AS gpu_hours
-       FROM attempts a JOIN queue q ON q.id = a.job_id WHERE a.ended_ms IS NOT NULL${team.sql}
-       GROUP BY q.team, a.runner, a.purchase_option, a.exit_reason`,
-      team.params,
-      decodeRows(ClosedTotalsRow, "sum attempts")
-    )
+    const closed = yield* closedTotals(scope)
     const open = yield* costedAttempts("a.ended_ms IS NULL", [], scope)
-    const totals = new Map<string, SpendTotal>()
-    const add = (row: SpendTotal) => {
-      const key = [row.team, row.runner, row.purchaseOption, row.exitReason].join("\u0000")
-      const known = totals.get(key)
-      totals.set(key, known === undefined ? row : {
-        ...known,
-        attempts: known.attempts + row.attempts,
-        gpuHours: known.gpuHours + row.gpuHours,
-        costUsd: known.costUsd + row.costUsd
-      })
-    }
-    for (const row of closed) {
-      add({
-        team: row.team,
-        runner: row.runner,
-        purchaseOption: row.purchase_option,
-        exitReason: row.exit_reason ?? "running",
-        attempts: row.attempts,
-        gpuHours: row.gpu_hours ?? 0,
-        costUsd: row.cost_usd ?? 0
-      })
-    }
-    for (const attempt of open) {
-      add({
+    return mergeTotals([
+      ...closed,
+      ...open.map((attempt) => ({
         team: attempt.team,
         runner: attempt.runner,
         purchaseOption: attempt.placement.purchaseOption,
@@ -199,77 +174,37 @@ export const spendTotals = (scope: TeamScope): Effect.Effect<ReadonlyArray<Spend
         attempts: 1,
         gpuHours: attempt.gpuHours,
         costUsd: attempt.costUsd
-      })
-    }
-    return [...totals.values()]
+      }))
+    ])
   })
 
-export interface ZoneEvent {
-  readonly team: string
-  /** The AZ ID, or the region where the engine pins no zone (`local` for this machine). */
-  readonly zone: string
-  readonly kind: "interruption" | "provision-failure"
-  /** The engine's reason (`Server.SpotInstanceTermination`, `InsufficientInstanceCapacity`), as recorded. */
-  readonly reason: string | null
-  readonly attempts: number
+export interface Admissions {
+  /** The newest decision read: pass it as `afterDecisionId` next time to read only what came since. */
+  readonly lastDecisionId: number
+  /** Each job admitted for the first time after `afterDecisionId`: its wait from submission, seconds. */
+  readonly waits: ReadonlyArray<{ readonly jobId: string; readonly team: string; readonly seconds: number }>
 }
 
-export interface Failover {
-  readonly team: string
-  readonly zone: string
-  /** Where the job's next attempt went. */
-  readonly movedTo: string
-  readonly attempts: number
-}
-
-/** Interruptions and provisioning failures by zone and reason, and failovers (a job's next attempt elsewhere), since `sinceMillis`. */
-export const zoneEvents = (
-  sinceMillis: number,
-  scope: TeamScope
-): Effect.Effect<{ readonly events: ReadonlyArray<ZoneEvent>; readonly failovers: ReadonlyArray<Failover> }, QueueStoreError, SchedulerSql> =>
-  Effect.gen(function*() {
-    const team = teamFilter("q.team", scope)
-    const rows = yield* select(
-      `SELECT q.team, COALESCE(a.availability_zone, a.region) AS zone, a.exit_reason, a.reason, COUNT(*) AS attempts
-       FROM attempts a JOIN queue q ON q.id = a.job_id
-       WHERE a.exit_reason IN ('interrupted', 'provision-failed') AND a.ended_ms >= ?${team.sql}
-       GROUP BY q.team, COALESCE(a.availability_zone, a.region), a.exit_reason, a.reason`,
-      [sinceMillis, ...team.params],
-      decodeRows(ZoneEventRow, "count interruptions by zone")
-    )
-    const failovers = yield* select(
-      `SELECT team, zone, moved_to, COUNT(*) AS attempts FROM (
-         SELECT q.team, a.ended_ms, COALESCE(a.availability_zone, a.region) AS zone,
-           LEAD(COALESCE(a.availability_zone, a.region)) OVER (PARTITION BY a.job_id ORDER BY a.sequence) AS moved_to
-         FROM attempts a JOIN queue q ON q.id = a.job_id WHERE 1 = 1${team.sql}
-       ) AS moves WHERE moved_to IS NOT NULL AND moved_to <> zone AND ended_ms >= ? GROUP BY team, zone, moved_to`,
-      [...team.params, sinceMillis],
-      decodeRows(FailoverRow, "count failovers by zone")
-    )
-    return {
-      events: rows.map((row) => ({
-        team: row.team,
-        zone: row.zone,
-        kind: row.exit_reason === "interrupted" ? "interruption" as const : "provision-failure" as const,
-        reason: row.reason,
-        attempts: row.attempts
-      })),
-      failovers: failovers.map((row) => ({ team: row.team, zone: row.zone, movedTo: row.moved_to, attempts: row.attempts }))
-    }
-  })
-
-/** How long each admitted job waited: from submission to its first admission, seconds, by team. */
-export const queueWaits = (scope: TeamScope): Effect.Effect<ReadonlyArray<{ readonly team: string; readonly seconds: number }>, QueueStoreError, SchedulerSql> => {
+/**
+ * First admissions recorded after decision `afterDecisionId` (0: all of them), oldest first. A job's first wait never
+ * changes, so a reader that keeps `lastDecisionId` reads each admission once (only the leader admits, one decision
+ * at a time, so ids are recorded in order).
+ */
+export const firstAdmissions = (afterDecisionId: number, scope: TeamScope): Effect.Effect<Admissions, QueueStoreError, SchedulerSql> => {
   const team = teamFilter("q.team", scope)
   return Effect.map(
     select(
-      `SELECT q.team, q.submitted_ms, MIN(d.time_ms) AS admitted_ms FROM queue q
-       JOIN queue_decisions d ON d.job_id = q.id AND d.decision = 'admitted' WHERE 1 = 1${team.sql}
-       GROUP BY q.id, q.team, q.submitted_ms`,
-      team.params,
-      decodeRows(WaitRow, "read queue waits")
+      `SELECT f.first_id AS id, f.job_id, q.team, q.submitted_ms, d.time_ms
+       FROM (SELECT job_id, MIN(id) AS first_id FROM queue_decisions WHERE decision = 'admitted' GROUP BY job_id) AS f
+       JOIN queue_decisions d ON d.id = f.first_id JOIN queue q ON q.id = f.job_id
+       WHERE f.first_id > ?${team.sql} ORDER BY f.first_id`,
+      [afterDecisionId, ...team.params],
+      decodeRows(AdmissionRow, "read admissions")
     ),
-    (rows) => rows.map((row) => ({ team: row.team, seconds: Math.max(0, row.admitted_ms - row.submitted_ms) / 1000 }))
+    (rows) => ({
+      lastDecisionId: rows.reduce((last, row) => Math.max(last, row.id), afterDecisionId),
+      waits: rows.map((row) => ({ jobId: row.job_id, team: row.team, seconds: Math.max(0, row.time_ms - row.submitted_ms) / 1000 }))
+    })
   )
 }
 

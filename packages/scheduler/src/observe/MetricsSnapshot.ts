@@ -13,17 +13,17 @@ import type { QueueStoreError, SchedulerSql } from "../store/SchedulerSql.ts"
 import type { TeamUsage } from "../Usage.ts"
 import {
   activeAttemptEndings,
-  attemptsSince,
+  type Admissions,
+  firstAdmissions,
   jobCounts,
+  monthAttempts,
   queuedOldest,
-  queueWaits,
   runningAttempts,
   runningJobs,
-  type SpendTotal,
   spendTotals,
-  type TeamScope,
-  zoneEvents
 } from "./LedgerReadModel.ts"
+import { type SpendTotal, zoneEvents } from "./ClosedAttempts.ts"
+import type { TeamScope } from "./ReadModelSql.ts"
 import { boundLabel, failingJobs, labelValue, monthUsage } from "./Observations.ts"
 
 /** At most this many zones, and reasons per kind, get series of their own. */
@@ -41,8 +41,8 @@ export interface MetricsSnapshot {
   readonly nowMillis: number
   /** Jobs per team and state: every state of every team the config or the queue knows (0 where none). */
   readonly jobs: ReadonlyArray<{ readonly team: string; readonly state: QueueState; readonly jobs: number }>
-  /** Each admitted job's wait from submission to first admission, seconds. */
-  readonly queueWaits: ReadonlyArray<{ readonly team: string; readonly seconds: number }>
+  /** First admissions since the decision the caller last read (each job's wait from submission, seconds). */
+  readonly admissions: Admissions
   /** How long the longest-waiting queued job of each team has waited, seconds (0 when none waits). */
   readonly oldestQueuedSeconds: ReadonlyArray<{ readonly team: string; readonly seconds: number }>
   readonly spend: ReadonlyArray<SpendTotal>
@@ -58,7 +58,7 @@ export const teamMonths = (policy: SchedulerPolicy, scope: TeamScope): Effect.Ef
     const nowMillis = yield* Clock.currentTimeMillis
     const visible: SchedulerPolicy = scope === "all" ? policy : { ...policy, teams: policy.teams.filter((team) => scope.includes(team.name)) }
     return monthUsage(visible, nowMillis, {
-      monthAttempts: yield* attemptsSince(monthStartMillis(nowMillis), scope),
+      ...(yield* monthAttempts(monthStartMillis(nowMillis), nowMillis, scope)),
       runningAttempts: yield* runningAttempts(scope),
       running: yield* runningJobs(scope),
       counts: yield* jobCounts(scope)
@@ -76,7 +76,8 @@ export const boundedZoneEvents = (events: ReadonlyArray<{ readonly zone: string;
   )
 }
 
-export const metricsSnapshot = (policy: SchedulerPolicy): Effect.Effect<MetricsSnapshot, QueueStoreError, SchedulerSql> =>
+/** The metrics as the ledger has them now; `admittedAfterDecisionId`: the `admissions.lastDecisionId` of the last read (0 at first). */
+export const metricsSnapshot = (policy: SchedulerPolicy, admittedAfterDecisionId = 0): Effect.Effect<MetricsSnapshot, QueueStoreError, SchedulerSql> =>
   Effect.gen(function*() {
     const nowMillis = yield* Clock.currentTimeMillis
     const counts = yield* jobCounts("all")
@@ -89,7 +90,7 @@ export const metricsSnapshot = (policy: SchedulerPolicy): Effect.Effect<MetricsS
       jobs: teams.flatMap((team) =>
         QUEUE_STATES.map((state) => ({ team, state, jobs: counts.find((row) => row.team === team && row.state === state)?.jobs ?? 0 }))
       ),
-      queueWaits: yield* queueWaits("all"),
+      admissions: yield* firstAdmissions(admittedAfterDecisionId, "all"),
       oldestQueuedSeconds: teams.map((team) => {
         const row = oldest.find((entry) => entry.team === team)
         return { team, seconds: row === undefined ? 0 : Math.max(0, nowMillis - row.submitted_ms) / 1000 }

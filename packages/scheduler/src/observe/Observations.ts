@@ -24,8 +24,10 @@ export const monthUsage = (
   policy: SchedulerPolicy,
   nowMillis: number,
   input: {
-    /** Attempts of queue jobs that ended this month or are still open. */
-    readonly monthAttempts: ReadonlyArray<CostedAttempt>
+    /** Per team, the cost of attempts wholly inside this month (started and ended in it). */
+    readonly closedInsideUsd: ReadonlyMap<string, number>
+    /** The other attempts of queue jobs that ended this month or are still open. */
+    readonly straddling: ReadonlyArray<CostedAttempt>
     /** Every attempt of the running jobs (their accrued cost, whenever it was spent). */
     readonly runningAttempts: ReadonlyArray<CostedAttempt>
     readonly running: ReadonlyArray<{ readonly id: string; readonly team: string; readonly gpus: number; readonly expectedCostUsd: number }>
@@ -33,8 +35,8 @@ export const monthUsage = (
   }
 ): ReadonlyArray<TeamUsage> => {
   const month = monthStartMillis(nowMillis)
-  const spent = new Map<string, number>()
-  for (const attempt of input.monthAttempts) {
+  const spent = new Map<string, number>(input.closedInsideUsd)
+  for (const attempt of input.straddling) {
     const usd = costWithinUsd(
       { startedAtMillis: attempt.startedAtMillis, endedAtMillis: attempt.endedAtMillis, lastSeenAtMillis: attempt.lastSeenAtMillis, costUsd: attempt.costUsd },
       month,

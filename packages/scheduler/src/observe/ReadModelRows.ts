@@ -40,6 +40,8 @@ export const ListedJobRow = Schema.Struct({
   cancel_requested: Schema.Number
 })
 
+export const CountsRow = Schema.Struct({ closed: Count, attempts: Count })
+
 export const CountRow = Schema.Struct({ team: Schema.String, state: Schema.Literals(QUEUE_STATES), jobs: Count })
 
 /** An attempt with its job's team and queue state: enough to cost it and to place it. */
@@ -88,7 +90,9 @@ export const ZoneEventRow = Schema.Struct({
 
 export const FailoverRow = Schema.Struct({ team: Schema.String, zone: Schema.String, moved_to: Schema.String, attempts: Count })
 
-export const WaitRow = Schema.Struct({ team: Schema.String, submitted_ms: Schema.Number, admitted_ms: Schema.Number })
+export const AdmissionRow = Schema.Struct({ id: Schema.Number, job_id: Schema.String, team: Schema.String, submitted_ms: Schema.Number, time_ms: Schema.Number })
+
+export const TeamSumRow = Schema.Struct({ team: Schema.String, cost_usd: Schema.NullOr(Schema.Number) })
 
 export const OldestRow = Schema.Struct({ team: Schema.String, submitted_ms: Schema.Number, jobs: Count })
 

@@ -94,6 +94,11 @@ const overviewVersion = Effect.gen(function*() {
 const digest = (regions: ReadonlyArray<RenderedRegion>): string =>
   createHash("sha256").update(regions.map((region) => region.hash).join(".")).digest("base64url").slice(0, 16)
 
+/** Loads ECharts in the background, so the first page drawn after a start does not wait for it. */
+export const preloadDashboard = (): void => {
+  loadCharts().catch(() => undefined)
+}
+
 export const dashboardRoutes = (config: ServerConfig, options: DashboardOptions = {}): ReadonlyArray<Route<DashboardServices>> => {
   const authenticator = makeAuthenticator(config.tokens)
   const pollMillis = options.pollMillis ?? 2000

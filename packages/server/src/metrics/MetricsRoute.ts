@@ -4,7 +4,7 @@
  * is refused: the metrics show every team's spend.
  */
 import { metricsSnapshot, type SchedulerSql } from "@frugal/scheduler"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Semaphore } from "effect"
 import { makeAuthenticator } from "../Auth.ts"
 import { failure, route, type Route } from "../Route.ts"
 import type { ServerConfig } from "../ServerConfig.ts"
@@ -15,6 +15,7 @@ export const metricsRoute = (config: ServerConfig, metrics: ServerMetrics): Rout
     ...config.tokens.filter((entry) => entry.principal.kind === "admin"),
     ...(config.metricsToken === undefined ? [] : [{ token: config.metricsToken, principal: { kind: "admin" } as const }])
   ])
+  const one = Semaphore.makeUnsafe(1)
   return route({
     method: "GET",
     path: "/metrics",
@@ -27,11 +28,14 @@ export const metricsRoute = (config: ServerConfig, metrics: ServerMetrics): Rout
         if (scrapers.authenticate(request.headers["authorization"]) === null) {
           return yield* failure(401, "unauthorized", request.headers["authorization"] === undefined ? "a bearer token is required" : "the token is not accepted for /metrics")
         }
-        const [took, snapshot] = yield* Effect.timed(metricsSnapshot(config.policy)).pipe(
-          Effect.mapError((error) => failure(500, "internal", `the metrics could not be read: ${error.message}`))
-        )
-        const text = yield* Effect.promise(() => metrics.render(snapshot, Duration.toMillis(took)))
-        return { status: 200, body: text, contentType: metrics.contentType }
+        // One scrape at a time: each reads the admissions recorded since the one before.
+        return yield* one.withPermits(1)(Effect.gen(function*() {
+          const [took, snapshot] = yield* Effect.timed(metricsSnapshot(config.policy, metrics.admittedAfter())).pipe(
+            Effect.mapError((error) => failure(500, "internal", `the metrics could not be read: ${error.message}`))
+          )
+          const text = yield* Effect.promise(() => metrics.render(snapshot, Duration.toMillis(took)))
+          return { status: 200, body: text, contentType: metrics.contentType }
+        }))
       })
   })
 }

@@ -1,7 +1,8 @@
 /**
  * `frugal server`'s Prometheus metrics (prom-client), documented in docs/metrics.md. Most are read from the ledger
  * at each scrape (`metricsSnapshot`), so every replica reports the same figures and a restart loses none: counters
- * are the ledger's totals, which only grow; the queue-wait histogram is rebuilt from every admitted job's wait. The
+ * are the ledger's totals, which only grow; the queue-wait histogram holds every admitted job's wait, read from the
+ * ledger's decisions (all of them at the first scrape, then those recorded since). The
  * scheduler's pass duration is observed as passes run (on the leader only), and the process metrics are prom-client's
  * defaults, prefixed `frugal_` like everything here.
  */
@@ -16,8 +17,14 @@ export const QUEUE_WAIT_BUCKETS_SECONDS: ReadonlyArray<number> = [10, 30, 60, 30
 export const PASS_BUCKETS_SECONDS: ReadonlyArray<number> = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10]
 
 export interface ServerMetrics {
-  /** Sets every ledger-read metric from `snapshot` and renders the registry (Prometheus text format 0.0.4). */
+  /**
+   * Sets every ledger-read metric from `snapshot`, observes the admissions it brings into the wait histogram, and
+   * renders the registry (Prometheus text format 0.0.4). Call one at a time, each snapshot read after
+   * `admittedAfter()`.
+   */
   readonly render: (snapshot: MetricsSnapshot, readMillis: number) => Promise<string>
+  /** The last admission decision observed: read the next snapshot's admissions after it. */
+  readonly admittedAfter: () => number
   readonly contentType: string
   /** One scheduling pass took `millis`. */
   readonly observePass: (millis: number) => void
@@ -38,7 +45,7 @@ export const makeServerMetrics = (options: { readonly processMetrics?: boolean }
   const jobs = gauge("jobs", "Jobs in the queue by team and state (queued, running, completed, failed, cancelled)", ["team", "state"])
   const queueWait = new Histogram<"team">({
     name: name("queue_wait_seconds"),
-    help: "Each admitted job's wait from submission to its first admission, by team",
+    help: "Each admitted job's wait from submission to its first admission, by team (every admission in the ledger)",
     labelNames: ["team"],
     buckets: [...QUEUE_WAIT_BUCKETS_SECONDS],
     registers
@@ -80,12 +87,14 @@ export const makeServerMetrics = (options: { readonly processMetrics?: boolean }
   leader.set(0)
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX })
 
+  let lastDecisionId = 0
   const apply = (snapshot: MetricsSnapshot, readMillis: number) => {
     for (const metric of [jobs, oldestWait, budget, spent, reserved, remaining, gpusInUse, gpusLimit, failing]) metric.reset()
     for (const metric of [gpuHours, costUsd, attempts, interruptions, provisioningFailures]) metric.reset()
-    queueWait.reset()
     for (const row of snapshot.jobs) jobs.set({ team: row.team, state: row.state }, row.jobs)
-    for (const wait of snapshot.queueWaits) queueWait.observe({ team: wait.team }, wait.seconds)
+    // A job's first wait never changes: each is observed once, as the ledger's decisions are read in order.
+    for (const wait of snapshot.admissions.waits) queueWait.observe({ team: wait.team }, wait.seconds)
+    lastDecisionId = Math.max(lastDecisionId, snapshot.admissions.lastDecisionId)
     for (const row of snapshot.oldestQueuedSeconds) oldestWait.set({ team: row.team }, row.seconds)
     for (const row of snapshot.spend) {
       const placement = { team: row.team, runner: row.runner, purchase_option: row.purchaseOption }
@@ -120,6 +129,7 @@ export const makeServerMetrics = (options: { readonly processMetrics?: boolean }
       previous = rendered.catch(() => undefined)
       return rendered
     },
+    admittedAfter: () => lastDecisionId,
     contentType: registry.contentType,
     observePass: (millis) => passDuration.observe(millis / 1000),
     setLeader: (leading) => leader.set(leading ? 1 : 0),
