@@ -106,7 +106,7 @@ describe("the dashboard's pages", () => {
     expect(markup).toContain("81.0 %")
     expect(markup).toContain("$12.50")
     expect(markup).toContain('role="alert"')
-    expect(regions.map((region) => region.name)).toEqual(["summary", "queue", "budgets", "zones", "waste"])
+    expect(regions.map((region) => region.name)).toEqual(["summary", "queue", "ended", "budgets", "zones", "waste"])
   })
 
   it("renders a job's attempts, reasons and log as text, and offers the cancel form only while it can be cancelled", async () => {

@@ -160,7 +160,7 @@ describe("the dashboard's routes", () => {
     const first = await live("/live/overview", cookie)
     expect(first.status).toBe(200)
     const regions = first.body?.regions ?? {}
-    expect(Object.keys(regions).sort()).toEqual(["budgets", "queue", "summary", "waste", "zones"])
+    expect(Object.keys(regions).sort()).toEqual(["budgets", "ended", "queue", "summary", "waste", "zones"])
     const have = Object.entries(regions).map(([name, region]) => `${name}:${region.hash}`).join(",")
     expect((await live("/live/overview", cookie, first.body?.v, have)).status).toBe(204)
     await runtime.runPromise(Effect.flatMap(Effect.service(QueueStore), (store) => store.submit(job("a-two", "a"))))

@@ -59,11 +59,14 @@ const makeCharts = (echarts: ECharts): Charts => {
 
   return {
     budgets: (teams) => {
+      // To a thousandth of the largest budget: what a bar can show, and a running job's cost redraws it rarely.
+      const step = Math.max(0.01, Math.max(...teams.map((team) => team.monthlyBudgetUsd)) / 1000)
+      const round = (usd: number) => cents(Math.round(usd / step) * step)
       const rows = teams.map((team) => ({
         team: team.team,
-        spent: cents(team.spentUsd),
-        reserved: cents(team.reservedUsd),
-        left: cents(Math.max(0, team.remainingUsd))
+        spent: round(team.spentUsd),
+        reserved: round(team.reservedUsd),
+        left: round(Math.max(0, team.remainingUsd))
       }))
       const description = `Spend against budget this month: ${rows.map((row) => `${row.team} spent $${row.spent}, reserved $${row.reserved}, left $${row.left}`).join("; ")}`
       return draw(`budgets:${JSON.stringify(rows)}`, 80 + 36 * rows.length, description, {

@@ -55,16 +55,20 @@ const summary = (view: OverviewView): VNode => html`
   </ul>
   ${view.failingJobs === 0 ? null : html`<p class="alert" role="alert">${count(view.failingJobs, "job")} failing attempt after attempt: open ${view.failingJobs === 1 ? "it" : "them"} below to see why.</p>`}`
 
+const jobsIn = (view: OverviewView, states: ReadonlyArray<string>) => view.counts.filter((row) => states.includes(row.state)).reduce((sum, row) => sum + row.jobs, 0)
+
 const queue = (view: OverviewView): VNode => {
-  const shownActive = view.listing.active.length
-  const active = view.counts.filter((row) => row.state === "queued" || row.state === "running").reduce((sum, row) => sum + row.jobs, 0)
-  const ended = view.counts.filter((row) => row.state !== "queued" && row.state !== "running").reduce((sum, row) => sum + row.jobs, 0)
+  const shown = view.listing.active.length
+  const active = jobsIn(view, ["queued", "running"])
   return html`
     <h2 id="queue">Queue</h2>
-    ${jobTable(shownActive < active ? `Waiting and running: the ${shownActive} newest of ${active}` : "Waiting and running, newest first", view.listing.active, "Nothing waits or runs.")}
-    <h2 id="ended">Recently ended</h2>
-    ${jobTable(`The ${view.listing.ended.length} latest to end of ${ended}`, view.listing.ended, "No job has ended yet.")}`
+    ${jobTable(shown < active ? `Waiting and running: the ${shown} newest of ${active}` : "Waiting and running, newest first", view.listing.active, "Nothing waits or runs.")}`
 }
+
+/** Apart from the queue: a running job's cost changes the queue at every heartbeat, not this. */
+const ended = (view: OverviewView): VNode => html`
+  <h2 id="ended">Recently ended</h2>
+  ${jobTable(`The ${view.listing.ended.length} latest to end of ${jobsIn(view, ["completed", "failed", "cancelled"])}`, view.listing.ended, "No job has ended yet.")}`
 
 const budgets = (view: OverviewView, charts: Charts): VNode => html`
   <h2 id="budgets">Spend against budget, ${view.month} (UTC)</h2>
@@ -122,6 +126,7 @@ export const servicesPanel = (): VNode => html`
 export const overviewRegions = (view: OverviewView, charts: Charts): ReadonlyArray<RenderedRegion> => [
   renderRegion("summary", "Jobs by state", summary(view)),
   renderRegion("queue", "Queue", queue(view)),
+  renderRegion("ended", "Recently ended", ended(view)),
   renderRegion("budgets", "Budgets", budgets(view, charts)),
   renderRegion("zones", "Zones", zones(view, charts)),
   renderRegion("waste", "Waste", waste(view))
