@@ -71,13 +71,13 @@ const makeCharts = (echarts: ECharts): Charts => {
       const description = `Spend against budget this month: ${rows.map((row) => `${row.team} spent $${row.spent}, reserved $${row.reserved}, left $${row.left}`).join("; ")}`
       return draw(`budgets:${JSON.stringify(rows)}`, 80 + 36 * rows.length, description, {
         tooltip: { trigger: "axis" },
-        legend: { top: 0 },
+        legend: { top: 0, itemGap: 28 },
         grid: { left: 110, right: 50, top: 34, bottom: 30 },
         xAxis: { type: "value", name: "USD", nameLocation: "end", nameGap: 8 },
         yAxis: { type: "category", inverse: true, data: rows.map((row) => row.team) },
         series: [
           { name: "spent", type: "bar", stack: "budget", color: "#5470c6", data: rows.map((row) => row.spent) },
-          { name: "reserved by running jobs", type: "bar", stack: "budget", color: "#fac858", data: rows.map((row) => row.reserved) },
+          { name: "reserved", type: "bar", stack: "budget", color: "#fac858", data: rows.map((row) => row.reserved) },
           { name: "left", type: "bar", stack: "budget", color: "#91cc75", data: rows.map((row) => row.left) }
         ]
       })
@@ -90,7 +90,7 @@ const makeCharts = (echarts: ECharts): Charts => {
       const data = shown.map((zone) => [zone.zone, zone.interruptions, zone.provisionFailures, zone.failovers] as const)
       return draw(`zones:${JSON.stringify(data)}`, 80 + 40 * shown.length, description, {
         tooltip: { trigger: "axis" },
-        legend: { top: 0 },
+        legend: { top: 0, itemGap: 28 },
         grid: { left: 110, right: 70, top: 34, bottom: 30 },
         xAxis: { type: "value", name: "attempts", nameLocation: "end", nameGap: 8, minInterval: 1 },
         yAxis: { type: "category", inverse: true, data: shown.map((zone) => zone.zone) },
@@ -113,6 +113,7 @@ const makeCharts = (echarts: ECharts): Charts => {
           outcome: attempt.outcome
         }
       })
+      const longest = Math.max(...rows.map((row) => row.offset + row.minutes))
       const description = `Attempts over time: ${rows.map((row) => `${row.label} ${row.outcome} after ${row.minutes} min`).join("; ")}`
       return draw(`attempts:${JSON.stringify(rows)}`, 70 + 34 * rows.length, description, {
         grid: { left: 170, right: 30, top: 10, bottom: 40 },
@@ -126,7 +127,12 @@ const makeCharts = (echarts: ECharts): Charts => {
             type: "bar",
             stack: "time",
             label: { show: true, position: "insideLeft", formatter: (params: { readonly dataIndex: number }) => rows[params.dataIndex]?.outcome ?? "" },
-            data: rows.map((row) => ({ value: row.minutes, itemStyle: { color: OUTCOME_COLORS[row.outcome] } }))
+            // A bar too short to hold its label has it beside, in the bar's colour.
+            data: rows.map((row) => ({
+              value: row.minutes,
+              itemStyle: { color: OUTCOME_COLORS[row.outcome] },
+              ...(row.minutes < longest / 8 ? { label: { position: "right", color: OUTCOME_COLORS[row.outcome], textBorderWidth: 0 } } : {})
+            }))
           }
         ]
       })

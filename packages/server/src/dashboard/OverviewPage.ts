@@ -29,7 +29,7 @@ const jobRow = (job: ListedJob): VNode => html`
     <td><a href=${jobLink(job.id)}>${job.name}</a><div class="id">${job.id}</div></td>
     <td>${job.team}</td>
     <td><span class=${`state state-${job.state}`}>${job.state}</span></td>
-    <td>${why(job)}</td>
+    <td class="why">${why(job)}</td>
     <td class="num">${job.priority}</td>
     <td class="num">${count(job.gpus, "GPU")}</td>
     <td class="num">${usd(job.expectedCostUsd)}</td>
