@@ -99,7 +99,7 @@ export const serveHttp = <R>(
     const compiled = compile(routes)
 
     const send = (response: ServerResponse, answer: ApiResponse) => {
-      const text = answer.contentType === undefined ? JSON.stringify(answer.body) : String(answer.body)
+      const text = answer.body instanceof Uint8Array ? answer.body : answer.contentType === undefined ? JSON.stringify(answer.body) : String(answer.body)
       response.writeHead(answer.status, {
         "content-type": answer.contentType ?? "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),

@@ -23,7 +23,7 @@ export interface ApiRequest<Body = unknown> {
 
 export interface ApiResponse {
   readonly status: number
-  /** JSON-encoded unless `contentType` says otherwise (then a string). */
+  /** JSON-encoded unless `contentType` says otherwise (then a string, or bytes sent as they are). */
   readonly body: unknown
   readonly contentType?: string
   readonly headers?: Readonly<Record<string, string>>
