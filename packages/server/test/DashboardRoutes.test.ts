@@ -138,6 +138,7 @@ describe("the dashboard's routes", () => {
     expect(team.status).toBe(200)
     expect(team.headers.get("content-security-policy")).toContain("script-src 'self'")
     expect(team.headers.get("x-frame-options")).toBe("DENY")
+    expect(team.headers.get("content-encoding")).toBe("gzip")
     const teamPage = await team.text()
     expect(teamPage).toContain("a-one")
     expect(teamPage).not.toContain("b-one")
