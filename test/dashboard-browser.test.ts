@@ -107,8 +107,8 @@ describe(`the dashboard in Chromium${found ? "" : ` (skipped: no Chromium at ${C
     await page.keyboard.press("Enter")
     await page.waitForURL(`${url}/jobs/${long}`)
     const attempts = page.locator('[data-live-region="attempts"] tbody tr')
-    await expect.poll(() => attempts.count()).toBe(1)
-    expect(await attempts.first().locator("td").nth(5).textContent()).toBe("running")
+    await expect.poll(() => attempts.count(), { timeout: 15_000 }).toBe(1)
+    await expect.poll(() => attempts.first().locator("td").nth(5).textContent(), { timeout: 15_000 }).toBe("running")
     expect(await attempts.first().locator("td").nth(2).textContent()).toBe("this machine")
 
     // Cancel it from its page: a form with the session's CSRF token, confirmed in a dialog.
