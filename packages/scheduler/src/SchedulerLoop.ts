@@ -17,7 +17,7 @@
  */
 import type { LocalFailure } from "@frugal/core"
 import { describeHolder, type JobLeased, type JobOutcome, Ledger, type LedgerError } from "@frugal/runner"
-import { Cause, Clock, Effect, Exit, Fiber, type Scope } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, type Scope } from "effect"
 import { JobLauncher, LaunchFailure } from "./JobLauncher.ts"
 import { Leadership } from "./Leadership.ts"
 import { QueueSignal } from "./QueueSignal.ts"
@@ -37,6 +37,8 @@ export interface SchedulerOptions {
   readonly log?: (line: string) => Effect.Effect<void>
   /** Called once this process leads (for `/healthz`). */
   readonly onLead?: Effect.Effect<void>
+  /** Called after each pass with how long it took (for `/metrics`). */
+  readonly onPass?: (durationMillis: number) => Effect.Effect<void>
 }
 
 type Intent = "preempt" | "cancel"
@@ -58,7 +60,8 @@ export const runScheduler = (options: SchedulerOptions): Effect.Effect<never, Lo
     yield* loop.reconcile
     const passes = Effect.forever(
       Effect.gen(function*() {
-        yield* loop.pass
+        const [took] = yield* Effect.timed(loop.pass)
+        if (options.onPass !== undefined) yield* options.onPass(Duration.toMillis(took))
         yield* loop.signal.next(options.passEveryMillis ?? 30_000)
       })
     )

@@ -69,10 +69,10 @@ const readBody = (request: IncomingMessage, limit: number): Promise<Buffer | "to
     request.on("error", reject)
   })
 
-const decodeBody = (schema: Schema.Decoder<unknown>, text: string): { readonly value: unknown } | ApiFailure => {
+const decodeBody = (schema: Schema.Decoder<unknown>, text: string, type: "json" | "form"): { readonly value: unknown } | ApiFailure => {
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    parsed = type === "form" ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text)
   } catch (error) {
     return failure(400, "invalid_input", "the body is not valid JSON", {
       issues: [{ path: "", expected: "a JSON object", actual: error instanceof Error ? error.message : "unparseable" }]
@@ -99,7 +99,7 @@ export const serveHttp = <R>(
     const compiled = compile(routes)
 
     const send = (response: ServerResponse, answer: ApiResponse) => {
-      const text = answer.contentType === undefined ? JSON.stringify(answer.body) : String(answer.body)
+      const text = answer.body instanceof Uint8Array ? answer.body : answer.contentType === undefined ? JSON.stringify(answer.body) : String(answer.body)
       response.writeHead(answer.status, {
         "content-type": answer.contentType ?? "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
@@ -145,22 +145,25 @@ export const serveHttp = <R>(
       let body: unknown = undefined
       if (matched.route.request !== undefined) {
         const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase()
-        if (type !== "application/json") {
+        const bodyType = matched.route.bodyType ?? "json"
+        const expected = bodyType === "form" ? "application/x-www-form-urlencoded" : "application/json"
+        if (type !== expected) {
           request.resume()
-          return refuse(failure(415, "unsupported_media_type", "send the body as application/json"))
+          return refuse(failure(415, "unsupported_media_type", `send the body as ${expected}`))
         }
         const raw = await readBody(request, options.maxBodyBytes)
         if (raw === "too-large") {
           response.setHeader("connection", "close")
           return refuse(failure(413, "payload_too_large", `the body is larger than ${options.maxBodyBytes} bytes`))
         }
-        const decoded = decodeBody(matched.route.request, raw.toString("utf8"))
+        const decoded = decodeBody(matched.route.request, raw.toString("utf8"), bodyType)
         if (decoded instanceof ApiFailure) return refuse(decoded)
         body = decoded.value
       } else {
         request.resume()
       }
-      const interrupt = run(matched.route.handle({ principal, params: matched.params, query: url.searchParams, body: body as never }), {
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : value]))
+      const interrupt = run(matched.route.handle({ principal, params: matched.params, query: url.searchParams, body: body as never, headers }), {
         onExit: (exit) => {
           if (response.writableEnded || response.destroyed) return
           if (Exit.isSuccess(exit)) return finish(exit.value)

@@ -17,11 +17,13 @@ export interface ApiRequest<Body = unknown> {
   readonly query: URLSearchParams
   /** The body decoded with the route's `request` Schema (undefined without one). */
   readonly body: Body
+  /** The request's headers, names in lower case (pages read the cookie, Origin and Host). Never logged. */
+  readonly headers: Readonly<Record<string, string | undefined>>
 }
 
 export interface ApiResponse {
   readonly status: number
-  /** JSON-encoded unless `contentType` says otherwise (then a string). */
+  /** JSON-encoded unless `contentType` says otherwise (then a string, or bytes sent as they are). */
   readonly body: unknown
   readonly contentType?: string
   readonly headers?: Readonly<Record<string, string>>
@@ -54,6 +56,8 @@ export interface Route<R = never> {
   /** Needs a valid token (every route but `/healthz`). */
   readonly auth: boolean
   readonly request?: Schema.Decoder<unknown>
+  /** How the body comes: JSON (the API) or an HTML form, `application/x-www-form-urlencoded` (the dashboard's). */
+  readonly bodyType?: "json" | "form"
   readonly query?: Readonly<Record<string, { readonly description: string; readonly schema: Schema.Top }>>
   readonly responses: ReadonlyArray<{ readonly status: number; readonly description: string; readonly schema?: Schema.Top; readonly contentType?: string }>
   readonly handle: (request: ApiRequest<never>) => Effect.Effect<ApiResponse, ApiFailure, R>

@@ -5,14 +5,17 @@
  */
 import type { LocalFailure } from "@frugal/core"
 import type { LedgerError } from "@frugal/runner"
-import { type Leadership, type QueueStoreError, runScheduler } from "@frugal/scheduler"
+import { type Leadership, prepareReadModel, type QueueStoreError, runScheduler, type SchedulerSql } from "@frugal/scheduler"
 import { Effect, type Scope } from "effect"
 import { makeAuthenticator } from "./Auth.ts"
+import { dashboardRoutes, preloadDashboard } from "./dashboard/DashboardRoutes.ts"
 import { serveHttp } from "./HttpServer.ts"
 import { openApiDocument } from "./OpenApi.ts"
 import { json, route, type Route } from "./Route.ts"
 import { type ApiServices, schedulerRoutes } from "./SchedulerRoutes.ts"
 import type { ServerConfig } from "./ServerConfig.ts"
+import { metricsRoute } from "./metrics/MetricsRoute.ts"
+import { makeServerMetrics } from "./metrics/ServerMetrics.ts"
 
 export interface ServeOptions {
   readonly host: string
@@ -42,25 +45,37 @@ export const serverRoutes = (config: ServerConfig, version: string, health: () =
   return all
 }
 
-export const serveScheduler = (options: ServeOptions): Effect.Effect<never, LocalFailure | QueueStoreError | LedgerError, ApiServices | Leadership | Scope.Scope> =>
+export const serveScheduler = (
+  options: ServeOptions
+): Effect.Effect<never, LocalFailure | QueueStoreError | LedgerError, ApiServices | SchedulerSql | Leadership | Scope.Scope> =>
   Effect.gen(function*() {
     const state = { leader: false }
-    const routes = serverRoutes(options.config, options.version, () => state)
+    const metrics = makeServerMetrics()
+    // The API (documented in OpenAPI), then /metrics and the dashboard's pages beside it.
+    const routes: ReadonlyArray<Route<ApiServices | SchedulerSql>> = [
+      ...serverRoutes(options.config, options.version, () => state),
+      metricsRoute(options.config, metrics),
+      ...dashboardRoutes(options.config)
+    ]
+    yield* prepareReadModel
     const port = yield* serveHttp(routes, makeAuthenticator(options.config.tokens), {
       host: options.host,
       port: options.port,
       maxBodyBytes: options.config.maxBodyBytes,
       log: options.log
     })
-    options.log(`frugal server: listening on http://${options.host}:${port} (OpenAPI at /api/v1/openapi.json)`)
+    options.log(`frugal server: listening on http://${options.host}:${port} (dashboard at /, OpenAPI at /api/v1/openapi.json, metrics at /metrics)`)
     options.onListening?.(port)
+    preloadDashboard()
     return yield* runScheduler({
       policy: options.config.policy,
       passEveryMillis: options.config.passEveryMillis,
       log: (line) => Effect.sync(() => options.log(line)),
       onLead: Effect.sync(() => {
         state.leader = true
-      })
+        metrics.setLeader(true)
+      }),
+      onPass: (millis) => Effect.sync(() => metrics.observePass(millis))
     })
   })
 

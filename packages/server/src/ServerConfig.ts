@@ -40,6 +40,8 @@ export const SchedulerConfigFile = Schema.Struct({
   teams: expecting(Schema.NonEmptyArray(Team), "a list of teams, each { name, tokenEnv, monthlyBudgetUsd, maxGpus }"),
   maxGpus: Bounded({ min: 0, max: 10_000_000, integer: true, unit: "GPUs" }),
   admins: Schema.optionalKey(Schema.Struct({ tokenEnv: EnvName })),
+  /** A token that opens `/metrics` only (for Prometheus); the admins' token opens it too. */
+  metrics: Schema.optionalKey(Schema.Struct({ tokenEnv: EnvName })),
   aging: withDefault(Schema.Struct({ pointsPerHour: withDefault(Bounded({ min: 0, max: 1e6, unit: "priority points per hour waited" }), 1) }), {}),
   preemption: withDefault(
     Schema.Struct({
@@ -73,6 +75,8 @@ export interface ServerConfig {
   readonly maxBodyBytes: number
   /** Each token with who it authenticates. */
   readonly tokens: ReadonlyArray<{ readonly token: Redacted.Redacted<string>; readonly principal: Principal }>
+  /** The scrape token of `/metrics` (`metrics.tokenEnv`); it opens nothing else. */
+  readonly metricsToken?: Redacted.Redacted<string> | undefined
 }
 
 const MIN_TOKEN_CHARACTERS = 16
@@ -100,10 +104,12 @@ export const decodeServerConfig = (
       return fail(issues.length > 0 ? issues : [{ path: "", expected: "a valid scheduler configuration" }])
     }
     const file = exit.value
-    const wanted: Array<{ readonly env: string; readonly principal: Principal }> = [
+    const wanted: Array<{ readonly env: string; readonly principal: Principal | "metrics" }> = [
       ...file.teams.map((team) => ({ env: team.tokenEnv, principal: { kind: "team", team: team.name } as const })),
-      ...(file.admins === undefined ? [] : [{ env: file.admins.tokenEnv, principal: { kind: "admin" } as const }])
+      ...(file.admins === undefined ? [] : [{ env: file.admins.tokenEnv, principal: { kind: "admin" } as const }]),
+      ...(file.metrics === undefined ? [] : [{ env: file.metrics.tokenEnv, principal: "metrics" as const }])
     ]
+    let metricsToken: Redacted.Redacted<string> | undefined
     const issues: Array<InputIssue> = []
     const tokens: Array<ServerConfig["tokens"][number]> = []
     const seen = new Map<string, string>()
@@ -116,7 +122,8 @@ export const decodeServerConfig = (
       } else if (seen.has(value)) issues.push({ path: entry.env, expected: `a token of its own (it equals ${seen.get(value)})` })
       else {
         seen.set(value, entry.env)
-        tokens.push({ token: Redacted.make(value), principal: entry.principal })
+        if (entry.principal === "metrics") metricsToken = Redacted.make(value)
+        else tokens.push({ token: Redacted.make(value), principal: entry.principal })
       }
     }
     if (issues.length > 0) return fail(issues, "environment")
@@ -130,8 +137,10 @@ export const decodeServerConfig = (
       },
       passEveryMillis: file.passEverySeconds * 1000,
       maxBodyBytes: file.maxBodyBytes,
-      tokens
+      tokens,
+      metricsToken
     })
   })
 
-const describe = (principal: Principal): string => (principal.kind === "admin" ? "the admins" : `team ${principal.team}`)
+const describe = (principal: Principal | "metrics"): string =>
+  principal === "metrics" ? "the metrics scrape" : principal.kind === "admin" ? "the admins" : `team ${principal.team}`
