@@ -15,7 +15,11 @@ const pattern = (regex: RegExp, expected: string) => expecting(Schema.String.che
 
 /** AZ IDs are the same in every account: `use1-az4`, a Local Zone's `use1-atl2-az1`. */
 export const AZ_ID = /^[a-z]{2,5}[0-9]{1,2}(-[a-z]{3}[0-9]{1,2})?-az[0-9]{1,2}$/
-export const AvailabilityZoneId = pattern(AZ_ID, "an AZ ID like use1-az4 (the same in every account; not a zone name like us-east-1a)")
+export const AvailabilityZoneId = pattern(
+  AZ_ID,
+  "an AZ ID like use1-az4, the same in every account, not a zone name like us-east-1a " +
+    "(`aws ec2 describe-availability-zones --region REGION` lists each zone's ZoneName and ZoneId)"
+)
 
 const SUBNET = /^subnet-[0-9a-f]{8,17}$/
 const AMI = /^ami-[0-9a-f]{8,17}$/

@@ -116,6 +116,13 @@ const unexpectedKey = (key: PropertyKey | undefined, ast: SchemaAST.AST): string
   return `one of the known fields ${known.join(", ")}${hint}`
 }
 
+/** What a key of a mapping (`Schema.Record`) must be, from its key schema's words; undefined for a struct. */
+const recordKeyExpected = (ast: SchemaAST.AST): string | undefined => {
+  if (!SchemaAST.isObjects(ast) || ast.propertySignatures.length > 0) return undefined
+  const parameter = ast.indexSignatures[0]?.parameter
+  return parameter === undefined ? undefined : expectedOf(parameter)
+}
+
 const inputOf = (issue: SchemaIssue.Issue): { readonly present: boolean; readonly value: unknown } =>
   "input" in issue ? { present: true, value: issue.input } : { present: false, value: undefined }
 
@@ -187,9 +194,17 @@ const walk = (
       push(out, path, expected ?? "a value", { present: false, value: undefined })
       return
     }
-    case "UnexpectedKey":
+    case "UnexpectedKey": {
+      // A mapping's key that its key schema refuses (a zone name where an AZ ID belongs): the key is what is wrong,
+      // so say what a key should be and show the key, not the value under it.
+      const keyExpected = recordKeyExpected(issue.ast)
+      if (keyExpected !== undefined) {
+        push(out, path, keyExpected, { present: true, value: String(path.at(-1) ?? "") })
+        return
+      }
       push(out, path, unexpectedKey(path.at(-1), issue.ast), inputOf(issue))
       return
+    }
     case "InvalidType":
       push(out, path, override ?? describeAst(issue.ast), inputOf(issue))
       return

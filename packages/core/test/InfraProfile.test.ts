@@ -67,6 +67,32 @@ slurm:
     assert.include(paths, "slurm[0].partitions[0].gpusPerNode")
   })
 
+  it("says an AZ ID was expected where a profile keys subnets or zone names by zone name, and how to find it", () => {
+    const issues = issuesOf(`
+aws:
+  regions:
+    us-east-1:
+      subnets: { us-east-1a: subnet-0abc1234 }
+      image: ami-0123456789abcdef0
+kubernetes:
+  - { name: prod, zoneNames: { us-east-1b: us-east-1b } }
+`)
+    const subnet = issues.find((issue) => issue.path === "aws.regions.us-east-1.subnets.us-east-1a")
+    assert.include(subnet?.expected, "an AZ ID like use1-az4")
+    assert.include(subnet?.expected, "aws ec2 describe-availability-zones")
+    assert.notInclude(subnet?.expected, "no field here")
+    // The key is what is wrong, so the key is what the message shows.
+    assert.strictEqual((subnet as { readonly actual?: string } | undefined)?.actual, '"us-east-1a"')
+    const zoneName = issues.find((issue) => issue.path === "kubernetes[0].zoneNames.us-east-1b")
+    assert.include(zoneName?.expected, "an AZ ID like use1-az4")
+  })
+
+  it("says an AWS region was expected where a profile keys regions by something else", () => {
+    const issues = issuesOf("aws: { regions: { us-east-1a: { subnets: { use1-az4: subnet-0abc1234 }, image: ami-0123456789abcdef0 } } }")
+    const region = issues.find((issue) => issue.path === "aws.regions.us-east-1a")
+    assert.include(region?.expected, "an AWS region code like us-east-1")
+  })
+
   it("refuses a region without an image or launch template, naming the field", () => {
     const issues = issuesOf("aws: { checkpoints: { uri: s3://acme-ckpt, region: us-east-1 }, regions: { us-east-1: { subnets: { use1-az4: subnet-0abc1234 } } } }")
     assert.isTrue(issues.some((issue) => issue.path === "aws.regions.us-east-1.image"))
