@@ -67,7 +67,9 @@ const capacityLine = (option: PlacementOption): string | undefined => {
     ? ""
     : ` Each launch takes ${hours(option.launchHours)} (capacity request, boot, image pull, data download, model load), included above.`
   if (option.purchaseOption !== "spot") return launch === "" ? undefined : ` ${launch.trim()}`.replace(/^ /, "  ")
-  const basis = risk.basis === "placement-score"
+  const basis = risk.basis === "stated"
+    ? "the cluster's capacity as the profile states it"
+    : risk.basis === "placement-score"
     ? "spot placement score"
     : risk.basis === "suspicious-price"
     ? "price at AWS's floor, not trusted"
@@ -147,6 +149,8 @@ export const recommendationLines = (plan: Plan): ReadonlyArray<string> => {
 const capacityCell = (option: PlacementOption): string => {
   const chance = percent(option.capacityRisk.obtainProbability)
   switch (option.capacityRisk.basis) {
+    case "stated":
+      return `${chance} stated`
     case "placement-score":
       return `${chance} score`
     case "suspicious-price":
@@ -203,7 +207,8 @@ export const planText = (plan: Plan, top: number): ReadonlyArray<string> => {
     ...(shown.some((option) => option.term !== null && option.term.upfrontUsd > 0)
       ? ["UPFRONT is paid at purchase for all the instances of the row; its cost column spreads it over the term."]
       : []),
-    "CAPACITY: the chance the pool launches the whole placement at once (score: spot placement score; prior: by size, bucket and count; floor?: a price at AWS's floor, not trusted).",
+    "CAPACITY: the chance the pool launches the whole placement at once (score: spot placement score; prior: by size, bucket and count; floor?: a price at AWS's floor, not trusted" +
+    (shown.some((option) => option.capacityRisk.basis === "stated") ? "; stated: a cluster's nodes, as the profile states them)." : ")."),
     "",
     ...catalogLines(plan.catalog)
   ]

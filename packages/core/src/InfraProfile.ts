@@ -45,6 +45,8 @@ const SHELL_LINE = /^[^\u0000-\u001f\u007f]{1,4096}$/
 const Name = pattern(NAME, "a name of letters, digits, '.', '_' and '-' (at most 63, starting with a letter or digit)")
 const DnsLabel = pattern(DNS_LABEL, "a DNS label: lowercase letters, digits and '-' (at most 63)")
 const Price = Bounded({ min: 0, max: 100_000, unit: "USD per hour" })
+/** Reclaims per node-hour that a cluster's owner states; absent, plans price the capacity as of unknown risk. */
+const PreemptionsPerHour = Bounded({ min: 0, max: 100, unit: "pre-emptions per node-hour" })
 
 export const CheckpointStore = Schema.Struct({
   /** `s3://bucket/prefix` (synced down before, up during and after an attempt) or `efs://fs-id/path` (mounted). */
@@ -113,8 +115,8 @@ export const SlurmPartition = Schema.Struct({
   hourlyPriceUsd: Price,
   /** Jobs here may be pre-empted (and requeued): planned and charged like spot. */
   preemptible: withDefault(expecting(Schema.Boolean, "true or false"), false),
-  /** Expected pre-emptions per hour on a preemptible partition (default 0.05). */
-  preemptionsPerHour: Schema.optionalKey(Bounded({ min: 0, max: 100, unit: "per hour" })),
+  /** Pre-emptions per node-hour on a preemptible partition: plans price its interruptions at this rate. */
+  preemptionsPerHour: Schema.optionalKey(PreemptionsPerHour),
   account: Schema.optionalKey(Name),
   qos: Schema.optionalKey(Name)
 })
@@ -142,7 +144,9 @@ export const KubernetesPool = Schema.Struct({
   instanceType: Schema.optionalKey(pattern(INSTANCE_TYPE, "an EC2 instance type like p5.48xlarge")),
   /** Nodes (pods) an attempt may take at most. */
   maxNodes: withDefault(Bounded({ min: 1, max: 100_000, integer: true }), 64),
-  hourlyPriceUsd: Price
+  hourlyPriceUsd: Price,
+  /** Reclaims per node-hour of a spot pool: plans price its interruptions at this rate. */
+  preemptionsPerHour: Schema.optionalKey(PreemptionsPerHour)
 })
 export type KubernetesPool = typeof KubernetesPool.Type
 

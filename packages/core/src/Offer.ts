@@ -33,7 +33,10 @@ export const InstanceType = Schema.Struct({
   vcpus: Schema.Number,
   memoryGiB: Schema.Number,
   arch: Schema.Literals(["x86_64", "arm64"]),
-  /** At most this many can be had together (a Slurm partition's nodes, a Kubernetes pool's); absent: no known limit. */
+  /**
+   * Capacity its owner states (a Slurm partition's nodes, a Kubernetes pool's): up to this many can be had together,
+   * at once, so plans take them as obtainable and never place more. Absent (EC2): no limit, and no promise, known.
+   */
   maxInstances: Schema.optionalKey(Schema.Number)
 })
 export type InstanceType = typeof InstanceType.Type
@@ -65,7 +68,12 @@ export const Offer = Schema.Struct({
   /** Spot only: AWS Spot Instance Advisor interruption-frequency bucket 0 (<5%) .. 4 (>20%), null if unknown. */
   interruptionBucket: Schema.NullOr(Schema.Number),
   /** Spot only: EC2 spot placement score 1..10 where known, else null. */
-  placementScore: Schema.NullOr(Schema.Number)
+  placementScore: Schema.NullOr(Schema.Number),
+  /**
+   * Spot only: reclaims per instance-hour as the capacity's owner states them (a preemptible Slurm partition's or a
+   * spot Kubernetes pool's `preemptionsPerHour`); where present, plans price the offer at this rate, not its bucket's.
+   */
+  interruptionsPerHour: Schema.optionalKey(Schema.Number)
 })
 export type Offer = typeof Offer.Type
 

@@ -16,6 +16,9 @@
  * - **Suspicious prices.** A spot price 88% or more under on-demand (or of a type sold on demand nowhere) with no
  *   placement score and no advisor entry sits at AWS's floor, which is where prices of pools nobody can launch in
  *   stay. Its one-instance chance is 0.2.
+ * - **Stated capacity.** A cluster's partition or pool (`IndexedType.statedCapacity`) has the nodes its owner
+ *   states, in either market: a placement within them launches (chance 1), and its price is the owner's, not a
+ *   market's, so it is never taken for a floor price.
  */
 import type { IndexedType } from "./CatalogIndex.ts"
 
@@ -36,13 +39,16 @@ export const POOL_FULL_BELOW = 0.1
 /** Mean hours until on-demand capacity frees up when a request fails (a planning figure). */
 export const ON_DEMAND_RETRY_HOURS = 1
 
-export type CapacityBasis = "placement-score" | "prior" | "suspicious-price"
+export type CapacityBasis = "placement-score" | "prior" | "suspicious-price" | "stated"
 
 export interface PoolCapacity {
   /** Chance that one instance launches now. */
   readonly oneInstance: number
   readonly basis: CapacityBasis
 }
+
+/** A cluster's capacity, as its owner states it: there, up to its node count. */
+export const STATED_POOL: PoolCapacity = { oneInstance: 1, basis: "stated" }
 
 const isBigNode = (indexed: IndexedType): boolean => indexed.fullNode && indexed.type.acceleratorCount >= 8
 
@@ -58,13 +64,30 @@ export const gangProbability = (oneInstance: number, instances: number): number 
 export const atPriceFloor = (spotUsd: number, onDemandUsd: number | null): boolean =>
   onDemandUsd === null || !(onDemandUsd > 0) || spotUsd <= (1 - FLOOR_DISCOUNT) * onDemandUsd
 
-/** Where a spot pool's chance comes from: its score, a floor price with nothing known (suspicious), or the prior. */
-export const spotBasis = (bucket: number | null, placementScore: number | null, spotUsd: number, onDemandUsd: number | null): CapacityBasis =>
-  placementScore !== null ? "placement-score" : bucket === null && atPriceFloor(spotUsd, onDemandUsd) ? "suspicious-price" : "prior"
+/**
+ * Where a spot pool's chance comes from: the owner's statement (a cluster), its score, a floor price with nothing
+ * known (suspicious), or the prior.
+ */
+export const spotBasis = (
+  indexed: IndexedType,
+  bucket: number | null,
+  placementScore: number | null,
+  spotUsd: number,
+  onDemandUsd: number | null
+): CapacityBasis =>
+  indexed.statedCapacity
+    ? "stated"
+    : placementScore !== null
+    ? "placement-score"
+    : bucket === null && atPriceFloor(spotUsd, onDemandUsd)
+    ? "suspicious-price"
+    : "prior"
 
 /** The chance that one spot instance launches now, given the pool's basis (`spotBasis`). */
 export const spotOneInstance = (indexed: IndexedType, basis: CapacityBasis, bucket: number | null, placementScore: number | null): number => {
   switch (basis) {
+    case "stated":
+      return 1
     case "placement-score":
       return Math.max(0.01, Math.min(1, (placementScore ?? 10) / 10))
     case "suspicious-price":
@@ -84,15 +107,20 @@ export const spotPool = (options: {
   readonly spotUsd: number
   readonly onDemandUsd: number | null
 }): PoolCapacity => {
-  const basis = spotBasis(options.bucket, options.placementScore, options.spotUsd, options.onDemandUsd)
+  const basis = spotBasis(options.indexed, options.bucket, options.placementScore, options.spotUsd, options.onDemandUsd)
   return { oneInstance: spotOneInstance(options.indexed, basis, options.bucket, options.placementScore), basis }
 }
 
-/** An on-demand pool (a type in a region). */
-export const onDemandPool = (indexed: IndexedType): PoolCapacity => ({
-  oneInstance: isBigNode(indexed) ? ON_DEMAND_FULL_NODE_PRIOR : ON_DEMAND_ONE_INSTANCE_PRIOR,
-  basis: "prior"
-})
+/** An on-demand pool (a type in a region): the prior by size, or a cluster's stated capacity. */
+export const onDemandPool = (indexed: IndexedType): PoolCapacity =>
+  indexed.statedCapacity
+    ? STATED_POOL
+    : isBigNode(indexed)
+    ? ON_DEMAND_FULL_NODE_POOL
+    : ON_DEMAND_ONE_INSTANCE_POOL
+
+const ON_DEMAND_FULL_NODE_POOL: PoolCapacity = { oneInstance: ON_DEMAND_FULL_NODE_PRIOR, basis: "prior" }
+const ON_DEMAND_ONE_INSTANCE_POOL: PoolCapacity = { oneInstance: ON_DEMAND_ONE_INSTANCE_PRIOR, basis: "prior" }
 
 /** Instances a fleet can place in a pool before the chance of the next gang falls under `POOL_FULL_BELOW`. */
 export const poolLimit = (oneInstance: number): number => {

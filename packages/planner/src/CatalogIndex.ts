@@ -36,6 +36,8 @@ export interface RegionOffers {
   readonly onDemandIsEstimate: boolean
   /** Spot Instance Advisor bucket of the type in this region; null when unknown. */
   readonly spotBucket: number | null
+  /** Reclaims per instance-hour its owner states for this spot capacity (a cluster's); null: the bucket prices it. */
+  readonly statedInterruptionsPerHour: number | null
   readonly spotIsEstimate: boolean
   /** Cheapest first, then by zone ID. */
   readonly spot: ReadonlyArray<ZoneOffer>
@@ -69,6 +71,11 @@ export interface IndexedType {
   readonly type: InstanceType
   /** Null when the catalog's accelerator has no spec in core (it cannot be estimated, so it is never placed). */
   readonly spec: AcceleratorSpec | null
+  /**
+   * Capacity its owner states (a cluster's partition or pool, `InstanceType.maxInstances`): up to its node count it
+   * is there to be had, in either market, so the planner neither discounts it by a prior nor doubts its price.
+   */
+  readonly statedCapacity: boolean
   /**
    * Carries the most accelerators any type of this accelerator does (p5.48xlarge, not p5.4xlarge): only such
    * "full nodes" are combined into multi-instance placements, because the scaling model assumes the fast
@@ -127,6 +134,7 @@ const SPOT_ZONES_KEPT = 1
 
 const only = (
   region: RegionOffers,
+  statedCapacity: boolean,
   parts: {
     readonly onDemandUsd?: number | undefined
     readonly onDemandIsEstimate?: boolean
@@ -146,10 +154,11 @@ const only = (
     fallbackOnDemandUsd: onDemandUsd,
     onDemandIsEstimate: parts.onDemandIsEstimate ?? false,
     spotBucket: region.spotBucket,
+    statedInterruptionsPerHour: region.statedInterruptionsPerHour,
     spotIsEstimate: region.spotIsEstimate,
     spot,
     commitments,
-    bounds: regionBounds(parts.spotOnly === true ? null : onDemandUsd, spot, commitments, onDemandUsd, region.spotBucket)
+    bounds: regionBounds(parts.spotOnly === true ? null : onDemandUsd, spot, commitments, onDemandUsd, region.spotBucket, statedCapacity)
   }
 }
 
@@ -158,7 +167,8 @@ const regionBounds = (
   spot: ReadonlyArray<ZoneOffer>,
   commitments: ReadonlyArray<CommitmentOffer>,
   fallbackOnDemandUsd: number | null,
-  spotBucket: number | null
+  spotBucket: number | null,
+  statedCapacity: boolean
 ): PriceBounds => {
   const minOnDemandUsd = onDemandUsd ?? Number.POSITIVE_INFINITY
   let minSpot = Number.POSITIVE_INFINITY
@@ -168,7 +178,8 @@ const regionBounds = (
   for (const zone of spot) {
     minSpot = Math.min(minSpot, zone.hourlyUsd)
     const prior = spotBucket === null ? SPOT_UNKNOWN_BUCKET_PRIOR : SPOT_ONE_INSTANCE_PRIOR[spotBucket] ?? SPOT_UNKNOWN_BUCKET_PRIOR
-    maxSpotOneInstance = Math.max(maxSpotOneInstance, zone.placementScore === null ? prior : Math.min(1, zone.placementScore / 10))
+    const oneInstance = statedCapacity ? 1 : zone.placementScore === null ? prior : Math.min(1, zone.placementScore / 10)
+    maxSpotOneInstance = Math.max(maxSpotOneInstance, oneInstance)
   }
   for (const c of commitments) {
     minCommitmentHourlyUsd = Math.min(minCommitmentHourlyUsd, c.hourlyUsd)
@@ -218,7 +229,8 @@ const cheapestOnDemandUsd = (regions: ReadonlyArray<RegionOffers>): number | nul
 
 /** See `IndexedType.bestOffers` and `IndexedType.spotByKind`. Ties go to the first region in code order, as a full scan would pick. */
 const bestOffers = (
-  regions: ReadonlyArray<RegionOffers>
+  regions: ReadonlyArray<RegionOffers>,
+  statedCapacity: boolean
 ): { readonly best: ReadonlyArray<RegionOffers>; readonly nonSpot: ReadonlyArray<RegionOffers>; readonly spotByKind: ReadonlyArray<ReadonlyArray<RegionOffers>> } => {
   const typeOnDemandUsd = cheapestOnDemandUsd(regions)
   let onDemand: RegionOffers | undefined
@@ -231,7 +243,7 @@ const bestOffers = (
       onDemand = region
     }
     for (const zone of region.spot) {
-      const key = `${region.spotBucket}|${zone.placementScore}|${atPriceFloor(zone.hourlyUsd, region.onDemandUsd ?? typeOnDemandUsd)}`
+      const key = `${region.spotBucket}|${region.statedInterruptionsPerHour}|${zone.placementScore}|${atPriceFloor(zone.hourlyUsd, region.onDemandUsd ?? typeOnDemandUsd)}`
       const kept = spotByKind.get(key) ?? []
       kept.push({ region, zone })
       spotByKind.set(key, kept)
@@ -243,14 +255,14 @@ const bestOffers = (
   }
   const nonSpot: Array<RegionOffers> = []
   if (onDemand !== undefined && onDemand.onDemandUsd !== null) {
-    nonSpot.push(only(onDemand, { onDemandUsd: onDemand.onDemandUsd, onDemandIsEstimate: onDemand.onDemandIsEstimate }))
+    nonSpot.push(only(onDemand, statedCapacity, { onDemandUsd: onDemand.onDemandUsd, onDemandIsEstimate: onDemand.onDemandIsEstimate }))
   }
-  for (const { region, offer } of commitmentByVariant.values()) nonSpot.push(only(region, { commitments: [offer] }))
+  for (const { region, offer } of commitmentByVariant.values()) nonSpot.push(only(region, statedCapacity, { commitments: [offer] }))
   const groups: Array<ReadonlyArray<RegionOffers>> = []
   for (const kept of spotByKind.values()) {
     // Stable: cheapest first, then the region order the scan would meet them in.
     kept.sort((a, b) => a.zone.hourlyUsd - b.zone.hourlyUsd || byString(a.region.region, b.region.region) || byString(a.zone.zone, b.zone.zone))
-    groups.push(kept.map(({ region, zone }) => only(region, { spot: [zone], onDemandUsd: region.onDemandUsd ?? undefined, spotOnly: true })))
+    groups.push(kept.map(({ region, zone }) => only(region, statedCapacity, { spot: [zone], onDemandUsd: region.onDemandUsd ?? undefined, spotOnly: true })))
   }
   const best: Array<RegionOffers> = []
   if (nonSpot[0] !== undefined && onDemand !== undefined) best.push(nonSpot[0])
@@ -263,6 +275,7 @@ interface MutableRegion {
   onDemandUsd: number | null
   onDemandIsEstimate: boolean
   spotBucket: number | null
+  statedInterruptionsPerHour: number | null
   spotIsEstimate: boolean
   spot: Map<string, { hourlyUsd: number; placementScore: number | null }>
   commitments: Array<{ -readonly [K in keyof CommitmentOffer]: CommitmentOffer[K] }>
@@ -317,7 +330,15 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
     }
     let region = regions.get(offer.region)
     if (region === undefined) {
-      region = { onDemandUsd: null, onDemandIsEstimate: false, spotBucket: null, spotIsEstimate: false, spot: new Map(), commitments: [] }
+      region = {
+        onDemandUsd: null,
+        onDemandIsEstimate: false,
+        spotBucket: null,
+        statedInterruptionsPerHour: null,
+        spotIsEstimate: false,
+        spot: new Map(),
+        commitments: []
+      }
       regions.set(offer.region, region)
     }
     switch (offer.purchaseOption) {
@@ -336,6 +357,10 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
         }
         if (offer.interruptionBucket !== null) {
           region.spotBucket = region.spotBucket === null ? offer.interruptionBucket : Math.max(region.spotBucket, offer.interruptionBucket)
+        }
+        // Several stated rates for one type and region (a catalog merging sources): the highest, as for buckets.
+        if (offer.interruptionsPerHour !== undefined) {
+          region.statedInterruptionsPerHour = Math.max(region.statedInterruptionsPerHour ?? 0, offer.interruptionsPerHour)
         }
         region.spotIsEstimate ||= offer.priceIsEstimate
         break
@@ -368,6 +393,7 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
   for (const type of [...catalog.instanceTypes].sort((a, b) => byString(a.name, b.name))) {
     if (seen.has(type.name)) continue
     seen.add(type.name)
+    const statedCapacity = type.maxInstances !== undefined
     const regions = [...(regionsByType.get(type.name) ?? new Map<string, MutableRegion>()).entries()]
       .sort(([a], [b]) => byString(a, b))
       .map(([region, r]): RegionOffers => {
@@ -383,17 +409,19 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
           fallbackOnDemandUsd: r.onDemandUsd,
           onDemandIsEstimate: r.onDemandIsEstimate,
           spotBucket: r.spotBucket,
+          statedInterruptionsPerHour: r.statedInterruptionsPerHour,
           spotIsEstimate: r.spotIsEstimate,
           spot,
           commitments,
-          bounds: regionBounds(r.onDemandUsd, spot, commitments, r.onDemandUsd, r.spotBucket)
+          bounds: regionBounds(r.onDemandUsd, spot, commitments, r.onDemandUsd, r.spotBucket, statedCapacity)
         }
       })
     if (regions.length === 0) continue
-    const shortcut = bestOffers(regions)
+    const shortcut = bestOffers(regions, statedCapacity)
     types.push({
       type,
       spec: acceleratorByName(type.accelerator) ?? null,
+      statedCapacity,
       fullNode: type.acceleratorCount >= (maxPerAccelerator.get(type.accelerator) ?? 0),
       regions,
       regionByName: new Map(regions.map((r) => [r.region, r])),

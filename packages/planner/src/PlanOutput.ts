@@ -67,6 +67,8 @@ const capacityLabel = (c: Candidate): string => {
   const chance = pct(c.capacity.availability)
   const word = c.capacity.basis === "suspicious-price"
     ? "suspicious"
+    : c.capacity.basis === "stated"
+    ? "stated"
     : c.capacity.availability >= 0.75 ? "likely" : c.capacity.availability >= 0.3 ? "uncertain" : "unlikely"
   // A few hundred distinct labels: a fleet of thousands of plans shares one copy of each.
   const key = `${word}|${chance}`
@@ -85,6 +87,8 @@ const gangText = (c: Candidate): string => (c.instances > 1 ? `${c.instances} ×
 /** Where the capacity figure comes from, in words. */
 const capacityBasisText = (c: Candidate): string => {
   switch (c.capacity.basis) {
+    case "stated":
+      return "the cluster's capacity as the profile states it"
     case "placement-score":
       return "from the spot placement score"
     case "suspicious-price":

@@ -28,10 +28,11 @@ export interface CapacityRisk {
   readonly obtainProbability: number
   /**
    * Where the chance comes from: the live catalog's spot placement score, a prior by instance size, interruption
-   * bucket and count, or a spot price at AWS's floor with nothing known about the pool (`suspicious-price`).
+   * bucket and count, a spot price at AWS's floor with nothing known about the pool (`suspicious-price`), or the
+   * infrastructure profile's statement of a cluster's capacity (`stated`: there, up to its node count).
    */
-  readonly basis: "placement-score" | "prior" | "suspicious-price"
-  /** `likely`, `uncertain`, `unlikely`, or `suspicious price`, with the percentage. */
+  readonly basis: "placement-score" | "prior" | "suspicious-price" | "stated"
+  /** `likely`, `uncertain`, `unlikely`, `suspicious price` or `stated`, with the percentage. */
   readonly label: string
   /** Expected hours waiting for capacity (not billed), included in `expectedHours`. */
   readonly expectedWaitHours: number

@@ -3,7 +3,7 @@
  * `PlacementCost.ts` and builds a candidate only when the enumeration's gate says the figures can matter.
  * Each returns the best candidate of its kind so far (commitments: per variant), which the enumeration keeps.
  */
-import { spotRisk, type SpotRisk } from "@frugal/pricing"
+import { spotRisk, type SpotRisk, statedSpotRisk } from "@frugal/pricing"
 import { gangInPool, ON_DEMAND_RETRY_HOURS, onDemandPool, spotBasis, spotOneInstance, type TypeUsage } from "./Capacity.ts"
 import { better, type Candidate, type CandidateCapacity, isFeasible, makeCandidate, type Settings } from "./Candidate.ts"
 import type { RegionOffers, ZoneOffer } from "./CatalogIndex.ts"
@@ -95,10 +95,11 @@ export const onDemandComputeUsd = (settings: Settings, item: Pick<WorkItem, "cou
 /** On-demand (and committed) capacity of the type in a region, for a gang of `instances`. */
 export const onDemandCapacity = (settings: Settings, item: Pick<WorkItem, "indexed" | "count">, region: string | null): CandidateCapacity => {
   const used = region === null ? 0 : settings.poolUsage?.byType.get(item.indexed.type.name)?.onDemandByRegion.get(region) ?? 0
-  const availability = gangInPool(onDemandPool(item.indexed), item.count.instances, used)
+  const pool = onDemandPool(item.indexed)
+  const availability = gangInPool(pool, item.count.instances, used)
   return {
     availability,
-    basis: "prior",
+    basis: pool.basis,
     waitHours: availability > 0 ? (1 - availability) * ON_DEMAND_RETRY_HOURS : Number.POSITIVE_INFINITY,
     onDemandFallbackHours: null,
     onDemandFallbackUsd: null
@@ -142,7 +143,10 @@ export const priceOnDemand = (settings: Settings, at: RegionPricing, best: Candi
   return better(candidate, best) ? candidate : best
 }
 
-/** What a spot run in a region shares across its zones: the risk of its bucket and spot's progress rate. */
+/**
+ * What a spot run in a region shares across its zones: its risk (the rate its owner states, else its bucket's) and
+ * spot's progress rate.
+ */
 export interface SpotRegion {
   readonly offers: RegionOffers
   readonly risk: SpotRisk
@@ -151,7 +155,9 @@ export interface SpotRegion {
 }
 
 export const spotRegion = (settings: Settings, item: Pick<WorkItem, "count">, offers: RegionOffers, writeHours: number, launch: LaunchTime): SpotRegion => {
-  const risk = spotRisk(offers.spotBucket, settings.exposureHours)
+  const risk = offers.statedInterruptionsPerHour === null
+    ? spotRisk(offers.spotBucket, settings.exposureHours)
+    : statedSpotRisk(offers.statedInterruptionsPerHour, settings.exposureHours)
   return { offers, risk, progress: spotProgress(item.count.hours, item.count.instances, risk, writeHours, launch), launch }
 }
 
@@ -176,7 +182,7 @@ export const priceSpotZone = (
   const { offers } = region
   // The region's on-demand price, else the type's cheapest anywhere (Infinity in the bounds when none).
   const reference = offers.fallbackOnDemandUsd ?? (Number.isFinite(item.indexed.bounds.minOnDemandUsd) ? item.indexed.bounds.minOnDemandUsd : null)
-  const basis = spotBasis(offers.spotBucket, zone.placementScore, zone.hourlyUsd, reference)
+  const basis = spotBasis(item.indexed, offers.spotBucket, zone.placementScore, zone.hourlyUsd, reference)
   const used = typeUsage === undefined ? 0 : typeUsage.spotByZone.get(zone.zone) ?? 0
   const availability = gangInPool(
     { oneInstance: spotOneInstance(item.indexed, basis, offers.spotBucket, zone.placementScore), basis },

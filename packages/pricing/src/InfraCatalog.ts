@@ -3,7 +3,8 @@
  * offers only in the profile's regions, spot only in zones that have a subnet, on-demand and commitments only where
  * the region has one, instance types only from its allow-list; plus the profile's Slurm partitions and Kubernetes
  * pools as priced capacity, each an instance type of its own (`slurm:lab/gpu`, `kubernetes:prod/h100-spot`) whose
- * price is the profile's per node. A preemptible Slurm partition and a spot Kubernetes pool are offered as spot.
+ * price is the profile's per node. A preemptible Slurm partition and a spot Kubernetes pool are offered as spot, at
+ * the pre-emption rate the profile states for them (`preemptionsPerHour`; absent, plans take it as unknown).
  * Pure.
  */
 import { Effect, Layer } from "effect"
@@ -24,19 +25,21 @@ export const parseClusterInstanceType = (
   return { engine: engine === "slurm" ? "slurm" : "kubernetes", cluster, pool }
 }
 
-/**
- * A cluster's capacity is the profile's to state, not a market to doubt: its offers carry the best placement score,
- * so the planner neither discounts them as unobtainable nor flags their price as a floor (its node count is the
- * type's `maxInstances`).
- */
-const CLUSTER_CAPACITY = { placementScore: 10 } as const
-
 /** The region of an AZ ID, as the catalog's spot offers place it. */
 const regionOfZone = (catalog: Catalog, zone: string): string | null =>
   catalog.offers.find((offer) => offer.availabilityZone === zone)?.region ?? null
 
+/** A spot offer's stated interruption rate, when the profile states one. */
+const statedRate = (preemptionsPerHour: number | undefined): Partial<Offer> =>
+  preemptionsPerHour === undefined ? {} : { interruptionsPerHour: preemptionsPerHour }
+
 const acceleratorMemory = (name: string): number => ACCELERATORS.find((spec) => spec.name === name)?.memoryGiB ?? 0
 
+/**
+ * A cluster's capacity is the profile's to state, not a market to doubt: its node count is the type's
+ * `maxInstances`, which tells the planner that up to that many are there to be had (neither discounted as
+ * unobtainable nor flagged as a floor price), in either market.
+ */
 const clusterType = (name: string, accelerator: string, gpusPerNode: number, maxInstances: number, base?: InstanceType): InstanceType => ({
   name,
   maxInstances,
@@ -69,7 +72,13 @@ export const catalogForProfile = (catalog: Catalog, profile: InfraProfile): Cata
       if (partition.accelerator === undefined || partition.gpusPerNode === 0) continue
       const name = clusterInstanceType("slurm", cluster.name, partition.name)
       types.push(clusterType(name, partition.accelerator, partition.gpusPerNode, partition.nodes))
-      offers.push(regionalOffer(name, cluster.region ?? `slurm:${cluster.name}`, partition.preemptible ? "spot" : "on-demand", partition.hourlyPriceUsd, CLUSTER_CAPACITY))
+      offers.push(regionalOffer(
+        name,
+        cluster.region ?? `slurm:${cluster.name}`,
+        partition.preemptible ? "spot" : "on-demand",
+        partition.hourlyPriceUsd,
+        partition.preemptible ? statedRate(partition.preemptionsPerHour) : {}
+      ))
     }
   }
   for (const cluster of profile.kubernetes ?? []) {
@@ -79,7 +88,10 @@ export const catalogForProfile = (catalog: Catalog, profile: InfraProfile): Cata
       const base = pool.instanceType === undefined ? undefined : catalog.instanceTypes.find((type) => type.name === pool.instanceType)
       types.push(clusterType(name, pool.accelerator, pool.gpusPerNode, pool.maxNodes, base))
       const region = cluster.region ?? (pool.zone === undefined ? null : regionOfZone(catalog, pool.zone)) ?? `kubernetes:${cluster.name}`
-      offers.push(regionalOffer(name, region, pool.capacityType, pool.hourlyPriceUsd, { availabilityZone: pool.zone ?? null, ...CLUSTER_CAPACITY }))
+      offers.push(regionalOffer(name, region, pool.capacityType, pool.hourlyPriceUsd, {
+        availabilityZone: pool.zone ?? null,
+        ...(pool.capacityType === "spot" ? statedRate(pool.preemptionsPerHour) : {})
+      }))
     }
   }
   return {

@@ -42,13 +42,15 @@ export const UNKNOWN_BUCKET = 4
 export const UNKNOWN_BUCKET_LABEL = `unknown (assumed ${INTERRUPTION_BUCKET_LABELS[UNKNOWN_BUCKET]})`
 
 export interface SpotRisk {
-  /** Advisor bucket 0..4, or null when unknown. */
+  /** Advisor bucket 0..4, or null when unknown or stated. */
   readonly bucket: number | null
-  /** The advisor's label (`<5%`), or `unknown (assumed >20%)`. */
+  /** The advisor's label (`<5%`), `unknown (assumed >20%)`, or a stated rate (`stated 0.05/h`). */
   readonly label: string
   /** False when the advisor has no entry and the worst bucket's rate is assumed. */
   readonly known: boolean
-  /** The bucket's upper edge: the share of instances interrupted, read over `exposureHours`. */
+  /** True when the rate is the one the capacity's owner states (`statedSpotRisk`), not an advisor bucket's. */
+  readonly stated: boolean
+  /** The bucket's upper edge: the share of instances interrupted, read over `exposureHours` (stated: 1 − e^(−λ·E)). */
   readonly monthlyInterruptionProbability: number
   /** The exposure the share was read over (default `DEFAULT_SPOT_EXPOSURE_HOURS`). */
   readonly exposureHours: number
@@ -76,10 +78,52 @@ export const spotRisk = (bucket: number | null, exposureHours: number = DEFAULT_
     bucket: known ? index : null,
     label: known ? INTERRUPTION_BUCKET_LABELS[index] ?? UNKNOWN_BUCKET_LABEL : UNKNOWN_BUCKET_LABEL,
     known,
+    stated: false,
     monthlyInterruptionProbability: p,
     exposureHours,
     interruptionsPerHour,
     mtbfHours: 1 / interruptionsPerHour
+  }
+  riskCache.set(key, risk)
+  return risk
+}
+
+/**
+ * The lowest rate a stated risk is priced at: one reclaim per million instance-hours (114 years). A rate of exactly
+ * 0 would make the mean time between reclaims infinite, and the spot job model's outages (M·(1 − a)/a) undefined;
+ * at this rate a job of any length expects no interruption to the cent.
+ */
+export const MIN_STATED_INTERRUPTIONS_PER_HOUR = 1e-6
+
+/** `0.05` → `0.05`, `0.123456` → `0.123`: a stated rate as a user wrote it, to three significant digits. */
+const rateText = (interruptionsPerHour: number): string => String(Number(interruptionsPerHour.toPrecision(3)))
+
+/**
+ * The risk of capacity whose owner states its interruption rate: a preemptible Slurm partition's or a spot
+ * Kubernetes pool's `preemptionsPerHour` in the infrastructure profile. The rate is λ itself (reclaims per
+ * instance-hour, Poisson as above), so nothing is read from a bucket: the chance of a reclaim within the exposure
+ * is P = 1 − e^(−λ·E), the same relation `spotRisk` inverts. Labelled `stated 0.05/h`, never as an advisor bucket.
+ */
+export const statedSpotRisk = (interruptionsPerHour: number, exposureHours: number = DEFAULT_SPOT_EXPOSURE_HOURS): SpotRisk => {
+  if (!(interruptionsPerHour >= 0) || !Number.isFinite(interruptionsPerHour)) {
+    throw new RangeError(`a stated interruption rate must be a finite number of reclaims per hour of at least 0, got ${interruptionsPerHour}`)
+  }
+  if (!(exposureHours > 0) || !Number.isFinite(exposureHours)) {
+    throw new RangeError(`spot exposure must be a positive number of hours, got ${exposureHours}`)
+  }
+  const key = `stated|${interruptionsPerHour}|${exposureHours}`
+  const cached = riskCache.get(key)
+  if (cached !== undefined) return cached
+  const rate = Math.max(interruptionsPerHour, MIN_STATED_INTERRUPTIONS_PER_HOUR)
+  const risk: SpotRisk = {
+    bucket: null,
+    label: `stated ${rateText(interruptionsPerHour)}/h`,
+    known: true,
+    stated: true,
+    monthlyInterruptionProbability: 1 - Math.exp(-rate * exposureHours),
+    exposureHours,
+    interruptionsPerHour: rate,
+    mtbfHours: 1 / rate
   }
   riskCache.set(key, risk)
   return risk

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { HOURS_PER_MONTH } from "@frugal/core"
-import { DEFAULT_SPOT_EXPOSURE_HOURS, jobMtbfHours, spotRisk } from "../src/SpotRisk.ts"
+import { DEFAULT_SPOT_EXPOSURE_HOURS, jobMtbfHours, MIN_STATED_INTERRUPTIONS_PER_HOUR, spotRisk, statedSpotRisk } from "../src/SpotRisk.ts"
 
 describe("spotRisk", () => {
   it("reads the <5% bucket's upper edge over the default 12-hour exposure: λ = −ln(0.95)/12", () => {
@@ -48,5 +48,40 @@ describe("spotRisk", () => {
     assert.closeTo(spotRisk(1, 6).interruptionsPerHour, 2 * spotRisk(1).interruptionsPerHour, 1e-12)
     assert.throws(() => spotRisk(1, 0), /positive number of hours/)
     assert.throws(() => spotRisk(1, Number.NaN), /positive number of hours/)
+  })
+})
+
+describe("statedSpotRisk", () => {
+  it("takes a stated 0.05 reclaims per hour as λ itself: MTBF 20 h, and P(reclaim within 12 h) = 1 − e^(−0.6) = 45.1%", () => {
+    const risk = statedSpotRisk(0.05)
+    assert.strictEqual(risk.label, "stated 0.05/h")
+    assert.strictEqual(risk.interruptionsPerHour, 0.05)
+    assert.closeTo(risk.mtbfHours, 20, 1e-12)
+    assert.closeTo(risk.monthlyInterruptionProbability, 0.451188, 1e-6)
+    assert.strictEqual(risk.exposureHours, 12)
+    assert.isTrue(risk.known)
+    assert.isTrue(risk.stated)
+    assert.strictEqual(risk.bucket, null)
+    assert.isFalse(spotRisk(2).stated)
+  })
+
+  it("round-trips with the bucket reading: a stated rate equal to a bucket's λ gives that bucket's probability", () => {
+    const bucket = spotRisk(3, 24)
+    assert.closeTo(statedSpotRisk(bucket.interruptionsPerHour, 24).monthlyInterruptionProbability, 0.22, 1e-12)
+  })
+
+  it("reads the same whatever the exposure, since the rate is stated, not a share", () => {
+    assert.strictEqual(statedSpotRisk(0.1, 6).interruptionsPerHour, statedSpotRisk(0.1, 730).interruptionsPerHour)
+    assert.closeTo(statedSpotRisk(0.1, 730).monthlyInterruptionProbability, 1 - Math.exp(-73), 1e-12)
+  })
+
+  it("prices a stated 0 at one reclaim per million hours, labelled as stated, and refuses a negative rate", () => {
+    const never = statedSpotRisk(0)
+    assert.strictEqual(never.label, "stated 0/h")
+    assert.strictEqual(never.interruptionsPerHour, MIN_STATED_INTERRUPTIONS_PER_HOUR)
+    assert.isTrue(Number.isFinite(never.mtbfHours))
+    assert.strictEqual(statedSpotRisk(0.123456).label, "stated 0.123/h")
+    assert.throws(() => statedSpotRisk(-0.1), /at least 0/)
+    assert.throws(() => statedSpotRisk(Number.NaN), /at least 0/)
   })
 })

@@ -1,0 +1,126 @@
+/**
+ * Cluster capacity from an infrastructure profile (`frugal plan --infra`), planned with the stub estimator of
+ * fixtures.ts (8 A100-40GB: 100 h; 16: 800 / 16 / 0.9 = 55.56 h) and round assumptions (launch 0.1 h, a 7B
+ * checkpoint δ = 84 s = 0.023333 h), so each figure is worked by hand:
+ *
+ * - A preemptible partition that states 0.05 pre-emptions per node-hour is priced at that rate, λ = 0.05: one node,
+ *   M = 20 h, τ = √(2δM) = 0.966092 h, relaunch 0.1 + δ = 0.123333 h, overhead δ/τ + (τ/2 + relaunch)/M =
+ *   0.024152 + 0.030319 = 0.054471, so 100 h of work hold the node 105.447 h, plus the 0.1 h launch: 105.547 h at
+ *   $5 = $527.74, with 105.447 / 20 = 5.27 pre-emptions. No capacity is waited for: the profile states it.
+ * - A partition that states no rate is priced as an unknown bucket, and says so.
+ * - An on-demand partition within its node count launches for certain: 2 nodes for 55.556 h + 0.1 h = 55.656 h at
+ *   2 × $12 = $1,335.73, where the on-demand prior for 2 full nodes (0.95^2) would have added 0.0975 h of waiting.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { decodeInfraProfile } from "@frugal/core"
+import { type Catalog, catalogForProfile } from "@frugal/pricing"
+import { Effect } from "effect"
+import { evaluatePlan, indexCatalog, type PlacementOption, type Plan, type PlanOptions } from "../src/index.ts"
+import { fixtureCatalog, roundAssumptions, stubEstimator, training } from "./fixtures.ts"
+
+const options: PlanOptions = { estimator: stubEstimator, assumptions: roundAssumptions, top: 50 }
+
+const profileCatalog = (yaml: string, base: Catalog = fixtureCatalog): Catalog =>
+  catalogForProfile(base, Effect.runSync(decodeInfraProfile(yaml, "infra.yaml")))
+
+const planOver = (catalog: Catalog, constraints: Record<string, unknown> = {}): Plan => {
+  const result = evaluatePlan(training(constraints), indexCatalog(catalog), options)
+  if (result.status !== "ok") throw new Error(`expected a plan, got ${result.constraint}: ${result.detail}`)
+  return result
+}
+
+const optionOf = (plan: Plan, instanceType: string, instances?: number): PlacementOption => {
+  const found = plan.options.find((option) => option.instanceType === instanceType && (instances === undefined || option.instanceCount === instances))
+  if (found === undefined) {
+    throw new Error(`no ${instances ?? "any"} × ${instanceType} among ${plan.options.map((o) => `${o.instanceCount} × ${o.instanceType}`).join(", ")}`)
+  }
+  return found
+}
+
+const scavenger = (rate: string) => `
+slurm:
+  - name: lab
+    partitions:
+      - { name: scav, accelerator: A100-40GB, gpusPerNode: 8, nodes: 1, hourlyPriceUsd: 5, preemptible: true${rate} }
+`
+
+describe("a preemptible cluster's stated pre-emption rate", () => {
+  it("prices a partition stating 0.05/h at that rate, labelled as stated, with its capacity taken as stated", () => {
+    const option = optionOf(planOver(profileCatalog(scavenger(", preemptionsPerHour: 0.05"))), "slurm:lab/scav")
+    assert.strictEqual(option.purchaseOption, "spot")
+    assert.deepStrictEqual(option.interruptionRisk, { bucket: null, label: "stated 0.05/h", interruptionsPerHour: 0.05, expectedInterruptions: 5.2724 })
+    assert.strictEqual(option.expectedHours, 105.55)
+    assert.strictEqual(option.expectedCostUsd, 527.74)
+    assert.strictEqual(option.checkpointEveryMinutes, 58) // τ = 0.966092 h
+    assert.deepStrictEqual(
+      [option.capacityRisk.obtainProbability, option.capacityRisk.basis, option.capacityRisk.label, option.capacityRisk.expectedWaitHours],
+      [1, "stated", "stated (100%)", 0]
+    )
+  })
+
+  it("ranks the same partition dearer the more often its owner says it is reclaimed", () => {
+    const cost = (rate: number) => optionOf(planOver(profileCatalog(scavenger(`, preemptionsPerHour: ${rate}`))), "slurm:lab/scav").expectedCostUsd
+    const costs = [0, 0.01, 0.05, 0.2, 1].map(cost)
+    assert.deepStrictEqual([...costs].sort((a, b) => a - b), costs)
+    assert.isBelow(costs[0] ?? 0, costs[4] ?? 0)
+    // A stated 0 is priced at one reclaim per 10⁶ node-hours: τ is the whole job (100 h), so the 100 h of work, its
+    // launch, one checkpoint and the reclaim's expected share: (100 + 0.1 + δ + 100 × (50 + 0.123333) / 10⁶) h × $5.
+    assert.strictEqual(costs[0], 500.64)
+  })
+
+  it("takes a spot Kubernetes pool's stated rate the same way", () => {
+    const catalog = profileCatalog(`
+kubernetes:
+  - name: prod
+    pools:
+      - { name: a100-spot, accelerator: A100-40GB, gpusPerNode: 8, capacityType: spot, maxNodes: 1, hourlyPriceUsd: 5, preemptionsPerHour: 0.05 }
+`)
+    const option = optionOf(planOver(catalog), "kubernetes:prod/a100-spot")
+    assert.strictEqual(option.interruptionRisk?.label, "stated 0.05/h")
+    assert.strictEqual(option.expectedCostUsd, 527.74)
+  })
+
+  it("prices a partition that states no rate as an unknown bucket, and says so", () => {
+    const option = optionOf(planOver(profileCatalog(scavenger(""))), "slurm:lab/scav")
+    assert.strictEqual(option.interruptionRisk?.label, "unknown (assumed >20%)")
+    assert.strictEqual(option.interruptionRisk?.bucket, null)
+    assert.strictEqual(option.capacityRisk.basis, "stated")
+  })
+})
+
+describe("an on-demand cluster partition within its node count", () => {
+  it("launches for certain: no capacity prior, no wait", () => {
+    const catalog = profileCatalog(`
+slurm:
+  - name: lab
+    partitions:
+      - { name: a100, accelerator: A100-40GB, gpusPerNode: 8, nodes: 8, hourlyPriceUsd: 12 }
+`)
+    const option = optionOf(planOver(catalog, { deadlineHours: 72 }), "slurm:lab/a100", 2)
+    assert.strictEqual(option.purchaseOption, "on-demand")
+    assert.deepStrictEqual(
+      [option.capacityRisk.obtainProbability, option.capacityRisk.basis, option.capacityRisk.expectedWaitHours],
+      [1, "stated", 0]
+    )
+    assert.strictEqual(option.expectedHours, 55.66)
+    assert.strictEqual(option.expectedCostUsd, 1335.73)
+    assert.isTrue(option.meetsDeadline)
+  })
+
+  it("leaves EC2 on-demand under the capacity prior beside it", () => {
+    const catalog = profileCatalog(`
+aws:
+  regions:
+    us-east-1: { subnets: { use1-az1: subnet-0abc1234 }, image: ami-0123456789abcdef0 }
+slurm:
+  - name: lab
+    partitions:
+      - { name: a100, accelerator: A100-40GB, gpusPerNode: 8, nodes: 8, hourlyPriceUsd: 12 }
+`)
+    const plan = planOver(catalog, { deadlineHours: 72, interruptible: false })
+    const ec2 = plan.options.find((option) => option.instanceType === "p4d.24xlarge" && option.instanceCount === 2)
+    // 2 full p4d nodes: 0.95^(1 + log2 2) = 0.9025.
+    assert.strictEqual(ec2?.capacityRisk.obtainProbability, 0.9025)
+    assert.strictEqual(ec2?.capacityRisk.basis, "prior")
+  })
+})
