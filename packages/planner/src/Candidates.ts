@@ -3,7 +3,8 @@
  * as it goes to the best region/AZ per (instance type, count, purchase option, term), so one workload against the
  * whole catalog touches each offer at most once and builds a few dozen candidates. The parts: `WorkItems` (what to
  * price, cheapest bound first), `Pricers` (one per purchase option), `TopCandidates` (the top-k accumulator) and
- * `Diagnostics` (what names the binding constraint when nothing is feasible).
+ * `Diagnostics` (what names the binding constraint when nothing is feasible). Counts of a type are added as
+ * pricing shows whether they meet the deadline (`CountSearch`).
  */
 import { better, type Candidate, isFeasible, type Settings } from "./Candidate.ts"
 import { type Diagnostics, emptyDiagnostics, observe } from "./Diagnostics.ts"
@@ -26,7 +27,9 @@ import type { LaunchTime } from "./PlacementCost.ts"
 import type { Needs } from "./Requirements.ts"
 import { TopCandidates } from "./TopCandidates.ts"
 import type { CatalogIndex } from "./CatalogIndex.ts"
-import { type WorkItem, workItems } from "./WorkItems.ts"
+import { compareWorkItems, type WorkItem, workItemFor, workItems } from "./WorkItems.ts"
+import { nextCount } from "./CountSearch.ts"
+import { countOf } from "./InstanceCounts.ts"
 import { toleratesLoneSpot } from "./ServicePlacementRule.ts"
 
 /**
@@ -46,8 +49,15 @@ export const enumerateCandidates = (
   const top = new TopCandidates(limit)
   const diagnostics = emptyDiagnostics()
   const bestByVariant: Array<Candidate | null> = new Array<Candidate | null>(index.variants.length).fill(null)
+  // Whether the item being priced had a placement priced at all, and one that meets the deadline (CountSearch).
+  let itemPriced = false
+  let itemMet = false
   const gate: CandidateGate = {
-    worthBuilding: (expectedHours, costUsd, best, kind) => worthBuilding(settings, top, diagnostics, expectedHours, costUsd, best, kind),
+    worthBuilding: (expectedHours, costUsd, best, kind) => {
+      itemPriced = true
+      if (settings.deadlineHours !== null && expectedHours <= settings.deadlineHours) itemMet = true
+      return worthBuilding(settings, top, diagnostics, expectedHours, costUsd, best, kind)
+    },
     built: (candidate) => observe(diagnostics, candidate),
     sawFloorPrice: () => {
       diagnostics.floorPricedZones++
@@ -66,11 +76,17 @@ export const enumerateCandidates = (
   const stamps = new Int32Array(index.regions.length).fill(-1)
   let itemNumber = 0
 
-  for (const item of workItems(index, needs, settings, diagnostics)) {
+  const queue = workItems(index, needs, settings, diagnostics)
+  for (let next = 0; next < queue.length; next++) {
+    const item = queue[next]
+    if (item === undefined) break
     if (prunable(settings, top, diagnostics, item, allowOnDemand, commitmentsAllowed)) {
       diagnostics.pruned++
+      searchOn(settings, queue, next, item, "unknown")
       continue
     }
+    itemPriced = false
+    itemMet = false
     const { indexed } = item
     const writeHours = writeHoursOf(settings, item)
     let bestOnDemand: Candidate | null = null
@@ -148,8 +164,40 @@ export const enumerateCandidates = (
     finish(bestOnDemand)
     finish(bestSpot)
     for (const candidate of bestByVariant) finish(candidate)
+    searchOn(settings, queue, next, item, !itemPriced ? "unknown" : itemMet ? "met" : "missed")
   }
   return { top: top.ranked, diagnostics }
+}
+
+/**
+ * Records what pricing `item` showed in its type's count search and queues the count the search asks for next
+ * (if any) among the items after `position`, in bound order.
+ */
+const searchOn = (settings: Settings, queue: Array<WorkItem>, position: number, item: WorkItem, outcome: "met" | "missed" | "unknown"): void => {
+  const search = item.type.search
+  if (search === null) return
+  search.outcomes.set(item.count.instances, outcome)
+  let instances = nextCount(search)
+  while (instances !== null) {
+    const count = countOf(item.indexed, item.need, instances)
+    if (count !== null) {
+      search.outcomes.set(instances, "pending")
+      const added = workItemFor(settings, item.type, count)
+      let lo = position + 1
+      let hi = queue.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        const other = queue[mid]
+        if (other !== undefined && compareWorkItems(other, added) <= 0) lo = mid + 1
+        else hi = mid
+      }
+      queue.splice(lo, 0, added)
+      return
+    }
+    // The workload does not fit on that many (a memory estimate that grows with the count): no further that way.
+    search.outcomes.set(instances, "unknown")
+    instances = nextCount(search)
+  }
 }
 
 /**

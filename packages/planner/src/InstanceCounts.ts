@@ -1,6 +1,7 @@
 /**
- * Which instance counts of a type are worth pricing for a workload: the fewest that hold it, then doublings while a
- * deadline is not yet met. Only full nodes are combined (see `IndexedType.fullNode`).
+ * Which instance counts of a type are worth pricing first for a workload: the fewest that hold it, then doublings
+ * while a deadline is not yet met with some slack. Only full nodes are combined (see `IndexedType.fullNode`). Once
+ * priced, `CountSearch` goes on to the smallest count that meets the deadline.
  */
 import type { Count, Settings } from "./Candidate.ts"
 import type { IndexedType } from "./CatalogIndex.ts"
@@ -10,9 +11,25 @@ import type { AcceleratorNeed } from "./Requirements.ts"
 const DEADLINE_SLACK = 1.05
 const MAX_GPUS = 1024
 
+/** The most instances of a type a placement may take: a cluster's node count, and 1,024 GPUs in all. */
+export const countLimit = (indexed: IndexedType): number =>
+  Math.min(indexed.type.maxInstances ?? Number.POSITIVE_INFINITY, Math.floor(MAX_GPUS / indexed.type.acceleratorCount))
+
+/** `instances` full nodes of the type with the estimate for all their GPUs; null when the workload does not fit. */
+export const countOf = (indexed: IndexedType, need: AcceleratorNeed, instances: number): Count | null => {
+  const gpus = instances * indexed.type.acceleratorCount
+  const estimate = need.estimate(gpus)
+  return estimate.fits ? { instances, gpus, estimate, hours: estimate.hours } : null
+}
+
+/** Whether the counts of a type go on past the first ones, towards the deadline (`CountSearch`). */
+export const searchesCounts = (indexed: IndexedType, need: AcceleratorNeed, settings: Settings): boolean =>
+  settings.deadlineHours !== null && !need.pinned && !settings.perMonth && indexed.fullNode && indexed.type.acceleratorCount >= 1
+
 /**
- * Instance counts worth pricing for a type: the fewest that hold the workload (one instance when it has enough
- * GPUs; multiples only of full nodes), then doublings while a deadline is not yet met with some slack.
+ * Instance counts worth pricing first for a type: the fewest that hold the workload (one instance when it has
+ * enough GPUs; multiples only of full nodes), then doublings (up to the type's limit) while a deadline is not yet
+ * met with some slack.
  */
 export const instanceCounts = (indexed: IndexedType, need: AcceleratorNeed, settings: Settings): ReadonlyArray<Count> => {
   const perInstance = indexed.type.acceleratorCount
@@ -35,21 +52,19 @@ export const instanceCounts = (indexed: IndexedType, need: AcceleratorNeed, sett
   } else {
     return []
   }
-  // A cluster partition or pool has so many nodes; EC2 types have no limit known here.
-  const maxInstances = indexed.type.maxInstances ?? Number.POSITIVE_INFINITY
-  if (gpus > MAX_GPUS || instances > maxInstances) return []
+  const limit = countLimit(indexed)
+  if (gpus > MAX_GPUS || instances > limit) return []
   const first = need.estimate(gpus)
   if (!first.fits) return []
   const counts: Array<Count> = [{ instances, gpus, estimate: first, hours: first.hours }]
   const deadline = settings.deadlineHours
-  if (deadline === null || need.pinned || settings.perMonth || !indexed.fullNode) return counts
-  let last = first
-  while (last.hours * DEADLINE_SLACK > deadline && (instances * 2) * perInstance <= MAX_GPUS && instances * 2 <= maxInstances) {
-    instances *= 2
-    gpus = instances * perInstance
-    last = need.estimate(gpus)
-    if (!last.fits) break
-    counts.push({ instances, gpus, estimate: last, hours: last.hours })
+  if (deadline === null || !searchesCounts(indexed, need, settings)) return counts
+  let last: Count = counts[0] ?? { instances, gpus, estimate: first, hours: first.hours }
+  while (last.hours * DEADLINE_SLACK > deadline && last.instances < limit) {
+    const next = countOf(indexed, need, Math.min(last.instances * 2, limit))
+    if (next === null) break
+    counts.push(next)
+    last = next
   }
   return counts
 }

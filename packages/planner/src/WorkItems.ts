@@ -1,14 +1,16 @@
 /**
  * The work items of the enumeration: every (instance type, instance count) that holds the workload, with the
  * regional offers to scan and lower bounds on what any placement of it can cost. Sorted cheapest bound first, so
- * the top list fills early and the rest can be skipped on their bound alone.
+ * the top list fills early and the rest can be skipped on their bound alone. A type whose count can grow towards a
+ * deadline carries its `CountSearch`, and `workItemFor` makes the items of the counts it asks for later.
  */
 import { HOURS_PER_MONTH } from "@frugal/core"
 import type { Count, Settings } from "./Candidate.ts"
 import { type CatalogIndex, type IndexedType, mergeBounds, type PriceBounds, type RegionOffers } from "./CatalogIndex.ts"
 import { FULL_NODE_FACTOR, gangProbability, type TypeUsage } from "./Capacity.ts"
 import type { Diagnostics } from "./Diagnostics.ts"
-import { instanceCounts } from "./InstanceCounts.ts"
+import { type CountSearch, countSearch } from "./CountSearch.ts"
+import { countLimit, instanceCounts, searchesCounts } from "./InstanceCounts.ts"
 import type { AcceleratorNeed, Needs } from "./Requirements.ts"
 
 export interface WorkItem {
@@ -20,6 +22,21 @@ export interface WorkItem {
   readonly bound: number
   readonly onDemandBound: number
   readonly commitmentBound: number
+  /** What the items of another count of the type are made from. */
+  readonly type: TypeWork
+}
+
+/** What every work item of one type shares: its offers to scan, their bounds, and its count search (if any). */
+export interface TypeWork {
+  readonly indexed: IndexedType
+  readonly need: AcceleratorNeed
+  readonly scan: ReadonlyArray<RegionOffers>
+  readonly bounds: PriceBounds
+  readonly allowOnDemand: boolean
+  readonly allowSpot: boolean
+  readonly allowCommitments: boolean
+  /** Null when the type's count does not grow towards a deadline (no deadline, a pinned count, a service). */
+  readonly search: CountSearch | null
 }
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -70,31 +87,47 @@ export const workItems = (
       if (spotOnly && !settings.interruptible) diagnostics.spotOnlyExcluded++
       continue
     }
-    const allowCommitments = purchase.has("reserved") || purchase.has("savings-plan")
-    for (const count of counts) {
-      const onDemandBound = onDemandLowerBound(settings, count, bounds)
-      const commitmentBound = count.instances * (settings.perMonth
-        ? HOURS_PER_MONTH * bounds.minCommitmentHourlyUsd
-        : Math.max(count.hours * bounds.minCommitmentHourlyUsd, bounds.minCommitmentTermUsd))
-      work.push({
-        indexed,
-        need,
-        count,
-        scan,
-        bound: Math.min(
-          allowOnDemand ? onDemandBound : Number.POSITIVE_INFINITY,
-          allowSpot ? spotLowerBound(settings, indexed, count, bounds) : Number.POSITIVE_INFINITY,
-          allowCommitments ? commitmentBound : Number.POSITIVE_INFINITY
-        ),
-        onDemandBound,
-        commitmentBound
-      })
+    const type: TypeWork = {
+      indexed,
+      need,
+      scan,
+      bounds,
+      allowOnDemand,
+      allowSpot,
+      allowCommitments: purchase.has("reserved") || purchase.has("savings-plan"),
+      search: searchesCounts(indexed, need, settings) ? countSearch(countLimit(indexed), counts.map((count) => count.instances)) : null
     }
+    for (const count of counts) work.push(workItemFor(settings, type, count))
   }
-  work.sort((a, b) =>
-    a.bound - b.bound || byString(a.indexed.type.name, b.indexed.type.name) || a.count.instances - b.count.instances
-  )
+  work.sort(compareWorkItems)
   return work
+}
+
+/** Cheapest bound first, then a stable order of names and counts. */
+export const compareWorkItems = (a: WorkItem, b: WorkItem): number =>
+  a.bound - b.bound || byString(a.indexed.type.name, b.indexed.type.name) || a.count.instances - b.count.instances
+
+/** The work item of one count of a type, with its lower bounds. */
+export const workItemFor = (settings: Settings, type: TypeWork, count: Count): WorkItem => {
+  const { indexed, bounds } = type
+  const onDemandBound = onDemandLowerBound(settings, count, bounds)
+  const commitmentBound = count.instances * (settings.perMonth
+    ? HOURS_PER_MONTH * bounds.minCommitmentHourlyUsd
+    : Math.max(count.hours * bounds.minCommitmentHourlyUsd, bounds.minCommitmentTermUsd))
+  return {
+    indexed,
+    need: type.need,
+    count,
+    scan: type.scan,
+    bound: Math.min(
+      type.allowOnDemand ? onDemandBound : Number.POSITIVE_INFINITY,
+      type.allowSpot ? spotLowerBound(settings, indexed, count, bounds) : Number.POSITIVE_INFINITY,
+      type.allowCommitments ? commitmentBound : Number.POSITIVE_INFINITY
+    ),
+    onDemandBound,
+    commitmentBound,
+    type
+  }
 }
 
 /** No on-demand placement of the work item costs less: every hour, and the first launch, at the lowest price. */

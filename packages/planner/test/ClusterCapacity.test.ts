@@ -124,3 +124,47 @@ slurm:
     assert.strictEqual(ec2?.capacityRisk.basis, "prior")
   })
 })
+
+/**
+ * The node-count search with a deadline of 58.4 h. Two nodes' base hours, 55.556 h, are within 5% of it, so the
+ * first counts stop there; but on a scavenger partition stating 0.05 pre-emptions per node-hour they take 58.96 h
+ * once interruptions are paid for: M = 10 h for 2 nodes, δ = 42 s (each node writes its half), τ = 0.48305 h,
+ * overhead δ/τ + (τ/2 + 0.1 + δ)/M = 0.059471, so 55.556 × 1.059471 + 0.1 h. Three nodes (37.037 h of work,
+ * M = 6.667 h, δ = 28 s, overhead 0.064471) take 37.037 × 1.064471 + 0.1 = 39.52 h: the smallest count that meets
+ * the deadline, which the search finds between 2 (missed) and 4 (met).
+ */
+describe("the node-count search, when the deadline binds", () => {
+  const scavengerOf = (nodes: number) => profileCatalog(`
+slurm:
+  - name: lab
+    partitions:
+      - { name: scav, accelerator: A100-40GB, gpusPerNode: 8, nodes: ${nodes}, hourlyPriceUsd: 5, preemptible: true, preemptionsPerHour: 0.05 }
+`)
+
+  it("prices counts past the first whose base hours fit, up to the smallest that meets the deadline", () => {
+    const plan = planOver(scavengerOf(8), { deadlineHours: 58.4 })
+    const scav = plan.options.filter((option) => option.instanceType === "slurm:lab/scav")
+    const two = scav.find((option) => option.instanceCount === 2)
+    assert.isFalse(two?.meetsDeadline)
+    assert.strictEqual(two?.expectedHours, 58.96)
+    const best = plan.options[0]
+    assert.strictEqual(best?.instanceType, "slurm:lab/scav")
+    assert.strictEqual(best?.instanceCount, 3)
+    assert.isTrue(best?.meetsDeadline)
+    assert.strictEqual(best?.expectedHours, 39.52)
+    // Doubling from the miss at 2 finds 4 meeting, then the gap between them is searched; 8 is never needed.
+    assert.deepStrictEqual(scav.map((option) => option.instanceCount).sort((a, b) => a - b), [1, 2, 3, 4])
+  })
+
+  it("reaches a partition's node count when doubling would pass it", () => {
+    // Three nodes in all: 1 and 2 miss, 4 is more than the partition has, so 3 is tried.
+    const plan = planOver(scavengerOf(3), { deadlineHours: 58.4 })
+    assert.deepStrictEqual([plan.options[0]?.instanceType, plan.options[0]?.instanceCount, plan.options[0]?.meetsDeadline], ["slurm:lab/scav", 3, true])
+  })
+
+  it("stops at the partition's node count when no count within it meets the deadline", () => {
+    const result = evaluatePlan(training({ deadlineHours: 58.4 }), indexCatalog(scavengerOf(2)), options)
+    assert.strictEqual(result.status, "infeasible")
+    assert.isTrue(result.options.every((option) => option.instanceCount <= 2))
+  })
+})

@@ -110,9 +110,12 @@ export const runPlanBench = (): void => {
   const after = process.memoryUsage()
   const peakRss = process.resourceUsage().maxRSS * 1024
   const json = JSON.stringify(result)
+  // The work done, independent of the machine's load: placements priced over every member's plan.
+  const priced = result.workloads.reduce((sum, member) => sum + (member.status === "ok" ? member.placementsPriced : 0), 0)
   console.log(
     `planFleet (${fleet.length} workloads, ${result.summary.feasible} feasible, ${result.summary.infeasible} infeasible): ` +
-      `${(elapsed / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (target ≤ 3 s); JSON ${mb(json.length)}`
+      `${(elapsed / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (target ≤ 3 s); ` +
+      `${priced.toLocaleString("en-US")} placements priced; JSON ${mb(json.length)}`
   )
   console.log(
     `memory: peak RSS ${mb(peakRss)} up to the end of planFleet (target ≤ 300 MB; ${mb(before.rss)} before it); ` +

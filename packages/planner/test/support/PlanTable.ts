@@ -148,7 +148,7 @@ export const WHY: Readonly<Record<string, string>> = {
   "llama-70b-qlora.yaml":
     "The NF4 base is 39 GB: one 80 GB GPU holds it. An 8 × H200 spot node finishes in 5 h for about $31, fallback included.",
   "llama-70b-pretrain.yaml":
-    "24 p5 spot nodes together in one zone launch about 12% of the time (a1^(1 + log2 24)), so spot would run nearly all on the on-demand fallback and saves under 10%: on-demand, whose 24-node gang still waits for capacity now and then, instead of ~163 expected interruptions priced as if the gang were always there.",
+    "24 p5 spot nodes together in one zone launch about 12% of the time (a1^(1 + log2 24)), so spot would run nearly all on the on-demand fallback and saves under 10%: on-demand, on the fewest nodes that meet the 720 h deadline (21; the count search goes past the doubling that first fits), whose gang still waits for capacity now and then, instead of ~163 expected interruptions priced as if the gang were always there.",
   "inference-24x7.yaml":
     "Unchanged: a steady 8B service runs 100% of the month, far above a 3-year reservation's 44% break-even. The text now shows the $79,555 paid up front.",
   "llama-70b-service.yaml":
