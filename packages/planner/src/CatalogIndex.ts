@@ -127,6 +127,13 @@ export interface CatalogIndex {
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
+/** The zone key of a spot offer priced for a whole region (a preemptible cluster partition has no zone). */
+const anyZone = (region: string): string => `${region}${ANY_ZONE}`
+const ANY_ZONE = " (any zone)"
+
+/** A spot zone as plans show it: null where the offer named none (`anyZone`). */
+export const shownZone = (zone: string | null): string | null => zone === null || zone.endsWith(ANY_ZONE) ? null : zone
+
 const cache = new WeakMap<Catalog, CatalogIndex>()
 
 /** Cheapest spot zones kept per kind (bucket, score, floor price) for the all-regions shortcut. */
@@ -350,7 +357,7 @@ export const indexCatalog = (catalog: Catalog): CatalogIndex => {
         }
         break
       case "spot": {
-        const zone = offer.availabilityZone ?? `${offer.region} (any zone)`
+        const zone = offer.availabilityZone ?? anyZone(offer.region)
         const known = region.spot.get(zone)
         if (known === undefined || offer.hourlyPriceUsd < known.hourlyUsd) {
           region.spot.set(zone, { hourlyUsd: offer.hourlyPriceUsd, placementScore: offer.placementScore ?? known?.placementScore ?? null })

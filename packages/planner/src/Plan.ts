@@ -7,7 +7,7 @@ import { formatUsd, NoFeasiblePlacement, type PurchaseOption, type Workload } fr
 import { type Catalog, DEFAULT_SPOT_EXPOSURE_HOURS } from "@frugal/pricing"
 import { Effect } from "effect"
 import type { PoolUsage } from "./Capacity.ts"
-import { type CatalogIndex, indexCatalog } from "./CatalogIndex.ts"
+import { type CatalogIndex, indexCatalog, shownZone } from "./CatalogIndex.ts"
 import { type Candidate, PURCHASE_ORDER, type Settings } from "./Candidate.ts"
 import { enumerateCandidates } from "./Candidates.ts"
 import type { Diagnostics } from "./Diagnostics.ts"
@@ -95,8 +95,7 @@ const allowedPurchaseOptions = (settings: Settings): ReadonlyArray<PurchaseOptio
   return list
 }
 
-const describe = (c: Candidate): string =>
-  `${c.indexed.type.name} × ${c.instances} ${c.purchaseOption}${c.zone === null ? ` in ${c.region}` : ` in ${c.zone}`}`
+const describe = (c: Candidate): string => `${c.indexed.type.name} × ${c.instances} ${c.purchaseOption} in ${shownZone(c.zone) ?? c.region}`
 
 /** The constraint that binds when nothing is feasible, in words a user can act on. */
 const bindingConstraint = (
@@ -200,6 +199,10 @@ const SPOT_NOTE = (exposureHours: number): string =>
 const SUSPICIOUS_NOTE =
   "Spot prices 88% or more under on-demand (or of types sold on demand nowhere) with no placement score and no advisor entry sit at AWS's floor, " +
   "where pools nobody can launch in keep their price: they are priced with a 20% chance of capacity per instance, the rest on on-demand."
+const STATED_NOTE =
+  "Cluster capacity from the infrastructure profile is taken as stated: a partition's or pool's nodes launch for certain up to their count, " +
+  "at the profile's price, and a preemptible partition or spot pool is interrupted at the rate it states (preemptionsPerHour, per node-hour; " +
+  "P(reclaim within h hours) = 1 − e^(−rate·h)); one that states none is priced as >20%."
 const LAUNCH_NOTE =
   "Hours and costs include each attempt's launch: capacity request, boot and image pull (10 min), the data download and the model's " +
   "pretrained weights at 0.5 GB/s in the data's region (0.1 GB/s from another), billed per second with EC2's 60-second minimum."
@@ -212,9 +215,10 @@ const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: 
   const estimate = ranked.some((c) => c.priceIsEstimate)
   const spot = ranked.some((c) => c.purchaseOption === "spot")
   const suspicious = floorPriceSeen || ranked.some((c) => c.capacity.basis === "suspicious-price")
+  const stated = ranked.some((c) => c.indexed.statedCapacity)
   const launch = !settings.perMonth
   const nonCuda = needs.nonCudaExcluded.join(",")
-  const key = `${hours}|${estimate}|${spot}|${suspicious}|${launch}|${settings.exposureHours}|${nonCuda}`
+  const key = `${hours}|${estimate}|${spot}|${suspicious}|${stated}|${launch}|${settings.exposureHours}|${nonCuda}`
   let notes = notesCache.get(key)
   if (notes === undefined) {
     notes = [
@@ -223,6 +227,7 @@ const planNotes = (settings: Settings, ranked: ReadonlyArray<Candidate>, needs: 
       ...(launch ? [LAUNCH_NOTE] : []),
       ...(spot ? [SPOT_NOTE(settings.exposureHours)] : []),
       ...(suspicious ? [SUSPICIOUS_NOTE] : []),
+      ...(stated ? [STATED_NOTE] : []),
       ...(nonCuda === "" ? [] : [NON_CUDA_NOTE(needs.nonCudaExcluded)])
     ]
     notesCache.set(key, notes)

@@ -7,6 +7,7 @@ import { formatUsd } from "@frugal/core"
 import { INTERRUPTION_BUCKET_LABELS, UNKNOWN_BUCKET } from "@frugal/pricing"
 import { type Candidate, MIN_SPOT_SAVING, type Settings } from "./Candidate.ts"
 import { spotZoneStats } from "./Pricers.ts"
+import { shownZone } from "./CatalogIndex.ts"
 import {
   fraction,
   hourly,
@@ -57,7 +58,9 @@ const spotDetail = (c: Candidate): string => {
     ? `, checkpoint every ${Math.round(c.spot.checkpointEveryHours * 60)} min`
     : ""
   // An unknown bucket must not read like a measured one: say that it is assumed, and which bucket it is priced as.
-  const bucket = c.risk.known
+  const bucket = c.risk.stated
+    ? `pre-emptions at the profile's ${c.risk.label} per node`
+    : c.risk.known
     ? `${c.risk.label} interruption bucket`
     : `interruption bucket unknown (no Spot Instance Advisor entry), priced as ${INTERRUPTION_BUCKET_LABELS[UNKNOWN_BUCKET]}`
   return `${bucket}, ~${roundTo(c.spot.expectedInterruptions, 2)} expected interruptions${checkpoint}`
@@ -146,7 +149,8 @@ const recommendationReason = (c: Candidate, context: ReasonContext, settings: Se
   if (c.purchaseOption === "spot") {
     const stats = spotZoneStats(c, settings)
     const runnerUp = stats.runnerUp === null ? "" : `; next ${stats.runnerUp.zone} at ${formatUsd(stats.runnerUp.costUsd)}`
-    parts.push(`spot in ${c.zone ?? c.region} (${c.region}): cheapest of ${stats.zones} zones for ${placementName(c)}${runnerUp}`)
+    const zone = shownZone(c.zone)
+    parts.push(`spot in ${zone === null ? c.region : `${zone} (${c.region})`}: cheapest of ${stats.zones} zones for ${placementName(c)}${runnerUp}`)
     parts.push(spotPricing(c))
     const floor = stats.floorPriced[0]
     if (floor !== undefined) {
@@ -211,7 +215,7 @@ export const toOption = (c: Candidate, settings: Settings, context: ReasonContex
     gpusPerInstance: c.indexed.type.acceleratorCount,
     instanceCount: c.instances,
     region: c.region,
-    availabilityZone: c.zone,
+    availabilityZone: shownZone(c.zone),
     purchaseOption: c.purchaseOption,
     term: term === undefined
       ? null

@@ -46,8 +46,14 @@ slurm:
 
 describe("a preemptible cluster's stated pre-emption rate", () => {
   it("prices a partition stating 0.05/h at that rate, labelled as stated, with its capacity taken as stated", () => {
-    const option = optionOf(planOver(profileCatalog(scavenger(", preemptionsPerHour: 0.05"))), "slurm:lab/scav")
+    const plan = planOver(profileCatalog(scavenger(", preemptionsPerHour: 0.05")))
+    const option = optionOf(plan, "slurm:lab/scav")
+    assert.strictEqual(plan.options[0], option)
     assert.strictEqual(option.purchaseOption, "spot")
+    // A partition has no zone: none is shown, and the reason and notes say where the rate comes from.
+    assert.strictEqual(option.availabilityZone, null)
+    assert.match(option.reason, /^spot in slurm:lab: .*pre-emptions at the profile's stated 0\.05\/h per node, ~5\.27 expected interruptions/)
+    assert.isTrue(plan.notes.some((note) => note.startsWith("Cluster capacity from the infrastructure profile is taken as stated")))
     assert.deepStrictEqual(option.interruptionRisk, { bucket: null, label: "stated 0.05/h", interruptionsPerHour: 0.05, expectedInterruptions: 5.2724 })
     assert.strictEqual(option.expectedHours, 105.55)
     assert.strictEqual(option.expectedCostUsd, 527.74)
