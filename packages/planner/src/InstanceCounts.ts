@@ -56,10 +56,11 @@ export const instanceCounts = (indexed: IndexedType, need: AcceleratorNeed, sett
   if (gpus > MAX_GPUS || instances > limit) return []
   const first = need.estimate(gpus)
   if (!first.fits) return []
-  const counts: Array<Count> = [{ instances, gpus, estimate: first, hours: first.hours }]
+  const fewest: Count = { instances, gpus, estimate: first, hours: first.hours }
+  const counts: Array<Count> = [fewest]
   const deadline = settings.deadlineHours
   if (deadline === null || !searchesCounts(indexed, need, settings)) return counts
-  let last: Count = counts[0] ?? { instances, gpus, estimate: first, hours: first.hours }
+  let last = fewest
   while (last.hours * DEADLINE_SLACK > deadline && last.instances < limit) {
     const next = countOf(indexed, need, Math.min(last.instances * 2, limit))
     if (next === null) break
