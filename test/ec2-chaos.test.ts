@@ -67,12 +67,12 @@ writeFileSync(profileFile, [
   ])
 ].join("\n"))
 
-/** The tiny reference GPT, long enough (200 steps, a checkpoint every 5) to be reclaimed mid-run. */
+/** The tiny reference GPT, long enough (600 steps, a checkpoint every 5) that a reclaim after its first checkpoint lands mid-run even when the instance notices it late. */
 const workload = (name: string, extra = "") => {
   const file = join(dir, `${name}.yaml`)
   writeFileSync(file, readFileSync(example("run/tiny-train.yaml"), "utf8")
     .replace(/^name: .*$/m, `name: ${name}`)
-    .replace(/tokens: \d+/, "tokens: 25600")
+    .replace(/tokens: \d+/, "tokens: 76800")
     .replace(/^run:/m, `constraints:\n  deadlineHours: 4\n  regions: [us-east-1, us-east-2]\n${extra}run:`))
   return file
 }
@@ -174,7 +174,11 @@ describe("frugal run on EC2: capacity errors, reclaims and quotas", () => {
     // The cloud reclaims the first two instances that reach a checkpoint.
     for (const nth of [1, 2]) {
       await until(`instance ${nth} to checkpoint`, () => [...cloud.instances.values()].filter((i) => i.attemptId.startsWith("chaos-")).length >= nth &&
-        cloud.hasCheckpoint([...cloud.instances.values()].filter((i) => i.attemptId.startsWith("chaos-"))[nth - 1]?.id ?? ""))
+        cloud.hasCheckpoint([...cloud.instances.values()].filter((i) => i.attemptId.startsWith("chaos-"))[nth - 1]?.id ?? "")).catch((error: unknown) => {
+        // What the supervisor and the cloud saw, for a failure on a loaded runner.
+        const instances = [...cloud.instances.values()].map((i) => `${i.id} ${i.attemptId} ${i.state} ${i.reason?.code ?? ""}`)
+        throw new Error(`${String(error)}\n--- frugal run stdout:\n${run.output.stdout.slice(-4000)}\n--- stderr:\n${run.output.stderr.slice(-2000)}\n--- instances:\n${instances.join("\n")}`)
+      })
       const instance = [...cloud.instances.values()].filter((i) => i.attemptId.startsWith("chaos-"))[nth - 1]
       if (instance === undefined) throw new Error("no instance")
       cloud.reclaim(instance.id)
