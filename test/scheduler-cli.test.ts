@@ -75,11 +75,17 @@ describe("frugal submit, queue and cancel", () => {
     const answer = await frugal.submit(tinyWorkload("sdk-job", { budgetUsd: 0.25 }), { priority: 2 })
     expect(answer.id).toMatch(/^sdk-job-\d{8}-\d{6}-[0-9a-f]{4}$/)
     expect(answer.expectedCostUsd).toBe(0.25)
+    // The long job starts once the previous test's job has stopped and given back its reservation; then the
+    // second one waits for budget behind it.
     let waiting: { readonly team: string; readonly reason: string | null } | undefined
-    for (let i = 0; i < 50 && waiting?.reason !== "budget"; i++) {
-      waiting = (await frugal.queue({ team: "a" })).jobs.find((job) => job.id === answer.id)
-      if (waiting?.reason !== "budget") await new Promise((resolve) => setTimeout(resolve, 200))
+    let running: { readonly state: string } | undefined
+    for (let i = 0; i < 300 && (waiting?.reason !== "budget" || running?.state !== "running"); i++) {
+      const jobs = (await frugal.queue({ team: "a" })).jobs
+      waiting = jobs.find((job) => job.id === answer.id)
+      running = jobs.find((job) => job.id === first.id)
+      if (waiting?.reason !== "budget" || running?.state !== "running") await new Promise((resolve) => setTimeout(resolve, 200))
     }
+    expect(running).toMatchObject({ state: "running" })
     expect(waiting).toMatchObject({ team: "a", reason: "budget" })
     expect((await frugal.cancel(answer.id)).state).toBe("cancelled")
     // A running job is asked to stop: it checkpoints first, and the answer says the request was taken.
