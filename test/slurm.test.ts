@@ -175,7 +175,8 @@ describe("frugal run --runner slurm on a real Slurm cluster", () => {
       "      - { name: frugal-od, accelerator: T4, gpusPerNode: 1, nodes: 1, hourlyPriceUsd: 0.5 }"
     ].join("\n"))
     const file = variant("moved", (text) => text.replace(/^run:/m, "resources:\n  accelerators: [T4]\nrun:"))
-    const env = { ...envFor(), FRUGAL_SLURM_PARTITION: "", FRUGAL_SLURM_GPUS_PER_NODE: "" }
+    // No FRUGAL_SLURM_TIME_MINUTES: each attempt's --time is derived from the work left at its partition.
+    const env = { ...envFor(), FRUGAL_SLURM_PARTITION: "", FRUGAL_SLURM_GPUS_PER_NODE: "", FRUGAL_SLURM_TIME_MINUTES: "" }
     const dry = await runFrugal(["run", file, "--infra", profile, "--policy", "on-demand", "--dry-run", "--json"], { env })
     expect(dry.code, dry.stderr).toBe(0)
     const placements = (JSON.parse(dry.stdout) as { placements: ReadonlyArray<{ runner: string; pool: string; purchaseOption: string }> }).placements
@@ -187,15 +188,21 @@ describe("frugal run --runner slurm on a real Slurm cluster", () => {
     expect(run.stdout).toMatch(/\[next\] slurm local\/frugal-od on-demand at \$0\.50\/h: policy on-demand: on-demand/)
     expect(weightsHash(run.stdout)).toBe(referenceHash)
 
-    // What each attempt asked Slurm for: the placement's partition, one GPU per node on one node, and a time limit.
+    // What each attempt asked Slurm for: the placement's partition, one GPU per node on one node, and a time limit
+    // of its own (the few seconds of work left there, plus 15 minutes for start-up and the final checkpoint).
     const scripts = join(home, "jobs", "moved", "slurm")
+    const limits: Array<number> = []
     for (const [attempt, partition] of [["moved-1", "frugal"], ["moved-2", "frugal-od"]] as const) {
       const script = readFileSync(join(scripts, `${attempt}.sbatch`), "utf8")
       expect(script).toContain(`#SBATCH --partition=${partition}\n`)
       expect(script).toContain("#SBATCH --nodes=1\n")
       expect(script).toContain("#SBATCH --gpus-per-node=1\n")
-      expect(script).toMatch(/#SBATCH --time=\d+\n/)
+      expect(script).not.toContain("FRUGAL_SLURM_TIME_MINUTES")
+      limits.push(Number(/#SBATCH --time=(\d+)\n/.exec(script)?.[1]))
     }
+    expect(limits[0]).toBeGreaterThanOrEqual(15)
+    expect(limits[1]).toBeGreaterThanOrEqual(15)
+    expect(limits[1]).toBeLessThanOrEqual(limits[0] ?? 0)
     // The requeued run in the preemptible partition was cancelled, not left to run as well.
     expect(slurm("scontrol", ["--oneliner", "show", "job", run.slurmJobId])).toMatch(/JobState=CANCELLED/)
     const status = JSON.parse((await runFrugal(["status", "moved", "--json"], { env })).stdout) as {

@@ -13,7 +13,6 @@ import { slurmSettingsFromEnvironment } from "./SlurmConfig.ts"
 import { makeSlurmCommands } from "./SlurmCommands.ts"
 import * as SlurmRunner from "./SlurmRunner.ts"
 import { isTerminal } from "./SlurmJob.ts"
-import { TIME_LIMIT_VARIABLE, workloadTimeLimitMinutes } from "./TimeLimit.ts"
 
 export interface SlurmEngineSettings {
   readonly options: SlurmRunner.SlurmRunnerOptions
@@ -55,13 +54,6 @@ export const slurmEngineSettings = (
 
 export const slurmEngine = (options: SlurmRunner.SlurmRunnerOptions): Engine => ({
   name: "slurm",
-  // `--time` from the estimate on this placement (TimeLimit.ts), unless FRUGAL_SLURM_TIME_MINUTES is set in the
-  // environment (it wins in the engine) or in the workload's run.env.
-  launchFor: (workload, launch, placement) => {
-    if (options.timeLimitMinutes !== null || launch.env[TIME_LIMIT_VARIABLE] !== undefined) return launch
-    const minutes = workloadTimeLimitMinutes(workload, placement.accelerator, placement.instanceCount * placement.acceleratorsPerInstance, options.signalSeconds)
-    return minutes === null ? launch : { ...launch, env: { ...launch.env, [TIME_LIMIT_VARIABLE]: String(minutes) } }
-  },
   describeLaunch: (request) => {
     const scriptPath = `${SlurmRunner.outputDirectoryFor(options, request)}/${request.attemptId}.sbatch`
     const argv = SlurmRunner.sbatchCommandFor(options, request, scriptPath)

@@ -30,7 +30,7 @@ import { attemptFiles, batchScript, type BatchScriptInput, directiveProblems, in
 import { FileTail } from "./FileTail.ts"
 import { makeSlurmCommands, type SlurmCommands } from "./SlurmCommands.ts"
 import { isTerminal, type SlurmJobState } from "./SlurmJob.ts"
-import { launchTimeLimitMinutes } from "./TimeLimit.ts"
+import { attemptTimeLimitMinutes, launchTimeLimitMinutes } from "./TimeLimit.ts"
 
 export interface SlurmRunnerOptions {
   readonly partition: string | null
@@ -111,9 +111,9 @@ export const batchInputFor = (options: SlurmRunnerOptions, request: AttemptReque
     nodes: Math.max(1, placement.instanceCount),
     gpusPerNode: placement.acceleratorsPerInstance,
     cpusPerTask: options.cpusPerTask,
-    // FRUGAL_SLURM_TIME_MINUTES of the engine's environment wins; else the limit derived from the plan's
-    // estimate, carried in the job's launch environment (TimeLimit.ts); else the partition's default.
-    timeLimitMinutes: options.timeLimitMinutes ?? launchTimeLimitMinutes(launch.env),
+    // FRUGAL_SLURM_TIME_MINUTES of the engine's environment wins, then the workload's own run.env; else the limit
+    // derived for this attempt from the work left at this placement (TimeLimit.ts); else the partition's default.
+    timeLimitMinutes: options.timeLimitMinutes ?? launchTimeLimitMinutes(launch.env) ?? attemptTimeLimitMinutes(request, options.signalSeconds),
     signalSeconds: options.signalSeconds,
     outputDirectory: outputDirectoryFor(options, request),
     workdir: launch.workdir,

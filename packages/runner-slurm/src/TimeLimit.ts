@@ -3,8 +3,9 @@
  * so a limit near what the job needs both protects the allocation and gets the job started sooner than the
  * partition's (usually days-long) default. Pure.
  *
- * limit = estimate × (1 + 25%) + 15 min, capped by `constraints.deadlineHours`, and never shorter than the
- * SIGUSR1 warning plus a minute (the warning must come after the job starts).
+ * limit = estimate × (1 + 25%) + 15 min, capped by the hours left to `constraints.deadlineHours`, and never shorter
+ * than the SIGUSR1 warning plus a minute (the warning must come after the job starts). The estimate is the work
+ * left at the attempt's own placement, so every attempt (a failover, a resume) gets its own limit.
  *
  * - 25% covers what the estimate does not know: its MFU is a per-accelerator default until the ledger has
  *   measured one (docs/estimates.md), and checkpoint writes at the Young/Daly interval stall training.
@@ -13,7 +14,7 @@
  *   work redone after a pre-emption stays inside this margin too.
  * - Past the deadline the job has failed its constraint anyway; the cap stops it from holding the partition.
  */
-import { acceleratorByName, estimatePlacement, type Workload } from "@frugal/core"
+import type { AttemptRequest } from "@frugal/runner"
 
 /** Relative margin on the estimated hours (MFU uncertainty, checkpoint stalls). */
 export const TIME_LIMIT_MARGIN = 0.25
@@ -28,28 +29,21 @@ export const timeLimitMinutes = (estimatedHours: number, deadlineHours: number |
 }
 
 /**
- * The time limit of a workload placed on `gpus` of `accelerator` (core's `estimatePlacement`), or null when there
- * is no estimate to derive it from: an inference service (it runs until stopped), no accelerator known (a CPU job,
- * or GPUs asked for without naming them in `resources.accelerators`), or an estimate that is not finite.
+ * The time limit of one attempt, from what the supervisor expects it to need at its placement (the plan's
+ * uninterrupted hours there times the work the newest checkpoint leaves, and the hours left to the deadline:
+ * `AttemptRequest.horizon`). Derived again for every attempt, so a failover to a slower partition asks for longer
+ * and a resume late in the job for less. Null when there is nothing to derive it from: no horizon (a job without a
+ * plan), a placement without GPUs (a CPU job), or hours that are negative or not finite.
  */
-export const workloadTimeLimitMinutes = (
-  workload: Workload,
-  accelerator: string | null,
-  gpus: number,
-  signalSeconds: number
-): number | null => {
-  if (workload.kind === "inference" || accelerator === null || gpus < 1) return null
-  const spec = acceleratorByName(accelerator)
-  if (spec === undefined) return null
-  const hours = estimatePlacement(workload, spec, gpus).hours
-  if (!Number.isFinite(hours) || hours <= 0) return null
-  return timeLimitMinutes(hours, workload.constraints.deadlineHours ?? null, signalSeconds)
+export const attemptTimeLimitMinutes = (request: AttemptRequest, signalSeconds: number): number | null => {
+  const horizon = request.horizon
+  if (horizon === undefined || request.placement.accelerator === null || request.placement.acceleratorsPerInstance < 1) return null
+  // A plan rounds hours to 0.01: a few seconds of work reads as 0, and gets the fixed minutes alone.
+  if (!Number.isFinite(horizon.workHours) || horizon.workHours < 0) return null
+  return timeLimitMinutes(horizon.workHours, horizon.deadlineHours, signalSeconds)
 }
 
-/**
- * Where a job's derived limit travels: its launch environment, which the ledger stores with the job (so
- * `frugal run --resume` keeps the limit) and which a workload's own `run.env` may set too.
- */
+/** The variable of a workload's `run.env` (or the engine's environment) that sets `--time` itself. */
 export const TIME_LIMIT_VARIABLE = "FRUGAL_SLURM_TIME_MINUTES"
 
 /** The limit a launch environment carries; null when absent or not a whole number of minutes ≥ 1. */

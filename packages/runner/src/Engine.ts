@@ -7,9 +7,7 @@
  * names, so one job's ranked placements may span engines.
  */
 import { Context, Effect, Layer, Schema, Scope } from "effect"
-import type { Workload } from "@frugal/core"
-import type { LaunchSpec } from "./LaunchSpec.ts"
-import type { EngineName, Placement } from "./Placement.ts"
+import type { EngineName } from "./Placement.ts"
 import { type AttemptRequest, Runner } from "./Runner.ts"
 
 /** What an engine would submit for an attempt, as data (`run --dry-run --json`) and as a person reads it. */
@@ -23,11 +21,6 @@ export interface EngineLaunch {
 
 export interface Engine {
   readonly name: EngineName
-  /**
-   * What the engine derives from the workload into the job's launch for its first placement on this engine (Slurm:
-   * `--time` from the estimate); the launch is kept in the ledger, so a resumed job keeps it. Absent: unchanged.
-   */
-  readonly launchFor?: (workload: Workload, launch: LaunchSpec, placement: Placement) => LaunchSpec
   /** The launch request of an attempt (pure): what `submit` would send. */
   readonly describeLaunch: (request: AttemptRequest) => EngineLaunch
   /** The runtime, built once per `Engines` scope (clients, trackers) and closed with it. */

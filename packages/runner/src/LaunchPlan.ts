@@ -13,7 +13,7 @@
  * Placements above an account quota (per region and market) are left out: a run never asks for more than the quota.
  * All placements are then ordered: meeting the deadline first, cheapest expected cost first, the plan's order last.
  */
-import { checkpointBytes, type InfraProfile, type Workload } from "@frugal/core"
+import { acceleratorByName, checkpointBytes, estimatePlacement, type InfraProfile, type Workload } from "@frugal/core"
 import { DEFAULT_COST_ASSUMPTIONS, type OnlinePolicyName, type Plan, type PlacementOption } from "@frugal/planner"
 import { type Catalog, type Ec2Quota, parseClusterInstanceType, quotaNeed } from "@frugal/pricing"
 import type { JobPolicy, RankedPlacement } from "./LaunchPolicy.ts"
@@ -46,6 +46,11 @@ export interface LaunchPlanInput {
   readonly unprofiled?: ReadonlyArray<UnprofiledCluster>
   /** The account's EC2 vCPU quotas: an EC2 placement above its region's quota is left out. */
   readonly quotas?: ReadonlyArray<Ec2Quota>
+  /**
+   * The workload the plan was made for: where an unprofiled cluster's environment overrides the plan's GPU shape
+   * (FRUGAL_SLURM_NODES=1 for a 2-node plan), its hours are estimated again for the shape that really runs.
+   */
+  readonly workload?: Workload
 }
 
 export interface LaunchPlan {
@@ -131,10 +136,23 @@ const ec2Placements = (option: PlacementOption, catalog: Catalog, profile: Infra
   })
 }
 
+/**
+ * The plan's hours for the option, on `gpus` GPUs instead of the option's own: scaled by core's estimate on each
+ * (so a calibration the plan applied carries over); unchanged for the option's own count or where nothing estimates.
+ */
+const hoursOnGpus = (option: PlacementOption, gpus: number, workload: Workload | undefined): number => {
+  const planned = option.instanceCount * option.gpusPerInstance
+  const spec = acceleratorByName(option.gpu)
+  if (workload === undefined || spec === undefined || gpus === planned || gpus < 1 || planned < 1) return option.baseHours
+  const ratio = estimatePlacement(workload, spec, gpus).hours / estimatePlacement(workload, spec, planned).hours
+  return Number.isFinite(ratio) && ratio > 0 ? option.baseHours * ratio : option.baseHours
+}
+
 /** A plan option on an engine configured only by the environment: the plan's GPU shape on that cluster. */
-const unprofiledPlacement = (option: PlacementOption, cluster: UnprofiledCluster): RankedPlacement => {
+const unprofiledPlacement = (option: PlacementOption, cluster: UnprofiledCluster, workload: Workload | undefined): RankedPlacement => {
   const gpusPerNode = cluster.gpusPerNode ?? option.gpusPerInstance
   const nodes = cluster.nodes ?? option.instanceCount
+  const hours = hoursOnGpus(option, nodes * gpusPerNode, workload)
   const purchaseOption = cluster.engine === "kubernetes" ? cluster.capacityType ?? "on-demand" : "on-demand"
   return {
     placement: {
@@ -150,9 +168,9 @@ const unprofiledPlacement = (option: PlacementOption, cluster: UnprofiledCluster
       acceleratorsPerInstance: gpusPerNode,
       interruptionsPerHour: 0
     },
-    baseHours: option.baseHours,
-    expectedHours: option.baseHours,
-    expectedCostUsd: option.baseHours * nodes * cluster.hourlyPriceUsd
+    baseHours: hours,
+    expectedHours: hours,
+    expectedCostUsd: hours * nodes * cluster.hourlyPriceUsd
   }
 }
 
@@ -209,7 +227,7 @@ export const launchPlan = (input: LaunchPlanInput): LaunchPlan => {
       add(pools)
     }
     for (const unprofiled of input.unprofiled ?? []) {
-      if (allowed.has(unprofiled.engine)) add([unprofiledPlacement(option, unprofiled)])
+      if (allowed.has(unprofiled.engine)) add([unprofiledPlacement(option, unprofiled, input.workload)])
     }
   })
   out.sort((a, b) => Number(b.meets) - Number(a.meets) || a.entry.expectedCostUsd - b.entry.expectedCostUsd || a.order - b.order)
@@ -256,6 +274,7 @@ export const jobPolicy = (
     waitHours: options.waitHours ?? 0.25,
     checkpointRegion: usesEc2 ? profile.aws?.checkpoints?.region ?? null : null,
     checkpointGB: workload.kind === "training" ? checkpointBytes(workload.model.parameters, workload.model.optimizer) / 1e9 : 0,
-    catalog: `${plan.catalog.source} ${plan.catalog.asOf}`.trim()
+    catalog: `${plan.catalog.source} ${plan.catalog.asOf}`.trim(),
+    ...(workload.kind === "inference" ? { service: true } : {})
   }
 }

@@ -20,6 +20,7 @@ import { EventSpotHistory, type JobState, NONE, ONLINE_POLICY_NAMES, onlinePolic
 import type { AttemptExit } from "./AttemptExit.ts"
 import type { AttemptRecord } from "./LedgerRecords.ts"
 import { describePlacement, Placement, poolKey } from "./Placement.ts"
+import type { AttemptHorizon } from "./Runner.ts"
 
 export const RankedPlacement = Schema.Struct({
   placement: Placement,
@@ -53,7 +54,9 @@ export const JobPolicy = Schema.Struct({
   /** Size of one checkpoint, GB, for transfer charges until the trainer reports its own. */
   checkpointGB: Schema.Number,
   /** Where the prices came from (`embedded 2026-07-09`). */
-  catalog: Schema.String
+  catalog: Schema.String,
+  /** An inference service: it runs until stopped, so its attempts have no horizon (no Slurm `--time`). */
+  service: Schema.optionalKey(Schema.Boolean)
 })
 export type JobPolicy = typeof JobPolicy.Type
 
@@ -129,6 +132,31 @@ export const elapsedHours = (attempts: ReadonlyArray<AttemptRecord>, nowMillis: 
 export const hoursToFinish = (policy: JobPolicy, ranked: RankedPlacement, progress: number): number => {
   const launch = ranked.launchHours ?? 0
   return Math.max(policy.changeoverHours, launch) + Math.max(0, ranked.expectedHours - launch) * (1 - progress)
+}
+
+/**
+ * What one attempt launched at `placement` now is expected to need, for engines that take a time limit (Slurm's
+ * `--time`): its uninterrupted hours there (`baseHours`) times the work the newest checkpoint leaves, and the hours
+ * left to the deadline (null without one). Recomputed for every attempt, so a failover to a slower partition, or a
+ * resume late in the job, asks for what is left there. Null for a service (it runs until stopped) and for a
+ * placement not in the failover order.
+ */
+export const attemptHorizon = (
+  policy: JobPolicy,
+  placement: Placement,
+  attempts: ReadonlyArray<AttemptRecord>,
+  lastCheckpointStep: number | null,
+  nowMillis: number
+): AttemptHorizon | null => {
+  if (policy.service === true) return null
+  const key = poolKey(placement)
+  const ranked = policy.placements.find((entry) => poolKey(entry.placement) === key && entry.placement.instanceCount === placement.instanceCount)
+  if (ranked === undefined || !Number.isFinite(ranked.baseHours) || ranked.baseHours < 0) return null
+  const progress = progressOf(policy, lastCheckpointStep)
+  return {
+    workHours: ranked.baseHours * (1 - progress),
+    deadlineHours: policy.deadlineHours === null ? null : Math.max(0, policy.deadlineHours - elapsedHours(attempts, nowMillis))
+  }
 }
 
 /** Whether the rest of the job, started here after `delayHours`, is expected to end before the deadline. */

@@ -52,6 +52,19 @@ export interface AttemptRequest {
   readonly checkpointEverySeconds: number | null
   /** Where the engine keeps this attempt's log (a file for local; engines with their own log store may ignore it). */
   readonly logPath: string
+  /**
+   * What this attempt is expected to need at its placement (LaunchPolicy's `attemptHorizon`), for engines that
+   * take a time limit (Slurm's `--time`); absent when the job has no plan to estimate from.
+   */
+  readonly horizon?: AttemptHorizon | undefined
+}
+
+/** Hours one attempt is expected to need: the work left at its placement, and the hours left to the deadline. */
+export interface AttemptHorizon {
+  /** Uninterrupted hours of the work left, at this placement. */
+  readonly workHours: number
+  /** Hours from now to `constraints.deadlineHours`; null without a deadline. */
+  readonly deadlineHours: number | null
 }
 
 export interface CancelOptions {

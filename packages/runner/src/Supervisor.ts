@@ -37,11 +37,11 @@ import {
 import { type JobLeased, type LeaseLost, leaseSecondsFor } from "./JobLease.ts"
 import { type HeldLease, holdJobLease } from "./JobLeaseKeeper.ts"
 import { decodeJobSpec, encodeJobSpec, type JobSpec } from "./JobSpec.ts"
-import { type ChoiceContext, chooseNext, decodeJobPolicy, encodeJobPolicy, type JobPolicy, type LaunchChoice } from "./LaunchPolicy.ts"
+import { attemptHorizon, type ChoiceContext, chooseNext, decodeJobPolicy, encodeJobPolicy, type JobPolicy, type LaunchChoice } from "./LaunchPolicy.ts"
 import { Ledger, type LedgerError } from "./Ledger.ts"
 import type { AttemptRecord } from "./LedgerRecords.ts"
 import { describePlacement, type EngineName, type Placement, poolKey } from "./Placement.ts"
-import { type AttemptHandle, type AttemptRequest, type ProvisioningFailed, Runner, type RunnerError } from "./Runner.ts"
+import { type AttemptHandle, type AttemptHorizon, type AttemptRequest, type ProvisioningFailed, Runner, type RunnerError } from "./Runner.ts"
 import { runsUnderTorchrun, torchrunAttemptExit } from "./Torchrun.ts"
 import { type WorkloadIdentity, workloadDifferences, WorkloadMismatch } from "./WorkloadIdentity.ts"
 import { join } from "node:path"
@@ -256,13 +256,14 @@ const superviseLeased = (
     const engineOf = (placement: Placement): EngineName => placement.runner ?? defaultEngine
     const logDirectory = options.logDirectory ?? join(spec.launch.checkpointDir, "..", "logs")
     const launch = options.fromScratch === true ? { ...spec.launch, env: { ...spec.launch.env, FRUGAL_FROM_SCRATCH: "1" } } : spec.launch
-    const request = (attemptId: string, placement: Placement, interval: number | null): AttemptRequest => ({
+    const request = (attemptId: string, placement: Placement, interval: number | null, horizon?: AttemptHorizon | null): AttemptRequest => ({
       jobId,
       attemptId,
       placement,
       launch,
       checkpointEverySeconds: interval,
-      logPath: join(logDirectory, `${attemptId}.log`)
+      logPath: join(logDirectory, `${attemptId}.log`),
+      ...(horizon === undefined || horizon === null ? {} : { horizon })
     })
 
     let policy: JobPolicy | null = options.policy ?? null
@@ -347,11 +348,13 @@ const superviseLeased = (
         launch = Effect.succeed(current.handle)
       } else {
         const placement = current.placement
-        const sequence = (yield* ledger.attempts(jobId)).length + 1
-        const attemptId = `${jobId}-${sequence}`
+        const sofar = yield* ledger.attempts(jobId)
+        const attemptId = `${jobId}-${sofar.length + 1}`
         const interval = spec.checkpointEverySeconds ?? checkpointIntervalSeconds(placement, writeSeconds)
+        // What this attempt needs at its placement, from the work the checkpoints leave (Slurm's --time).
+        const horizon = policy === null ? null : attemptHorizon(policy, placement, sofar, lastCheckpointStep(sofar), Date.now())
         attempt = yield* ledger.startAttempt({ id: attemptId, jobId, runner: engineOf(placement), placement, checkpointEverySeconds: interval })
-        launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval)))
+        launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval, horizon)))
       }
       const launched: { handle: AttemptHandle | null } = { handle: null }
       // An adopted attempt may replay its own `started` event: only a fresh launch is held to the job's checkpoints.

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type AttemptExit, type AttemptRecord, chooseNext, coolDowns, type JobPolicy, type Placement, poolKey, type RankedPlacement } from "../src/index.ts"
+import { attemptHorizon, type AttemptExit, type AttemptRecord, chooseNext, coolDowns, type JobPolicy, type Placement, poolKey, type RankedPlacement } from "../src/index.ts"
 
 const HOUR = 3_600_000
 
@@ -142,5 +142,22 @@ describe("where the next attempt runs", () => {
     const choice = chooseNext(policy(12), { attempts, lastExit: reclaim, current: spotA, lastCheckpointStep: 100, nowMillis: 5 * HOUR })
     assert.strictEqual(choice._tag, "Stop")
     assert.include(choice._tag === "Stop" ? choice.reason : "", "constraints.deadlineHours")
+  })
+
+  it("gives each attempt the hours of the work left at its own placement and the hours left to the deadline", () => {
+    const slow = place("use1-az6", "on-demand", 0.5)
+    const withSlow: JobPolicy = { ...policy(48), placements: [ranked(spotA), { ...ranked(slow), baseHours: 30 }] }
+    // The first attempt: the whole job there, the whole deadline.
+    assert.deepStrictEqual(attemptHorizon(withSlow, spotA, [], null, 0), { workHours: 10, deadlineHours: 48 })
+    // A failover 6 h in, to a placement three times slower, with 400 of 1000 steps checkpointed: 60% of its 30 h.
+    const failedOver = attemptHorizon(withSlow, slow, [attempt(spotA, "interrupted", 0, 6)], 400, 6 * HOUR)
+    assert.closeTo(failedOver?.workHours ?? 0, 18, 1e-9)
+    assert.closeTo(failedOver?.deadlineHours ?? 0, 42, 1e-9)
+    // No deadline, none to cap by; past the deadline, none left.
+    assert.strictEqual(attemptHorizon(policy(null), spotA, [], null, 0)?.deadlineHours, null)
+    assert.strictEqual(attemptHorizon(withSlow, spotA, [attempt(spotA, "interrupted", 0, 50)], 100, 50 * HOUR)?.deadlineHours, 0)
+    // A placement outside the failover order, and a service that runs until stopped, have none.
+    assert.isNull(attemptHorizon(withSlow, spotOther, [], null, 0))
+    assert.isNull(attemptHorizon({ ...withSlow, service: true }, spotA, [], null, 0))
   })
 })

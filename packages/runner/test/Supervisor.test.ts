@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type JobSpec, Ledger, LocalRunner, localPlacement, Runner, RunnerError, Supervisor, type WorkloadIdentity } from "../src/index.ts"
+import { type AttemptHorizon, type JobPolicy, type JobSpec, Ledger, LocalRunner, localPlacement, type Placement, Runner, RunnerError, Supervisor, type WorkloadIdentity } from "../src/index.ts"
 
 const fakeTrainer = fileURLToPath(new URL("./fixtures/fake-trainer.ts", import.meta.url))
 
@@ -217,6 +217,68 @@ describe("Supervisor", () => {
       assert.deepStrictEqual((yield* ledger.attempts("job-between")).map((a) => a.exitReason), ["interrupted"])
       const resumed = yield* (yield* Supervisor).resume("job-between")
       assert.strictEqual(resumed.status, "completed")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.live("gives every attempt the hours left at its own placement: a failover to a slower one asks for its share of the work left", () => {
+    const dir = mkdtempSync(join(tmpdir(), "frugal-supervisor-"))
+    const seen: Array<{ readonly pool: string | null | undefined; readonly horizon: AttemptHorizon | undefined }> = []
+    // The local runner, with every request it is sent written down.
+    const recording = Layer.effect(Runner, Effect.gen(function*() {
+      const inner = yield* Runner
+      return Runner.of({
+        ...inner,
+        submit: (request) => Effect.andThen(Effect.sync(() => seen.push({ pool: request.placement.pool, horizon: request.horizon })), inner.submit(request))
+      })
+    })).pipe(Layer.provide(LocalRunner.layerWith({ graceSeconds: 5 })))
+    const layer = Supervisor.layerWithRunner.pipe(Layer.provideMerge(Layer.merge(recording, Ledger.layerFile(join(dir, "ledger.sqlite")))))
+    const fast: Placement = { ...localPlacement(1), pool: "lab/fast", purchaseOption: "spot" }
+    const slow: Placement = { ...localPlacement(2), pool: "lab/slow", purchaseOption: "on-demand" }
+    const policy: JobPolicy = {
+      policy: "on-demand",
+      placements: [
+        { placement: fast, baseHours: 10, expectedHours: 11, expectedCostUsd: 11 },
+        { placement: slow, baseHours: 30, expectedHours: 30, expectedCostUsd: 60 }
+      ],
+      deadlineHours: 48,
+      changeoverHours: 0,
+      totalSteps: 30,
+      coolDownMinutes: 60,
+      waitHours: 0.25,
+      checkpointRegion: null,
+      checkpointGB: 0,
+      catalog: "test"
+    }
+    const spec: JobSpec = {
+      name: "horizon",
+      launch: { argv: [process.execPath, fakeTrainer, "--max-steps", "30", "--step-ms", "2"], env: {}, workdir: dir, checkpointDir: join(dir, "checkpoints") },
+      placement: fast,
+      retry: { maxInterruptions: 5, maxCrashes: 2 },
+      checkpointEverySeconds: null,
+      precision: "fp32"
+    }
+    return Effect.gen(function*() {
+      let pid = 0
+      const outcome = yield* (yield* Supervisor).run("job-horizon", spec, {
+        policy,
+        onEvent: (attempt, event) =>
+          Effect.sync(() => {
+            if (event.event === "started") pid = event.pid
+            if (event.event === "checkpoint" && event.step === 10 && attempt.sequence === 1) process.kill(pid, "SIGTERM")
+          })
+      })
+      assert.strictEqual(outcome.status, "completed", `${outcome.detail} ${JSON.stringify(outcome.attempts.map((a) => [a.exitReason, a.exitDetail]))}`)
+      const [first, second] = outcome.attempts
+      assert.deepStrictEqual(seen.map((s) => s.pool), ["lab/fast", "lab/slow"])
+      // The first attempt: the whole job on the fast placement, the whole deadline.
+      assert.strictEqual(seen[0]?.horizon?.workHours, 10)
+      assert.closeTo(seen[0]?.horizon?.deadlineHours ?? 0, 48, 0.01)
+      // The failover: the slow placement's 30 h times the work its checkpoint leaves, and the deadline left.
+      const done = (first?.lastCheckpointStep ?? 0) / 30
+      assert.isAbove(done, 0.3)
+      assert.closeTo(seen[1]?.horizon?.workHours ?? 0, 30 * (1 - done), 1e-9)
+      assert.isBelow(seen[1]?.horizon?.deadlineHours ?? 48, 48)
+      assert.strictEqual(second?.resumedFromStep, first?.lastCheckpointStep)
     }).pipe(Effect.provide(layer))
   })
 })

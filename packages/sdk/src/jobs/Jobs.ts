@@ -16,6 +16,8 @@ import { type InfraProfile, InvalidInput, NoFeasiblePlacement, type Workload } f
 import { catalogQueryFor, type Estimator, fitQuotas, type OnlinePolicyName, plan as planPure } from "@frugal/planner"
 import { InfraCatalog, PriceCatalog, type PriceCatalogError, QuotaSource } from "@frugal/pricing"
 import {
+  type AttemptRequest,
+  attemptHorizon,
   calibratedEstimator,
   DEFAULT_RETRY_BUDGET,
   type EngineLaunch,
@@ -192,7 +194,7 @@ export const prepareJob = Effect.fn("Jobs.prepare")(function*(
   const { plan, catalog, notes, quotas } = yield* (launchesFromProfile
     ? Effect.provide(planOverProfile(workload, estimator, quotaRegions), InfraCatalog.layer(launchable))
     : planOverProfile(workload, estimator, quotaRegions))
-  const ranked = launchPlan({ plan, catalog, profile: launchable, engines: engines.names, unprofiled: engines.unprofiled, quotas })
+  const ranked = launchPlan({ plan, catalog, profile: launchable, engines: engines.names, unprofiled: engines.unprofiled, quotas, workload })
   const [first, ...rest] = ranked.placements
   const quotaBound = ranked.excluded.find((entry) => entry.why.startsWith("above quota "))
   if (first === undefined && quotaBound !== undefined) {
@@ -215,7 +217,7 @@ export const prepareJob = Effect.fn("Jobs.prepare")(function*(
   return {
     jobId,
     workload,
-    spec: { ...base, launch: withEngineLaunchSettings(workload, launch, engines, placements), placement: first.placement },
+    spec: { ...base, launch, placement: first.placement },
     policy,
     placements,
     excluded: ranked.excluded,
@@ -225,32 +227,12 @@ export const prepareJob = Effect.fn("Jobs.prepare")(function*(
   }
 })
 
-/** The launch with what each engine in use derives for its first placement (Slurm's `--time`). */
-const withEngineLaunchSettings = (
-  workload: Workload,
-  launch: JobSpec["launch"],
-  engines: EngineSetup,
-  placements: ReadonlyArray<RankedPlacement>
-): JobSpec["launch"] =>
-  engines.names.reduce((current, name) => {
-    const engine = engines.engines[name]
-    const first = placements.find((entry) => (entry.placement.runner ?? "local") === name)
-    return engine?.launchFor === undefined || first === undefined ? current : engine.launchFor(workload, current, first.placement)
-  }, launch)
-
 /** The `run --dry-run --json` document of a prepared job. */
 export const dryRunReport = (prepared: PreparedJob, ledgerPath: string, logDirectory: string): DryRunReport => {
   const first = prepared.spec.placement
   const engineName = first.runner ?? "local"
   const engine = prepared.engines.engines[engineName]
-  const firstRequest = {
-    jobId: prepared.jobId,
-    attemptId: `${prepared.jobId}-1`,
-    placement: first,
-    launch: prepared.spec.launch,
-    checkpointEverySeconds: null,
-    logPath: join(logDirectory, `${prepared.jobId}-1.log`)
-  }
+  const firstRequest = firstAttemptRequest(prepared, logDirectory)
   return {
     job: {
       id: prepared.jobId,
@@ -287,14 +269,21 @@ export const dryRunText = (prepared: PreparedJob, logDirectory: string): string 
   const first = prepared.spec.placement
   const engine = prepared.engines.engines[first.runner ?? "local"]
   if (engine === undefined) return "# engine not configured"
-  return engine.describeLaunch({
+  return engine.describeLaunch(firstAttemptRequest(prepared, logDirectory)).text
+}
+
+/** What the supervisor will ask the engine for the first attempt: the whole job's hours there, the whole deadline. */
+const firstAttemptRequest = (prepared: PreparedJob, logDirectory: string): AttemptRequest => {
+  const horizon = prepared.policy === null ? null : attemptHorizon(prepared.policy, prepared.spec.placement, [], null, Date.now())
+  return {
     jobId: prepared.jobId,
     attemptId: `${prepared.jobId}-1`,
-    placement: first,
+    placement: prepared.spec.placement,
     launch: prepared.spec.launch,
     checkpointEverySeconds: null,
-    logPath: join(logDirectory, `${prepared.jobId}-1.log`)
-  }).text
+    logPath: join(logDirectory, `${prepared.jobId}-1.log`),
+    ...(horizon === null ? {} : { horizon })
+  }
 }
 
 const asRecord = (value: unknown): Record<string, unknown> =>
