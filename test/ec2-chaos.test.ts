@@ -9,7 +9,9 @@
  * - the job completes with the weights of an uninterrupted run, and the ledger lists every launch with its outcome,
  *   reason and cost (the refused one at $0, the ones in us-east-2 with the checkpoint's transfer);
  * - a supervisor killed with SIGKILL mid-run is continued with `--resume`, which adopts the running instance
- *   instead of launching another.
+ *   instead of launching another;
+ * - a relaunch that finds the checkpoint store emptied is stopped as soon as its command says it started fresh
+ *   (the `frugal:resumed-from` tag), the job fails naming the checkpoint, and `--from-scratch` starts over.
  * Bad profiles exit 2 naming the field, impossible quotas exit 3 naming the quota code, and neither touches the ledger.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
@@ -252,6 +254,43 @@ describe("frugal run on EC2: capacity errors, reclaims and quotas", () => {
     const status = JSON.parse((await runFrugal(["status", "adopt", "--json"], { env: env(home) })).stdout) as StatusJson
     expect(status.attempts.map((a) => [a.outcome, a.reason])).toEqual([["provision-failed", "InsufficientInstanceCapacity"], ["completed", null]])
   }, 360_000)
+
+  it("a relaunch that finds the checkpoint store emptied is stopped at its start, and --from-scratch starts over", async () => {
+    const home = join(dir, "emptied")
+    const file = workload("emptied")
+    const store = join(dir, "cloud", "s3", "frugal-chaos", "ckpt", "emptied")
+    // Between the reclaimed attempt and the next one, the job's checkpoints disappear from the store.
+    cloud.beforeLaunch = (attemptId) => {
+      if (attemptId === "emptied-3") rmSync(store, { recursive: true, force: true })
+    }
+    const run = start(["run", file, "--infra", profileFile, "--catalog", catalogFile, "--policy", "greedy", "--job-id", "emptied"], home)
+    const ours = () => [...cloud.instances.values()].filter((i) => i.attemptId.startsWith("emptied-"))
+    await until("the emptied job's first instance to checkpoint", () => ours()[0] !== undefined && cloud.hasCheckpoint(ours()[0]?.id ?? ""))
+    cloud.reclaim(ours()[0]?.id ?? "")
+    const code = await Promise.race([run.exited, sleep(240_000).then(() => "timeout" as const)])
+    cloud.beforeLaunch = null
+    expect(code, run.output.stdout).toBe(1)
+    // The relaunch said at once that it found nothing, and was stopped there: terminated, not left to train from 0.
+    // Attempt 1 is refused (no capacity in use1-az4); attempt 2 runs and is reclaimed after its checkpoint.
+    expect(run.output.stdout).toMatch(/\[attempt 2\] checkpoint at step \d+/)
+    expect(run.output.stdout).toMatch(/\[attempt 3\] started on .*, fresh\n\[attempt 3\] interrupted \(not resumable\)/)
+    expect(run.output.stderr).toMatch(/checkpoint lost: the job reported a checkpoint at step \d+ durable, but the relaunched command found none/)
+    expect(run.output.stderr).toContain("frugal run --resume emptied --from-scratch")
+    expect(run.output.stderr).not.toMatch(/^\s+at\s/m)
+    expect(cloud.running()).toEqual([])
+    const third = ours()[1]
+    expect(third?.attemptId).toBe("emptied-3")
+    expect(third?.tags.get("frugal:resumed-from")).toBe("none")
+    // Stopped before it finished: no result tags, so it never reached its last step.
+    expect(third?.tags.get("frugal:final-step")).toBeUndefined()
+
+    const over = start(["run", "--resume", "emptied", "--from-scratch"], home)
+    const again = await Promise.race([over.exited, sleep(240_000).then(() => "timeout" as const)])
+    expect(again, over.output.stderr).toBe(0)
+    expect(over.output.stdout).toMatch(/started on .*, fresh/)
+    expect(weightsHash(over.output.stdout)).toBe(referenceHash)
+    expect(cloud.running()).toEqual([])
+  }, 600_000)
 
   it("a job that is not interruptible goes on-demand where the quota allows, and one above every quota exits 3 naming the quota", async () => {
     const home = join(dir, "quota")

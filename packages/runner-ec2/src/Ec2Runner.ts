@@ -3,7 +3,8 @@
  * subnet of its AZ (in the placement's region, one client per region), as spot (one-time, terminate on interruption)
  * or on-demand, from an AMI or a launch template, with user data that runs the command (see UserData) and tags that
  * tie the instances to the job (`frugal:job`, `frugal:attempt`). The runner follows the instances with
- * `DescribeInstances` and reads how the attempt ended from the `frugal:exit-code` tag the script sets before
+ * `DescribeInstances`, reads the command's start from the `frugal:resumed-from` tags the script sets when the
+ * command prints its `started` line, and how the attempt ended from the `frugal:exit-code` tag it sets before
  * powering off, or from the state reason (`Server.SpotInstanceTermination` is a spot reclaim, kept as the attempt's
  * reason). No instance outlives its attempt: an attempt that ends, fails or is cancelled has its instances
  * terminated, and closing the engine terminates any left.
@@ -95,6 +96,32 @@ export const instanceExit = (instance: Instance, cancelRequested: boolean): Atte
   if (cancelRequested) return { _tag: "Interrupted", resumable: false }
   if (reason.startsWith("Server.")) return { _tag: "Lost", detail: `${reason}: ${message}` }
   return { _tag: "Crashed", code: null, signal: reason === "" ? null : reason }
+}
+
+/**
+ * The command's `started` event, from the tags the user data sets the moment the command prints it (see UserData):
+ * the step it resumed from (`none`: it found no checkpoint), its pid, device and precision. Null until then. This is
+ * what lets the supervisor stop, at its start, a relaunch that found the checkpoint store emptied.
+ */
+export const startedEvent = (instance: Instance): TrainerEvent | null => {
+  const from = tag(instance, "frugal:resumed-from")
+  if (from === undefined || !/^(none|[0-9]{1,15})$/.test(from)) return null
+  const resumedFromStep = from === "none" ? null : Number(from)
+  const pid = tag(instance, "frugal:pid") ?? ""
+  const word = (key: string) => {
+    const value = tag(instance, key) ?? ""
+    return /^[a-z0-9:]{1,32}$/.test(value) ? value : "unknown"
+  }
+  return {
+    event: "started",
+    time: new Date().toISOString(),
+    step: resumedFromStep ?? 0,
+    resumedFromStep,
+    tokensSeen: 0,
+    device: word("frugal:device"),
+    precision: word("frugal:precision"),
+    pid: /^[0-9]{1,10}$/.test(pid) ? Number(pid) : 0
+  }
 }
 
 /**
@@ -238,10 +265,20 @@ export const make = (settings: Ec2Settings, client: (region: string) => EC2Clien
       const events = yield* Queue.unbounded<TrainerEvent, Cause.Done>()
       const exited = yield* Deferred.make<AttemptExit>()
       let cancelRequested = false
+      let started = false
+      // Rank 0 (launch index 0) speaks for the attempt, as its stdout would.
+      const leaderOf = (instances: ReadonlyArray<Instance>) => instances.find((instance) => instance.AmiLaunchIndex === 0) ?? instances[0]
+      const offerStarted = (leader: Instance | undefined) => {
+        const event = started || leader === undefined ? null : startedEvent(leader)
+        if (event === null) return
+        started = true
+        Queue.offerUnsafe(events, event)
+      }
       const watch = Effect.gen(function*() {
         while (true) {
           yield* Effect.sleep(settings.pollSeconds * 1000)
           const instances = yield* Effect.orElseSucceed(describe(region, ids, request.attemptId), () => [])
+          offerStarted(leaderOf(instances))
           const ended = instances.map((instance) => instanceExit(instance, cancelRequested))
           // The attempt ends with its first instance: a multi-node job cannot go on without one of its nodes.
           const first = ended.find((exit) => exit !== null)
@@ -251,8 +288,7 @@ export const make = (settings: Ec2Settings, client: (region: string) => EC2Clien
             }
             yield* Effect.ignore(terminate(region, ids, request.attemptId))
             for (const id of ids) live.delete(id)
-            // Rank 0 (launch index 0) speaks for the attempt, as its stdout would.
-            const leader = instances.find((instance) => instance.AmiLaunchIndex === 0) ?? instances[0]
+            const leader = leaderOf(instances)
             if (leader !== undefined) for (const event of resultEvents(leader, settings.checkpoints.uri)) Queue.offerUnsafe(events, event)
             Queue.endUnsafe(events)
             return yield* Deferred.succeed(exited, first)

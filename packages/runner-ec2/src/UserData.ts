@@ -69,6 +69,25 @@ const RESULT_TAG_LINES: ReadonlyArray<string> = [
   "aws ec2 create-tags --region \"$region\" --resources \"$instance_id\" --tags $tags"
 ]
 
+/**
+ * What the command's first protocol line says, as instance tags the moment it is printed: the step it resumed from
+ * (`none` when it found no checkpoint), its pid, device and precision. The runner turns them into the attempt's
+ * `started` event while it runs, so a relaunch that finds the checkpoint store emptied is stopped at once instead of
+ * training over from step 0. Values pass sed patterns that admit only digits and lower-case letters (and `:`).
+ */
+const STARTED_TAG_LINES: ReadonlyArray<string> = [
+  "started_tags() {",
+  "  started=\"$(grep -m 1 -E '\"event\": ?\"started\"' \"$log\")\"",
+  "  [ -n \"$started\" ] || return 1",
+  "  from=\"$(printf '%s' \"$started\" | sed -n 's/.*\"resumedFromStep\": *\\([0-9]\\{1,15\\}\\).*/\\1/p')\"",
+  "  pid=\"$(printf '%s' \"$started\" | sed -n 's/.*\"pid\": *\\([0-9]\\{1,10\\}\\).*/\\1/p')\"",
+  "  device=\"$(printf '%s' \"$started\" | sed -n 's/.*\"device\": *\"\\([a-z0-9:]\\{1,32\\}\\)\".*/\\1/p')\"",
+  "  precision=\"$(printf '%s' \"$started\" | sed -n 's/.*\"precision\": *\"\\([a-z0-9]\\{1,16\\}\\)\".*/\\1/p')\"",
+  "  aws ec2 create-tags --region \"$region\" --resources \"$instance_id\" --tags \"Key=frugal:resumed-from,Value=${from:-none}\" \"Key=frugal:pid,Value=${pid:-0}\" \"Key=frugal:device,Value=${device:-unknown}\" \"Key=frugal:precision,Value=${precision:-unknown}\"",
+  "}",
+  "( for _ in $(seq 1 3600); do started_tags && break; sleep 1; done ) &"
+]
+
 export const userDataScript = (input: UserDataInput): string => {
   const efs = /^efs:\/\/(fs-[0-9a-f]+)(\/.*)?$/.exec(input.checkpoints.uri)
   const checkpointDir = efs === null ? LOCAL_CHECKPOINT_DIR : `/mnt/frugal-efs${efs[2] ?? ""}/${input.jobId}`
@@ -115,6 +134,7 @@ export const userDataScript = (input: UserDataInput): string => {
       : [`( while sleep 60; do aws s3 sync --only-show-errors ${s3Region}${sse} ${shellQuote(checkpointDir)} ${shellQuote(s3)}; done ) &`, "syncer=$!"]),
     `${multi === null ? singleNodeLine(input) : torchrunLine(input.argv, input.attemptId, multi, input.torchrunProgram)} &`,
     "child=$!",
+    ...STARTED_TAG_LINES,
     "trap 'trapped=1; kill -TERM \"$child\" 2>/dev/null' TERM",
     "while :; do trapped=0; wait \"$child\"; status=$?; [ \"$trapped\" = 1 ] || break; done",
     ...(s3 === null

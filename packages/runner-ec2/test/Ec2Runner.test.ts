@@ -4,13 +4,14 @@
  * user data decoded, tags), and no instance left running whether the attempt completes, crashes, is reclaimed
  * or is cancelled.
  */
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer, Stream } from "effect"
 import { spawnSync } from "node:child_process"
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AttemptExit, type AttemptRequest, Runner } from "@frugal/runner"
+import type { TrainerEvent } from "@frugal/trainer"
 import { type Ec2RegionSettings, Ec2Runner, type Ec2Settings } from "@frugal/runner-ec2"
 import { ec2QueryHandler, type Ec2Params } from "../../../test/support/aws/Ec2Query.ts"
 import { type LoopbackServer, startLoopbackServer } from "../../../test/support/aws/LoopbackServer.ts"
@@ -274,10 +275,83 @@ describe("EC2 engine against a loopback EC2 query server", () => {
   })
 })
 
+describe("the command's start, while the instance runs", () => {
+  it("is reported from the tags the user data sets when the command prints it, once, before the result", async () => {
+    const { whileRunning, all } = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const runner = yield* Runner
+      const handle = yield* runner.submit(request("ec2-job-started"))
+      const [id = ""] = handle.externalId.split(",")
+      const collected: Array<TrainerEvent> = []
+      const reading = yield* Effect.forkChild(Stream.runForEach(handle.events, (event) => Effect.sync(() => collected.push(event))))
+      yield* Effect.sleep(150)
+      const beforeTags = collected.length
+      const instance = instances.get(id)
+      if (instance === undefined) throw new Error("no instance")
+      for (const [key, value] of [["frugal:resumed-from", "none"], ["frugal:pid", "4242"], ["frugal:device", "cuda:0"], ["frugal:precision", "bf16"]]) {
+        instance.tags.set(key ?? "", value ?? "")
+      }
+      for (let i = 0; i < 200 && collected.length === beforeTags; i++) yield* Effect.sleep(10)
+      const whileRunning = [...collected]
+      finish(id, { exitCode: 0 })
+      yield* Fiber.join(reading)
+      return { whileRunning, all: collected, beforeTags }
+    })).pipe(Effect.provide(Ec2Runner.layer(settings))))
+    expect(whileRunning).toMatchObject([{ event: "started", step: 0, resumedFromStep: null, pid: 4242, device: "cuda:0", precision: "bf16" }])
+    expect(all.filter((event) => event.event === "started")).toHaveLength(1)
+  })
+
+  it("reads only what the tags may hold: a step, or none; words of lower-case letters, digits and ':'", () => {
+    const instance = (tags: Record<string, string>) => ({ Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) })
+    expect(Ec2Runner.startedEvent(instance({}))).toBeNull()
+    expect(Ec2Runner.startedEvent(instance({ "frugal:resumed-from": "12a" }))).toBeNull()
+    expect(Ec2Runner.startedEvent(instance({ "frugal:resumed-from": "120", "frugal:pid": "7", "frugal:device": "cpu", "frugal:precision": "fp32" })))
+      .toMatchObject({ event: "started", step: 120, resumedFromStep: 120, pid: 7, device: "cpu", precision: "fp32" })
+    expect(Ec2Runner.startedEvent(instance({ "frugal:resumed-from": "none", "frugal:pid": "x", "frugal:device": "cuda;0", "frugal:precision": "BF16" })))
+      .toMatchObject({ resumedFromStep: null, pid: 0, device: "unknown", precision: "unknown" })
+  })
+
+  it("the user data tags the first protocol line as the command prints it (bash, with aws recorded)", () => {
+    const run = submittedUserData()
+    const lines = run.split("\n")
+    const from = lines.findIndex((line) => line === "started_tags() {")
+    const to = lines.indexOf("}", from)
+    expect(from).toBeGreaterThan(0)
+    expect(lines[to + 1]).toBe("( for _ in $(seq 1 3600); do started_tags && break; sleep 1; done ) &")
+    const bin = mkdtempSync(join(dir, "bin-"))
+    writeFileSync(join(bin, "aws"), "#!/bin/bash\nprintf '%s\\n' \"$@\"\n")
+    chmodSync(join(bin, "aws"), 0o755)
+    const tagsFor = (log: string) => {
+      const file = join(bin, "attempt.log")
+      writeFileSync(file, log)
+      const script = [`log=${JSON.stringify(file)}`, "region=us-east-1", "instance_id=i-self", ...lines.slice(from, to + 1), "started_tags"].join("\n")
+      const result = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env["PATH"] ?? ""}` } })
+      return { status: result.status, tags: result.stdout.split("\n").filter((arg) => arg.startsWith("Key=")) }
+    }
+    // Nothing printed yet: no tags, and the loop asks again.
+    expect(tagsFor("loading data\n").status).toBe(1)
+    const fresh = '{"event": "started", "time": "2026-12-04T10:00:00Z", "step": 0, "resumedFromStep": null, "tokensSeen": 0, "device": "cpu", "precision": "fp32", "pid": 311}\n'
+    expect(tagsFor(`booting\n${fresh}{"event": "step", "step": 1}\n`).tags).toEqual([
+      "Key=frugal:resumed-from,Value=none", "Key=frugal:pid,Value=311", "Key=frugal:device,Value=cpu", "Key=frugal:precision,Value=fp32"
+    ])
+    const resumed = '{"event": "started", "step": 120, "resumedFromStep": 120, "tokensSeen": 3840, "device": "cuda:0", "precision": "bf16", "pid": 9}\n'
+    expect(tagsFor(resumed).tags).toEqual([
+      "Key=frugal:resumed-from,Value=120", "Key=frugal:pid,Value=9", "Key=frugal:device,Value=cuda:0", "Key=frugal:precision,Value=bf16"
+    ])
+    // A device the patterns do not admit is not passed on.
+    const hostile = '{"event": "started", "resumedFromStep": null, "device": "cpu,Value=x Key=frugal:exit-code", "precision": "fp32", "pid": 1}\n'
+    expect(tagsFor(hostile).tags).toContain("Key=frugal:device,Value=unknown")
+  })
+})
+
 /** The RunInstances request sent after `before` requests, decoded. */
 const runInstancesAfter = (before: number) =>
   server.requests.slice(before).map((r) => new URLSearchParams(r.body)).find((p) => p.get("Action") === "RunInstances")
 const userDataOf = (run: URLSearchParams | undefined) => Buffer.from(run?.get("UserData") ?? "", "base64").toString("utf8")
+/** The user data of an attempt, as RunInstances would carry it. */
+const submittedUserData = () => {
+  const input = Ec2Runner.runInstancesInput(settings, region, request("ec2-job-userdata"))
+  return Buffer.from(input.UserData ?? "", "base64").toString("utf8")
+}
 
 /** `bash -n`: the script parses. */
 const bashSyntax = (script: string) => {

@@ -114,6 +114,8 @@ export class FakeEc2Cloud {
   readonly launches: Array<LaunchRequest> = []
   /** Subnets that answer InsufficientInstanceCapacity. */
   readonly noCapacity = new Set<string>()
+  /** Called as an instance is launched, before its user data runs: where a test plays an operator between attempts. */
+  beforeLaunch: ((attemptId: string) => void) | null = null
   /** Region → quota code → vCPUs. */
   readonly quotas = new Map<string, Map<string, number>>()
   private counter = 0
@@ -326,6 +328,7 @@ export class FakeEc2Cloud {
       )
     }
     this.launches.push({ ...launch, refusedWith: null })
+    this.beforeLaunch?.(attemptTag)
     const id = `i-${(++this.counter).toString(16).padStart(17, "0")}`
     const directory = join(this.options.directory, id)
     mkdirSync(join(directory, "checkpoints"), { recursive: true })
