@@ -7,7 +7,7 @@
  * To add a call site (the EC2 runner, Service Quotas): add a row to `SITES` with the command to run, the server
  * to point it at, which requests to break, and what the command must do when they break.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -21,6 +21,10 @@ import { example, type FrugalRun, runFrugal, STACK_FRAME, startFrugal } from "./
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-aws-faults-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A profile with one AWS region, so that `plan --catalog aws` asks Service Quotas for it. */
+const profileFile = join(dir, "infra.yaml")
+writeFileSync(profileFile, "aws:\n  regions:\n    us-east-1: { subnets: { use1-az1: subnet-0a1b2c3d4e5f60001 }, image: ami-0123456789abcdef0 }\n")
 
 /** Short timeouts so a broken call costs seconds: 1 s an attempt, 2 attempts, 4 s a call. */
 const FAST = { FRUGAL_AWS_TIMEOUT_SECONDS: "1", FRUGAL_AWS_DEADLINE_SECONDS: "4", AWS_MAX_ATTEMPTS: "2" }
@@ -183,6 +187,45 @@ const SITES: ReadonlyArray<Site> = [
       // The plan says why it did not use AWS.
       expect(notes).toMatch(/AWS unreachable for us-east-1|AWS did not finish answering within/)
       expect(cachedFiles(cache)).toEqual([])
+    }
+  },
+  {
+    name: "prices refresh --kinds quotas, Service Quotas GetServiceQuota broken",
+    run: (fault) =>
+      withMarket(fault, (request) => awsJsonOperation(request) === "GetServiceQuota", () => ["prices", "refresh", "--regions", "us-east-1", "--kinds", "quotas"]),
+    expect: ({ cache, run }) => {
+      clean(run)
+      // Nothing else was asked for, so nothing was refreshed: a remote failure, and no quota cached from it.
+      expect(run.code).toBe(4)
+      expect(run.stderr).toMatch(/error: AWS ServiceQuotas GetServiceQuota in us-east-1 failed/)
+      expect(cachedFiles(cache)).not.toContain(join("aws", "us-east-1", "quotas.json"))
+    }
+  },
+  {
+    name: "plan --catalog aws --infra, Service Quotas GetServiceQuota broken",
+    run: (fault) =>
+      withMarket(fault, (request) => awsJsonOperation(request) === "GetServiceQuota", () => [
+        "plan",
+        example("llama-7b-finetune.yaml"),
+        "--infra",
+        profileFile,
+        "--catalog",
+        "aws",
+        "--json",
+        "--top",
+        "3"
+      ]),
+    expect: ({ cache, run }) => {
+      clean(run)
+      // The plan is made all the same; it says the quotas are unknown, and marks nothing.
+      expect(run.code).toBe(0)
+      const plan: unknown = JSON.parse(run.stdout)
+      const notes = isRecord(plan) && Array.isArray(plan["notes"]) ? plan["notes"].join("\n") : ""
+      expect(notes).toMatch(/EC2 quotas in us-east-1 unknown: AWS ServiceQuotas GetServiceQuota in us-east-1 failed/)
+      const options = isRecord(plan) && Array.isArray(plan["options"]) ? plan["options"] : []
+      expect(options.length).toBeGreaterThan(0)
+      expect(options.every((option: unknown) => isRecord(option) && option["quota"] === undefined)).toBe(true)
+      expect(cachedFiles(cache)).not.toContain(join("aws", "us-east-1", "quotas.json"))
     }
   },
   {

@@ -20,4 +20,8 @@ export class QuotaSource extends Context.Service<QuotaSource, {
     QuotaSource,
     QuotaSource.of({ ec2VcpuQuotas: () => Effect.succeed({ quotas: [], notes: [] }) })
   )
+
+  /** No quotas, and a note saying why they were not asked for (`frugal plan` with an offline catalog). */
+  static readonly unchecked = (why: string): Layer.Layer<QuotaSource> =>
+    Layer.succeed(QuotaSource, QuotaSource.of({ ec2VcpuQuotas: () => Effect.succeed({ quotas: [], notes: [why] }) }))
 }

@@ -19,13 +19,14 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import { CatalogCache, type PriceCatalog } from "@frugal/pricing"
+import { CatalogCache, type PriceCatalog, type QuotaSource } from "@frugal/pricing"
 import type { TrainerEvent } from "@frugal/trainer"
 import type { MeasuredMfu } from "./Calibration.ts"
 import { catalogLayer, type Environment, withAccountPricingLayer } from "./Catalogs.ts"
 import { estimateCalibrated, type EstimateResult } from "./Estimation.ts"
 import { calibratedJson, planCalibrated, type PlanReport, type ProfileRequest } from "./Planning.ts"
 import { gpuPriceList, type PriceListQuery, type PriceListReport } from "./PriceList.ts"
+import { quotaSourceFor } from "./Quotas.ts"
 import { type SimulationReport, type SimulationRequest, simulatePolicies } from "./Simulation.ts"
 import type { WorkloadInput } from "./WorkloadInput.ts"
 import type * as Jobs from "./jobs/index.ts"
@@ -46,6 +47,13 @@ export interface FrugalOptions {
   readonly catalog?: string | Layer.Layer<PriceCatalog, unknown> | undefined
   /** A pricing config (enterprise discount, private rates, spot cap; docs/aws-catalog.md). */
   readonly pricingConfig?: string | undefined
+  /**
+   * Where `plan` over a profile with AWS regions finds the account's EC2 vCPU quotas. Default, as on the command
+   * line: Service Quotas (cached six hours) with the `aws` catalog; none with the embedded snapshot, a catalog file or
+   * a catalog layer, and the plan's notes say they were not checked. Any `QuotaSource` layer (`lazyServiceQuotas`, a
+   * test double) overrides that.
+   */
+  readonly quotas?: Layer.Layer<QuotaSource> | undefined
   /**
    * The environment Frugal's settings are read from (`FRUGAL_HOME` for the ledger, `FRUGAL_INFRA`, the engines'
    * `FRUGAL_*` overrides, `XDG_*`, `PATH` for Python). Default: `process.env` as it is when `make` is called.
@@ -168,6 +176,9 @@ const priceLayer = (options: FrugalOptions, env: Environment): Layer.Layer<Price
 const make = (options: FrugalOptions = {}): Frugal => {
   const env: Environment = { ...(options.env ?? process.env) }
   const runtime = ManagedRuntime.make(priceLayer(options, env))
+  const catalogName = options.catalog ?? "embedded"
+  // A catalog layer says nothing of where quotas come from: none unless `quotas` is given (the plan notes it).
+  const quotas = options.quotas ?? (typeof catalogName === "string" ? quotaSourceFor(catalogName) : undefined)
   const calibrate = (call: CalibrationOption | undefined) => call?.calibration ?? options.calibration ?? true
   const run = <A, E>(effect: Effect.Effect<A, E, PriceCatalog>): Promise<A> => runtime.runPromise(effect)
 
@@ -225,7 +236,7 @@ const make = (options: FrugalOptions = {}): Frugal => {
 
   return {
     plan: (workload, call = {}) =>
-      run(Effect.map(planCalibrated(workload, { top: call.top, infra: call.infra, calibration: calibrate(call), source: call.source, env }), calibratedJson)),
+      run(Effect.map(planCalibrated(workload, { top: call.top, infra: call.infra, quotas, calibration: calibrate(call), source: call.source, env }), calibratedJson)),
     estimate: (workload, call = {}) =>
       run(Effect.map(estimateCalibrated(workload, { calibration: calibrate(call), source: call.source, env }), calibratedJson)),
     gpus: (query = {}) => run(gpuPriceList(query)),

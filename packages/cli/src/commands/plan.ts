@@ -2,7 +2,9 @@
  * `frugal plan FILE [--json] [--top N] [--catalog embedded|aws|PATH] [--pricing-config FILE] [--infra FILE]`: the
  * cheapest placement that meets the workload's constraints, with the ranked alternatives. With an infrastructure
  * profile (`--infra`, else FRUGAL_INFRA, else the XDG default when it exists) only what the profile can launch is
- * ranked, its Slurm partitions and Kubernetes pools included. One workload
+ * ranked, its Slurm partitions and Kubernetes pools included. A profile with AWS regions holds the plan to the
+ * account's EC2 vCPU quotas there: asked of Service Quotas (cached 6 h) with `--catalog aws`; with an offline
+ * catalog they are not asked for, and the plan's notes say so (the SDK's `quotaSourceFor`). One workload
  * with no feasible placement exits 3 naming the binding constraint; a fleet prints every workload's plan and exits 3
  * when any of them is infeasible.
  */
@@ -13,7 +15,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { formatUsd, InvalidInput, NoFeasiblePlacement } from "@frugal/core"
-import { calibratedJson, type FleetPlan, isFleetPlan, planCalibrated } from "@frugal/sdk"
+import { calibratedJson, type FleetPlan, isFleetPlan, planCalibrated, quotaSourceFor } from "@frugal/sdk"
 import { catalogFlag, catalogLayer, pricingConfigFlag } from "../Catalogs.ts"
 import { FleetInfeasible } from "../ExitCode.ts"
 import { catalogLines } from "../Format.ts"
@@ -110,6 +112,7 @@ export const plan = Command.make(
       calibration: input.calibration,
       source,
       infra: Option.getOrUndefined(input.infra),
+      quotas: quotaSourceFor(input.catalog),
       env: environment
     })
     const { result, calibration, workloads } = planned

@@ -1,6 +1,7 @@
 /**
- * `frugal prices refresh [--regions R,...] [--kinds on-demand,reserved,savings-plan,spot,scores]`: pulls
- * live AWS prices and market data into the disk cache that `--catalog aws` reads. A progress bar on a
+ * `frugal prices refresh [--regions R,...] [--kinds on-demand,reserved,savings-plan,spot,scores,quotas]`: pulls
+ * live AWS prices and market data into the disk cache that `--catalog aws` reads, and with `quotas` the account's
+ * EC2 vCPU quotas (Service Quotas) that plans and runs are held to, whatever their six-hour cache holds. A progress bar on a
  * terminal (plain lines otherwise, on stderr), then a summary per region on stdout. Whatever was fetched is
  * cached and used. Exit 5 when part of it failed (each region and kind not refreshed is named on stderr,
  * with why); exit 4 when nothing could be fetched.
@@ -27,7 +28,7 @@ const regions = Flag.String("regions").pipe(
   Flag.optional
 )
 const kinds = Flag.String("kinds").pipe(
-  Flag.withDescription(`What to pull: on-demand, reserved, savings-plan, spot, scores (default ${DEFAULT_KINDS})`),
+  Flag.withDescription(`What to pull: on-demand, reserved, savings-plan, spot, scores, quotas (default ${DEFAULT_KINDS})`),
   Flag.withMetavar("K,..."),
   Flag.withDefault(DEFAULT_KINDS)
 )
@@ -78,21 +79,35 @@ const refresh = Command.make(
     if (input.json) {
       yield* Console.log(JSON.stringify(report, null, 2))
     } else {
+      // The QUOTAS column and line only when quotas were asked for (`--kinds ...,quotas`).
+      const quotaCounts = report.regions.map((region) => region.quotas === undefined ? undefined : region.quotas === null ? "—" : `${region.quotas.length}`)
+      const withQuotas = quotaCounts.some((count) => count !== undefined)
       yield* Console.log([
         `Refreshed ${report.regions.length} region(s) in ${report.seconds.toFixed(1)} s into ${report.cacheDirectory}:`,
         "",
         ...renderTable(
-          [{ header: "REGION" }, { header: "OFFERS", align: "right" }, { header: "OLDEST DATUM" }, { header: "MALFORMED", align: "right" }, { header: "NOT REFRESHED" }],
-          report.regions.map((region) => [
+          [
+            { header: "REGION" },
+            { header: "OFFERS", align: "right" },
+            { header: "OLDEST DATUM" },
+            { header: "MALFORMED", align: "right" },
+            ...(withQuotas ? [{ header: "QUOTAS", align: "right" as const }] : []),
+            { header: "NOT REFRESHED" }
+          ],
+          report.regions.map((region, i) => [
             region.region,
             `${region.offers}`,
             region.oldestDatum ?? "—",
             `${region.malformedItems}`,
+            ...(withQuotas ? [quotaCounts[i] ?? "—"] : []),
             region.notRefreshed.length === 0 ? "—" : region.notRefreshed.map(({ kind }) => kind).join(", ")
           ])
         ),
         "",
-        `Offers: ${report.regions.reduce((sum, region) => sum + region.offers, 0)}; oldest datum: ${report.oldestDatum ?? "none"}.`
+        `Offers: ${report.regions.reduce((sum, region) => sum + region.offers, 0)}; oldest datum: ${report.oldestDatum ?? "none"}.`,
+        ...(withQuotas
+          ? [`EC2 vCPU quotas: ${report.regions.reduce((sum, region) => sum + (region.quotas?.length ?? 0), 0)} cached for plans and runs (quotas.json per region).`]
+          : [])
       ].join("\n"))
     }
     if (failure !== null) return yield* failure
@@ -101,7 +116,8 @@ const refresh = Command.make(
   Command.withDescription("Pull live AWS prices, spot history and placement scores into the local cache"),
   Command.withExamples([
     { command: "frugal prices refresh --regions us-east-1,us-west-2", description: "Two regions, default kinds" },
-    { command: "frugal prices refresh --kinds spot,scores", description: "Only the hourly market data" }
+    { command: "frugal prices refresh --kinds spot,scores", description: "Only the hourly market data" },
+    { command: "frugal prices refresh --regions us-east-1 --kinds quotas", description: "The account's EC2 vCPU quotas, now (after a quota increase)" }
   ])
 )
 

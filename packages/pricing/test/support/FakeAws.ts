@@ -1,7 +1,8 @@
 /**
  * A fake AWS for the live catalog's tests: one loopback server answering the Pricing API (awsJson1_1),
- * the savings-plan price-list file download, and EC2 (query protocol, XML), from a mutable market
- * description. Fixtures follow AWS's documented shapes, with real GPU SKUs and list prices.
+ * the savings-plan price-list file download, EC2 (query protocol, XML) and Service Quotas' GetServiceQuota
+ * (awsJson1_1), from a mutable market description. Fixtures follow AWS's documented shapes, with real GPU SKUs and
+ * list prices.
  */
 import { awsJsonError, awsJsonHandler, throttlingException } from "../../../../test/support/aws/AwsJson.ts"
 import { ec2Error, ec2QueryHandler, isEc2Query, requestLimitExceeded, type XmlValue } from "../../../../test/support/aws/Ec2Query.ts"
@@ -53,6 +54,8 @@ export interface RegionFixture {
   spot: Array<SpotPointFixture>
   scores: Array<{ readonly instanceType: string; readonly zoneId: string; readonly score: number }>
   savingsPlans: Array<{ readonly instanceType: string; readonly years: 1 | 3; readonly payment: string; readonly rateUsd: number }>
+  /** Service Quotas: EC2 quota code → vCPUs (`GetServiceQuota`); a code not here answers NoSuchResourceException. */
+  quotas?: Record<string, number>
 }
 
 /** Real instance specs (EC2 DescribeInstanceTypes). */
@@ -347,6 +350,17 @@ export const startFakeAws = async (regions: Map<string, RegionFixture>, options:
     return { status: 200, headers: { "content-type": "application/json" }, body: savingsPlanFile(match[1], fixture.savingsPlans) }
   })
 
+  const serviceQuotas = awsJsonHandler("ServiceQuotasV20190624", {
+    GetServiceQuota: (input, request) => {
+      const region = signedRegion(request) ?? ""
+      const code = typeof input["QuotaCode"] === "string" ? input["QuotaCode"] : ""
+      if (input["ServiceCode"] !== "ec2") return awsJsonError("NoSuchResourceException", `no service ${String(input["ServiceCode"])}`)
+      const value = regions.get(region)?.quotas?.[code]
+      if (value === undefined) return awsJsonError("NoSuchResourceException", `no quota ${code} in ${region}`)
+      return { Quota: { ServiceCode: "ec2", QuotaCode: code, QuotaName: code, Value: value, Unit: "None", Adjustable: true, GlobalQuota: false } }
+    }
+  })
+
   const item = (value: { readonly [k: string]: XmlValue }) => value
   const ec2 = ec2QueryHandler({
     DescribeAvailabilityZones: (_params, request) => {
@@ -418,8 +432,9 @@ export const startFakeAws = async (regions: Map<string, RegionFixture>, options:
       : request.headers["x-amz-target"] === undefined
       ? "GET price list file"
       : String(request.headers["x-amz-target"]).split(".").pop() ?? "?"
-    let region = ec2Call ? signedRegion(request) : undefined
-    if (!ec2Call && request.body.startsWith("{")) {
+    const quotaCall = String(request.headers["x-amz-target"] ?? "").startsWith("ServiceQuotasV20190624.")
+    let region = ec2Call || quotaCall ? signedRegion(request) : undefined
+    if (!ec2Call && !quotaCall && request.body.startsWith("{")) {
       const input: unknown = JSON.parse(request.body)
       if (typeof input === "object" && input !== null) {
         const record = Object.fromEntries(Object.entries(input))
@@ -429,7 +444,7 @@ export const startFakeAws = async (regions: Map<string, RegionFixture>, options:
     const injected = fault?.(request, operation, region)
     calls.push(`${operation} ${region ?? "-"}${injected === undefined ? "" : ` -> ${injected.status}`}`)
     if (injected !== undefined) return injected
-    return ec2Call ? ec2(request) : pricing(request)
+    return ec2Call ? ec2(request) : quotaCall ? serviceQuotas(request) : pricing(request)
   }
 
   const server = await startLoopbackServer(handler, options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs })

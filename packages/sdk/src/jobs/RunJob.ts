@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { InvalidInput, type NoFeasiblePlacement } from "@frugal/core"
-import { CatalogCache, type PriceCatalog, type PriceCatalogError, QuotaSource } from "@frugal/pricing"
+import type { PriceCatalog, PriceCatalogError, QuotaSource } from "@frugal/pricing"
 import { defaultLedgerPath, JobNotFound, Ledger, type LedgerError } from "@frugal/runner"
 import type { PythonNotFound } from "@frugal/trainer"
 import type { Environment } from "../Catalogs.ts"
@@ -29,15 +29,9 @@ export const ledgerLayer = (env: Environment): Layer.Layer<Ledger, LedgerError> 
 
 /**
  * The account's EC2 quotas, from Service Quotas: asked for only when a job may launch on EC2 (prepareJob decides),
- * and the AWS SDK is loaded only then.
+ * and the AWS SDK is loaded only then. The same source `frugal plan --catalog aws` holds a plan to.
  */
-export const lazyServiceQuotas: Layer.Layer<QuotaSource> = Layer.succeed(QuotaSource)(QuotaSource.of({
-  ec2VcpuQuotas: (regions) =>
-    Effect.flatMap(Effect.promise(() => import("@frugal/pricing/aws")), (aws) =>
-      Effect.flatMap(QuotaSource, (quotas) => quotas.ec2VcpuQuotas(regions)).pipe(
-        Effect.provide(aws.serviceQuotasLayer.pipe(Layer.provide(CatalogCache.layer)))
-      ))
-}))
+export { lazyServiceQuotas } from "../Quotas.ts"
 
 export interface RunRequest extends Omit<JobRequest, "workload"> {
   /** The workload (spec text or object); absent only with `resume`. */
