@@ -44,7 +44,10 @@ export interface DrillInterruption {
   /** Steps done twice: `atStep - resumedFromStep`. */
   readonly lostSteps: number
   readonly signal: "SIGTERM" | "SIGKILL"
-  /** The newest checkpoint the command had reported durable when it was stopped (null: none yet). */
+  /**
+   * The newest checkpoint the command had reported durable when it was stopped (null: none yet). After SIGKILL the
+   * next attempt may resume from a newer one: written and renamed into place, but not yet reported when it died.
+   */
   readonly lastCheckpointStep: number | null
   /** Seconds from the stop to the next attempt's `started` event (relaunch and restore). */
   readonly restartSeconds: number
