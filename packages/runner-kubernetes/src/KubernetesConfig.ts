@@ -15,6 +15,7 @@
  * | FRUGAL_K8S_TOLERATIONS | more tolerations, `key=value:NoSchedule,key:NoExecute` |
  * | FRUGAL_K8S_GRACE_SECONDS | terminationGracePeriodSeconds (300) |
  * | FRUGAL_K8S_BACKOFF_LIMIT | the Job's backoffLimit (2) |
+ * | FRUGAL_K8S_UNSCHEDULABLE_SECONDS | how long a pod no node can take may wait before the launch counts as failed and the job fails over (600); every cluster |
  * | FRUGAL_K8S_NODES, FRUGAL_K8S_GPUS_PER_NODE | pods per attempt and GPUs per pod (from resources.accelerators) |
  */
 import { Effect } from "effect"
@@ -25,6 +26,8 @@ export interface KubernetesEnvironment {
   readonly settings: KubernetesSettings
   readonly nodes: number | null
   readonly gpusPerNode: number | null
+  /** FRUGAL_K8S_UNSCHEDULABLE_SECONDS when set: it holds for the profile's clusters too. */
+  readonly unschedulableTimeoutSeconds: number | null
 }
 
 const EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const
@@ -95,11 +98,13 @@ export const kubernetesSettingsFromEnvironment = (
     const backoff = integer("FRUGAL_K8S_BACKOFF_LIMIT", 0)
     const nodes = integer("FRUGAL_K8S_NODES", 1)
     const gpusPerNode = integer("FRUGAL_K8S_GPUS_PER_NODE", 0)
+    const unschedulable = integer("FRUGAL_K8S_UNSCHEDULABLE_SECONDS", 1)
     if (issues.length > 0) return yield* new InvalidInput({ source: "environment", issues })
     const d = defaultKubernetesSettings
     return {
       nodes,
       gpusPerNode,
+      unschedulableTimeoutSeconds: unschedulable,
       settings: {
         ...d,
         namespace: namespace ?? d.namespace,
@@ -113,7 +118,8 @@ export const kubernetesSettingsFromEnvironment = (
         zoneNames,
         extraTolerations: tolerations,
         terminationGracePeriodSeconds: grace ?? d.terminationGracePeriodSeconds,
-        backoffLimit: backoff ?? d.backoffLimit
+        backoffLimit: backoff ?? d.backoffLimit,
+        unschedulableTimeoutSeconds: unschedulable ?? d.unschedulableTimeoutSeconds
       }
     }
   })

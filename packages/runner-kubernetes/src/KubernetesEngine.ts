@@ -56,7 +56,11 @@ export const kubernetesEngineSettings = (
 ): Effect.Effect<KubernetesEngineSettings, InvalidInput> =>
   Effect.map(kubernetesSettingsFromEnvironment(env), (found) => ({
     clusters: {
-      ...Object.fromEntries((profile.kubernetes ?? []).map((cluster) => [cluster.name, fromProfile(cluster)] as const)),
+      ...Object.fromEntries((profile.kubernetes ?? []).map((cluster) => {
+        const settings = fromProfile(cluster)
+        const timeout = found.unschedulableTimeoutSeconds
+        return [cluster.name, timeout === null ? settings : { ...settings, settings: { ...settings.settings, unschedulableTimeoutSeconds: timeout } }] as const
+      })),
       [ENVIRONMENT_CLUSTER]: { settings: found.settings, context: null }
     },
     unprofiled: {

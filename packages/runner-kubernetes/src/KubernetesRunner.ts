@@ -194,11 +194,15 @@ export const make = (settings: KubernetesSettings, clients: () => KubernetesClie
           yield* Deferred.succeed(exited, exit)
         })
 
-      // A pod no node can take (no capacity of that type, zone or market) is a failed launch once it has waited long enough.
+      // A pod no node can take (no capacity of that type, zone or market) is a failed launch once it has waited long
+      // enough; a pod the scheduler has not yet reported on is looked at again until it is placed or reported.
       let scheduled = false
       let unschedulableMessage: string | null = null
       yield* Effect.forkScoped(Effect.gen(function*() {
         yield* Effect.sleep(settings.unschedulableTimeoutSeconds * 1000)
+        while (!scheduled && !finishing && unschedulableMessage === null) {
+          yield* Effect.sleep(Math.min(5, settings.unschedulableTimeoutSeconds) * 1000)
+        }
         if (scheduled || unschedulableMessage === null || finishing) return
         finishing = true
         log(`[frugal] no node could take the pod in ${settings.unschedulableTimeoutSeconds} s: ${unschedulableMessage}`)

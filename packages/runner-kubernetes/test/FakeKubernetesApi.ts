@@ -14,7 +14,7 @@ type Pod = {
   metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string>; resourceVersion: string }
   status: {
     phase: string
-    conditions?: Array<{ type: string; status: string; reason?: string }>
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>
     containerStatuses?: Array<{ name: string; state: Json }>
   }
 }
@@ -79,6 +79,13 @@ export class FakeKubernetesApi {
   runPod(name: string): void {
     const pod = this.pod(name)
     pod.status = { phase: "Running", containerStatuses: [{ name: "trainer", state: { running: { startedAt: new Date().toISOString() } } }] }
+    this.emit("MODIFIED", pod)
+  }
+
+  /** The scheduler finds no node for the pod: Pending, PodScheduled=False with reason Unschedulable. */
+  unschedulablePod(name: string, message: string): void {
+    const pod = this.pod(name)
+    pod.status = { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }] }
     this.emit("MODIFIED", pod)
   }
 

@@ -2,7 +2,8 @@
  * The Kubernetes engine under the real Supervisor and ledger, driving the real `@kubernetes/client-node`
  * against a loopback API server (FakeKubernetesApi): a Job runs to completion; a pod ending with the
  * DisruptionTarget condition (spot reclamation) becomes an interruption and the job resumes in a new Job; an
- * application error is a crash, counted against the retry budget and not retried forever.
+ * application error is a crash, counted against the retry budget and not retried forever; a pod no node can take
+ * is a failed launch after the timeout, and the job fails over to the next pool.
  */
 import { KubeConfig } from "@kubernetes/client-node"
 import { Effect, Layer } from "effect"
@@ -243,5 +244,64 @@ describe("Kubernetes engine against a loopback API server", () => {
         gpus: "8"
       }
     ])
+  }, 60_000)
+
+  it("a pod no node can take is a failed launch after the timeout: its Job is deleted and the job fails over to the next pool", async () => {
+    const profile = Effect.runSync(decodeInfraProfile([
+      "kubernetes:",
+      "  - name: prod",
+      "    namespace: training",
+      "    region: us-east-1",
+      "    zoneNames: { use1-az4: us-east-1a }",
+      "    pools:",
+      "      - { name: h100-spot, accelerator: H100, gpusPerNode: 8, capacityType: spot, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 30 }",
+      "      - { name: h100-od, accelerator: H100, gpusPerNode: 8, capacityType: on-demand, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 60 }"
+    ].join("\n"), "infra.yaml"))
+    const [workload] = workloadsOf(Effect.runSync(decodeWorkloadFile([
+      "name: k8s-unschedulable",
+      "kind: training",
+      "model: { parameters: 1B }",
+      "training: { tokens: 2B }",
+      "constraints: { deadlineHours: 48 }"
+    ].join("\n"), "job.yaml")))
+    if (workload === undefined) throw new Error("fixture")
+    const catalog = catalogForProfile(EmbeddedCatalog.catalog(), profile)
+    const planned = Effect.runSync(planPure(workload, catalog, { top: 50 }))
+    const [first, ...rest] = launchPlan({ plan: planned, catalog, profile, engines: ["kubernetes"] }).placements
+    if (first === undefined) throw new Error("no placement")
+    const policy = jobPolicy(workload, planned, [first, ...rest], profile, { policy: "frugal" })
+    // The environment's FRUGAL_K8S_UNSCHEDULABLE_SECONDS holds for the profile's clusters too.
+    const settings = Effect.runSync(kubernetesEngineSettings(profile, { FRUGAL_K8S_UNSCHEDULABLE_SECONDS: "1" }, 0, "spot"))
+    expect(settings.clusters["prod"]?.settings.unschedulableTimeoutSeconds).toBe(1)
+    const jobSpec: JobSpec = { ...spec(), name: "k8s-unschedulable", placement: first.placement }
+    const outcome = Effect.runPromise(
+      Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run("k8s-unschedulable", jobSpec, { policy, logDirectory: join(dir, "logs") })).pipe(
+        Effect.provide(Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
+          Engines.make({ kubernetes: Effect.succeed(kubernetesEngine(settings, () => kubeConfig())) }),
+          Ledger.layerFile(join(dir, "ledger.sqlite"))
+        ))))
+      )
+    )
+    const message = "0/12 nodes are available: 12 node(s) didn't match Pod's node affinity/selector. preemption: 0/12 nodes are available"
+    const firstJob = await nthJobPod(1)
+    // The scheduler reports only after the timeout has first looked: the runner keeps looking until it does.
+    await sleep(1500)
+    api.unschedulablePod(firstJob.pod, message)
+    const secondJob = await nthJobPod(2)
+    expect(api.jobs.has(firstJob.job)).toBe(false)
+    await startPod(secondJob.pod)
+    api.print(secondJob.pod, started(null))
+    api.print(secondJob.pod, completed(20))
+    api.endPod(secondJob.pod, 0)
+    const result = await outcome
+    expect(result.status).toBe("completed")
+    expect(result.attempts.map((a) => [a.placement.pool, a.outcome, a.reason, a.costUsd])).toEqual([
+      ["prod/h100-spot", "provision-failed", "Unschedulable", 0],
+      ["prod/h100-od", "completed", null, expect.any(Number)]
+    ])
+    expect(result.attempts[0]?.exitDetail).toContain("didn't match Pod's node affinity/selector")
+    const log = readFileSync(join(dir, "logs", `${result.attempts[0]?.id ?? ""}.log`), "utf8")
+    expect(log).toContain("[frugal] no node could take the pod in 1 s: 0/12 nodes are available")
+    expect(api.jobs.size).toBe(0)
   }, 60_000)
 })
