@@ -8,19 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type FakeAws, standardRegion, startFakeAws } from "../packages/pricing/test/support/FakeAws.ts"
+import { type FakeAws, fakeAwsClientEnvironment, standardRegion, startFakeAws } from "../packages/pricing/test/support/FakeAws.ts"
 import { runFrugal } from "./support/frugalCli.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-catalog-query-"))
 let fake: FakeAws
 
 const awsEnv = (cache: string): Record<string, string> => ({
-  AWS_ENDPOINT_URL: fake.url,
-  AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
-  AWS_SECRET_ACCESS_KEY: "loopback-secret",
-  AWS_REGION: "us-east-1",
-  AWS_MAX_ATTEMPTS: "2",
-  AWS_PROFILE: "",
+  ...fakeAwsClientEnvironment(fake.url),
   FRUGAL_CACHE_DIR: join(dir, cache),
   XDG_CONFIG_HOME: join(dir, "config")
 })

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type FakeAws, type ProductFixture, standardRegion, startFakeAws } from "../packages/pricing/test/support/FakeAws.ts"
+import { type FakeAws, fakeAwsClientEnvironment, type ProductFixture, standardRegion, startFakeAws } from "../packages/pricing/test/support/FakeAws.ts"
 import { example, runFrugal } from "./support/frugalCli.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-live-pricing-"))
@@ -17,12 +17,7 @@ const cacheDir = join(dir, "cache")
 let fake: FakeAws
 
 const awsEnv = (endpoint: string, cache = cacheDir): Record<string, string> => ({
-  AWS_ENDPOINT_URL: endpoint,
-  AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
-  AWS_SECRET_ACCESS_KEY: "loopback-secret",
-  AWS_REGION: "us-east-1",
-  AWS_MAX_ATTEMPTS: "2",
-  AWS_PROFILE: "",
+  ...fakeAwsClientEnvironment(endpoint),
   FRUGAL_CACHE_DIR: cache,
   XDG_CONFIG_HOME: join(dir, "config")
 })

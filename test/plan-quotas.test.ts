@@ -12,7 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { EmbeddedCatalog, FLEET_QUOTAS_NOTE, Frugal, isFleetPlan } from "@frugal/sdk"
-import { type FakeAws, standardRegion, startFakeAws } from "../packages/pricing/test/support/FakeAws.ts"
+import { type FakeAws, fakeAwsClientEnvironment, standardRegion, startFakeAws } from "../packages/pricing/test/support/FakeAws.ts"
 import { example, runFrugal } from "./support/frugalCli.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "frugal-plan-quotas-"))
@@ -26,12 +26,7 @@ const P_SPOT = "L-7212CCBC"
 const QUOTAS = { [P_ON_DEMAND]: 192, [P_SPOT]: 0, "L-DB2E81BA": 4096, "L-3819A6DF": 4096 }
 
 const env = (cache = cacheDir): Record<string, string> => ({
-  AWS_ENDPOINT_URL: fake.url,
-  AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
-  AWS_SECRET_ACCESS_KEY: "loopback-secret",
-  AWS_REGION: "us-east-1",
-  AWS_MAX_ATTEMPTS: "2",
-  AWS_PROFILE: "",
+  ...fakeAwsClientEnvironment(fake.url),
   FRUGAL_CACHE_DIR: cache,
   FRUGAL_HOME: join(dir, "home"),
   FRUGAL_INFRA: "",

@@ -102,6 +102,51 @@ const checkpoint = (step: number) =>
   JSON.stringify({ event: "checkpoint", time: now(), step, path: `/checkpoints/k8s/step-${step}`, bytes: 1000, blockingSeconds: 0.1, totalSeconds: 0.5 })
 const completed = (step: number) => JSON.stringify({ event: "completed", time: now(), step, tokensSeen: step * 100, weightsSha256: HASH })
 
+/** A profile cluster with a spot and an on-demand pool of 8 × H100 nodes in one zone. */
+const POOLS_PROFILE = [
+  "kubernetes:",
+  "  - name: prod",
+  "    namespace: training",
+  "    region: us-east-1",
+  "    zoneNames: { use1-az4: us-east-1a }",
+  "    pools:",
+  "      - { name: h100-spot, accelerator: H100, gpusPerNode: 8, capacityType: spot, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 30 }",
+  "      - { name: h100-od, accelerator: H100, gpusPerNode: 8, capacityType: on-demand, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 60 }"
+].join("\n")
+
+/**
+ * A 1B-parameter job planned over the two pools and supervised on them with `policy`, under the real supervisor and
+ * the Kubernetes engine with `env` as its environment: its ranked placements, the engine's settings, and the outcome.
+ */
+const superviseOnPools = (jobId: string, policyName: "on-demand" | "frugal", env: NodeJS.ProcessEnv = {}) => {
+  const profile = Effect.runSync(decodeInfraProfile(POOLS_PROFILE, "infra.yaml"))
+  const [workload] = workloadsOf(Effect.runSync(decodeWorkloadFile([
+    `name: ${jobId}`,
+    "kind: training",
+    "model: { parameters: 1B }",
+    "training: { tokens: 2B }",
+    "constraints: { deadlineHours: 48 }"
+  ].join("\n"), "job.yaml")))
+  if (workload === undefined) throw new Error("fixture")
+  const catalog = catalogForProfile(EmbeddedCatalog.catalog(), profile)
+  const planned = Effect.runSync(planPure(workload, catalog, { top: 50 }))
+  const { placements } = launchPlan({ plan: planned, catalog, profile, engines: ["kubernetes"] })
+  const [first, ...rest] = placements
+  if (first === undefined) throw new Error("no placement")
+  const policy = jobPolicy(workload, planned, [first, ...rest], profile, { policy: policyName })
+  const settings = Effect.runSync(kubernetesEngineSettings(profile, env, 0, "spot"))
+  const jobSpec: JobSpec = { ...spec(), name: jobId, placement: first.placement }
+  const outcome = Effect.runPromise(
+    Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run(jobId, jobSpec, { policy, logDirectory: join(dir, "logs") })).pipe(
+      Effect.provide(Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
+        Engines.make({ kubernetes: Effect.succeed(kubernetesEngine(settings, () => kubeConfig())) }),
+        Ledger.layerFile(join(dir, "ledger.sqlite"))
+      ))))
+    )
+  )
+  return { placements, settings, outcome }
+}
+
 describe("Kubernetes engine against a loopback API server", () => {
   it("creates the checkpoint claim and a Job, follows the pod's log and completes", async () => {
     const outcome = supervise("k8s-complete", spec())
@@ -163,44 +208,11 @@ describe("Kubernetes engine against a loopback API server", () => {
   }, 30_000)
 
   it("places a profile's pools: a disruption in the spot pool makes the policy relaunch on the on-demand pool, asking for its GPUs", async () => {
-    const profile = Effect.runSync(decodeInfraProfile([
-      "kubernetes:",
-      "  - name: prod",
-      "    namespace: training",
-      "    region: us-east-1",
-      "    zoneNames: { use1-az4: us-east-1a }",
-      "    pools:",
-      "      - { name: h100-spot, accelerator: H100, gpusPerNode: 8, capacityType: spot, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 30 }",
-      "      - { name: h100-od, accelerator: H100, gpusPerNode: 8, capacityType: on-demand, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 60 }"
-    ].join("\n"), "infra.yaml"))
-    const [workload] = workloadsOf(Effect.runSync(decodeWorkloadFile([
-      "name: k8s-pools",
-      "kind: training",
-      "model: { parameters: 1B }",
-      "training: { tokens: 2B }",
-      "constraints: { deadlineHours: 48 }"
-    ].join("\n"), "job.yaml")))
-    if (workload === undefined) throw new Error("fixture")
-    const catalog = catalogForProfile(EmbeddedCatalog.catalog(), profile)
-    const planned = Effect.runSync(planPure(workload, catalog, { top: 50 }))
-    const ranked = launchPlan({ plan: planned, catalog, profile, engines: ["kubernetes"] })
-    expect(ranked.placements.map((r) => [r.placement.pool, r.placement.purchaseOption])).toEqual([
+    const { placements, outcome } = superviseOnPools("k8s-pools", "on-demand")
+    expect(placements.map((r) => [r.placement.pool, r.placement.purchaseOption])).toEqual([
       ["prod/h100-spot", "spot"],
       ["prod/h100-od", "on-demand"]
     ])
-    const [first, ...rest] = ranked.placements
-    if (first === undefined) throw new Error("no placement")
-    const policy = jobPolicy(workload, planned, [first, ...rest], profile, { policy: "on-demand" })
-    const settings = Effect.runSync(kubernetesEngineSettings(profile, {}, 0, "spot"))
-    const jobSpec: JobSpec = { ...spec(), name: "k8s-pools", placement: first.placement }
-    const outcome = Effect.runPromise(
-      Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run("k8s-pools", jobSpec, { policy, logDirectory: join(dir, "logs") })).pipe(
-        Effect.provide(Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
-          Engines.make({ kubernetes: Effect.succeed(kubernetesEngine(settings, () => kubeConfig())) }),
-          Ledger.layerFile(join(dir, "ledger.sqlite"))
-        ))))
-      )
-    )
     const firstJob = await nthJobPod(1)
     await startPod(firstJob.pod)
     api.print(firstJob.pod, started(null))
@@ -247,41 +259,9 @@ describe("Kubernetes engine against a loopback API server", () => {
   }, 60_000)
 
   it("a pod no node can take is a failed launch after the timeout: its Job is deleted and the job fails over to the next pool", async () => {
-    const profile = Effect.runSync(decodeInfraProfile([
-      "kubernetes:",
-      "  - name: prod",
-      "    namespace: training",
-      "    region: us-east-1",
-      "    zoneNames: { use1-az4: us-east-1a }",
-      "    pools:",
-      "      - { name: h100-spot, accelerator: H100, gpusPerNode: 8, capacityType: spot, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 30 }",
-      "      - { name: h100-od, accelerator: H100, gpusPerNode: 8, capacityType: on-demand, zone: use1-az4, instanceType: p5.48xlarge, hourlyPriceUsd: 60 }"
-    ].join("\n"), "infra.yaml"))
-    const [workload] = workloadsOf(Effect.runSync(decodeWorkloadFile([
-      "name: k8s-unschedulable",
-      "kind: training",
-      "model: { parameters: 1B }",
-      "training: { tokens: 2B }",
-      "constraints: { deadlineHours: 48 }"
-    ].join("\n"), "job.yaml")))
-    if (workload === undefined) throw new Error("fixture")
-    const catalog = catalogForProfile(EmbeddedCatalog.catalog(), profile)
-    const planned = Effect.runSync(planPure(workload, catalog, { top: 50 }))
-    const [first, ...rest] = launchPlan({ plan: planned, catalog, profile, engines: ["kubernetes"] }).placements
-    if (first === undefined) throw new Error("no placement")
-    const policy = jobPolicy(workload, planned, [first, ...rest], profile, { policy: "frugal" })
     // The environment's FRUGAL_K8S_UNSCHEDULABLE_SECONDS holds for the profile's clusters too.
-    const settings = Effect.runSync(kubernetesEngineSettings(profile, { FRUGAL_K8S_UNSCHEDULABLE_SECONDS: "1" }, 0, "spot"))
+    const { settings, outcome } = superviseOnPools("k8s-unschedulable", "frugal", { FRUGAL_K8S_UNSCHEDULABLE_SECONDS: "1" })
     expect(settings.clusters["prod"]?.settings.unschedulableTimeoutSeconds).toBe(1)
-    const jobSpec: JobSpec = { ...spec(), name: "k8s-unschedulable", placement: first.placement }
-    const outcome = Effect.runPromise(
-      Effect.flatMap(Effect.service(Supervisor), (supervisor) => supervisor.run("k8s-unschedulable", jobSpec, { policy, logDirectory: join(dir, "logs") })).pipe(
-        Effect.provide(Supervisor.layer.pipe(Layer.provideMerge(Layer.merge(
-          Engines.make({ kubernetes: Effect.succeed(kubernetesEngine(settings, () => kubeConfig())) }),
-          Ledger.layerFile(join(dir, "ledger.sqlite"))
-        ))))
-      )
-    )
     const message = "0/12 nodes are available: 12 node(s) didn't match Pod's node affinity/selector. preemption: 0/12 nodes are available"
     const firstJob = await nthJobPod(1)
     // The scheduler reports only after the timeout has first looked: the runner keeps looking until it does.

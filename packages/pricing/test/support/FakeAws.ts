@@ -478,3 +478,16 @@ export const useFakeAwsEnvironment = (url: string): void => {
   process.env["AWS_REGION"] = "us-east-1"
   delete process.env["AWS_PROFILE"]
 }
+
+/**
+ * The environment a `frugal` child process needs to reach the fake at `url`: the endpoint, dummy credentials, the
+ * region, two attempts per call (a fault is retried once, quickly) and no profile from the user's ~/.aws.
+ */
+export const fakeAwsClientEnvironment = (url: string): Record<string, string> => ({
+  AWS_ENDPOINT_URL: url,
+  AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
+  AWS_SECRET_ACCESS_KEY: "loopback-secret",
+  AWS_REGION: "us-east-1",
+  AWS_MAX_ATTEMPTS: "2",
+  AWS_PROFILE: ""
+})
