@@ -352,7 +352,7 @@ const superviseLeased = (
         const attemptId = `${jobId}-${sofar.length + 1}`
         const interval = spec.checkpointEverySeconds ?? checkpointIntervalSeconds(placement, writeSeconds)
         // What this attempt needs at its placement, from the work the checkpoints leave (Slurm's --time).
-        const horizon = policy === null ? null : attemptHorizon(policy, placement, sofar, lastCheckpointStep(sofar), Date.now())
+        const horizon = policy === null ? null : attemptHorizon(policy, placement, sofar, lastCheckpointStep(sofar), yield* Clock.currentTimeMillis)
         attempt = yield* ledger.startAttempt({ id: attemptId, jobId, runner: engineOf(placement), placement, checkpointEverySeconds: interval })
         launch = Effect.flatMap(engines.runner(engineOf(placement)), (runner) => runner.submit(request(attemptId, placement, interval, horizon)))
       }

@@ -130,14 +130,13 @@ export const planCalibrated = Effect.fn("Frugal.plan")(function*(
   const planOptions = { top: options.top, estimator: calibration.estimator }
   // The profile's AWS regions are where quotas apply; without a profile, or with none, nothing is asked.
   const quotaRegions = profile.path === null ? [] : Object.keys(profile.profile.aws?.regions ?? {})
-  const result = yield* (profile.path === null
+  const planned = quotaRegions.length === 0
     ? planWorkloads(input, planOptions, source)
-    : quotaRegions.length === 0
-    ? Effect.provide(planWorkloads(input, planOptions, source), InfraCatalog.layer(profile.profile))
-    : planWorkloadsWithinQuotas(input, planOptions, quotaRegions, source).pipe(
-      Effect.provide(options.quotas ?? QuotaSource.unchecked(quotasNotCheckedNote("none"))),
-      Effect.provide(InfraCatalog.layer(profile.profile))
-    ))
+    : Effect.provide(
+      planWorkloadsWithinQuotas(input, planOptions, quotaRegions, source),
+      options.quotas ?? QuotaSource.unchecked(quotasNotCheckedNote("none"))
+    )
+  const result = yield* (profile.path === null ? planned : Effect.provide(planned, InfraCatalog.layer(profile.profile)))
   return { result, calibration, workloads: yield* workloadsFor(calibration, input, source) }
 })
 

@@ -164,9 +164,7 @@ export const refreshPriceCache = Effect.fn("Frugal.refreshPrices")(function*(
   const report: RefreshReport = {
     status: notRefreshed.length === 0 ? "complete" : refreshedSomething ? "partial" : "failed",
     cacheDirectory: cache.directory,
-    seconds: summary !== null && !refreshQuotas
-      ? (Date.parse(summary.finishedAt) - Date.parse(summary.startedAt)) / 1000
-      : (finishedAt - startedAt) / 1000,
+    seconds: (finishedAt - startedAt) / 1000,
     oldestDatum: oldest,
     regions: marketRegions.map((region) => {
       const quota = quotasOf(region.region)
